@@ -1,0 +1,23 @@
+// One function per command; each parses its own options (Boost.Program_options) and
+// returns the process exit code: 0 ok, 1 bad input, 2 internal error.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "render/render.h"
+#include "session/session.h"
+
+namespace td {
+
+int run_demo(const std::vector<std::string>& args);
+int run_render(const std::vector<std::string>& args);
+
+// Shared by render and demo: a progress line on stderr when it is a terminal.
+std::function<void(const std::string&, double)> terminal_progress();
+
+// Writes report.json, prints the summary (or the report with --json); returns 0.
+int finish_render(const Session& session, const RenderResult& result,
+                  const std::filesystem::path& out_dir, bool json);
+
+}  // namespace td

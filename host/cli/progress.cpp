@@ -1,0 +1,61 @@
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "io/audio_file.h"
+#include "report/report.h"
+
+namespace td {
+
+std::function<void(const std::string&, double)> terminal_progress() {
+  if (!isatty(STDERR_FILENO)) return nullptr;
+  return [](const std::string& stage, double f) {
+    std::fprintf(stderr, "\r%-8s %3d%%", stage.c_str(), (int)std::lround(100 * f));
+    if (f >= 1.0) std::fprintf(stderr, "\r%-14s\r", "");
+    std::fflush(stderr);
+  };
+}
+
+int finish_render(const Session& s, const RenderResult& r, const std::filesystem::path& out_dir,
+                  bool json) {
+  const nlohmann::json report = make_report(s, r);
+  write_text_atomic(out_dir / "report.json", report.dump(2) + "\n");
+  if (!r.backend_notice.empty()) std::cerr << "topdown: " << r.backend_notice << "\n";
+  for (const auto& w : r.warnings) std::cerr << "topdown: warning: " << w << "\n";
+  for (const auto& v : r.variants)
+    for (const auto& w : v.warnings) std::cerr << "topdown: warning: " << v.id << ": " << w << "\n";
+  if (json) {
+    nlohmann::json out = report;
+    out["timings_s"] = {{"decode", r.timings.decode_s}, {"stages", r.timings.stages_s},
+                        {"measure", r.timings.measure_s}, {"write", r.timings.write_s},
+                        {"total", r.timings.total_s}};
+    out["out_dir"] = out_dir.string();
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  const double duration = (double)r.frames / r.sample_rate;
+  std::printf("rendered %zu tracks, %.1f s at %d Hz on %s: %d node renders for %zu variant(s) in %.2f s (%.0fx realtime)\n",
+              r.stems.size(), duration, r.sample_rate, r.backend.c_str(), r.total_renders,
+              r.variants.size(), r.timings.total_s, duration / std::max(1e-9, r.timings.total_s));
+  auto fmt = [](double v) {
+    char b[32];
+    if (std::isfinite(v))
+      std::snprintf(b, sizeof b, "%.1f", v);
+    else
+      std::snprintf(b, sizeof b, "-inf");
+    return std::string(b);
+  };
+  for (const auto& v : r.variants) {
+    std::printf("%s: %s LUFS integrated, %s dBTP true peak", v.file.empty() ? v.id.c_str() : v.file.string().c_str(),
+                fmt(v.delivered_lufs).c_str(), fmt(v.true_peak_dbtp).c_str());
+    for (const auto& [path, value] : v.params) std::printf("  %s=%g", path.c_str(), value);
+    std::printf("\n");
+  }
+  std::printf("report: %s\n", (out_dir / "report.json").string().c_str());
+  return 0;
+}
+
+}  // namespace td

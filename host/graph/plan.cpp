@@ -1,0 +1,231 @@
+#include "graph/plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "../../kernels/dither.h"  // mix64: the same portable generator everywhere
+
+namespace td {
+
+int Plan::instance_count() const {
+  int n = 0;
+  for (const auto& i : instances) n += (int)i.size();
+  return n;
+}
+
+std::string variant_id(int index, int count) {
+  int digits = 4;
+  while (count >= 1 && std::to_string(count).size() > (size_t)digits) ++digits;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "v%0*d", digits, index + 1);
+  return buf;
+}
+
+std::vector<std::vector<int>> expand_variants(const Variants& v) {
+  std::vector<std::vector<int>> out;
+  if (v.sweep.empty()) return {{}};
+  const size_t axes = v.sweep.size();
+  size_t total = 1;
+  for (const auto& a : v.sweep) total *= a.values.size();
+  auto grid_point = [&](size_t index) {
+    std::vector<int> c(axes);
+    for (size_t a = axes; a-- > 0;) {  // last axis fastest
+      c[a] = (int)(index % v.sweep[a].values.size());
+      index /= v.sweep[a].values.size();
+    }
+    return c;
+  };
+  if (v.mode == "grid" || (size_t)v.count >= total) {
+    for (size_t i = 0; i < total; ++i) out.push_back(grid_point(i));
+    return out;
+  }
+  // Random: distinct grid points drawn with a counter-based generator, so the same seed
+  // gives the same variants on every platform (std::uniform_int_distribution does not).
+  std::set<std::vector<int>> taken;
+  for (uint64_t draw = 0; (int)out.size() < v.count; ++draw) {
+    std::vector<int> c(axes);
+    for (size_t a = 0; a < axes; ++a)
+      c[a] = (int)(mix64(v.seed * 0x9E3779B97F4A7C15ull + draw * axes + a) % v.sweep[a].values.size());
+    if (taken.insert(c).second) out.push_back(c);
+  }
+  return out;
+}
+
+namespace {
+
+AxisTarget resolve_axis(const Session& s, const SweepAxis& axis) {
+  std::vector<std::string> parts;
+  std::stringstream ss(axis.path);
+  std::string part;
+  while (std::getline(ss, part, '.')) parts.push_back(part);
+  AxisTarget t;
+  t.node = s.find(parts[0]);
+  const Node& node = s.nodes[t.node];
+  if (parts.size() == 2) {
+    t.what = parts[1] == "gain_db" ? AxisTarget::What::kGain
+             : parts[1] == "pan"   ? AxisTarget::What::kPan
+                                   : AxisTarget::What::kFader;
+    return t;
+  }
+  t.what = AxisTarget::What::kProcessor;
+  for (size_t i = 0; i < node.chain.size(); ++i)
+    if (node.chain[i].id == parts[1]) t.processor = (int)i;
+  if (parts.size() == 4) {
+    const auto& bands = node.chain[t.processor].bands;
+    for (size_t i = 0; i < bands.size(); ++i)
+      if (bands[i].id == parts[2]) t.band = (int)i;
+  }
+  t.key = parts.back();
+  return t;
+}
+
+}  // namespace
+
+Plan make_plan(const Session& s, const std::vector<int>& channels) {
+  Plan p;
+  const int n = (int)s.nodes.size();
+  p.node_count = n;
+  p.inputs.assign(n, {});
+  std::vector<std::vector<int>> deps(n);
+  for (int i = 0; i < n; ++i) {
+    if (s.nodes[i].kind != NodeKind::kMaster) {
+      const int out = s.find(s.nodes[i].output);
+      p.inputs[out].push_back(i);
+      deps[out].push_back(i);
+    }
+    for (const auto& proc : s.nodes[i].chain) {
+      auto sc = proc.values.find("sidechain");
+      if (sc != proc.values.end()) deps[i].push_back(s.find(sc->second.text));
+    }
+  }
+  // Levels: longest path from a leaf. The parser has rejected cycles.
+  p.level_of.assign(n, -1);
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (int i = 0; i < n; ++i) {
+      int lvl = 0;
+      bool ready = true;
+      for (int d : deps[i]) {
+        if (p.level_of[d] < 0) ready = false;
+        lvl = std::max(lvl, p.level_of[d] + 1);
+      }
+      if (ready && p.level_of[i] != lvl) {
+        p.level_of[i] = lvl;
+        changed = true;
+      }
+    }
+  }
+  int max_level = 0;
+  for (int l : p.level_of) max_level = std::max(max_level, l);
+  p.levels.assign(max_level + 1, {});
+  for (int i = 0; i < n; ++i) p.levels[p.level_of[i]].push_back(i);
+
+  // Mute and solo: with any solo, a node is audible if it, an ancestor bus or a
+  // descendant is soloed (soloing a bus plays everything routed into it).
+  p.audible.assign(n, true);
+  bool any_solo = false;
+  for (const auto& node : s.nodes) any_solo |= node.solo;
+  std::vector<bool> soloed(n, false);
+  if (any_solo) {
+    for (int i = 0; i < n; ++i) {
+      for (int a = i; a >= 0; a = s.nodes[a].kind == NodeKind::kMaster ? -1 : s.find(s.nodes[a].output))
+        if (s.nodes[a].solo) soloed[i] = true;
+    }
+    for (int i = 0; i < n; ++i)
+      if (soloed[i] && s.nodes[i].kind == NodeKind::kTrack)
+        for (int a = i; a >= 0; a = s.nodes[a].kind == NodeKind::kMaster ? -1 : s.find(s.nodes[a].output))
+          soloed[a] = true;
+  }
+  for (int i = 0; i < n; ++i) p.audible[i] = !s.nodes[i].mute && (!any_solo || soloed[i]);
+
+  // Axes and what they reach: own, upstream and sidechain sources, in level order.
+  for (const auto& a : s.variants.sweep) p.axes.push_back(resolve_axis(s, a));
+  p.variants = expand_variants(s.variants);
+  p.reaching_axes.assign(n, {});
+  for (const auto& level : p.levels)
+    for (int i : level) {
+      std::set<int> r;
+      for (size_t a = 0; a < p.axes.size(); ++a)
+        if (p.axes[a].node == i) r.insert((int)a);
+      for (int d : deps[i]) r.insert(p.reaching_axes[d].begin(), p.reaching_axes[d].end());
+      p.reaching_axes[i].assign(r.begin(), r.end());
+    }
+
+  // Instances: one per distinct setting of the reaching axes, in order of first use.
+  p.instances.assign(n, {});
+  p.variant_instance.assign(p.variants.size(), std::vector<int>(n, -1));
+  std::vector<std::map<std::vector<int>, int>> index(n);
+  for (const auto& level : p.levels)
+    for (int i : level)
+      for (size_t v = 0; v < p.variants.size(); ++v) {
+        std::vector<int> key;
+        for (int a : p.reaching_axes[i]) key.push_back(p.variants[v][a]);
+        auto [it, fresh] = index[i].emplace(key, (int)p.instances[i].size());
+        if (fresh) {
+          NodeInstance inst;
+          inst.node = i;
+          inst.choice = key;
+          for (int in : p.inputs[i]) {
+            inst.input_nodes.push_back(in);
+            inst.inputs.push_back(p.variant_instance[v][in]);
+          }
+          p.instances[i].push_back(std::move(inst));
+        }
+        p.variant_instance[v][i] = it->second;
+      }
+
+  // Stream slots with liveness: sources live until their track's level is done; an
+  // instance's output lives until the last level that reads it (its bus, sidechain users);
+  // the master's outputs live to the end (delivery reads them).
+  std::vector<int> last_use(n, max_level);
+  for (int i = 0; i < n; ++i) {
+    if (s.nodes[i].kind == NodeKind::kMaster) continue;
+    int last = p.level_of[s.find(s.nodes[i].output)];
+    for (int j = 0; j < n; ++j)
+      for (int d : deps[j])
+        if (d == i) last = std::max(last, p.level_of[j]);
+    last_use[i] = last;
+  }
+  std::vector<int> free_slots;
+  int next = 0;
+  auto take = [&]() {
+    if (!free_slots.empty()) {
+      const int slot = free_slots.back();
+      free_slots.pop_back();
+      return slot;
+    }
+    return next++;
+  };
+  p.sources.assign(n, {});
+  for (int i = 0; i < n; ++i)
+    if (s.nodes[i].kind == NodeKind::kTrack)
+      for (int c = 0; c < std::max(1, channels[i]); ++c) p.sources[i].push_back(take());
+  p.free_after_level.assign(p.levels.size(), {});
+  for (size_t l = 0; l < p.levels.size(); ++l) {
+    for (int i : p.levels[l])
+      for (auto& inst : p.instances[i]) {
+        inst.out[0] = take();
+        inst.out[1] = take();
+      }
+    for (int i : p.levels[l])
+      for (int slot : p.sources[i]) p.free_after_level[l].push_back(slot);
+    for (int i = 0; i < n; ++i)
+      if (last_use[i] == (int)l && s.nodes[i].kind != NodeKind::kMaster)
+        for (const auto& inst : p.instances[i]) {
+          p.free_after_level[l].push_back(inst.out[0]);
+          p.free_after_level[l].push_back(inst.out[1]);
+        }
+    // Released slots become reusable by later levels only (sorted: deterministic reuse).
+    std::vector<int> released = p.free_after_level[l];
+    std::sort(released.begin(), released.end(), std::greater<int>());
+    free_slots.insert(free_slots.end(), released.begin(), released.end());
+  }
+  p.slot_count = next;
+  return p;
+}
+
+}  // namespace td

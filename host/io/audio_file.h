@@ -1,0 +1,50 @@
+// Reading stems (libsndfile, resampled with soxr) and writing delivered audio atomically.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace td {
+
+struct StemInfo {
+  std::filesystem::path file;
+  int channels = 0;
+  int sample_rate = 0;
+  long long frames = 0;           // in the file
+  long long frames_at_rate = 0;   // after resampling to the session rate
+  std::string format;             // "WAV 24-bit" etc., for reports
+};
+
+// Opens the header only. Throws InputError naming the file for a missing or unreadable
+// file, an unknown format, or more than two channels.
+StemInfo probe_stem(const std::filesystem::path& file, int session_rate);
+
+// Decodes all channels into out[c][0 .. capacity) (resampled with soxr's very high quality
+// recipe when the rates differ; the rest zero). Throws InputError on NaN/Inf samples,
+// naming the file, the frame, the time and the channel.
+void decode_stem(const StemInfo& info, int session_rate, float* const* out, long long capacity);
+
+struct WriteSpec {
+  std::string format = "wav";  // wav | flac
+  int bit_depth = 24;          // 16 | 24 (left-aligned int32 samples) | 32 (float)
+  int sample_rate = 48000;
+};
+
+// Writes interleaved audio to a temporary file next to `file` and renames it over
+// `file` only when complete; on failure nothing at `file` changes. Exactly one of
+// pcm / floats is used, by bit_depth.
+void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec, int channels,
+                        const int32_t* pcm, const float* floats, long long frames);
+
+// Writes text the same way (reports).
+void write_text_atomic(const std::filesystem::path& file, const std::string& text);
+
+// Reads any libsndfile format into planar float (tests and analysis).
+struct AudioData {
+  int sample_rate = 0;
+  std::vector<std::vector<float>> channels;
+};
+AudioData read_audio(const std::filesystem::path& file);
+
+}  // namespace td

@@ -1,0 +1,355 @@
+#include "render/render.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "analysis/loudness.h"
+#include "render/backend.h"
+#include "session/schema.h"
+
+namespace td {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+PanLaw pan_law_of(double db) {
+  return db == 0.0 ? PanLaw::k0dB : db == -4.5 ? PanLaw::k4_5dB : db == -6.0 ? PanLaw::k6dB : PanLaw::k3dB;
+}
+
+// A node's settings in one instance: the session's values with the sweep applied.
+struct NodeSettings {
+  double gain_db = 0, pan = 0, fader_db = 0;
+  std::vector<Processor> chain;
+};
+
+NodeSettings settings_for(const Session& s, const Plan& p, int node, const NodeInstance& inst) {
+  const Node& n = s.nodes[node];
+  NodeSettings st{n.gain_db, n.pan, n.fader_db, n.chain};
+  for (size_t k = 0; k < p.reaching_axes[node].size(); ++k) {
+    const int a = p.reaching_axes[node][k];
+    const AxisTarget& t = p.axes[a];
+    if (t.node != node) continue;
+    const double v = s.variants.sweep[a].values[inst.choice[k]];
+    switch (t.what) {
+      case AxisTarget::What::kGain: st.gain_db = v; break;
+      case AxisTarget::What::kPan: st.pan = v; break;
+      case AxisTarget::What::kFader: st.fader_db = v; break;
+      case AxisTarget::What::kProcessor: {
+        Processor& proc = t.band >= 0 ? st.chain[t.processor].bands[t.band] : st.chain[t.processor];
+        ProcessorValue& pv = proc.values[t.key];
+        pv.kind = ProcessorValue::Kind::kNumber;
+        pv.number = v;
+        break;
+      }
+    }
+  }
+  return st;
+}
+
+void reject_unimplemented(const Session& s) {
+  for (const auto& n : s.nodes)
+    for (size_t i = 0; i < n.chain.size(); ++i) {
+      const Processor& p = n.chain[i];
+      const ProcessorSpec* spec = find_processor_spec(p.type);
+      if (spec && spec->implemented) continue;
+      std::ostringstream os;
+      os << s.file.string() << ":" << p.line << ": "
+         << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
+         << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
+         << " (tracked in issue " << (spec ? spec->issue : "?")
+         << "); implemented today: gain";
+      throw InputError(os.str());
+    }
+}
+
+}  // namespace
+
+std::vector<StemSource> stems_from_files(const Session& session) {
+  std::vector<StemSource> out;
+  for (const auto& n : session.nodes) {
+    if (n.kind != NodeKind::kTrack) continue;
+    StemSource src;
+    src.info = probe_stem(n.file, session.sample_rate);
+    const int rate = session.sample_rate;
+    const StemInfo info = src.info;
+    src.decode = [info, rate](float* const* o, long long cap) { decode_stem(info, rate, o, cap); };
+    out.push_back(std::move(src));
+  }
+  return out;
+}
+
+RenderResult render_session(const Session& s, const std::vector<StemSource>& stems,
+                            const RenderOptions& opt) {
+  const auto t_start = Clock::now();
+  reject_unimplemented(s);
+  auto progress = [&](const std::string& stage, double f) {
+    if (opt.progress) opt.progress(stage, f);
+  };
+  RenderResult r;
+  for (const auto& ref : s.references)
+    r.warnings.push_back("[[reference]] " + ref.file.string() +
+                         ": reference comparison is not supported yet (issue #7); not compared");
+
+  // Stems: channel counts and the session length (longest stem plus the tail).
+  std::vector<int> channels(s.nodes.size(), 2);
+  std::vector<int> stem_of(s.nodes.size(), -1);
+  long long frames = 0;
+  {
+    int k = 0;
+    for (size_t i = 0; i < s.nodes.size(); ++i)
+      if (s.nodes[i].kind == NodeKind::kTrack) {
+        stem_of[i] = k;
+        channels[i] = stems[k].info.channels;
+        frames = std::max(frames, stems[k].info.frames_at_rate);
+        r.stems.push_back(stems[k].info);
+        ++k;
+      }
+  }
+  frames += (long long)std::llround(s.tail_s * s.sample_rate);
+  if (frames == 0) throw InputError(s.file.string() + ": the session has no audio (no tracks, or only empty stems)");
+  r.sample_rate = s.sample_rate;
+  r.frames = frames;
+
+  const Plan plan = make_plan(s, channels);
+  r.slots = plan.slot_count;
+  r.total_renders = plan.instance_count();
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    NodeStats ns;
+    ns.name = s.nodes[i].name;
+    ns.kind = s.nodes[i].kind == NodeKind::kTrack ? "track" : s.nodes[i].kind == NodeKind::kBus ? "bus" : "master";
+    ns.level = plan.level_of[i];
+    for (int a : plan.reaching_axes[i]) ns.reaching_axes.push_back(s.variants.sweep[a].path);
+    ns.renders = (int)plan.instances[i].size();
+    r.nodes.push_back(ns);
+  }
+
+  std::unique_ptr<Backend> backend = make_backend(opt.backend, &r.backend_notice);
+  r.backend = backend->name();
+  backend->allocate(plan.slot_count, frames);
+
+  // Decode every stem on its own thread (at most one per core), straight into the arena
+  // when the backend's memory is host memory.
+  const auto t_decode = Clock::now();
+  {
+    std::vector<int> tracks;
+    for (size_t i = 0; i < s.nodes.size(); ++i)
+      if (s.nodes[i].kind == NodeKind::kTrack) tracks.push_back((int)i);
+    std::atomic<size_t> next{0};
+    std::atomic<int> done{0};
+    std::mutex upload_mutex, error_mutex;
+    std::string first_error;
+    size_t first_error_index = tracks.size();
+    auto worker = [&]() {
+      for (size_t t; (t = next++) < tracks.size();) {
+        const int node = tracks[t];
+        const std::vector<int>& slots = plan.sources[node];
+        try {
+          std::vector<float*> outs;
+          std::vector<std::vector<float>> temp;
+          for (int slot : slots) {
+            float* h = backend->host_slot(slot);
+            if (!h) {
+              temp.emplace_back(frames);
+              h = temp.back().data();
+            }
+            outs.push_back(h);
+          }
+          stems[stem_of[node]].decode(outs.data(), frames);
+          if (!temp.empty()) {
+            std::lock_guard<std::mutex> lock(upload_mutex);
+            for (size_t c = 0; c < slots.size(); ++c) backend->upload(slots[c], temp[c].data(), frames);
+          }
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (t < first_error_index) {  // report the first bad stem in session order
+            first_error_index = t;
+            first_error = e.what();
+          }
+        }
+        progress("decode", (double)++done / tracks.size());
+      }
+    };
+    const int threads = (int)std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), (unsigned)tracks.size()));
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
+    for (auto& th : pool) th.join();
+    if (!first_error.empty()) throw InputError(first_error);
+  }
+  r.timings.decode_s = seconds_since(t_decode);
+
+  // The levels: one launch per stage type over every instance of every node on the level.
+  const auto t_stages = Clock::now();
+  for (size_t l = 0; l < plan.levels.size(); ++l) {
+    std::vector<TrackInputJob> inputs;
+    std::vector<Breakpoint> points;
+    std::vector<SumJob> sums;
+    std::vector<int> sum_sources;
+    std::vector<std::vector<NodeSettings>> settings(s.nodes.size());
+    size_t max_chain = 0;
+    for (int node : plan.levels[l]) {
+      const Node& n = s.nodes[node];
+      for (const auto& inst : plan.instances[node]) {
+        settings[node].push_back(settings_for(s, plan, node, inst));
+        const NodeSettings& st = settings[node].back();
+        max_chain = std::max(max_chain, st.chain.size());
+        TrackInputJob job{};
+        if (n.kind == NodeKind::kTrack) {
+          const auto& src = plan.sources[node];
+          job.src_left = src[0];
+          job.src_right = src.size() > 1 ? src[1] : src[0];
+          job.stereo_source = src.size() > 1;
+        } else {
+          for (int c = 0; c < 2; ++c) {
+            SumJob sj{inst.out[c], (int)sum_sources.size(), (int)inst.inputs.size()};
+            for (size_t k = 0; k < inst.inputs.size(); ++k)
+              sum_sources.push_back(plan.instances[inst.input_nodes[k]][inst.inputs[k]].out[c]);
+            sums.push_back(sj);
+          }
+          job.src_left = inst.out[0];
+          job.src_right = inst.out[1];
+          job.stereo_source = 1;
+        }
+        job.dst_left = inst.out[0];
+        job.dst_right = inst.out[1];
+        job.gain_db = (float)st.gain_db;
+        job.pan = (float)st.pan;
+        job.pan_law = (int)pan_law_of(n.pan_law_db.value_or(s.pan_law_db));
+        job.mute_gain = 1.0f;
+        for (const auto& au : n.automation) {
+          const int offset = (int)points.size();
+          for (const auto& pt : au.points) points.push_back({pt.time_s * s.sample_rate, (float)pt.value});
+          if (au.param == "gain_db") {
+            job.gain_env_offset = offset;
+            job.gain_env_count = (int)au.points.size();
+          } else {
+            job.pan_env_offset = offset;
+            job.pan_env_count = (int)au.points.size();
+          }
+        }
+        const bool identity = n.kind != NodeKind::kTrack && job.gain_db == 0.0f && job.pan == 0.0f &&
+                              job.gain_env_count == 0 && job.pan_env_count == 0;
+        if (!identity) inputs.push_back(job);
+      }
+    }
+    if (!sums.empty()) backend->sum(sums, sum_sources);
+    if (!inputs.empty()) backend->track_input(inputs, points);
+
+    // The chains, position by position; one launch per processor type at each position.
+    for (size_t pos = 0; pos < max_chain; ++pos) {
+      std::vector<GainJob> gains;
+      for (int node : plan.levels[l])
+        for (size_t k = 0; k < plan.instances[node].size(); ++k) {
+          const NodeSettings& st = settings[node][k];
+          if (pos >= st.chain.size()) continue;
+          const Processor& p = st.chain[pos];
+          auto en = p.values.find("enabled");
+          if (en != p.values.end() && !en->second.flag) continue;
+          if (p.type == "gain") {
+            auto inv = p.values.find("invert");
+            const bool invert = inv != p.values.end() && inv->second.flag;
+            const float g = db_to_gain((float)p.number("gain_db", 0.0)) * (invert ? -1.0f : 1.0f);
+            for (int c = 0; c < 2; ++c) gains.push_back({plan.instances[node][k].out[c], g});
+          }
+        }
+      if (!gains.empty()) backend->gain(gains);
+    }
+
+    // Faders (and mute / solo).
+    std::vector<GainJob> faders;
+    for (int node : plan.levels[l])
+      for (size_t k = 0; k < plan.instances[node].size(); ++k) {
+        const float g = plan.audible[node] ? db_to_gain((float)settings[node][k].fader_db) : 0.0f;
+        if (g != 1.0f)
+          for (int c = 0; c < 2; ++c) faders.push_back({plan.instances[node][k].out[c], g});
+      }
+    if (!faders.empty()) backend->gain(faders);
+    progress("render", (double)(l + 1) / plan.levels.size());
+  }
+  r.timings.stages_s = seconds_since(t_stages);
+
+  // Measure every master instance in one batch, then deliver each variant.
+  const auto t_measure = Clock::now();
+  const int master = (int)s.nodes.size() - 1;
+  const auto& masters = plan.instances[master];
+  std::vector<int> master_streams;
+  for (const auto& inst : masters) {
+    master_streams.push_back(inst.out[0]);
+    master_streams.push_back(inst.out[1]);
+  }
+  const long long hop = loudness_hop_frames(s.sample_rate);
+  const auto energies = backend->kweight_energies(master_streams, design_kweighting(s.sample_rate), hop);
+  std::vector<float> sample_peak, true_peak;
+  backend->peaks(master_streams, design_true_peak_filter(), sample_peak, true_peak);
+  r.timings.measure_s = seconds_since(t_measure);
+
+  const auto t_write = Clock::now();
+  const bool has_variants = !s.variants.sweep.empty();
+  if (opt.write_audio && has_variants) std::filesystem::create_directories(opt.out_dir / "variants");
+  for (int v = 0; v < plan.variant_count(); ++v) {
+    const int k = plan.variant_instance[v][master];
+    VariantResult vr;
+    vr.id = has_variants ? variant_id(v, plan.variant_count()) : "master";
+    for (size_t a = 0; a < s.variants.sweep.size(); ++a)
+      vr.params.emplace_back(s.variants.sweep[a].path, s.variants.sweep[a].values[plan.variants[v][a]]);
+    vr.rendered_lufs = integrated_loudness({energies[2 * k], energies[2 * k + 1]}, hop, frames);
+    double gain_db = 0.0;
+    if (s.delivery.target_lufs) {
+      if (std::isfinite(vr.rendered_lufs))
+        gain_db = *s.delivery.target_lufs - vr.rendered_lufs;
+      else
+        vr.warnings.push_back("the mix is silent (no block above -70 LUFS): delivered without loudness normalisation");
+    }
+    const double sp = gain_to_db(std::max(sample_peak[2 * k], sample_peak[2 * k + 1]));
+    const double tp = gain_to_db(std::max(true_peak[2 * k], true_peak[2 * k + 1]));
+    vr.delivery_gain_db = gain_db;
+    vr.delivered_lufs = vr.rendered_lufs + gain_db;  // loudness scales exactly with gain
+    vr.sample_peak_dbfs = sp + gain_db;
+    vr.true_peak_dbtp = tp + gain_db;
+    if (vr.true_peak_dbtp > s.delivery.ceiling_dbtp) {
+      std::ostringstream os;
+      os.setf(std::ios::fixed);
+      os.precision(2);
+      os << "true peak " << vr.true_peak_dbtp << " dBTP is above the ceiling of " << s.delivery.ceiling_dbtp
+         << " dBTP (no limiter yet: issue #5)";
+      vr.warnings.push_back(os.str());
+    }
+    if (s.delivery.bit_depth != 32 && vr.sample_peak_dbfs > 0.0) {
+      std::ostringstream os;
+      os.setf(std::ios::fixed);
+      os.precision(2);
+      os << "sample peak " << vr.sample_peak_dbfs << " dBFS: the fixed-point file clips";
+      vr.warnings.push_back(os.str());
+    }
+    if (opt.write_audio) {
+      vr.file = has_variants ? opt.out_dir / "variants" / (vr.id + "." + s.delivery.format)
+                             : opt.out_dir / ("master." + s.delivery.format);
+      WriteSpec ws{s.delivery.format, s.delivery.bit_depth, s.sample_rate};
+      const float g = db_to_gain((float)gain_db);
+      if (s.delivery.bit_depth == 32) {
+        std::vector<float> out;
+        backend->deliver_float(masters[k].out[0], masters[k].out[1], g, out);
+        write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), frames);
+      } else {
+        std::vector<int32_t> out;
+        backend->deliver_pcm(masters[k].out[0], masters[k].out[1], g, s.delivery.dither_seed,
+                             s.delivery.bit_depth, out);
+        write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, frames);
+      }
+    }
+    r.variants.push_back(std::move(vr));
+    progress("write", (double)(v + 1) / plan.variant_count());
+  }
+  r.timings.write_s = seconds_since(t_write);
+  r.timings.total_s = seconds_since(t_start);
+  return r;
+}
+
+}  // namespace td

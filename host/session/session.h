@@ -1,0 +1,120 @@
+// The session file's model: plain structs, no audio. Parsed and validated by
+// parse_session(); every error names the file, the line, the key and what is allowed.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace td {
+
+// Bad input: the message is complete and meant for the user as it is.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct AutomationPoint {
+  double time_s;
+  double value;
+};
+
+struct Automation {
+  std::string param;  // "gain_db" or "pan"
+  std::vector<AutomationPoint> points;
+  int line = 0;
+};
+
+// One numeric, string or boolean setting of a processor, as written in the file.
+struct ProcessorValue {
+  enum class Kind { kNumber, kString, kBool, kNumberList } kind = Kind::kNumber;
+  double number = 0.0;
+  std::string text;
+  bool flag = false;
+  std::vector<double> list;
+  int line = 0;
+};
+
+// A processor in a chain, or a band of an EQ / multiband processor.
+struct Processor {
+  std::string type;  // eq, compressor, multiband, deesser, saturation, imager, limiter, gain
+  std::string id;    // defaults to the type (bands: "band<N>")
+  std::map<std::string, ProcessorValue> values;  // every key given, validated
+  std::vector<Processor> bands;                  // eq and multiband
+  int line = 0;
+
+  double number(const std::string& key, double fallback) const;
+  std::string text(const std::string& key, const std::string& fallback) const;
+};
+
+enum class NodeKind { kTrack, kBus, kMaster };
+
+struct Node {
+  NodeKind kind = NodeKind::kTrack;
+  std::string name;
+  std::filesystem::path file;  // tracks: the stem, resolved against the session's folder
+  std::string output;          // the bus this node feeds ("" for the master)
+  double gain_db = 0.0;        // clip gain (tracks) / input trim (buses)
+  double pan = 0.0;            // -1 .. 1 (mono sources: pan law; stereo: balance)
+  std::optional<double> pan_law_db;  // overrides [session] pan_law_db
+  double fader_db = 0.0;
+  bool mute = false;
+  bool solo = false;
+  std::vector<Processor> chain;
+  std::vector<Automation> automation;
+  int line = 0;
+};
+
+struct Delivery {
+  std::string format = "wav";  // wav | flac
+  int bit_depth = 24;          // 16 | 24 | 32 (float, wav only)
+  std::optional<double> target_lufs;
+  double ceiling_dbtp = -1.0;
+  uint64_t dither_seed = 1;
+};
+
+struct SweepAxis {
+  std::string path;  // node.param | node.processor.param | node.processor.band.param
+  std::vector<double> values;
+  int line = 0;
+};
+
+struct Variants {
+  std::string mode = "grid";  // grid | random
+  int count = 0;              // random: how many
+  uint64_t seed = 1;          // random: generator seed
+  std::vector<SweepAxis> sweep;
+};
+
+struct Reference {
+  std::filesystem::path file;
+  double weight = 1.0;
+  int line = 0;
+};
+
+struct Session {
+  std::filesystem::path file;  // the session file itself
+  int sample_rate = 48000;
+  double headroom_dbfs = -12.0;
+  double pan_law_db = -3.0;
+  double tail_s = 0.0;
+  Delivery delivery;
+  std::vector<Node> nodes;  // tracks, then buses, then the master (always last)
+  Variants variants;
+  std::vector<Reference> references;
+
+  int find(const std::string& name) const;  // node index or -1
+  const Node& master() const { return nodes.back(); }
+};
+
+// Parses and validates a session file. Throws InputError.
+Session parse_session_file(const std::filesystem::path& file);
+// Same, from text; `file` names it in messages and anchors relative paths.
+Session parse_session_text(const std::string& text, const std::filesystem::path& file);
+
+// Processor types the renderer implements today; others parse and validate but make the
+// render stop with "not supported yet".
+bool processor_implemented(const std::string& type);
+
+}  // namespace td

@@ -1,0 +1,63 @@
+// The batched stages' launchers: each takes every job of one stage type on one graph
+// level and runs them in one go. The CPU launchers (stages_cpu.cpp) loop over jobs and
+// sample chunks with OpenMP threads; the CUDA launchers (stages_cuda.cu) map one thread
+// to one sample (elementwise stages) or one stream (recurrences). Both call the same
+// TD_HD functions of mix.h, loudness.h, true_peak.h and dither.h.
+#pragma once
+#include <stdint.h>
+
+#include "dither.h"
+#include "loudness.h"
+#include "mix.h"
+#include "true_peak.h"
+
+namespace td {
+
+// Planar float32 streams: stream s occupies data[s * stride .. s * stride + frames).
+struct StreamArena {
+  float* data = nullptr;
+  long long stride = 0;
+  long long frames = 0;
+  TD_HD float* stream(int s) const { return data + (long long)s * stride; }
+};
+
+namespace cpu {
+void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
+                 const Breakpoint* points);
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources);
+void gain(const StreamArena& a, const GainJob* jobs, int job_count);
+// energies[i * hops + h]: K-weighted sum of squares of hop h of streams[i].
+void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
+                      long long hop_frames, double* energies);
+// Largest |x| and largest 4x-interpolated |x| of each stream.
+void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFilter& f,
+           float* sample_peak, float* true_peak);
+// Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
+void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
+                 int32_t* out);
+void deliver_float(const StreamArena& a, int left, int right, float gain, float* out);
+}  // namespace cpu
+
+#if defined(TOPDOWN_HAVE_CUDA)
+namespace cuda {
+// Same contracts; arena, jobs, points and sources live in device memory, outputs
+// (energies, peaks, delivered samples) too. `stream` is a cudaStream_t.
+void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
+                 const Breakpoint* points, void* stream);
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources,
+         void* stream);
+void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream);
+void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
+                      long long hop_frames, double* energies, void* stream);
+void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFilter& f,
+           float* sample_peak_partial, float* true_peak_partial, int chunks, void* stream);
+void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
+                 int32_t* out, void* stream);
+void deliver_float(const StreamArena& a, int left, int right, float gain, float* out,
+                   void* stream);
+// Error text of the last failed launch, or nullptr.
+const char* last_error();
+}  // namespace cuda
+#endif
+
+}  // namespace td

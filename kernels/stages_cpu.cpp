@@ -1,0 +1,138 @@
+// CPU launchers of the batched stages: OpenMP threads over (job, chunk) pairs, with the
+// per-sample loop left simple enough for the compiler to vectorise. Each output sample is
+// written by exactly one iteration and every reduction runs in a fixed order, so results
+// do not depend on the thread count.
+#include <algorithm>
+#include <vector>
+
+#include "stages.h"
+
+namespace td {
+namespace cpu {
+namespace {
+
+constexpr long long kChunk = 1 << 15;  // samples per task: big enough to amortise, small
+                                       // enough to balance a few long streams on 2+ cores
+
+long long chunks_of(long long frames) { return (frames + kChunk - 1) / kChunk; }
+
+}  // namespace
+
+void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
+                 const Breakpoint* points) {
+  const long long chunks = chunks_of(a.frames);
+  const long long tasks = chunks * job_count;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (long long t = 0; t < tasks; ++t) {
+    const TrackInputJob& job = jobs[t / chunks];
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    const float* in_l = a.stream(job.src_left) + begin;
+    const float* in_r = a.stream(job.src_right) + begin;
+    float* out_l = a.stream(job.dst_left) + begin;
+    float* out_r = a.stream(job.dst_right) + begin;
+    const long long len = end - begin;
+    if (job.gain_env_count == 0 && job.pan_env_count == 0) {
+      const StereoGains g = track_input_gains(job, points, (double)begin);
+      for (long long i = 0; i < len; ++i) {
+        const float l = in_l[i], r = in_r[i];
+        out_l[i] = g.left * l;
+        out_r[i] = g.right * r;
+      }
+    } else {
+      for (long long i = 0; i < len; ++i) {
+        const StereoGains g = track_input_gains(job, points, (double)(begin + i));
+        const float l = in_l[i], r = in_r[i];
+        out_l[i] = g.left * l;
+        out_r[i] = g.right * r;
+      }
+    }
+  }
+}
+
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources) {
+  const long long chunks = chunks_of(a.frames);
+  const long long tasks = chunks * job_count;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (long long t = 0; t < tasks; ++t) {
+    const SumJob& job = jobs[t / chunks];
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    float* out = a.stream(job.dst) + begin;
+    const long long len = end - begin;
+    if (job.src_count == 0) {
+      std::fill(out, out + len, 0.0f);
+      continue;
+    }
+    const float* first = a.stream(sources[job.src_offset]) + begin;
+    std::copy(first, first + len, out);
+    for (int s = 1; s < job.src_count; ++s) {  // session order: the same sum every run
+      const float* in = a.stream(sources[job.src_offset + s]) + begin;
+      for (long long i = 0; i < len; ++i) out[i] += in[i];
+    }
+  }
+}
+
+void gain(const StreamArena& a, const GainJob* jobs, int job_count) {
+  const long long chunks = chunks_of(a.frames);
+  const long long tasks = chunks * job_count;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (long long t = 0; t < tasks; ++t) {
+    const GainJob& job = jobs[t / chunks];
+    if (job.gain == 1.0f) continue;
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    float* x = a.stream(job.stream);
+    const float g = job.gain;
+    for (long long i = begin; i < end; ++i) x[i] *= g;
+  }
+}
+
+void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
+                      long long hop_frames, double* energies) {
+  const long long hops = (a.frames + hop_frames - 1) / hop_frames;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int i = 0; i < count; ++i)
+    kweight_hop_energies(a.stream(streams[i]), a.frames, k, hop_frames, energies + i * hops);
+}
+
+void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFilter& f,
+           float* sample_peak, float* true_peak) {
+  const long long span = a.frames + kTruePeakTaps - 1;  // include the filter's tail
+  const long long chunks = (span + kChunk - 1) / kChunk;
+  std::vector<float> sp(count * chunks), tp(count * chunks);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (long long t = 0; t < count * chunks; ++t) {
+    const float* x = a.stream(streams[t / chunks]);
+    const long long begin = (t % chunks) * kChunk, end = std::min(span, begin + kChunk);
+    float m = 0.0f;
+    for (long long n = begin; n < std::min(end, a.frames); ++n) m = std::max(m, std::fabs(x[n]));
+    sp[t] = m;
+    tp[t] = true_peak_range(x, a.frames, f, begin, end);
+  }
+  for (int i = 0; i < count; ++i) {
+    sample_peak[i] = *std::max_element(&sp[i * chunks], &sp[i * chunks] + chunks);
+    true_peak[i] = *std::max_element(&tp[i * chunks], &tp[i * chunks] + chunks);
+  }
+}
+
+void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
+                 int32_t* out) {
+  const float* l = a.stream(left);
+  const float* r = a.stream(right);
+#pragma omp parallel for schedule(static)
+  for (long long n = 0; n < a.frames; ++n) {
+    out[2 * n] = quantize_left_aligned(l[n] * gain, tpdf_lsb(seed, 0, (uint64_t)n), bits);
+    out[2 * n + 1] = quantize_left_aligned(r[n] * gain, tpdf_lsb(seed, 1, (uint64_t)n), bits);
+  }
+}
+
+void deliver_float(const StreamArena& a, int left, int right, float gain, float* out) {
+  const float* l = a.stream(left);
+  const float* r = a.stream(right);
+#pragma omp parallel for schedule(static)
+  for (long long n = 0; n < a.frames; ++n) {
+    out[2 * n] = l[n] * gain;
+    out[2 * n + 1] = r[n] * gain;
+  }
+}
+
+}  // namespace cpu
+}  // namespace td
