@@ -8,25 +8,26 @@
 
 namespace td {
 
-TD_HD float db_to_gain(float db) { return powf(10.0f, db * 0.05f); }
+TD_HD float db_to_gain(float db) {
+  return powf(10.0f, db * 0.05f);
+}
 
 // A track's input stage: one or two source channels to a stereo pair.
 struct TrackInputJob {
   int src_left, src_right;  // equal for a mono stem
   int stereo_source;        // 1: balance law; 0: pan law on the mono source
   int dst_left, dst_right;
-  float gain_db;            // clip gain
-  float pan;                // static position, -1 .. 1
-  int pan_law;              // PanLaw
-  float mute_gain;          // 0 when muted, 1 otherwise
+  float gain_db;                        // clip gain
+  float pan;                            // static position, -1 .. 1
+  int pan_law;                          // PanLaw
+  float mute_gain;                      // 0 when muted, 1 otherwise
   int gain_env_offset, gain_env_count;  // trim automation (dB offset), into the point array
   int pan_env_offset, pan_env_count;    // pan automation (absolute position)
 };
 
 // Per-channel gains of a track input at sample n. Gain automation adds its dB value to
 // the clip gain (trim automation); pan automation replaces the static position.
-TD_HD StereoGains track_input_gains(const TrackInputJob& job, const Breakpoint* points,
-                                    double n) {
+TD_HD StereoGains track_input_gains(const TrackInputJob& job, const Breakpoint* points, double n) {
   float db = job.gain_db;
   if (job.gain_env_count > 0)
     db += envelope_at(points + job.gain_env_offset, job.gain_env_count, n);

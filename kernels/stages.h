@@ -44,8 +44,7 @@ namespace cuda {
 // (energies, peaks, delivered samples) too. `stream` is a cudaStream_t.
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points, void* stream);
-void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources,
-         void* stream);
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources, void* stream);
 void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream);
 void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
                       long long hop_frames, double* energies, void* stream);
@@ -53,8 +52,7 @@ void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFi
            float* sample_peak_partial, float* true_peak_partial, int chunks, void* stream);
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  int32_t* out, void* stream);
-void deliver_float(const StreamArena& a, int left, int right, float gain, float* out,
-                   void* stream);
+void deliver_float(const StreamArena& a, int left, int right, float gain, float* out, void* stream);
 // Error text of the last failed launch, or nullptr.
 const char* last_error();
 }  // namespace cuda

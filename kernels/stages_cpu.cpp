@@ -14,7 +14,9 @@ namespace {
 constexpr long long kChunk = 1 << 15;  // samples per task: big enough to amortise, small
                                        // enough to balance a few long streams on 2+ cores
 
-long long chunks_of(long long frames) { return (frames + kChunk - 1) / kChunk; }
+long long chunks_of(long long frames) {
+  return (frames + kChunk - 1) / kChunk;
+}
 
 }  // namespace
 

@@ -90,13 +90,15 @@ __global__ void deliver_float_kernel(StreamArena a, int left, int right, float g
 
 }  // namespace
 
-const char* last_error() { return g_last_error; }
+const char* last_error() {
+  return g_last_error;
+}
 
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points, void* stream) {
   if (job_count == 0) return;
-  track_input_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(
-      a, jobs, points);
+  track_input_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(a, jobs,
+                                                                                           points);
   check_launch();
 }
 
@@ -104,7 +106,7 @@ void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sou
          void* stream) {
   if (job_count == 0) return;
   sum_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(a, jobs,
-                                                                                    sources);
+                                                                                   sources);
   check_launch();
 }
 
@@ -118,7 +120,7 @@ void kweight_energies(const StreamArena& a, const int* streams, int count, const
                       long long hop_frames, double* energies, void* stream) {
   if (count == 0) return;
   kweight_kernel<<<(count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(a, streams, count, k,
-                                                                      hop_frames, energies);
+                                                                     hop_frames, energies);
   check_launch();
 }
 
@@ -141,8 +143,8 @@ void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t
 
 void deliver_float(const StreamArena& a, int left, int right, float gain, float* out,
                    void* stream) {
-  deliver_float_kernel<<<grid_for(a.frames, 1), kThreads, 0, (cudaStream_t)stream>>>(
-      a, left, right, gain, out);
+  deliver_float_kernel<<<grid_for(a.frames, 1), kThreads, 0, (cudaStream_t)stream>>>(a, left, right,
+                                                                                     gain, out);
   check_launch();
 }
 

@@ -42,7 +42,8 @@ inline TruePeakFilter design_true_peak_filter() {
   for (int p = 0; p < kTruePeakPhases; ++p) {
     double sum = 0.0;
     for (int k = 0; k < kTruePeakTaps; ++k) sum += taps[p + k * kTruePeakPhases];
-    for (int k = 0; k < kTruePeakTaps; ++k) f.h[p][k] = (float)(taps[p + k * kTruePeakPhases] / sum);
+    for (int k = 0; k < kTruePeakTaps; ++k)
+      f.h[p][k] = (float)(taps[p + k * kTruePeakPhases] / sum);
   }
   return f;
 }

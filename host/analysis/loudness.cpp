@@ -7,14 +7,16 @@
 
 namespace td {
 
-long long loudness_hop_frames(int sample_rate) { return (long long)std::llround(sample_rate / 10.0); }
+long long loudness_hop_frames(int sample_rate) {
+  return (long long)std::llround(sample_rate / 10.0);
+}
 
 double gain_to_db(double gain) {
   return gain > 0.0 ? 20.0 * std::log10(gain) : -std::numeric_limits<double>::infinity();
 }
 
-double integrated_loudness(const std::vector<std::vector<double>>& hop_energy,
-                           long long hop_frames, long long frames) {
+double integrated_loudness(const std::vector<std::vector<double>>& hop_energy, long long hop_frames,
+                           long long frames) {
   const double minus_inf = -std::numeric_limits<double>::infinity();
   const long long full_hops = frames / hop_frames;  // a trailing partial hop is not a block part
   if (hop_energy.empty() || full_hops < 4) return minus_inf;

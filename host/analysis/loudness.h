@@ -12,8 +12,8 @@ long long loudness_hop_frames(int sample_rate);
 // absolute gate -70 LUFS, relative gate -10 LU) from hop energies [channel][hop] as
 // produced by kernels/loudness.h. Channel weights are 1.0 (left, right). -inf when no
 // block passes the gates or the signal is shorter than one block.
-double integrated_loudness(const std::vector<std::vector<double>>& hop_energy,
-                           long long hop_frames, long long frames);
+double integrated_loudness(const std::vector<std::vector<double>>& hop_energy, long long hop_frames,
+                           long long frames);
 
 // Convenience for tests and analysis: the whole meter on planar host audio.
 double integrated_loudness(const std::vector<std::vector<float>>& channels, int sample_rate);

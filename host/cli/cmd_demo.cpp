@@ -15,25 +15,29 @@ int run_demo(const std::vector<std::string>& args) {
       "vocal-like lead), routes it through drum, bass, guitar, keys and vocal buses into\n"
       "the mix bus, delivers it at -14 LUFS and writes OUT_DIR/master.wav and\n"
       "OUT_DIR/report.json. No input files are needed.\n\nOptions");
-  opts.add_options()("help,h", "show this help")
-      ("out,o", po::value<std::string>()->default_value("demo-out"), "output folder")
-      ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
-      ("tracks", po::value<int>()->default_value(10), "number of tracks, 8 .. 24")
-      ("seconds", po::value<double>()->default_value(16.0), "song length, 1 .. 3600 s")
-      ("export", po::value<std::string>(), "instead of rendering, write DIR/session.toml and DIR/stems/*.wav")
-      ("json", "print the report as JSON on stdout (with timings)");
+  opts.add_options()("help,h", "show this help")(
+      "out,o", po::value<std::string>()->default_value("demo-out"), "output folder")(
+      "backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")(
+      "tracks", po::value<int>()->default_value(10), "number of tracks, 8 .. 24")(
+      "seconds", po::value<double>()->default_value(16.0), "song length, 1 .. 3600 s")(
+      "export", po::value<std::string>(),
+      "instead of rendering, write DIR/session.toml and DIR/stems/*.wav")(
+      "json", "print the report as JSON on stdout (with timings)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
+    std::cout << opts
+              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
     return 0;
   }
   DemoOptions d;
   d.tracks = vm["tracks"].as<int>();
   d.seconds = vm["seconds"].as<double>();
-  if (d.tracks < 8 || d.tracks > 24) throw InputError("demo: --tracks " + std::to_string(d.tracks) + " (allowed: 8 .. 24)");
-  if (!(d.seconds >= 1.0 && d.seconds <= 3600.0)) throw InputError("demo: --seconds (allowed: 1 .. 3600)");
+  if (d.tracks < 8 || d.tracks > 24)
+    throw InputError("demo: --tracks " + std::to_string(d.tracks) + " (allowed: 8 .. 24)");
+  if (!(d.seconds >= 1.0 && d.seconds <= 3600.0))
+    throw InputError("demo: --seconds (allowed: 1 .. 3600)");
   const std::string backend = vm["backend"].as<std::string>();
   if (backend != "cpu" && backend != "cuda" && backend != "auto")
     throw InputError("demo: --backend " + backend + " (allowed: cpu, cuda, auto)");
@@ -48,7 +52,8 @@ int run_demo(const std::vector<std::string>& args) {
   const std::filesystem::path out = vm["out"].as<std::string>();
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
-  if (ec) throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
+  if (ec)
+    throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
   const Session session = parse_session_text(song.session_toml, "demo.toml");
   RenderOptions ro;
   ro.backend = backend;

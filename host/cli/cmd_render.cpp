@@ -14,10 +14,11 @@ int run_render(const std::vector<std::string>& args) {
       "buses, master) and every variant of [variants], gains each master to\n"
       "[delivery] target_lufs and writes OUT_DIR/master.wav (or OUT_DIR/variants/<id>.wav)\n"
       "and OUT_DIR/report.json.\n\nOptions");
-  opts.add_options()("help,h", "show this help")
-      ("out,o", po::value<std::string>(), "output folder (created if missing)")
-      ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto (CUDA when a GPU answers)")
-      ("json", "print the report as JSON on stdout (with timings)");
+  opts.add_options()("help,h", "show this help")("out,o", po::value<std::string>(),
+                                                 "output folder (created if missing)")(
+      "backend", po::value<std::string>()->default_value("auto"),
+      "cpu | cuda | auto (CUDA when a GPU answers)")(
+      "json", "print the report as JSON on stdout (with timings)");
   po::options_description hidden;
   hidden.add_options()("session", po::value<std::string>(), "session file");
   po::positional_options_description pos;
@@ -28,10 +29,12 @@ int run_render(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
+    std::cout << opts
+              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
     return 0;
   }
-  if (!vm.count("session")) throw InputError("render: missing SESSION.toml (see topdown render --help)");
+  if (!vm.count("session"))
+    throw InputError("render: missing SESSION.toml (see topdown render --help)");
   if (!vm.count("out")) throw InputError("render: missing -o OUT_DIR (see topdown render --help)");
   const std::string backend = vm["backend"].as<std::string>();
   if (backend != "cpu" && backend != "cuda" && backend != "auto")
@@ -40,7 +43,8 @@ int run_render(const std::vector<std::string>& args) {
   const std::filesystem::path out = vm["out"].as<std::string>();
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
-  if (ec) throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
+  if (ec)
+    throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
   RenderOptions ro;
   ro.backend = backend;
   ro.out_dir = out;

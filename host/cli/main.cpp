@@ -37,13 +37,15 @@ int main(int argc, char** argv) {
   try {
     if (command == "demo") return td::run_demo(args);
     if (command == "render") return td::run_render(args);
-    std::cerr << "topdown: unknown command \"" << command << "\" (allowed: demo, render; see topdown --help)\n";
+    std::cerr << "topdown: unknown command \"" << command
+              << "\" (allowed: demo, render; see topdown --help)\n";
     return 1;
   } catch (const td::InputError& e) {
     std::cerr << "topdown: " << e.what() << "\n";
     return 1;
   } catch (const boost::program_options::error& e) {
-    std::cerr << "topdown " << command << ": " << e.what() << " (see topdown " << command << " --help)\n";
+    std::cerr << "topdown " << command << ": " << e.what() << " (see topdown " << command
+              << " --help)\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "topdown: internal error: " << e.what() << "\n";

@@ -29,17 +29,21 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
     for (const auto& w : v.warnings) std::cerr << "topdown: warning: " << v.id << ": " << w << "\n";
   if (json) {
     nlohmann::json out = report;
-    out["timings_s"] = {{"decode", r.timings.decode_s}, {"stages", r.timings.stages_s},
-                        {"measure", r.timings.measure_s}, {"write", r.timings.write_s},
+    out["timings_s"] = {{"decode", r.timings.decode_s},
+                        {"stages", r.timings.stages_s},
+                        {"measure", r.timings.measure_s},
+                        {"write", r.timings.write_s},
                         {"total", r.timings.total_s}};
     out["out_dir"] = out_dir.string();
     std::cout << out.dump(2) << "\n";
     return 0;
   }
   const double duration = (double)r.frames / r.sample_rate;
-  std::printf("rendered %zu tracks, %.1f s at %d Hz on %s: %d node renders for %zu variant(s) in %.2f s (%.0fx realtime)\n",
-              r.stems.size(), duration, r.sample_rate, r.backend.c_str(), r.total_renders,
-              r.variants.size(), r.timings.total_s, duration / std::max(1e-9, r.timings.total_s));
+  std::printf(
+      "rendered %zu tracks, %.1f s at %d Hz on %s: %d node renders for %zu variant(s) in %.2f s "
+      "(%.0fx realtime)\n",
+      r.stems.size(), duration, r.sample_rate, r.backend.c_str(), r.total_renders,
+      r.variants.size(), r.timings.total_s, duration / std::max(1e-9, r.timings.total_s));
   auto fmt = [](double v) {
     char b[32];
     if (std::isfinite(v))
@@ -49,7 +53,8 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
     return std::string(b);
   };
   for (const auto& v : r.variants) {
-    std::printf("%s: %s LUFS integrated, %s dBTP true peak", v.file.empty() ? v.id.c_str() : v.file.string().c_str(),
+    std::printf("%s: %s LUFS integrated, %s dBTP true peak",
+                v.file.empty() ? v.id.c_str() : v.file.string().c_str(),
                 fmt(v.delivered_lufs).c_str(), fmt(v.true_peak_dbtp).c_str());
     for (const auto& [path, value] : v.params) std::printf("  %s=%g", path.c_str(), value);
     std::printf("\n");

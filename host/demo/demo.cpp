@@ -19,7 +19,9 @@ constexpr double kBar_s = 4 * kBeat_s;
 const int kChords[4][3] = {{57, 60, 64}, {53, 57, 60}, {48, 52, 55}, {55, 59, 62}};
 const int kMelody[16] = {69, 72, 74, 72, 69, 67, 69, 64, 65, 69, 72, 69, 67, 71, 74, 71};
 
-double midi_hz(double note) { return 440.0 * std::pow(2.0, (note - 69.0) / 12.0); }
+double midi_hz(double note) {
+  return 440.0 * std::pow(2.0, (note - 69.0) / 12.0);
+}
 
 struct Rng {  // xorshift64*: small, fast, the same on every platform
   uint64_t s;
@@ -170,7 +172,8 @@ Planar guitar(long long n, double sr, uint64_t seed, int pattern) {
       std::vector<double> line(delay);
       for (auto& x : line) x = rng.uniform();
       const long long start = (long long)((t0 + 0.012 * v) * sr);
-      const long long end = std::min(n, start + (long long)(kBeat_s * sr * (pattern ? 0.5 : 1.0)) + delay);
+      const long long end =
+          std::min(n, start + (long long)(kBeat_s * sr * (pattern ? 0.5 : 1.0)) + delay);
       int idx = 0;
       for (long long i = start; i < end; ++i) {
         const int nxt = (idx + 1) % delay;
@@ -204,7 +207,8 @@ Planar chords(long long n, double sr, const std::string& kind) {
     for (int ch = 0; ch < 2; ++ch) {
       double v = 0.0;
       for (int k = 0; k < 3; ++k) {
-        const double hz = midi_hz(kChords[bar][k] + (kind == "strings" ? 12 : 0)) * (ch ? 1.0015 : 0.9985);
+        const double hz =
+            midi_hz(kChords[bar][k] + (kind == "strings" ? 12 : 0)) * (ch ? 1.0015 : 0.9985);
         const int o = ch * 3 + k;
         if (kind == "pad" || kind == "strings") {
           v += saws[o].next(hz, sr);
@@ -238,11 +242,13 @@ Planar voice(long long n, double sr, int transpose, double offset_s) {
       current = note;
       for (int k = 0; k < 3; ++k) f[k].set(vowels[note % 3][k], 8.0 + 4 * k, sr);
     }
-    const double hz = midi_hz(kMelody[note] + transpose) * (1.0 + 0.006 * std::sin(2 * kPi * 5.5 * t));
+    const double hz =
+        midi_hz(kMelody[note] + transpose) * (1.0 + 0.006 * std::sin(2 * kPi * 5.5 * t));
     const double src = saw.next(hz, sr);
     const double env = std::min(1.0, in_note / 0.03) * std::min(1.0, (kBeat_s - in_note) / 0.05);
     const double phrase = ((int)(t / kBar_s) % 2 == 1 && in_note > 0 && note % 8 >= 6) ? 0.0 : 1.0;
-    out[0][i] = (float)(env * phrase * (f[0].step(src) + 0.6 * f[1].step(src) + 0.3 * f[2].step(src)));
+    out[0][i] =
+        (float)(env * phrase * (f[0].step(src) + 0.6 * f[1].step(src) + 0.3 * f[2].step(src)));
   }
   return out;
 }
@@ -256,14 +262,18 @@ struct Role {
 
 // The first `tracks` of these are used: the demo's 10, then doubles and colour up to 24.
 const Role kRoles[24] = {
-    {"kick", "drums", 0.0, -6},      {"snare", "drums", 0.05, -8},   {"hats", "drums", 0.35, -14},
-    {"bass_di", "bass", 0.0, -8},       {"gtr_l", "guitars", -0.7, -12}, {"gtr_r", "guitars", 0.7, -12},
-    {"piano", "keys", 0.0, -12},      {"pad", "keys", 0.0, -16},       {"lead_vox", "vocals", 0.0, -8},
-    {"bgv", "vocals", -0.3, -16},    {"tom", "drums", -0.2, -10},     {"clap", "drums", -0.1, -14},
-    {"shaker", "drums", 0.5, -20},   {"ride", "drums", -0.45, -18},   {"sub", "bass", 0.0, -14},
-    {"gtr_lead", "guitars", 0.2, -14}, {"organ", "keys", -0.4, -18},  {"strings", "keys", 0.3, -18},
-    {"vox_double", "vocals", 0.25, -16}, {"bgv_high", "vocals", 0.4, -20}, {"gtr_dbl_l", "guitars", -0.9, -16},
-    {"gtr_dbl_r", "guitars", 0.9, -16}, {"perc", "drums", 0.6, -20}, {"piano_high", "keys", -0.2, -20},
+    {"kick", "drums", 0.0, -6},          {"snare", "drums", 0.05, -8},
+    {"hats", "drums", 0.35, -14},        {"bass_di", "bass", 0.0, -8},
+    {"gtr_l", "guitars", -0.7, -12},     {"gtr_r", "guitars", 0.7, -12},
+    {"piano", "keys", 0.0, -12},         {"pad", "keys", 0.0, -16},
+    {"lead_vox", "vocals", 0.0, -8},     {"bgv", "vocals", -0.3, -16},
+    {"tom", "drums", -0.2, -10},         {"clap", "drums", -0.1, -14},
+    {"shaker", "drums", 0.5, -20},       {"ride", "drums", -0.45, -18},
+    {"sub", "bass", 0.0, -14},           {"gtr_lead", "guitars", 0.2, -14},
+    {"organ", "keys", -0.4, -18},        {"strings", "keys", 0.3, -18},
+    {"vox_double", "vocals", 0.25, -16}, {"bgv_high", "vocals", 0.4, -20},
+    {"gtr_dbl_l", "guitars", -0.9, -16}, {"gtr_dbl_r", "guitars", 0.9, -16},
+    {"perc", "drums", 0.6, -20},         {"piano_high", "keys", -0.2, -20},
 };
 
 Planar synthesise(int role, long long n, double sr) {

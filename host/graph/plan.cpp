@@ -48,7 +48,8 @@ std::vector<std::vector<int>> expand_variants(const Variants& v) {
   for (uint64_t draw = 0; (int)out.size() < v.count; ++draw) {
     std::vector<int> c(axes);
     for (size_t a = 0; a < axes; ++a)
-      c[a] = (int)(mix64(v.seed * 0x9E3779B97F4A7C15ull + draw * axes + a) % v.sweep[a].values.size());
+      c[a] =
+          (int)(mix64(v.seed * 0x9E3779B97F4A7C15ull + draw * axes + a) % v.sweep[a].values.size());
     if (taken.insert(c).second) out.push_back(c);
   }
   return out;
@@ -132,12 +133,14 @@ Plan make_plan(const Session& s, const std::vector<int>& channels) {
   std::vector<bool> soloed(n, false);
   if (any_solo) {
     for (int i = 0; i < n; ++i) {
-      for (int a = i; a >= 0; a = s.nodes[a].kind == NodeKind::kMaster ? -1 : s.find(s.nodes[a].output))
+      for (int a = i; a >= 0;
+           a = s.nodes[a].kind == NodeKind::kMaster ? -1 : s.find(s.nodes[a].output))
         if (s.nodes[a].solo) soloed[i] = true;
     }
     for (int i = 0; i < n; ++i)
       if (soloed[i] && s.nodes[i].kind == NodeKind::kTrack)
-        for (int a = i; a >= 0; a = s.nodes[a].kind == NodeKind::kMaster ? -1 : s.find(s.nodes[a].output))
+        for (int a = i; a >= 0;
+             a = s.nodes[a].kind == NodeKind::kMaster ? -1 : s.find(s.nodes[a].output))
           soloed[a] = true;
   }
   for (int i = 0; i < n; ++i) p.audible[i] = !s.nodes[i].mute && (!any_solo || soloed[i]);

@@ -29,19 +29,19 @@ struct NodeInstance {
 
 struct Plan {
   int node_count = 0;
-  std::vector<std::vector<int>> levels;           // node indices; a level depends only on earlier ones
-  std::vector<int> level_of;                      // per node
-  std::vector<std::vector<int>> inputs;           // per node: nodes routed into it, session order
-  std::vector<std::vector<int>> reaching_axes;    // per node: sweep axes that change its output
-  std::vector<AxisTarget> axes;                   // per sweep axis
-  std::vector<std::vector<int>> variants;         // [variant][axis] = value index
+  std::vector<std::vector<int>> levels;  // node indices; a level depends only on earlier ones
+  std::vector<int> level_of;             // per node
+  std::vector<std::vector<int>> inputs;  // per node: nodes routed into it, session order
+  std::vector<std::vector<int>> reaching_axes;       // per node: sweep axes that change its output
+  std::vector<AxisTarget> axes;                      // per sweep axis
+  std::vector<std::vector<int>> variants;            // [variant][axis] = value index
   std::vector<std::vector<NodeInstance>> instances;  // per node
   std::vector<std::vector<int>> variant_instance;    // [variant][node] = instance index
-  std::vector<bool> audible;                      // per node: false if muted or not soloed
+  std::vector<bool> audible;                         // per node: false if muted or not soloed
   // Stream slots: sources[node] are a track's decoded stem channels (one or two slots).
   std::vector<std::vector<int>> sources;
-  int slot_count = 0;                             // peak number of live streams
-  std::vector<std::vector<int>> free_after_level; // slots released when a level is done
+  int slot_count = 0;                              // peak number of live streams
+  std::vector<std::vector<int>> free_after_level;  // slots released when a level is done
 
   int variant_count() const { return (int)variants.size(); }
   int instance_count() const;

@@ -23,7 +23,8 @@ using SndFile = std::unique_ptr<SNDFILE, SndCloser>;
 SndFile open_read(const std::filesystem::path& file, SF_INFO& info) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) throw InputError(file.string() + ": file not found");
-  if (!std::filesystem::is_regular_file(file, ec)) throw InputError(file.string() + ": not a regular file");
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw InputError(file.string() + ": not a regular file");
   info = SF_INFO{};
   SNDFILE* f = sf_open(file.string().c_str(), SFM_READ, &info);
   if (!f)
@@ -34,14 +35,23 @@ SndFile open_read(const std::filesystem::path& file, SF_INFO& info) {
 
 std::string describe_format(int format) {
   const int major = format & SF_FORMAT_TYPEMASK, sub = format & SF_FORMAT_SUBMASK;
-  std::string s = major == SF_FORMAT_WAV ? "WAV" : major == SF_FORMAT_AIFF ? "AIFF"
-                : major == SF_FORMAT_FLAC ? "FLAC" : major == SF_FORMAT_WAVEX ? "WAV" : major == SF_FORMAT_RF64 ? "RF64" : "other";
+  std::string s = major == SF_FORMAT_WAV     ? "WAV"
+                  : major == SF_FORMAT_AIFF  ? "AIFF"
+                  : major == SF_FORMAT_FLAC  ? "FLAC"
+                  : major == SF_FORMAT_WAVEX ? "WAV"
+                  : major == SF_FORMAT_RF64  ? "RF64"
+                                             : "other";
   switch (sub) {
-    case SF_FORMAT_PCM_16: return s + " 16-bit";
-    case SF_FORMAT_PCM_24: return s + " 24-bit";
-    case SF_FORMAT_PCM_32: return s + " 32-bit";
-    case SF_FORMAT_FLOAT: return s + " 32-bit float";
-    default: return s + " other";
+    case SF_FORMAT_PCM_16:
+      return s + " 16-bit";
+    case SF_FORMAT_PCM_24:
+      return s + " 24-bit";
+    case SF_FORMAT_PCM_32:
+      return s + " 32-bit";
+    case SF_FORMAT_FLOAT:
+      return s + " 32-bit float";
+    default:
+      return s + " other";
   }
 }
 
@@ -65,14 +75,29 @@ StemInfo probe_stem(const std::filesystem::path& file, int session_rate) {
   if (sfi.samplerate < 1000 || sfi.samplerate > 768000)
     throw InputError(file.string() + ": sample rate " + std::to_string(sfi.samplerate) +
                      " Hz (allowed: 1000 .. 768000)");
+  // A file cut short (an interrupted copy or upload) still opens: libsndfile trusts the
+  // bytes that are there and notes in its log that the data chunk "should be" shorter.
+  {
+    char log[4096] = {0};
+    sf_command(f.get(), SFC_GET_LOG_INFO, log, sizeof log);
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);)
+      if ((line.rfind("data", 0) == 0 || line.rfind("SSND", 0) == 0) &&
+          line.find("should be") != std::string::npos)
+        throw InputError(
+            file.string() +
+            ": truncated or corrupt: the header promises more audio than the file holds (" + line +
+            ")");
+  }
   StemInfo info;
   info.file = file;
   info.channels = sfi.channels;
   info.sample_rate = sfi.samplerate;
   info.frames = sfi.frames;
-  info.frames_at_rate = sfi.samplerate == session_rate
-                            ? sfi.frames
-                            : (long long)std::llround((double)sfi.frames * session_rate / sfi.samplerate);
+  info.frames_at_rate =
+      sfi.samplerate == session_rate
+          ? sfi.frames
+          : (long long)std::llround((double)sfi.frames * session_rate / sfi.samplerate);
   info.format = describe_format(sfi.format);
   return info;
 }
@@ -112,7 +137,8 @@ void decode_stem(const StemInfo& info, int session_rate, float* const* out, long
     throw InputError(info.file.string() + ": truncated or corrupt: read " + std::to_string(pos) +
                      " of " + std::to_string((long long)sfi.frames) + " frames");
   if (!resample) {
-    for (int c = 0; c < ch; ++c) std::fill(out[c] + std::min(pos, capacity), out[c] + capacity, 0.0f);
+    for (int c = 0; c < ch; ++c)
+      std::fill(out[c] + std::min(pos, capacity), out[c] + capacity, 0.0f);
     return;
   }
   // soxr's very-high-quality recipe (steep, linear-phase, 175 dB stop band).
@@ -120,8 +146,9 @@ void decode_stem(const StemInfo& info, int session_rate, float* const* out, long
   const soxr_quality_spec_t q = soxr_quality_spec(SOXR_VHQ, 0);
   size_t done = 0;
   const long long want = std::min(info.frames_at_rate, capacity);
-  soxr_error_t err = soxr_oneshot(sfi.samplerate, session_rate, ch, whole.data(), (size_t)sfi.frames,
-                                  nullptr, (soxr_out_t)out, (size_t)want, &done, &io, &q, nullptr);
+  soxr_error_t err =
+      soxr_oneshot(sfi.samplerate, session_rate, ch, whole.data(), (size_t)sfi.frames, nullptr,
+                   (soxr_out_t)out, (size_t)want, &done, &io, &q, nullptr);
   if (err) throw InputError(info.file.string() + ": resampling failed: " + err);
   for (int c = 0; c < ch; ++c) std::fill(out[c] + done, out[c] + capacity, 0.0f);
 }
@@ -132,16 +159,19 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
   sfi.samplerate = spec.sample_rate;
   sfi.channels = channels;
   const int major = spec.format == "flac" ? SF_FORMAT_FLAC : SF_FORMAT_WAV;
-  const int sub = spec.bit_depth == 16 ? SF_FORMAT_PCM_16
-                : spec.bit_depth == 24 ? SF_FORMAT_PCM_24 : SF_FORMAT_FLOAT;
+  const int sub = spec.bit_depth == 16   ? SF_FORMAT_PCM_16
+                  : spec.bit_depth == 24 ? SF_FORMAT_PCM_24
+                                         : SF_FORMAT_FLOAT;
   sfi.format = major | sub;
   // Over 4 GiB a RIFF header overflows; RF64 carries the same data.
   if (major == SF_FORMAT_WAV && (double)frames * channels * spec.bit_depth / 8 > 4.0e9)
     sfi.format = SF_FORMAT_RF64 | sub;
-  const std::filesystem::path tmp =
-      file.parent_path() / ("." + file.filename().string() + ".partial-" + std::to_string(getpid()));
+  const std::filesystem::path tmp = file.parent_path() / ("." + file.filename().string() +
+                                                          ".partial-" + std::to_string(getpid()));
   SNDFILE* f = sf_open(tmp.string().c_str(), SFM_WRITE, &sfi);
-  if (!f) throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) + ")");
+  if (!f)
+    throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) +
+                     ")");
   sf_count_t written = 0;
   const long long block = 1 << 16;
   for (long long pos = 0; pos < frames; pos += block) {
@@ -158,13 +188,14 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
   std::filesystem::rename(tmp, file, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    throw std::runtime_error(file.string() + ": cannot rename the finished file into place: " + ec.message());
+    throw std::runtime_error(file.string() +
+                             ": cannot rename the finished file into place: " + ec.message());
   }
 }
 
 void write_text_atomic(const std::filesystem::path& file, const std::string& text) {
-  const std::filesystem::path tmp =
-      file.parent_path() / ("." + file.filename().string() + ".partial-" + std::to_string(getpid()));
+  const std::filesystem::path tmp = file.parent_path() / ("." + file.filename().string() +
+                                                          ".partial-" + std::to_string(getpid()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(file.string() + ": cannot create the output file");
@@ -178,7 +209,9 @@ void write_text_atomic(const std::filesystem::path& file, const std::string& tex
   }
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
-  if (ec) throw std::runtime_error(file.string() + ": cannot rename the finished file into place: " + ec.message());
+  if (ec)
+    throw std::runtime_error(file.string() +
+                             ": cannot rename the finished file into place: " + ec.message());
 }
 
 AudioData read_audio(const std::filesystem::path& file) {

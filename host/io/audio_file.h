@@ -11,9 +11,9 @@ struct StemInfo {
   std::filesystem::path file;
   int channels = 0;
   int sample_rate = 0;
-  long long frames = 0;           // in the file
-  long long frames_at_rate = 0;   // after resampling to the session rate
-  std::string format;             // "WAV 24-bit" etc., for reports
+  long long frames = 0;          // in the file
+  long long frames_at_rate = 0;  // after resampling to the session rate
+  std::string format;            // "WAV 24-bit" etc., for reports
 };
 
 // Opens the header only. Throws InputError naming the file for a missing or unreadable

@@ -16,8 +16,10 @@ class CpuBackend final : public Backend {
     arena_.frames = frames;
     arena_.stride = (frames + 15) / 16 * 16;
     // calloc: the kernel hands out zero pages lazily, so untouched tails cost nothing.
-    storage_.reset(static_cast<float*>(std::calloc((size_t)slots * arena_.stride + 16, sizeof(float))));
-    if (!storage_) throw std::runtime_error("out of memory for " + std::to_string(slots) + " streams");
+    storage_.reset(
+        static_cast<float*>(std::calloc((size_t)slots * arena_.stride + 16, sizeof(float))));
+    if (!storage_)
+      throw std::runtime_error("out of memory for " + std::to_string(slots) + " streams");
     auto base = reinterpret_cast<std::uintptr_t>(storage_.get());
     arena_.data = storage_.get() + ((64 - base % 64) % 64) / sizeof(float);
     slots_ = slots;
@@ -56,7 +58,8 @@ class CpuBackend final : public Backend {
              std::vector<float>& sample_peak, std::vector<float>& true_peak) override {
     sample_peak.resize(streams.size());
     true_peak.resize(streams.size());
-    cpu::peaks(arena_, streams.data(), (int)streams.size(), f, sample_peak.data(), true_peak.data());
+    cpu::peaks(arena_, streams.data(), (int)streams.size(), f, sample_peak.data(),
+               true_peak.data());
   }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
                    std::vector<int32_t>& out) override {
@@ -79,7 +82,9 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend() {
+  return std::make_unique<CpuBackend>();
+}
 
 std::unique_ptr<Backend> make_backend(const std::string& choice, std::string* notice) {
   if (choice == "cpu") return make_cpu_backend();

@@ -42,7 +42,8 @@ struct DeviceBuffer {
   }
   T* upload(const std::vector<T>& v, cudaStream_t s) {
     T* p = fit(v.empty() ? 1 : v.size());
-    if (!v.empty()) TD_CUDA_CHECK(cudaMemcpyAsync(p, v.data(), sizeof(T) * v.size(), cudaMemcpyHostToDevice, s));
+    if (!v.empty())
+      TD_CUDA_CHECK(cudaMemcpyAsync(p, v.data(), sizeof(T) * v.size(), cudaMemcpyHostToDevice, s));
     return p;
   }
 };
@@ -61,7 +62,8 @@ class CudaBackend final : public Backend {
     arena_.frames = frames;
     arena_.stride = (frames + 63) / 64 * 64;  // 256-byte aligned streams: coalesced access
     TD_CUDA_CHECK(cudaMalloc(&arena_.data, sizeof(float) * (size_t)slots * arena_.stride));
-    TD_CUDA_CHECK(cudaMemsetAsync(arena_.data, 0, sizeof(float) * (size_t)slots * arena_.stride, stream_));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(arena_.data, 0, sizeof(float) * (size_t)slots * arena_.stride, stream_));
   }
   float* host_slot(int) override { return nullptr; }
   void upload(int slot, const float* samples, long long count) override {
@@ -104,7 +106,8 @@ class CudaBackend final : public Backend {
                            hop_frames, d, stream_);
     check_launch("kweight_energies");
     std::vector<double> flat(streams.size() * hops);
-    TD_CUDA_CHECK(cudaMemcpyAsync(flat.data(), d, sizeof(double) * flat.size(), cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(cudaMemcpyAsync(flat.data(), d, sizeof(double) * flat.size(),
+                                  cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
     std::vector<std::vector<double>> out(streams.size());
     for (size_t i = 0; i < streams.size(); ++i)
@@ -119,7 +122,8 @@ class CudaBackend final : public Backend {
                 d + streams.size() * chunks, chunks, stream_);
     check_launch("peaks");
     std::vector<float> h(2 * streams.size() * chunks);
-    TD_CUDA_CHECK(cudaMemcpyAsync(h.data(), d, sizeof(float) * h.size(), cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(
+        cudaMemcpyAsync(h.data(), d, sizeof(float) * h.size(), cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
     sample_peak.assign(streams.size(), 0.0f);
     true_peak.assign(streams.size(), 0.0f);
@@ -135,7 +139,8 @@ class CudaBackend final : public Backend {
     int32_t* d = pcm_.fit(out.size());
     cuda::deliver_pcm(arena_, left, right, gain, seed, bits, d, stream_);
     check_launch("deliver_pcm");
-    TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(int32_t) * out.size(), cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(int32_t) * out.size(),
+                                  cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void deliver_float(int left, int right, float gain, std::vector<float>& out) override {
@@ -143,7 +148,8 @@ class CudaBackend final : public Backend {
     float* d = floats_.fit(out.size());
     cuda::deliver_float(arena_, left, right, gain, d, stream_);
     check_launch("deliver_float");
-    TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(float) * out.size(), cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(float) * out.size(), cudaMemcpyDeviceToHost,
+                                  stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 

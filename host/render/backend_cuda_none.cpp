@@ -11,7 +11,8 @@ bool cuda_available(std::string* why) {
 }
 
 std::unique_ptr<Backend> make_cuda_backend() {
-  throw std::runtime_error("--backend cuda: this build has no CUDA backend (configured without the CUDA toolkit)");
+  throw std::runtime_error(
+      "--backend cuda: this build has no CUDA backend (configured without the CUDA toolkit)");
 }
 
 }  // namespace td

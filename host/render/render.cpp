@@ -21,7 +21,10 @@ double seconds_since(Clock::time_point t) {
 }
 
 PanLaw pan_law_of(double db) {
-  return db == 0.0 ? PanLaw::k0dB : db == -4.5 ? PanLaw::k4_5dB : db == -6.0 ? PanLaw::k6dB : PanLaw::k3dB;
+  return db == 0.0    ? PanLaw::k0dB
+         : db == -4.5 ? PanLaw::k4_5dB
+         : db == -6.0 ? PanLaw::k6dB
+                      : PanLaw::k3dB;
 }
 
 // A node's settings in one instance: the session's values with the sweep applied.
@@ -39,9 +42,15 @@ NodeSettings settings_for(const Session& s, const Plan& p, int node, const NodeI
     if (t.node != node) continue;
     const double v = s.variants.sweep[a].values[inst.choice[k]];
     switch (t.what) {
-      case AxisTarget::What::kGain: st.gain_db = v; break;
-      case AxisTarget::What::kPan: st.pan = v; break;
-      case AxisTarget::What::kFader: st.fader_db = v; break;
+      case AxisTarget::What::kGain:
+        st.gain_db = v;
+        break;
+      case AxisTarget::What::kPan:
+        st.pan = v;
+        break;
+      case AxisTarget::What::kFader:
+        st.fader_db = v;
+        break;
       case AxisTarget::What::kProcessor: {
         Processor& proc = t.band >= 0 ? st.chain[t.processor].bands[t.band] : st.chain[t.processor];
         ProcessorValue& pv = proc.values[t.key];
@@ -64,8 +73,7 @@ void reject_unimplemented(const Session& s) {
       os << s.file.string() << ":" << p.line << ": "
          << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
          << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
-         << " (tracked in issue " << (spec ? spec->issue : "?")
-         << "); implemented today: gain";
+         << " (tracked in issue " << (spec ? spec->issue : "?") << "); implemented today: gain";
       throw InputError(os.str());
     }
 }
@@ -114,7 +122,9 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
       }
   }
   frames += (long long)std::llround(s.tail_s * s.sample_rate);
-  if (frames == 0) throw InputError(s.file.string() + ": the session has no audio (no tracks, or only empty stems)");
+  if (frames == 0)
+    throw InputError(s.file.string() +
+                     ": the session has no audio (no tracks, or only empty stems)");
   r.sample_rate = s.sample_rate;
   r.frames = frames;
 
@@ -124,7 +134,9 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
   for (size_t i = 0; i < s.nodes.size(); ++i) {
     NodeStats ns;
     ns.name = s.nodes[i].name;
-    ns.kind = s.nodes[i].kind == NodeKind::kTrack ? "track" : s.nodes[i].kind == NodeKind::kBus ? "bus" : "master";
+    ns.kind = s.nodes[i].kind == NodeKind::kTrack ? "track"
+              : s.nodes[i].kind == NodeKind::kBus ? "bus"
+                                                  : "master";
     ns.level = plan.level_of[i];
     for (int a : plan.reaching_axes[i]) ns.reaching_axes.push_back(s.variants.sweep[a].path);
     ns.renders = (int)plan.instances[i].size();
@@ -165,7 +177,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
           stems[stem_of[node]].decode(outs.data(), frames);
           if (!temp.empty()) {
             std::lock_guard<std::mutex> lock(upload_mutex);
-            for (size_t c = 0; c < slots.size(); ++c) backend->upload(slots[c], temp[c].data(), frames);
+            for (size_t c = 0; c < slots.size(); ++c)
+              backend->upload(slots[c], temp[c].data(), frames);
           }
         } catch (const std::exception& e) {
           std::lock_guard<std::mutex> lock(error_mutex);
@@ -177,7 +190,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         progress("decode", (double)++done / tracks.size());
       }
     };
-    const int threads = (int)std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), (unsigned)tracks.size()));
+    const int threads = (int)std::max(
+        1u, std::min<unsigned>(std::thread::hardware_concurrency(), (unsigned)tracks.size()));
     std::vector<std::thread> pool;
     for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
     for (auto& th : pool) th.join();
@@ -225,7 +239,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         job.mute_gain = 1.0f;
         for (const auto& au : n.automation) {
           const int offset = (int)points.size();
-          for (const auto& pt : au.points) points.push_back({pt.time_s * s.sample_rate, (float)pt.value});
+          for (const auto& pt : au.points)
+            points.push_back({pt.time_s * s.sample_rate, (float)pt.value});
           if (au.param == "gain_db") {
             job.gain_env_offset = offset;
             job.gain_env_count = (int)au.points.size();
@@ -234,8 +249,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
             job.pan_env_count = (int)au.points.size();
           }
         }
-        const bool identity = n.kind != NodeKind::kTrack && job.gain_db == 0.0f && job.pan == 0.0f &&
-                              job.gain_env_count == 0 && job.pan_env_count == 0;
+        const bool identity = n.kind != NodeKind::kTrack && job.gain_db == 0.0f &&
+                              job.pan == 0.0f && job.gain_env_count == 0 && job.pan_env_count == 0;
         if (!identity) inputs.push_back(job);
       }
     }
@@ -285,27 +300,32 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     master_streams.push_back(inst.out[1]);
   }
   const long long hop = loudness_hop_frames(s.sample_rate);
-  const auto energies = backend->kweight_energies(master_streams, design_kweighting(s.sample_rate), hop);
+  const auto energies =
+      backend->kweight_energies(master_streams, design_kweighting(s.sample_rate), hop);
   std::vector<float> sample_peak, true_peak;
   backend->peaks(master_streams, design_true_peak_filter(), sample_peak, true_peak);
   r.timings.measure_s = seconds_since(t_measure);
 
   const auto t_write = Clock::now();
   const bool has_variants = !s.variants.sweep.empty();
-  if (opt.write_audio && has_variants) std::filesystem::create_directories(opt.out_dir / "variants");
+  if (opt.write_audio && has_variants)
+    std::filesystem::create_directories(opt.out_dir / "variants");
   for (int v = 0; v < plan.variant_count(); ++v) {
     const int k = plan.variant_instance[v][master];
     VariantResult vr;
     vr.id = has_variants ? variant_id(v, plan.variant_count()) : "master";
     for (size_t a = 0; a < s.variants.sweep.size(); ++a)
-      vr.params.emplace_back(s.variants.sweep[a].path, s.variants.sweep[a].values[plan.variants[v][a]]);
+      vr.params.emplace_back(s.variants.sweep[a].path,
+                             s.variants.sweep[a].values[plan.variants[v][a]]);
     vr.rendered_lufs = integrated_loudness({energies[2 * k], energies[2 * k + 1]}, hop, frames);
     double gain_db = 0.0;
     if (s.delivery.target_lufs) {
       if (std::isfinite(vr.rendered_lufs))
         gain_db = *s.delivery.target_lufs - vr.rendered_lufs;
       else
-        vr.warnings.push_back("the mix is silent (no block above -70 LUFS): delivered without loudness normalisation");
+        vr.warnings.push_back(
+            "the mix is silent (no block above -70 LUFS): delivered without loudness "
+            "normalisation");
     }
     const double sp = gain_to_db(std::max(sample_peak[2 * k], sample_peak[2 * k + 1]));
     const double tp = gain_to_db(std::max(true_peak[2 * k], true_peak[2 * k + 1]));
@@ -317,8 +337,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
       std::ostringstream os;
       os.setf(std::ios::fixed);
       os.precision(2);
-      os << "true peak " << vr.true_peak_dbtp << " dBTP is above the ceiling of " << s.delivery.ceiling_dbtp
-         << " dBTP (no limiter yet: issue #5)";
+      os << "true peak " << vr.true_peak_dbtp << " dBTP is above the ceiling of "
+         << s.delivery.ceiling_dbtp << " dBTP (no limiter yet: issue #5)";
       vr.warnings.push_back(os.str());
     }
     if (s.delivery.bit_depth != 32 && vr.sample_peak_dbfs > 0.0) {

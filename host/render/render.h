@@ -22,17 +22,17 @@ struct StemSource {
 std::vector<StemSource> stems_from_files(const Session& session);
 
 struct RenderOptions {
-  std::string backend = "auto";       // cpu | cuda | auto
-  std::filesystem::path out_dir;      // written: master.wav or variants/<id>.wav
+  std::string backend = "auto";   // cpu | cuda | auto
+  std::filesystem::path out_dir;  // written: master.wav or variants/<id>.wav
   bool write_audio = true;
   std::function<void(const std::string& stage, double fraction)> progress;
 };
 
 struct VariantResult {
-  std::string id;                                     // "master" without variants
-  std::vector<std::pair<std::string, double>> params; // sweep path -> value
+  std::string id;                                      // "master" without variants
+  std::vector<std::pair<std::string, double>> params;  // sweep path -> value
   std::filesystem::path file;
-  double rendered_lufs = 0.0;   // integrated loudness of the mix before delivery gain
+  double rendered_lufs = 0.0;  // integrated loudness of the mix before delivery gain
   double delivery_gain_db = 0.0;
   double delivered_lufs = 0.0;
   double sample_peak_dbfs = 0.0;  // delivered

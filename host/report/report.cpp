@@ -20,11 +20,12 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
   j["sample_rate"] = r.sample_rate;
   j["frames"] = r.frames;
   j["duration_s"] = number_or_null((double)r.frames / r.sample_rate);
-  j["delivery"] = {{"format", s.delivery.format},
-                   {"bit_depth", s.delivery.bit_depth},
-                   {"target_lufs", s.delivery.target_lufs ? json(*s.delivery.target_lufs) : json(nullptr)},
-                   {"ceiling_dbtp", s.delivery.ceiling_dbtp},
-                   {"dither", s.delivery.bit_depth == 32 ? "none" : "tpdf"}};
+  j["delivery"] = {
+      {"format", s.delivery.format},
+      {"bit_depth", s.delivery.bit_depth},
+      {"target_lufs", s.delivery.target_lufs ? json(*s.delivery.target_lufs) : json(nullptr)},
+      {"ceiling_dbtp", s.delivery.ceiling_dbtp},
+      {"dither", s.delivery.bit_depth == 32 ? "none" : "tpdf"}};
   json stems = json::array();
   size_t k = 0;
   for (const auto& n : s.nodes) {

@@ -12,7 +12,8 @@ constexpr double kInf = HUGE_VAL;
 std::vector<KeySpec> compressor_keys() {
   return {
       {K::kNumber, "threshold_db", -80, 0, nullptr, "level where compression starts, dBFS"},
-      {K::kNumber, "ratio", 1, kInf, nullptr, "input dB over threshold per output dB (inf: limiting)"},
+      {K::kNumber, "ratio", 1, kInf, nullptr,
+       "input dB over threshold per output dB (inf: limiting)"},
       {K::kNumber, "knee_db", 0, 24, nullptr, "width of the quadratic soft knee, dB"},
       {K::kNumber, "attack_ms", 0.01, 500, nullptr, "attack time constant, ms"},
       {K::kNumber, "release_ms", 1, 5000, nullptr, "release time constant, ms"},
@@ -32,15 +33,21 @@ std::vector<KeySpec> compressor_keys() {
 
 std::vector<ProcessorSpec> build_specs() {
   std::vector<ProcessorSpec> specs;
-  specs.push_back({"gain", true, nullptr,
+  specs.push_back({"gain",
+                   true,
+                   nullptr,
                    {{K::kNumber, "gain_db", -60, 24, nullptr, "gain, dB"},
                     {K::kBool, "invert", 0, 0, nullptr, "polarity inversion"}},
                    nullptr});
-  specs.push_back({"eq", false, "#4",
+  specs.push_back({"eq",
+                   false,
+                   "#4",
                    {{K::kString, "mode", 0, 0, "linear|minimum", "phase response"}},
                    "eq-band"});
   specs.push_back(
-      {"eq-band", false, "#4",
+      {"eq-band",
+       false,
+       "#4",
        {{K::kString, "type", 0, 0, "highpass|lowpass|lowshelf|highshelf|bell|notch|bandpass|tilt",
          "band shape"},
         {K::kNumber, "freq", 10, 24000, nullptr, "corner, centre or pivot frequency, Hz"},
@@ -55,18 +62,24 @@ std::vector<ProcessorSpec> build_specs() {
     band.push_back({K::kBool, "bypass", 0, 0, nullptr, "band passes uncompressed"});
     specs.push_back({"multiband-band", false, "#5", band, nullptr});
   }
-  specs.push_back({"multiband", false, "#5",
+  specs.push_back({"multiband",
+                   false,
+                   "#5",
                    {{K::kNumberList, "crossovers_hz", 20, 20000, nullptr,
                      "band edges, Hz, ascending (1 to 4 of them)"}},
                    "multiband-band"});
-  specs.push_back({"deesser", false, "#5",
+  specs.push_back({"deesser",
+                   false,
+                   "#5",
                    {{K::kNumber, "low_hz", 2000, 16000, nullptr, "sibilance band low edge, Hz"},
                     {K::kNumber, "high_hz", 2000, 20000, nullptr, "sibilance band high edge, Hz"},
                     {K::kNumber, "threshold_db", -80, 0, nullptr, "detection threshold, dBFS"},
                     {K::kNumber, "range_db", 0, 24, nullptr, "maximum reduction, dB"},
                     {K::kString, "mode", 0, 0, "split|wide", "what is reduced"}},
                    nullptr});
-  specs.push_back({"saturation", false, "#6",
+  specs.push_back({"saturation",
+                   false,
+                   "#6",
                    {{K::kString, "model", 0, 0, "tape|tube|soft|hard", "transfer curve"},
                     {K::kNumber, "drive_db", 0, 36, nullptr, "input drive, dB"},
                     {K::kNumber, "bias", -1, 1, nullptr, "asymmetry (even harmonics)"},
@@ -76,12 +89,16 @@ std::vector<ProcessorSpec> build_specs() {
                     {K::kNumber, "oversampling", 1, 8, "1|2|4|8", "oversampling factor"},
                     {K::kString, "antialias", 0, 0, "adaa|none", "antiderivative anti-aliasing"}},
                    nullptr});
-  specs.push_back({"imager", false, "#6",
+  specs.push_back({"imager",
+                   false,
+                   "#6",
                    {{K::kNumber, "width_pct", 0, 200, nullptr, "side level, % (100: unchanged)"},
                     {K::kNumber, "mono_below_hz", 0, 1000, nullptr, "mono below this, Hz"},
                     {K::kNumber, "balance", -1, 1, nullptr, "left/right balance"}},
                    nullptr});
-  specs.push_back({"limiter", false, "#5",
+  specs.push_back({"limiter",
+                   false,
+                   "#5",
                    {{K::kNumber, "ceiling_dbtp", -20, 0, nullptr, "true-peak ceiling, dBTP"},
                     {K::kNumber, "release_ms", 1, 2000, nullptr, "release time, ms"},
                     {K::kNumber, "lookahead_ms", 0, 20, nullptr, "look-ahead, ms"}},

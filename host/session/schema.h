@@ -17,9 +17,9 @@ struct KeySpec {
 struct ProcessorSpec {
   const char* type;
   bool implemented;
-  const char* issue;        // where the missing implementation is tracked
+  const char* issue;  // where the missing implementation is tracked
   std::vector<KeySpec> keys;
-  const char* band_type;    // the spec name of the entries of `bands`, or nullptr
+  const char* band_type;  // the spec name of the entries of `bands`, or nullptr
 };
 
 // All processor specs, plus the band specs "eq-band" and "multiband-band".

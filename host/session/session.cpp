@@ -6,6 +6,9 @@
 #include <functional>
 #include <set>
 #include <sstream>
+// Newlines and trailing commas inside inline tables (TOML 1.1), so that chains can be
+// written over several lines as in DESIGN section 2.
+#define TOML_ENABLE_UNRELEASED_FEATURES 1
 #include <toml++/toml.h>
 
 #include "session/schema.h"
@@ -15,13 +18,13 @@ namespace td {
 double Processor::number(const std::string& key, double fallback) const {
   auto it = values.find(key);
   return it != values.end() && it->second.kind == ProcessorValue::Kind::kNumber ? it->second.number
-                                                                                  : fallback;
+                                                                                : fallback;
 }
 
 std::string Processor::text(const std::string& key, const std::string& fallback) const {
   auto it = values.find(key);
   return it != values.end() && it->second.kind == ProcessorValue::Kind::kString ? it->second.text
-                                                                                  : fallback;
+                                                                                : fallback;
 }
 
 int Session::find(const std::string& name) const {
@@ -81,8 +84,8 @@ struct Parser {
     else if (auto f = n->as_floating_point())
       v = f->get();
     else
-      fail(n, where + "." + key, "must be a number (allowed: " + fmt_num(lo) + " .. " +
-                                     fmt_num(hi) + ")");
+      fail(n, where + "." + key,
+           "must be a number (allowed: " + fmt_num(lo) + " .. " + fmt_num(hi) + ")");
     if (std::isnan(*v) || *v < lo || *v > hi)
       fail(n, where + "." + key,
            fmt_num(*v) + " is out of range (allowed: " + fmt_num(lo) + " .. " + fmt_num(hi) + ")");
@@ -112,7 +115,8 @@ struct Parser {
     if (std::find(choices.begin(), choices.end(), *s) == choices.end()) {
       std::string list;
       for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-      fail(t.get(key), where + "." + key, "\"" + *s + "\" is not allowed (allowed: one of " + list + ")");
+      fail(t.get(key), where + "." + key,
+           "\"" + *s + "\" is not allowed (allowed: one of " + list + ")");
     }
     return *s;
   }
@@ -149,7 +153,8 @@ struct Parser {
         while (std::getline(ss, c, '|'))
           if (std::stod(c) == x) ok = true;
       }
-      if (!ok) fail(&item, w, fmt_num(x) + " is out of range (allowed: " + describe_allowed(spec) + ")");
+      if (!ok)
+        fail(&item, w, fmt_num(x) + " is out of range (allowed: " + describe_allowed(spec) + ")");
       return x;
     };
     switch (spec.kind) {
@@ -175,7 +180,8 @@ struct Parser {
         while (std::getline(ss, c, '|'))
           if (c == v.text) ok = true;
         if (!ok)
-          fail(&n, where, "\"" + v.text + "\" is not allowed (allowed: " + describe_allowed(spec) + ")");
+          fail(&n, where,
+               "\"" + v.text + "\" is not allowed (allowed: " + describe_allowed(spec) + ")");
         break;
       }
       case K::kNode: {
@@ -204,12 +210,15 @@ struct Parser {
     const ProcessorSpec* spec = nullptr;
     if (spec_name == "eq-band" || spec_name == "multiband-band") {
       spec = find_processor_spec(spec_name);
-      p.type = spec_name == "eq-band" ? choice(t, "type", where, {"highpass", "lowpass", "lowshelf",
-                                                                  "highshelf", "bell", "notch",
-                                                                  "bandpass", "tilt"},
+      p.type = spec_name == "eq-band" ? choice(t, "type", where,
+                                               {"highpass", "lowpass", "lowshelf", "highshelf",
+                                                "bell", "notch", "bandpass", "tilt"},
                                                "")
                                       : "band";
-      if (spec_name == "eq-band" && p.type.empty()) fail(&n, where + ".type", "missing (allowed: one of highpass, lowpass, lowshelf, highshelf, bell, notch, bandpass, tilt)");
+      if (spec_name == "eq-band" && p.type.empty())
+        fail(&n, where + ".type",
+             "missing (allowed: one of highpass, lowpass, lowshelf, highshelf, bell, notch, "
+             "bandpass, tilt)");
     } else {
       auto type = string(t, "type", where);
       if (!type) fail(&n, where + ".type", "missing: every chain entry needs a type");
@@ -219,7 +228,8 @@ struct Parser {
         for (const auto& s : processor_specs())
           if (std::string(s.type).find('-') == std::string::npos)
             list += (list.empty() ? "" : ", ") + std::string(s.type);
-        fail(t.get("type"), where + ".type", "unknown processor \"" + *type + "\" (allowed: one of " + list + ")");
+        fail(t.get("type"), where + ".type",
+             "unknown processor \"" + *type + "\" (allowed: one of " + list + ")");
       }
       p.type = *type;
     }
@@ -228,7 +238,8 @@ struct Parser {
       const std::string key(k.str());
       if (key == "type" || key == "id") continue;
       if (key == "enabled") {
-        p.values[key] = processor_value(v, {KeySpec::Kind::kBool, "enabled", 0, 0, nullptr, ""}, where + ".enabled");
+        p.values[key] = processor_value(v, {KeySpec::Kind::kBool, "enabled", 0, 0, nullptr, ""},
+                                        where + ".enabled");
         continue;
       }
       if (key == "bands" && spec->band_type) {
@@ -237,7 +248,8 @@ struct Parser {
         for (size_t i = 0; i < a.size(); ++i) {
           const std::string w = where + ".bands[" + std::to_string(i) + "]";
           Processor b = processor(*a.get(i), spec->band_type, w, "band" + std::to_string(i + 1));
-          if (!ids.insert(b.id).second) fail(a.get(i), w + ".id", "duplicate band id \"" + b.id + "\"");
+          if (!ids.insert(b.id).second)
+            fail(a.get(i), w + ".id", "duplicate band id \"" + b.id + "\"");
           p.bands.push_back(std::move(b));
         }
         continue;
@@ -247,7 +259,8 @@ struct Parser {
         std::string list = "type, id, enabled";
         if (spec->band_type) list += ", bands";
         for (const auto& s : spec->keys) list += std::string(", ") + s.key;
-        fail(&v, where + "." + key, "unknown key for " + std::string(spec->type) + " (allowed: " + list + ")");
+        fail(&v, where + "." + key,
+             "unknown key for " + std::string(spec->type) + " (allowed: " + list + ")");
       }
       p.values[key] = processor_value(v, *ks, where + "." + key);
     }
@@ -264,7 +277,8 @@ struct Parser {
       const std::string w = where + ".chain[" + std::to_string(i) + "]";
       Processor p = processor(*a.get(i), "", w, "");
       if (!ids.insert(p.id).second)
-        fail(a.get(i), w + ".id", "duplicate processor id \"" + p.id + "\" in this chain (give each an id)");
+        fail(a.get(i), w + ".id",
+             "duplicate processor id \"" + p.id + "\" in this chain (give each an id)");
       out.push_back(std::move(p));
     }
     return out;
@@ -284,7 +298,8 @@ struct Parser {
       au.param = choice(at, "param", w, {"gain_db", "pan"}, "");
       if (au.param.empty()) fail(a.get(i), w + ".param", "missing (allowed: one of gain_db, pan)");
       for (const auto& prev : out)
-        if (prev.param == au.param) fail(a.get(i), w + ".param", "\"" + au.param + "\" is automated twice");
+        if (prev.param == au.param)
+          fail(a.get(i), w + ".param", "\"" + au.param + "\" is automated twice");
       const double lo = au.param == "pan" ? -1.0 : -144.0, hi = au.param == "pan" ? 1.0 : 24.0;
       const toml::node* pts = at.get("points");
       if (!pts) fail(a.get(i), w + ".points", "missing: a list of [time_s, value] pairs");
@@ -293,8 +308,7 @@ struct Parser {
       for (size_t j = 0; j < pa.size(); ++j) {
         const std::string pw = w + ".points[" + std::to_string(j) + "]";
         const toml::array* pair = pa.get(j)->as_array();
-        if (!pair || pair->size() != 2)
-          fail(pa.get(j), pw, "must be a pair [time_s, value]");
+        if (!pair || pair->size() != 2) fail(pa.get(j), pw, "must be a pair [time_s, value]");
         toml::table tmp;
         tmp.insert("t", *pair->get(0));
         tmp.insert("v", *pair->get(1));
@@ -302,8 +316,9 @@ struct Parser {
         p.time_s = *number(tmp, "t", pw, 0.0, 86400.0);
         p.value = *number(tmp, "v", pw, lo, hi);
         if (!au.points.empty() && p.time_s < au.points.back().time_s)
-          fail(pa.get(j), pw, "times must not decrease (" + fmt_num(p.time_s) + " s after " +
-                                  fmt_num(au.points.back().time_s) + " s)");
+          fail(pa.get(j), pw,
+               "times must not decrease (" + fmt_num(p.time_s) + " s after " +
+                   fmt_num(au.points.back().time_s) + " s)");
         au.points.push_back(p);
       }
       out.push_back(std::move(au));
@@ -314,9 +329,15 @@ struct Parser {
   void name(const toml::table& t, Node& node, const std::string& where) const {
     auto s = string(t, "name", where);
     if (!s) fail(&t, where + ".name", "missing: every track and bus needs a name");
-    if (s->empty() || s->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
-      fail(t.get("name"), where + ".name", "\"" + *s + "\" is not allowed (letters, digits, '_' and '-' only, so that sweep paths stay unambiguous)");
-    if (*s == "master") fail(t.get("name"), where + ".name", "\"master\" is reserved for the mix bus");
+    if (s->empty() ||
+        s->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+            std::string::npos)
+      fail(t.get("name"), where + ".name",
+           "\"" + *s +
+               "\" is not allowed (letters, digits, '_' and '-' only, so that sweep paths stay "
+               "unambiguous)");
+    if (*s == "master")
+      fail(t.get("name"), where + ".name", "\"master\" is reserved for the mix bus");
     node.name = *s;
   }
 
@@ -327,7 +348,8 @@ struct Parser {
     if (mono_capable) {
       if (auto law = number(t, "pan_law_db", where, -6, 0)) {
         if (*law != 0 && *law != -3 && *law != -4.5 && *law != -6)
-          fail(t.get("pan_law_db"), where + ".pan_law_db", fmt_num(*law) + " is not allowed (allowed: one of 0, -3, -4.5, -6)");
+          fail(t.get("pan_law_db"), where + ".pan_law_db",
+               fmt_num(*law) + " is not allowed (allowed: one of 0, -3, -4.5, -6)");
         node.pan_law_db = law;
       }
     }
@@ -338,37 +360,46 @@ struct Parser {
   Session parse(const toml::table& root) {
     Session s;
     s.file = file;
-    only_keys(root, "(top level)", {"session", "delivery", "master", "bus", "track", "variants", "reference"});
+    only_keys(root, "(top level)",
+              {"session", "delivery", "master", "bus", "track", "variants", "reference"});
 
     if (const toml::node* n = root.get("session")) {
       const auto& t = table(*n, "[session]");
-      only_keys(t, "[session]", {"sample_rate", "headroom_dbfs", "pan_law_db", "tail_s", "auto_gain_stage"});
+      only_keys(t, "[session]",
+                {"sample_rate", "headroom_dbfs", "pan_law_db", "tail_s", "auto_gain_stage"});
       s.sample_rate = (int)number(t, "sample_rate", "[session]", 8000, 384000).value_or(48000);
       if (t.get("sample_rate") && !t.get("sample_rate")->is_integer())
-        fail(t.get("sample_rate"), "[session].sample_rate", "must be a whole number of Hz (allowed: 8000 .. 384000)");
+        fail(t.get("sample_rate"), "[session].sample_rate",
+             "must be a whole number of Hz (allowed: 8000 .. 384000)");
       s.headroom_dbfs = number(t, "headroom_dbfs", "[session]", -60, 0).value_or(-12.0);
       s.pan_law_db = number(t, "pan_law_db", "[session]", -6, 0).value_or(-3.0);
       if (s.pan_law_db != 0 && s.pan_law_db != -3 && s.pan_law_db != -4.5 && s.pan_law_db != -6)
-        fail(t.get("pan_law_db"), "[session].pan_law_db", fmt_num(s.pan_law_db) + " is not allowed (allowed: one of 0, -3, -4.5, -6)");
+        fail(t.get("pan_law_db"), "[session].pan_law_db",
+             fmt_num(s.pan_law_db) + " is not allowed (allowed: one of 0, -3, -4.5, -6)");
       s.tail_s = number(t, "tail_s", "[session]", 0, 60).value_or(0.0);
       if (boolean(t, "auto_gain_stage", "[session]").value_or(false))
-        fail(t.get("auto_gain_stage"), "[session].auto_gain_stage", "not supported yet (tracked in issue #3)");
+        fail(t.get("auto_gain_stage"), "[session].auto_gain_stage",
+             "not supported yet (tracked in issue #3)");
     }
 
     if (const toml::node* n = root.get("delivery")) {
       const auto& t = table(*n, "[delivery]");
-      only_keys(t, "[delivery]", {"format", "bit_depth", "target_lufs", "ceiling_dbtp", "dither_seed"});
+      only_keys(t, "[delivery]",
+                {"format", "bit_depth", "target_lufs", "ceiling_dbtp", "dither_seed"});
       s.delivery.format = choice(t, "format", "[delivery]", {"wav", "flac"}, "wav");
       if (auto b = number(t, "bit_depth", "[delivery]", 16, 32)) {
         if (*b != 16 && *b != 24 && *b != 32)
-          fail(t.get("bit_depth"), "[delivery].bit_depth", fmt_num(*b) + " is not allowed (allowed: one of 16, 24, 32)");
+          fail(t.get("bit_depth"), "[delivery].bit_depth",
+               fmt_num(*b) + " is not allowed (allowed: one of 16, 24, 32)");
         s.delivery.bit_depth = (int)*b;
       }
       if (s.delivery.format == "flac" && s.delivery.bit_depth == 32)
-        fail(t.get("bit_depth"), "[delivery].bit_depth", "32-bit float is not possible in FLAC (allowed with flac: 16, 24)");
+        fail(t.get("bit_depth"), "[delivery].bit_depth",
+             "32-bit float is not possible in FLAC (allowed with flac: 16, 24)");
       s.delivery.target_lufs = number(t, "target_lufs", "[delivery]", -70, 0);
       s.delivery.ceiling_dbtp = number(t, "ceiling_dbtp", "[delivery]", -20, 0).value_or(-1.0);
-      s.delivery.dither_seed = (uint64_t)number(t, "dither_seed", "[delivery]", 0, 4294967295.0).value_or(1);
+      s.delivery.dither_seed =
+          (uint64_t)number(t, "dither_seed", "[delivery]", 0, 4294967295.0).value_or(1);
     }
 
     if (const toml::node* n = root.get("track")) {
@@ -381,10 +412,14 @@ struct Parser {
         node.line = line_of(*a.get(i));
         name(t, node, w0);
         const std::string w = "track \"" + node.name + "\"";
-        only_keys(t, w, {"name", "file", "bus", "gain_db", "pan", "pan_law_db", "fader_db", "mute", "solo", "chain", "automation"});
+        only_keys(t, w,
+                  {"name", "file", "bus", "gain_db", "pan", "pan_law_db", "fader_db", "mute",
+                   "solo", "chain", "automation"});
         auto f = string(t, "file", w);
-        if (!f || f->empty()) fail(a.get(i), w + ".file", "missing: the stem's path, relative to the session file");
-        node.file = std::filesystem::path(*f).is_absolute() ? std::filesystem::path(*f) : file.parent_path() / *f;
+        if (!f || f->empty())
+          fail(a.get(i), w + ".file", "missing: the stem's path, relative to the session file");
+        node.file = std::filesystem::path(*f).is_absolute() ? std::filesystem::path(*f)
+                                                            : file.parent_path() / *f;
         node.output = string(t, "bus", w).value_or("master");
         node.mute = boolean(t, "mute", w).value_or(false);
         node.solo = boolean(t, "solo", w).value_or(false);
@@ -402,7 +437,9 @@ struct Parser {
         node.line = line_of(*a.get(i));
         name(t, node, w0);
         const std::string w = "bus \"" + node.name + "\"";
-        only_keys(t, w, {"name", "output", "gain_db", "pan", "fader_db", "mute", "solo", "chain", "automation"});
+        only_keys(t, w,
+                  {"name", "output", "gain_db", "pan", "fader_db", "mute", "solo", "chain",
+                   "automation"});
         node.output = string(t, "output", w).value_or("master");
         node.mute = boolean(t, "mute", w).value_or(false);
         node.solo = boolean(t, "solo", w).value_or(false);
@@ -428,9 +465,11 @@ struct Parser {
     for (size_t i = 0; i + 1 < s.nodes.size(); ++i) {
       auto [it, fresh] = seen.emplace(s.nodes[i].name, (int)i);
       if (!fresh)
-        fail_line(s.nodes[i].line, (s.nodes[i].kind == NodeKind::kTrack ? "track" : "bus") +
-                                       std::string(" \"") + s.nodes[i].name + "\".name",
-                  "duplicate name (first used on line " + std::to_string(s.nodes[it->second].line) + ")");
+        fail_line(
+            s.nodes[i].line,
+            (s.nodes[i].kind == NodeKind::kTrack ? "track" : "bus") + std::string(" \"") +
+                s.nodes[i].name + "\".name",
+            "duplicate name (first used on line " + std::to_string(s.nodes[it->second].line) + ")");
     }
     std::string bus_list = "master";
     for (const auto& n : s.nodes)
@@ -454,7 +493,8 @@ struct Parser {
           fail_line(sc->second.line, node_label(n) + ".chain." + p.id + ".sidechain",
                     "\"" + sc->second.text + "\" is not a track or bus of this session");
         if (src == s.find(n.name))
-          fail_line(sc->second.line, node_label(n) + ".chain." + p.id + ".sidechain", "a node cannot key itself");
+          fail_line(sc->second.line, node_label(n) + ".chain." + p.id + ".sidechain",
+                    "a node cannot key itself");
       }
     check_cycles(s);
     if (const toml::node* n = root.get("variants")) variants(table(*n, "[variants]"), s);
@@ -468,7 +508,8 @@ struct Parser {
         r.line = line_of(*a.get(i));
         auto f = string(t, "file", w);
         if (!f || f->empty()) fail(a.get(i), w + ".file", "missing: the reference's path");
-        r.file = std::filesystem::path(*f).is_absolute() ? std::filesystem::path(*f) : file.parent_path() / *f;
+        r.file = std::filesystem::path(*f).is_absolute() ? std::filesystem::path(*f)
+                                                         : file.parent_path() / *f;
         r.weight = number(t, "weight", w, 0, 100).value_or(1.0);
         s.references.push_back(r);
       }
@@ -512,9 +553,10 @@ struct Parser {
           auto it = std::find(stack.begin(), stack.end(), d);
           for (; it != stack.end(); ++it) path += s.nodes[*it].name + " <- ";
           path += s.nodes[d].name;
-          fail_line(s.nodes[d].line, node_label(s.nodes[d]),
-                    "routing cycle (each node waits for the next: " + path +
-                        "); buses must form a tree towards the master and sidechains must not loop back");
+          fail_line(
+              s.nodes[d].line, node_label(s.nodes[d]),
+              "routing cycle (each node waits for the next: " + path +
+                  "); buses must form a tree towards the master and sidechains must not loop back");
         }
         if (state[d] == 0) visit(d);
       }
@@ -536,9 +578,18 @@ struct Parser {
       fail(t.get("count"), "[variants].count", "only used with mode = \"random\"");
     const toml::node* sw = t.get("sweep");
     if (!sw) fail(&t, "[variants].sweep", "missing: a table of \"node.param\" = [values]");
-    for (const auto& [k, v] : table(*sw, "[variants.sweep]")) {
+    // toml++ iterates keys sorted; the axes keep the order of the file (first axis slowest).
+    std::vector<std::pair<std::string, const toml::node*>> entries;
+    for (const auto& [k, v] : table(*sw, "[variants.sweep]"))
+      entries.emplace_back(std::string(k.str()), &v);
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      const auto &x = a.second->source().begin, &y = b.second->source().begin;
+      return x.line != y.line ? x.line < y.line : x.column < y.column;
+    });
+    for (const auto& [key, node] : entries) {
+      const toml::node& v = *node;
       SweepAxis axis;
-      axis.path = std::string(k.str());
+      axis.path = key;
       axis.line = line_of(v);
       const std::string w = "[variants.sweep].\"" + axis.path + "\"";
       const KeySpec spec = sweep_target(s, axis.path, v, w);
@@ -552,12 +603,14 @@ struct Parser {
       }
       s.variants.sweep.push_back(std::move(axis));
     }
-    if (s.variants.sweep.empty()) fail(sw, "[variants.sweep]", "empty: name at least one parameter");
+    if (s.variants.sweep.empty())
+      fail(sw, "[variants.sweep]", "empty: name at least one parameter");
     size_t total = 1;
     for (const auto& a : s.variants.sweep) {
       total *= a.values.size();
       if (total > 100000 && s.variants.mode == "grid")
-        fail(sw, "[variants.sweep]", "the grid has more than 100000 variants (use mode = \"random\" with a count)");
+        fail(sw, "[variants.sweep]",
+             "the grid has more than 100000 variants (use mode = \"random\" with a count)");
     }
   }
 
@@ -569,7 +622,9 @@ struct Parser {
     std::string part;
     while (std::getline(ss, part, '.')) parts.push_back(part);
     if (parts.size() < 2 || parts.size() > 4)
-      fail(&v, w, "not a parameter path (allowed: node.param, node.processor-id.param, node.eq-id.band-id.param)");
+      fail(&v, w,
+           "not a parameter path (allowed: node.param, node.processor-id.param, "
+           "node.eq-id.band-id.param)");
     const int ni = s.find(parts[0]);
     if (ni < 0) fail(&v, w, "no track or bus is called \"" + parts[0] + "\"");
     const Node& node = s.nodes[ni];
@@ -578,14 +633,16 @@ struct Parser {
       if (p == "gain_db") return {KeySpec::Kind::kNumber, "gain_db", -60, 24, nullptr, ""};
       if (p == "pan") {
         for (const auto& a : node.automation)
-          if (a.param == "pan") fail(&v, w, "the pan of \"" + node.name + "\" is automated; the automation decides it");
+          if (a.param == "pan")
+            fail(&v, w, "the pan of \"" + node.name + "\" is automated; the automation decides it");
         return {KeySpec::Kind::kNumber, "pan", -1, 1, nullptr, ""};
       }
       if (p == "fader_db") return {KeySpec::Kind::kNumber, "fader_db", -120, 12, nullptr, ""};
       std::string ids;
       for (const auto& pr : node.chain) ids += ", " + pr.id;
-      fail(&v, w, "\"" + p + "\" is not a parameter or processor of \"" + node.name +
-                      "\" (allowed: gain_db, pan, fader_db" + ids + ")");
+      fail(&v, w,
+           "\"" + p + "\" is not a parameter or processor of \"" + node.name +
+               "\" (allowed: gain_db, pan, fader_db" + ids + ")");
     }
     const Processor* proc = nullptr;
     for (const auto& pr : node.chain)
@@ -597,7 +654,8 @@ struct Parser {
       const Processor* band = nullptr;
       for (const auto& b : proc->bands)
         if (b.id == parts[2]) band = &b;
-      if (!band) fail(&v, w, "processor \"" + proc->id + "\" has no band with id \"" + parts[2] + "\"");
+      if (!band)
+        fail(&v, w, "processor \"" + proc->id + "\" has no band with id \"" + parts[2] + "\"");
       spec = find_processor_spec(spec->band_type);
     }
     const std::string& key = parts.back();
@@ -605,8 +663,11 @@ struct Parser {
     if (!ks || ks->kind != KeySpec::Kind::kNumber) {
       std::string list;
       for (const auto& k : spec->keys)
-        if (k.kind == KeySpec::Kind::kNumber) list += (list.empty() ? "" : ", ") + std::string(k.key);
-      fail(&v, w, "\"" + key + "\" is not a numeric parameter of " + spec->type + " (allowed: " + list + ")");
+        if (k.kind == KeySpec::Kind::kNumber)
+          list += (list.empty() ? "" : ", ") + std::string(k.key);
+      fail(&v, w,
+           "\"" + key + "\" is not a numeric parameter of " + spec->type + " (allowed: " + list +
+               ")");
     }
     return *ks;
   }
@@ -621,7 +682,8 @@ Session parse_session_text(const std::string& text, const std::filesystem::path&
     root = toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
-    os << file.string() << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
+    os << file.string() << ":" << e.source().begin.line
+       << ": TOML syntax error: " << e.description();
     throw InputError(os.str());
   }
   return p.parse(root);

@@ -53,10 +53,10 @@ enum class NodeKind { kTrack, kBus, kMaster };
 struct Node {
   NodeKind kind = NodeKind::kTrack;
   std::string name;
-  std::filesystem::path file;  // tracks: the stem, resolved against the session's folder
-  std::string output;          // the bus this node feeds ("" for the master)
-  double gain_db = 0.0;        // clip gain (tracks) / input trim (buses)
-  double pan = 0.0;            // -1 .. 1 (mono sources: pan law; stereo: balance)
+  std::filesystem::path file;        // tracks: the stem, resolved against the session's folder
+  std::string output;                // the bus this node feeds ("" for the master)
+  double gain_db = 0.0;              // clip gain (tracks) / input trim (buses)
+  double pan = 0.0;                  // -1 .. 1 (mono sources: pan law; stereo: balance)
   std::optional<double> pan_law_db;  // overrides [session] pan_law_db
   double fader_db = 0.0;
   bool mute = false;

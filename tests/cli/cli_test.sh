@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The command line through the real binary: help, version, exit codes, one-line errors.
+set -u
+topdown="$1"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+expect() {  # expect RC DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$dir/out" 2>"$dir/err"
+  local rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "FAIL: $what: exit $rc, expected $want"; cat "$dir/err"; fail=1
+  else
+    echo "ok: $what"
+  fi
+}
+expect 0 "--help" -- "$topdown" --help
+grep -q "render" "$dir/out" || { echo "FAIL: --help lists no commands"; fail=1; }
+expect 0 "--version" -- "$topdown" --version
+expect 0 "demo --help" -- "$topdown" demo --help
+expect 0 "render --help" -- "$topdown" render --help
+grep -q "report.json" "$dir/out" || { echo "FAIL: render --help says nothing of report.json"; fail=1; }
+expect 1 "unknown command" -- "$topdown" frobnicate
+expect 1 "unknown option" -- "$topdown" render --frobnicate
+expect 1 "missing session file" -- "$topdown" render "$dir/none.toml" -o "$dir/out1"
+grep -q "none.toml: session file not found" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+
+printf '[[track]]\nname = "kick"\nfile = "kick.wav"\npan = 2\n' >"$dir/bad.toml"
+expect 1 "out-of-range value" -- "$topdown" render "$dir/bad.toml" -o "$dir/out2"
+[ "$(wc -l <"$dir/err")" -eq 1 ] || { echo "FAIL: more than one line of error"; cat "$dir/err"; fail=1; }
+grep -q "bad.toml:4: track \"kick\".pan: 2 is out of range (allowed: -1 .. 1)" "$dir/err" ||
+  { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+
+printf '[[track]]\nname = "kick"\nfile = "kick.wav"\n' >"$dir/missing.toml"
+expect 1 "missing stem" -- "$topdown" render "$dir/missing.toml" -o "$dir/out3"
+grep -q "kick.wav: file not found" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+
+expect 0 "demo renders" -- "$topdown" demo -o "$dir/demo" --seconds 4 --backend cpu
+grep -q "LUFS integrated" "$dir/out" || { echo "FAIL: demo prints no loudness"; fail=1; }
+[ -s "$dir/demo/master.wav" ] && [ -s "$dir/demo/report.json" ] || { echo "FAIL: demo outputs"; fail=1; }
+
+expect 0 "demo --export then render" -- "$topdown" demo --export "$dir/song" --seconds 4
+expect 0 "render --json" -- "$topdown" render "$dir/song/session.toml" -o "$dir/rendered" --json --backend cpu
+python3 -c "import json,sys; r=json.load(open('$dir/out')); assert abs(r['master']['integrated_lufs']+14.0) < 0.1, r['master']" ||
+  { echo "FAIL: --json output"; fail=1; }
+ls -a "$dir/rendered" | grep -q partial && { echo "FAIL: temporary files left behind"; fail=1; }
+exit $fail

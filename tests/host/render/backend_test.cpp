@@ -1,0 +1,82 @@
+// One test body over every backend: the CUDA backend must render what the CPU renders.
+// Without a GPU (or without the toolkit) the CUDA cases skip and say why.
+#include "render/backend.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "demo/demo.h"
+#include "io/audio_file.h"
+#include "render/render.h"
+#include "test_util.h"
+
+namespace td {
+namespace {
+
+class Backends : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (GetParam() == "cuda" && !cuda_available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+  }
+};
+
+TEST_P(Backends, RenderMatchesTheCpuRender) {
+  DemoOptions o;
+  o.seconds = 6.0;
+  const DemoSong song = make_demo_song(o);
+  std::string toml = song.session_toml;
+  toml.replace(toml.find("bit_depth = 24"), 14, "bit_depth = 32");
+  toml += "[variants.sweep]\n\"master.trim.gain_db\" = [-3, -1]\n\"drums.fader_db\" = [-2, 0]\n";
+  std::vector<test::Planar> stems;
+  for (const auto& st : song.stems) stems.push_back(st.audio);
+  test::TempDir cpu_dir, dev_dir;
+  const Session s = parse_session_text(toml, "demo.toml");
+  RenderOptions o1, o2;
+  o1.backend = "cpu";
+  o1.out_dir = cpu_dir.path;
+  o2.backend = GetParam();
+  o2.out_dir = dev_dir.path;
+  const RenderResult a = render_session(s, test::memory_stems(stems, 48000), o1);
+  const RenderResult b = render_session(s, test::memory_stems(stems, 48000), o2);
+  ASSERT_EQ(a.variants.size(), b.variants.size());
+  for (size_t v = 0; v < a.variants.size(); ++v) {
+    // Loudness from double-precision K-weighting on both: equal to 0.001 LU.
+    EXPECT_NEAR(a.variants[v].rendered_lufs, b.variants[v].rendered_lufs, 1e-3);
+    const AudioData x = read_audio(a.variants[v].file), y = read_audio(b.variants[v].file);
+    double worst = 0.0;
+    for (int c = 0; c < 2; ++c)
+      for (size_t i = 0; i < x.channels[c].size(); ++i)
+        worst = std::max(worst, (double)std::fabs(x.channels[c][i] - y.channels[c][i]));
+    // Same math in float; powf/cosf differ by an ulp or two between libm and CUDA: -120 dBFS.
+    EXPECT_LT(worst, 1e-6) << a.variants[v].id;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, Backends, ::testing::Values("cpu", "cuda"));
+
+TEST(BackendChoice, AutoFallsBackToTheCpuWithANotice) {
+  std::string notice, why;
+  auto b = make_backend("auto", &notice);
+  if (cuda_available(&why)) {
+    EXPECT_EQ(b->name(), "cuda");
+  } else {
+    EXPECT_EQ(b->name(), "cpu");
+    EXPECT_NE(notice.find("rendering on the CPU"), std::string::npos) << notice;
+  }
+}
+
+TEST(BackendChoice, AskingForCudaWithoutADeviceIsAnErrorThatSaysWhy) {
+  std::string why;
+  if (cuda_available(&why)) GTEST_SKIP() << "a CUDA device is present";
+  try {
+    make_backend("cuda", nullptr);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--backend cuda"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace td

@@ -1,0 +1,249 @@
+// The session parser: the format of DESIGN section 2 parses into plain structs, and every
+// kind of bad input is one error naming the file, the line, the key and what is allowed.
+#include "session/session.h"
+
+#include <gtest/gtest.h>
+
+#include "render/render.h"
+#include "test_util.h"
+
+namespace td {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_session_text(text, "/sessions/song.toml");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const char* kMinimal = R"(
+[[track]]
+name = "kick"
+file = "stems/kick.wav"
+)";
+
+TEST(Session, DesignExampleParses) {
+  const Session s = parse_session_text(R"(
+[session]
+sample_rate = 48000
+headroom_dbfs = -12
+
+[delivery]
+format = "wav"
+bit_depth = 24
+target_lufs = -14.0
+ceiling_dbtp = -1.0
+
+[master]
+chain = [
+  { type = "eq", id = "eq", bands = [
+      { id = "hp",  type = "highpass", freq = 25,    slope = 24 },
+      { id = "air", type = "bell",     freq = 10000, gain_db = 1.0, q = 0.7 } ] },
+  { type = "compressor", id = "comp", ratio = 2.0, attack_ms = 10, release = "auto",
+    threshold_db = -18 },
+  { type = "saturation", model = "tape", drive_db = 3 },
+  { type = "limiter", id = "max" },
+]
+
+[[bus]]
+name = "drums"
+chain = [ { type = "compressor", ratio = 3, attack_ms = 10, release_ms = 100 },
+          { type = "eq", bands = [ { type = "bell", freq = 400, gain_db = -2, q = 1.2 } ] },
+          { type = "saturation", model = "tape" } ]
+
+[[track]]
+name = "kick"
+file = "stems/kick.wav"
+bus = "drums"
+gain_db = -3.0
+pan = 0.0
+automation = [ { param = "gain_db", points = [[0.0, -6.0], [8.0, 0.0]] } ]
+
+[[track]]
+name = "bass"
+file = "stems/bass.wav"
+chain = [ { type = "compressor", ratio = 4, sidechain = "kick" } ]
+
+[variants]
+mode = "grid"
+[variants.sweep]
+"master.comp.ratio"        = [1.5, 2.0, 3.0]
+"master.eq.air.gain_db"    = [0.5, 1.0]
+
+[[reference]]
+file = "refs/reference.wav"
+)",
+                                       "/sessions/song.toml");
+  ASSERT_EQ(s.nodes.size(), 4u);  // kick, bass, drums, master
+  EXPECT_EQ(s.nodes[0].name, "kick");
+  EXPECT_EQ(s.nodes[0].file, "/sessions/stems/kick.wav");  // relative to the session file
+  EXPECT_EQ(s.nodes[0].output, "drums");
+  EXPECT_EQ(s.nodes[1].output, "master");
+  EXPECT_DOUBLE_EQ(s.nodes[0].gain_db, -3.0);
+  ASSERT_EQ(s.nodes[0].automation.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.nodes[0].automation[0].points[1].time_s, 8.0);
+  EXPECT_EQ(s.master().chain.size(), 4u);
+  EXPECT_EQ(s.master().chain[0].bands[1].id, "air");
+  EXPECT_EQ(s.nodes[2].chain[0].id, "compressor");  // the id defaults to the type
+  EXPECT_EQ(s.variants.sweep.size(), 2u);
+  EXPECT_EQ(s.references[0].file, "/sessions/refs/reference.wav");
+  EXPECT_TRUE(s.delivery.target_lufs.has_value());
+}
+
+TEST(SessionErrors, UnknownKeyNamesFileLineKeyAndTheAllowedKeys) {
+  const std::string e = error_of("[[track]]\nname = \"kick\"\nfile = \"k.wav\"\nvolume = 3\n");
+  EXPECT_NE(e.find("song.toml:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("volume"), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed here: name, file, bus"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, UnknownTopLevelTable) {
+  const std::string e = error_of(std::string(kMinimal) + "[mastering]\nx = 1\n");
+  EXPECT_NE(e.find("mastering"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, WrongType) {
+  const std::string e =
+      error_of("[[track]]\nname = \"kick\"\nfile = \"k.wav\"\ngain_db = \"loud\"\n");
+  EXPECT_NE(e.find("song.toml:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("gain_db"), std::string::npos) << e;
+  EXPECT_NE(e.find("must be a number"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, OutOfRangeGivesTheAllowedRange) {
+  const std::string e = error_of("[[track]]\nname = \"kick\"\nfile = \"k.wav\"\npan = 1.5\n");
+  EXPECT_NE(e.find("song.toml:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("pan"), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed: -1 .. 1"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, OutOfRangeProcessorParameter) {
+  const std::string e = error_of(std::string(kMinimal) +
+                                 "[master]\nchain = [ { type = \"compressor\", ratio = 0.5 } ]\n");
+  EXPECT_NE(e.find("ratio"), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed: 1 .. inf"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, BadChoiceListsTheChoices) {
+  const std::string e = error_of(std::string(kMinimal) + "[delivery]\nformat = \"mp3\"\n");
+  EXPECT_NE(e.find("[delivery].format"), std::string::npos) << e;
+  EXPECT_NE(e.find("one of wav, flac"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, UnknownBus) {
+  const std::string e = error_of("[[track]]\nname = \"kick\"\nfile = \"k.wav\"\nbus = \"drums\"\n");
+  EXPECT_NE(e.find("song.toml:1:"), std::string::npos) << e;
+  EXPECT_NE(e.find("\"drums\" is not a bus"), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed: master"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, UnknownSidechainSource) {
+  const std::string e =
+      error_of(std::string(kMinimal) +
+               "[master]\nchain = [ { type = \"compressor\", sidechain = \"snare\" } ]\n");
+  EXPECT_NE(e.find("sidechain"), std::string::npos) << e;
+  EXPECT_NE(e.find("\"snare\" is not a track or bus"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, DuplicateName) {
+  const std::string e = error_of(std::string(kMinimal) + kMinimal);
+  EXPECT_NE(e.find("duplicate name"), std::string::npos) << e;
+  EXPECT_NE(e.find("song.toml:6:"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, RoutingCycleBetweenBuses) {
+  const std::string e =
+      error_of(std::string(kMinimal) +
+               "[[bus]]\nname = \"a\"\noutput = \"b\"\n[[bus]]\nname = \"b\"\noutput = \"a\"\n");
+  EXPECT_NE(e.find("routing cycle"), std::string::npos) << e;
+  EXPECT_NE(e.find("a <- b <- a"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, SidechainCycle) {
+  // A track keyed by the bus it feeds: the bus waits for the track, the track for the bus.
+  const std::string e = error_of(R"(
+[[bus]]
+name = "drums"
+[[track]]
+name = "kick"
+file = "k.wav"
+bus = "drums"
+chain = [ { type = "compressor", sidechain = "drums" } ]
+)");
+  EXPECT_NE(e.find("routing cycle"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, TomlSyntaxError) {
+  const std::string e = error_of("[[track]]\nname = \"kick\nfile = 1\n");
+  EXPECT_NE(e.find("song.toml:2:"), std::string::npos) << e;
+  EXPECT_NE(e.find("TOML syntax error"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, MissingStemPath) {
+  const std::string e = error_of("[[track]]\nname = \"kick\"\n");
+  EXPECT_NE(e.find("kick\".file"), std::string::npos) << e;
+  EXPECT_NE(e.find("missing"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, UnknownProcessorType) {
+  const std::string e =
+      error_of(std::string(kMinimal) + "[master]\nchain = [ { type = \"reverb\" } ]\n");
+  EXPECT_NE(e.find("unknown processor \"reverb\""), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed: one of gain, eq"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, UnknownProcessorKeyListsItsKeys) {
+  const std::string e =
+      error_of(std::string(kMinimal) + "[master]\nchain = [ { type = \"gain\", db = 3 } ]\n");
+  EXPECT_NE(e.find("[master].chain[0].db"), std::string::npos) << e;
+  EXPECT_NE(e.find("gain_db"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, SweepOfAnUnknownParameter) {
+  const std::string e =
+      error_of(std::string(kMinimal) + "[variants.sweep]\n\"kick.volume\" = [1, 2]\n");
+  EXPECT_NE(e.find("kick.volume"), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed: gain_db, pan, fader_db"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, SweepValueOutOfRange) {
+  const std::string e =
+      error_of(std::string(kMinimal) + "[variants.sweep]\n\"kick.pan\" = [0, 2]\n");
+  EXPECT_NE(e.find("allowed: -1 .. 1"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, AutomationTimesMustNotDecrease) {
+  const std::string e =
+      error_of(std::string(kMinimal) +
+               "automation = [ { param = \"pan\", points = [[2.0, 0.5], [1.0, 0.0]] } ]\n");
+  EXPECT_NE(e.find("times must not decrease"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, FlacCannotCarryFloat) {
+  const std::string e =
+      error_of(std::string(kMinimal) + "[delivery]\nformat = \"flac\"\nbit_depth = 32\n");
+  EXPECT_NE(e.find("allowed with flac: 16, 24"), std::string::npos) << e;
+}
+
+TEST(SessionErrors, UnimplementedProcessorIsReportedNotIgnored) {
+  // Parses (the format is complete) but rendering says exactly what is missing.
+  const Session s = parse_session_text(
+      std::string(kMinimal) + "[master]\nchain = [ { type = \"eq\", bands = [] } ]\n",
+      "/sessions/song.toml");
+  std::string e;
+  try {
+    render_session(s, test::memory_stems({test::sine(100, 0.1, 1.0, 48000, 1)}, 48000), {});
+  } catch (const InputError& err) {
+    e = err.what();
+  }
+  EXPECT_NE(e.find("song.toml:6:"), std::string::npos) << e;
+  EXPECT_NE(e.find("not supported yet"), std::string::npos) << e;
+  EXPECT_NE(e.find("issue #4"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace td

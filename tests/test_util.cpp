@@ -1,0 +1,128 @@
+#include "test_util.h"
+
+#include <ebur128.h>
+#include <sndfile.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "io/audio_file.h"
+
+namespace td::test {
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  path = std::filesystem::temp_directory_path() /
+         ("topdown-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+Planar sine(double hz, double amplitude, double seconds, int sample_rate, int channels,
+            double phase) {
+  const long long n = (long long)std::llround(seconds * sample_rate);
+  Planar out(channels, std::vector<float>(n));
+  for (long long i = 0; i < n; ++i) {
+    const float v = (float)(amplitude * std::sin(2.0 * M_PI * hz * i / sample_rate + phase));
+    for (auto& c : out) c[i] = v;
+  }
+  return out;
+}
+
+void write_file(const std::filesystem::path& file, const Planar& audio, int sample_rate,
+                int format) {
+  SF_INFO info{};
+  info.samplerate = sample_rate;
+  info.channels = (int)audio.size();
+  info.format = format;
+  SNDFILE* f = sf_open(file.string().c_str(), SFM_WRITE, &info);
+  if (!f)
+    throw std::runtime_error("test: cannot write " + file.string() + ": " + sf_strerror(nullptr));
+  const long long n = audio.empty() ? 0 : (long long)audio[0].size();
+  std::vector<float> inter(n * audio.size());
+  for (long long i = 0; i < n; ++i)
+    for (size_t c = 0; c < audio.size(); ++c) inter[i * audio.size() + c] = audio[c][i];
+  sf_writef_float(f, inter.data(), n);
+  sf_close(f);
+}
+
+void write_text(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream(file) << text;
+}
+
+Ebur128Reading ebur128_measure(const std::filesystem::path& file) {
+  const AudioData d = read_audio(file);
+  ebur128_state* st = ebur128_init((unsigned)d.channels.size(), (unsigned long)d.sample_rate,
+                                   EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+  const size_t n = d.channels[0].size(), ch = d.channels.size();
+  std::vector<float> inter(n * ch);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t c = 0; c < ch; ++c) inter[i * ch + c] = d.channels[c][i];
+  ebur128_add_frames_float(st, inter.data(), n);
+  Ebur128Reading r{};
+  ebur128_loudness_global(st, &r.integrated_lufs);
+  double tp = 0.0;
+  for (unsigned c = 0; c < ch; ++c) {
+    double v;
+    ebur128_true_peak(st, c, &v);
+    tp = std::max(tp, v);
+  }
+  r.true_peak_dbtp = 20.0 * std::log10(tp);
+  ebur128_destroy(&st);
+  return r;
+}
+
+double ebur128_integrated(const Planar& audio, int sample_rate) {
+  ebur128_state* st =
+      ebur128_init((unsigned)audio.size(), (unsigned long)sample_rate, EBUR128_MODE_I);
+  const size_t n = audio[0].size(), ch = audio.size();
+  std::vector<float> inter(n * ch);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t c = 0; c < ch; ++c) inter[i * ch + c] = audio[c][i];
+  ebur128_add_frames_float(st, inter.data(), n);
+  double out;
+  ebur128_loudness_global(st, &out);
+  ebur128_destroy(&st);
+  return out;
+}
+
+std::vector<StemSource> memory_stems(const std::vector<Planar>& audio, int sample_rate) {
+  std::vector<StemSource> out;
+  for (size_t k = 0; k < audio.size(); ++k) {
+    StemSource s;
+    s.info.file = "memory-" + std::to_string(k) + ".wav";
+    s.info.channels = (int)audio[k].size();
+    s.info.sample_rate = sample_rate;
+    s.info.frames = (long long)audio[k][0].size();
+    s.info.frames_at_rate = s.info.frames;
+    s.info.format = "memory";
+    const Planar* a = &audio[k];
+    s.decode = [a](float* const* o, long long cap) {
+      for (size_t c = 0; c < a->size(); ++c) {
+        const long long n = std::min<long long>(cap, (long long)(*a)[c].size());
+        std::copy((*a)[c].begin(), (*a)[c].begin() + n, o[c]);
+        std::fill(o[c] + n, o[c] + cap, 0.0f);
+      }
+    };
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string read_bytes(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace td::test

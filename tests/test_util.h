@@ -1,0 +1,45 @@
+// Helpers shared by the tests: temporary folders, writing test signals with libsndfile,
+// and measuring files with libebur128 (the reference implementation).
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "render/render.h"
+
+namespace td::test {
+
+// A fresh folder under the system temp dir, removed when the object goes away.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+  std::filesystem::path operator/(const std::string& name) const { return path / name; }
+};
+
+using Planar = std::vector<std::vector<float>>;
+
+// amplitude * sin(2 pi hz t + phase) on every channel.
+Planar sine(double hz, double amplitude, double seconds, int sample_rate, int channels,
+            double phase = 0.0);
+
+// Writes planar float audio with libsndfile; `format` is a libsndfile SF_FORMAT_* value.
+void write_file(const std::filesystem::path& file, const Planar& audio, int sample_rate,
+                int format);
+
+void write_text(const std::filesystem::path& file, const std::string& text);
+
+// libebur128's integrated loudness and max true peak (dBTP) of a file.
+struct Ebur128Reading {
+  double integrated_lufs;
+  double true_peak_dbtp;
+};
+Ebur128Reading ebur128_measure(const std::filesystem::path& file);
+double ebur128_integrated(const Planar& audio, int sample_rate);
+
+// In-memory stems for render_session, in track order.
+std::vector<StemSource> memory_stems(const std::vector<Planar>& audio, int sample_rate);
+
+std::string read_bytes(const std::filesystem::path& file);
+
+}  // namespace td::test
