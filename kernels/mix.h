@@ -39,10 +39,20 @@ TD_HD StereoGains track_input_gains(const TrackInputJob& job, const Breakpoint* 
   return {g * p.left, g * p.right};
 }
 
-// A bus input: dst = sum of sources, in the order listed (fixed order: bit-exact repeats).
+// One input of a bus sum: a stream and its gain into the bus's left and right channels.
+// A rendered stereo input contributes (left, 1, 0) and (right, 0, 1); a track folded into
+// its bus (no per-track processing) contributes its stem channels with the track's gain,
+// pan and fader already multiplied in, so it is never written out on its own.
+struct SumTerm {
+  int stream;
+  float gain_left, gain_right;
+};
+
+// A bus input: the stereo pair dst = sum of the terms, in the order listed (fixed order:
+// bit-exact repeats).
 struct SumJob {
-  int dst;
-  int src_offset, src_count;  // into the source-stream index array
+  int dst_left, dst_right;
+  int term_offset, term_count;  // into the term array
 };
 
 // In-place gain of one stream.

@@ -24,7 +24,7 @@ struct StreamArena {
 namespace cpu {
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points);
-void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources);
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms);
 void gain(const StreamArena& a, const GainJob* jobs, int job_count);
 // energies[i * hops + h]: K-weighted sum of squares of hop h of streams[i].
 void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
@@ -44,7 +44,8 @@ namespace cuda {
 // (energies, peaks, delivered samples) too. `stream` is a cudaStream_t.
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points, void* stream);
-void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources, void* stream);
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms,
+         void* stream);
 void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream);
 void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
                       long long hop_frames, double* energies, void* stream);

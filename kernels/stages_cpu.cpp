@@ -51,24 +51,35 @@ void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
   }
 }
 
-void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources) {
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms) {
   const long long chunks = chunks_of(a.frames);
   const long long tasks = chunks * job_count;
 #pragma omp parallel for schedule(dynamic, 4)
   for (long long t = 0; t < tasks; ++t) {
     const SumJob& job = jobs[t / chunks];
     const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
-    float* out = a.stream(job.dst) + begin;
+    float* out_l = a.stream(job.dst_left) + begin;
+    float* out_r = a.stream(job.dst_right) + begin;
     const long long len = end - begin;
-    if (job.src_count == 0) {
-      std::fill(out, out + len, 0.0f);
-      continue;
-    }
-    const float* first = a.stream(sources[job.src_offset]) + begin;
-    std::copy(first, first + len, out);
-    for (int s = 1; s < job.src_count; ++s) {  // session order: the same sum every run
-      const float* in = a.stream(sources[job.src_offset + s]) + begin;
-      for (long long i = 0; i < len; ++i) out[i] += in[i];
+    std::fill(out_l, out_l + len, 0.0f);
+    std::fill(out_r, out_r + len, 0.0f);
+    // Term by term over a chunk that stays in cache: each input is read once for both
+    // outputs, and the additions happen in the same order for every sample and run (the
+    // CUDA kernel adds in the same order).
+    for (int k = 0; k < job.term_count; ++k) {
+      const SumTerm& term = terms[job.term_offset + k];
+      const float* in = a.stream(term.stream) + begin;
+      const float gl = term.gain_left, gr = term.gain_right;
+      if (gr == 0.0f) {
+        for (long long i = 0; i < len; ++i) out_l[i] += gl * in[i];
+      } else if (gl == 0.0f) {
+        for (long long i = 0; i < len; ++i) out_r[i] += gr * in[i];
+      } else {
+        for (long long i = 0; i < len; ++i) {
+          out_l[i] += gl * in[i];
+          out_r[i] += gr * in[i];
+        }
+      }
     }
   }
 }
@@ -100,6 +111,7 @@ void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFi
   const long long span = a.frames + kTruePeakTaps - 1;  // include the filter's tail
   const long long chunks = (span + kChunk - 1) / kChunk;
   std::vector<float> sp(count * chunks), tp(count * chunks);
+  const float bound = true_peak_gain_bound(f);
 #pragma omp parallel for schedule(dynamic, 4)
   for (long long t = 0; t < count * chunks; ++t) {
     const float* x = a.stream(streams[t / chunks]);
@@ -107,7 +119,7 @@ void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFi
     float m = 0.0f;
     for (long long n = begin; n < std::min(end, a.frames); ++n) m = std::max(m, std::fabs(x[n]));
     sp[t] = m;
-    tp[t] = true_peak_range(x, a.frames, f, begin, end);
+    tp[t] = true_peak_range_pruned(x, a.frames, f, bound, begin, end);
   }
   for (int i = 0; i < count; ++i) {
     sample_peak[i] = *std::max_element(&sp[i * chunks], &sp[i * chunks] + chunks);

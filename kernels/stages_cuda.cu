@@ -32,14 +32,19 @@ __global__ void track_input_kernel(StreamArena a, const TrackInputJob* jobs,
   a.stream(job.dst_right)[n] = g.right * r;
 }
 
-__global__ void sum_kernel(StreamArena a, const SumJob* jobs, const int* sources) {
+__global__ void sum_kernel(StreamArena a, const SumJob* jobs, const SumTerm* terms) {
   const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (n >= a.frames) return;
   const SumJob& job = jobs[blockIdx.y];
-  float acc = 0.0f;
-  if (job.src_count > 0) acc = a.stream(sources[job.src_offset])[n];
-  for (int s = 1; s < job.src_count; ++s) acc += a.stream(sources[job.src_offset + s])[n];
-  a.stream(job.dst)[n] = acc;
+  float l = 0.0f, r = 0.0f;
+  for (int k = 0; k < job.term_count; ++k) {  // the CPU's order: the same sums
+    const SumTerm& t = terms[job.term_offset + k];
+    const float x = a.stream(t.stream)[n];
+    l += t.gain_left * x;
+    r += t.gain_right * x;
+  }
+  a.stream(job.dst_left)[n] = l;
+  a.stream(job.dst_right)[n] = r;
 }
 
 __global__ void gain_kernel(StreamArena a, const GainJob* jobs) {
@@ -58,7 +63,7 @@ __global__ void kweight_kernel(StreamArena a, const int* streams, int count, KWe
 }
 
 // Per (stream, chunk) partial maxima; max is exact, so any order gives the same result.
-__global__ void peaks_kernel(StreamArena a, const int* streams, TruePeakFilter f,
+__global__ void peaks_kernel(StreamArena a, const int* streams, TruePeakFilter f, float gain_bound,
                              float* sample_partial, float* true_partial, int chunks,
                              long long chunk_frames) {
   const int chunk = blockIdx.x * blockDim.x + threadIdx.x;
@@ -70,7 +75,8 @@ __global__ void peaks_kernel(StreamArena a, const int* streams, TruePeakFilter f
   float m = 0.0f;
   for (long long n = begin; n < end && n < a.frames; ++n) m = fmaxf(m, fabsf(x[n]));
   sample_partial[blockIdx.y * chunks + chunk] = m;
-  true_partial[blockIdx.y * chunks + chunk] = true_peak_range(x, a.frames, f, begin, end);
+  true_partial[blockIdx.y * chunks + chunk] =
+      true_peak_range_pruned(x, a.frames, f, gain_bound, begin, end);
 }
 
 __global__ void deliver_pcm_kernel(StreamArena a, int left, int right, float gain, uint64_t seed,
@@ -102,11 +108,10 @@ void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
   check_launch();
 }
 
-void sum(const StreamArena& a, const SumJob* jobs, int job_count, const int* sources,
+void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms,
          void* stream) {
   if (job_count == 0) return;
-  sum_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(a, jobs,
-                                                                                   sources);
+  sum_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(a, jobs, terms);
   check_launch();
 }
 
@@ -130,7 +135,8 @@ void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFi
   const long long span = a.frames + kTruePeakTaps - 1;
   const long long chunk_frames = (span + chunks - 1) / chunks;
   peaks_kernel<<<dim3((chunks + 127) / 128, count), 128, 0, (cudaStream_t)stream>>>(
-      a, streams, f, sample_peak_partial, true_peak_partial, chunks, chunk_frames);
+      a, streams, f, true_peak_gain_bound(f), sample_peak_partial, true_peak_partial, chunks,
+      chunk_frames);
   check_launch();
 }
 

@@ -181,17 +181,46 @@ Plan make_plan(const Session& s, const std::vector<int>& channels) {
         p.variant_instance[v][i] = it->second;
       }
 
-  // Stream slots with liveness: sources live until their track's level is done; an
-  // instance's output lives until the last level that reads it (its bus, sidechain users);
-  // the master's outputs live to the end (delivery reads them).
-  std::vector<int> last_use(n, max_level);
+  // Folding (see plan.h). A node keys a sidechain when it is a dependency that is not
+  // routed into the node depending on it.
+  std::vector<bool> keys_sidechain(n, false);
+  for (int i = 0; i < n; ++i)
+    for (int d : deps[i])
+      if (std::find(p.inputs[i].begin(), p.inputs[i].end(), d) == p.inputs[i].end())
+        keys_sidechain[d] = true;
+  p.folded.assign(n, false);
+  for (int i = 0; i < n; ++i) {
+    const Node& node = s.nodes[i];
+    if (node.kind == NodeKind::kMaster || !node.automation.empty() || keys_sidechain[i]) continue;
+    bool linear = true;
+    for (const auto& proc : node.chain) {
+      auto en = proc.values.find("enabled");
+      const bool enabled = en == proc.values.end() || en->second.flag;
+      if (enabled && proc.type != "gain") linear = false;
+    }
+    const int out = s.find(node.output);
+    p.folded[i] = linear && p.instances[i].size() == p.instances[out].size();
+  }
+  // The node that reads a node's output: its bus, or the first bus up the tree that is
+  // not folded.
+  auto reader_of = [&](int i) {
+    int r = s.find(s.nodes[i].output);
+    while (p.folded[r]) r = s.find(s.nodes[r].output);
+    return r;
+  };
+
+  // Stream slots with liveness: sources live until the level that reads them (the track's
+  // own, or its reader's when folded); an instance's output lives until the last level
+  // that reads it (its reader, sidechain users); the master's outputs live to the end.
+  std::vector<int> last_use(n, max_level), source_last_use(n, 0);
   for (int i = 0; i < n; ++i) {
     if (s.nodes[i].kind == NodeKind::kMaster) continue;
-    int last = p.level_of[s.find(s.nodes[i].output)];
+    int last = p.level_of[reader_of(i)];
     for (int j = 0; j < n; ++j)
       for (int d : deps[j])
         if (d == i) last = std::max(last, p.level_of[j]);
     last_use[i] = last;
+    source_last_use[i] = p.folded[i] ? last : p.level_of[i];
   }
   std::vector<int> free_slots;
   int next = 0;
@@ -210,14 +239,16 @@ Plan make_plan(const Session& s, const std::vector<int>& channels) {
   p.free_after_level.assign(p.levels.size(), {});
   for (size_t l = 0; l < p.levels.size(); ++l) {
     for (int i : p.levels[l])
-      for (auto& inst : p.instances[i]) {
-        inst.out[0] = take();
-        inst.out[1] = take();
-      }
-    for (int i : p.levels[l])
-      for (int slot : p.sources[i]) p.free_after_level[l].push_back(slot);
+      if (!p.folded[i])
+        for (auto& inst : p.instances[i]) {
+          inst.out[0] = take();
+          inst.out[1] = take();
+        }
     for (int i = 0; i < n; ++i)
-      if (last_use[i] == (int)l && s.nodes[i].kind != NodeKind::kMaster)
+      if (source_last_use[i] == (int)l)
+        for (int slot : p.sources[i]) p.free_after_level[l].push_back(slot);
+    for (int i = 0; i < n; ++i)
+      if (last_use[i] == (int)l && s.nodes[i].kind != NodeKind::kMaster && !p.folded[i])
         for (const auto& inst : p.instances[i]) {
           p.free_after_level[l].push_back(inst.out[0]);
           p.free_after_level[l].push_back(inst.out[1]);

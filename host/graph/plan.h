@@ -38,6 +38,12 @@ struct Plan {
   std::vector<std::vector<NodeInstance>> instances;  // per node
   std::vector<std::vector<int>> variant_instance;    // [variant][node] = instance index
   std::vector<bool> audible;                         // per node: false if muted or not soloed
+  // Per node: true when the node is mixed straight into its bus's sum instead of being
+  // written out: it has no automation, no processing but constant gains, keys no
+  // sidechain, and its bus is rendered exactly as often as it is. A folded node has no
+  // output slots; its bus reads its inputs (ultimately stem channels) with the node's
+  // gains multiplied in. Top-down sessions leave most tracks unprocessed, so most fold.
+  std::vector<bool> folded;
   // Stream slots: sources[node] are a track's decoded stem channels (one or two slots).
   std::vector<std::vector<int>> sources;
   int slot_count = 0;                              // peak number of live streams

@@ -25,7 +25,7 @@ class Backend {
 
   virtual void track_input(const std::vector<TrackInputJob>& jobs,
                            const std::vector<Breakpoint>& points) = 0;
-  virtual void sum(const std::vector<SumJob>& jobs, const std::vector<int>& sources) = 0;
+  virtual void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) = 0;
   virtual void gain(const std::vector<GainJob>& jobs) = 0;
   // Per stream, the K-weighted sum of squares of every hop: [stream][hop].
   virtual std::vector<std::vector<double>> kweight_energies(const std::vector<int>& streams,

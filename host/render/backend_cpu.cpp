@@ -1,3 +1,5 @@
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -9,20 +11,27 @@ namespace {
 
 class CpuBackend final : public Backend {
  public:
+  ~CpuBackend() override { release(); }
   std::string name() const override { return "cpu"; }
 
   void allocate(int slots, long long frames) override {
     // Stride rounded up to 16 floats keeps every stream 64-byte aligned for SIMD.
     arena_.frames = frames;
     arena_.stride = (frames + 15) / 16 * 16;
-    // calloc: the kernel hands out zero pages lazily, so untouched tails cost nothing.
-    storage_.reset(
-        static_cast<float*>(std::calloc((size_t)slots * arena_.stride + 16, sizeof(float))));
-    if (!storage_)
-      throw std::runtime_error("out of memory for " + std::to_string(slots) + " streams");
-    auto base = reinterpret_cast<std::uintptr_t>(storage_.get());
-    arena_.data = storage_.get() + ((64 - base % 64) % 64) / sizeof(float);
-    slots_ = slots;
+    // Anonymous memory comes zeroed from the kernel, page by page as it is first touched.
+    // A 4-minute session touches gigabytes: with 4 KiB pages that is a million page faults
+    // (measured: more system time than the mixing itself), so ask for transparent huge
+    // pages, which cut the faults 512-fold where the kernel allows them.
+    release();
+    bytes_ = sizeof(float) * (size_t)slots * arena_.stride;
+    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      bytes_ = 0;
+      throw std::runtime_error("out of memory for " + std::to_string(slots) + " streams of " +
+                               std::to_string(frames) + " samples");
+    }
+    madvise(p, bytes_, MADV_HUGEPAGE);
+    arena_.data = static_cast<float*>(p);
   }
   float* host_slot(int slot) override { return arena_.stream(slot); }
   void upload(int slot, const float* samples, long long count) override {
@@ -37,8 +46,8 @@ class CpuBackend final : public Backend {
                    const std::vector<Breakpoint>& points) override {
     cpu::track_input(arena_, jobs.data(), (int)jobs.size(), points.data());
   }
-  void sum(const std::vector<SumJob>& jobs, const std::vector<int>& sources) override {
-    cpu::sum(arena_, jobs.data(), (int)jobs.size(), sources.data());
+  void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) override {
+    cpu::sum(arena_, jobs.data(), (int)jobs.size(), terms.data());
   }
   void gain(const std::vector<GainJob>& jobs) override {
     cpu::gain(arena_, jobs.data(), (int)jobs.size());
@@ -72,12 +81,12 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> storage_;
+  void release() {
+    if (arena_.data) munmap(arena_.data, bytes_);
+    arena_.data = nullptr;
+  }
   StreamArena arena_;
-  int slots_ = 0;
+  size_t bytes_ = 0;
 };
 
 }  // namespace

@@ -86,9 +86,9 @@ class CudaBackend final : public Backend {
     check_launch("track_input");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));  // job buffers are reused by the next call
   }
-  void sum(const std::vector<SumJob>& jobs, const std::vector<int>& sources) override {
+  void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) override {
     cuda::sum(arena_, jobs_sum_.upload(jobs, stream_), (int)jobs.size(),
-              ints_.upload(sources, stream_), stream_);
+              terms_.upload(terms, stream_), stream_);
     check_launch("sum");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
@@ -158,6 +158,7 @@ class CudaBackend final : public Backend {
   StreamArena arena_;
   DeviceBuffer<TrackInputJob> jobs_track_;
   DeviceBuffer<SumJob> jobs_sum_;
+  DeviceBuffer<SumTerm> terms_;
   DeviceBuffer<GainJob> jobs_gain_;
   DeviceBuffer<Breakpoint> points_;
   DeviceBuffer<int> ints_;

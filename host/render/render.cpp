@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -61,6 +62,23 @@ NodeSettings settings_for(const Session& s, const Plan& p, int node, const NodeI
     }
   }
   return st;
+}
+
+bool enabled(const Processor& p) {
+  auto en = p.values.find("enabled");
+  return en == p.values.end() || en->second.flag;
+}
+
+// The product of the chain's enabled gain processors (the only linear, constant ones).
+float chain_gain(const std::vector<Processor>& chain) {
+  float g = 1.0f;
+  for (const auto& p : chain) {
+    if (!enabled(p) || p.type != "gain") continue;
+    auto inv = p.values.find("invert");
+    const bool invert = inv != p.values.end() && inv->second.flag;
+    g *= db_to_gain((float)p.number("gain_db", 0.0)) * (invert ? -1.0f : 1.0f);
+  }
+  return g;
 }
 
 void reject_unimplemented(const Session& s) {
@@ -140,6 +158,7 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     ns.level = plan.level_of[i];
     for (int a : plan.reaching_axes[i]) ns.reaching_axes.push_back(s.variants.sweep[a].path);
     ns.renders = (int)plan.instances[i].size();
+    ns.folded = plan.folded[i];
     r.nodes.push_back(ns);
   }
 
@@ -201,18 +220,65 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
 
   // The levels: one launch per stage type over every instance of every node on the level.
   const auto t_stages = Clock::now();
+  std::vector<std::vector<NodeSettings>> settings(s.nodes.size());
+  for (size_t i = 0; i < s.nodes.size(); ++i)
+    for (const auto& inst : plan.instances[i])
+      settings[i].push_back(settings_for(s, plan, (int)i, inst));
+
+  // The constant gains a node applies to each channel after its input: gain_db with pan or
+  // balance, the chain's gain processors, the fader, mute and solo. Only folded nodes are
+  // asked, and those have no automation and no other processing (plan.h).
+  auto folded_gains = [&](int node, int k) {
+    const Node& n = s.nodes[node];
+    const NodeSettings& st = settings[node][k];
+    TrackInputJob job{};
+    job.gain_db = (float)st.gain_db;
+    job.pan = (float)st.pan;
+    job.pan_law = (int)pan_law_of(n.pan_law_db.value_or(s.pan_law_db));
+    job.mute_gain = 1.0f;
+    job.stereo_source = n.kind != NodeKind::kTrack || plan.sources[node].size() > 1;
+    StereoGains g = track_input_gains(job, nullptr, 0.0);
+    float after = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
+    after *= chain_gain(st.chain);
+    return StereoGains{g.left * after, g.right * after};
+  };
+  // The terms a node instance adds to the sum of the bus that reads it.
+  std::function<void(int, int, float, float, std::vector<SumTerm>&)> add_terms =
+      [&](int node, int k, float gl, float gr, std::vector<SumTerm>& out) {
+        const NodeInstance& inst = plan.instances[node][k];
+        if (!plan.folded[node]) {
+          if (gl != 0.0f) out.push_back({inst.out[0], gl, 0.0f});
+          if (gr != 0.0f) out.push_back({inst.out[1], 0.0f, gr});
+          return;
+        }
+        const StereoGains g = folded_gains(node, k);
+        if (s.nodes[node].kind == NodeKind::kTrack) {
+          const auto& src = plan.sources[node];
+          if (src.size() == 1) {
+            if (gl * g.left != 0.0f || gr * g.right != 0.0f)
+              out.push_back({src[0], gl * g.left, gr * g.right});
+          } else {
+            if (gl * g.left != 0.0f) out.push_back({src[0], gl * g.left, 0.0f});
+            if (gr * g.right != 0.0f) out.push_back({src[1], 0.0f, gr * g.right});
+          }
+          return;
+        }
+        for (size_t j = 0; j < inst.inputs.size(); ++j)
+          add_terms(inst.input_nodes[j], inst.inputs[j], gl * g.left, gr * g.right, out);
+      };
+
   for (size_t l = 0; l < plan.levels.size(); ++l) {
     std::vector<TrackInputJob> inputs;
     std::vector<Breakpoint> points;
     std::vector<SumJob> sums;
-    std::vector<int> sum_sources;
-    std::vector<std::vector<NodeSettings>> settings(s.nodes.size());
+    std::vector<SumTerm> terms;
     size_t max_chain = 0;
     for (int node : plan.levels[l]) {
+      if (plan.folded[node]) continue;  // mixed into its reader's sum
       const Node& n = s.nodes[node];
-      for (const auto& inst : plan.instances[node]) {
-        settings[node].push_back(settings_for(s, plan, node, inst));
-        const NodeSettings& st = settings[node].back();
+      for (size_t k = 0; k < plan.instances[node].size(); ++k) {
+        const NodeInstance& inst = plan.instances[node][k];
+        const NodeSettings& st = settings[node][k];
         max_chain = std::max(max_chain, st.chain.size());
         TrackInputJob job{};
         if (n.kind == NodeKind::kTrack) {
@@ -221,12 +287,11 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
           job.src_right = src.size() > 1 ? src[1] : src[0];
           job.stereo_source = src.size() > 1;
         } else {
-          for (int c = 0; c < 2; ++c) {
-            SumJob sj{inst.out[c], (int)sum_sources.size(), (int)inst.inputs.size()};
-            for (size_t k = 0; k < inst.inputs.size(); ++k)
-              sum_sources.push_back(plan.instances[inst.input_nodes[k]][inst.inputs[k]].out[c]);
-            sums.push_back(sj);
-          }
+          SumJob sj{inst.out[0], inst.out[1], (int)terms.size(), 0};
+          for (size_t j = 0; j < inst.inputs.size(); ++j)
+            add_terms(inst.input_nodes[j], inst.inputs[j], 1.0f, 1.0f, terms);
+          sj.term_count = (int)terms.size() - sj.term_offset;
+          sums.push_back(sj);
           job.src_left = inst.out[0];
           job.src_right = inst.out[1];
           job.stereo_source = 1;
@@ -254,37 +319,38 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         if (!identity) inputs.push_back(job);
       }
     }
-    if (!sums.empty()) backend->sum(sums, sum_sources);
+    if (!sums.empty()) backend->sum(sums, terms);
     if (!inputs.empty()) backend->track_input(inputs, points);
 
     // The chains, position by position; one launch per processor type at each position.
     for (size_t pos = 0; pos < max_chain; ++pos) {
       std::vector<GainJob> gains;
-      for (int node : plan.levels[l])
+      for (int node : plan.levels[l]) {
+        if (plan.folded[node]) continue;
         for (size_t k = 0; k < plan.instances[node].size(); ++k) {
           const NodeSettings& st = settings[node][k];
           if (pos >= st.chain.size()) continue;
           const Processor& p = st.chain[pos];
-          auto en = p.values.find("enabled");
-          if (en != p.values.end() && !en->second.flag) continue;
+          if (!enabled(p)) continue;
           if (p.type == "gain") {
-            auto inv = p.values.find("invert");
-            const bool invert = inv != p.values.end() && inv->second.flag;
-            const float g = db_to_gain((float)p.number("gain_db", 0.0)) * (invert ? -1.0f : 1.0f);
+            const float g = chain_gain({p});
             for (int c = 0; c < 2; ++c) gains.push_back({plan.instances[node][k].out[c], g});
           }
         }
+      }
       if (!gains.empty()) backend->gain(gains);
     }
 
     // Faders (and mute / solo).
     std::vector<GainJob> faders;
-    for (int node : plan.levels[l])
+    for (int node : plan.levels[l]) {
+      if (plan.folded[node]) continue;
       for (size_t k = 0; k < plan.instances[node].size(); ++k) {
         const float g = plan.audible[node] ? db_to_gain((float)settings[node][k].fader_db) : 0.0f;
         if (g != 1.0f)
           for (int c = 0; c < 2; ++c) faders.push_back({plan.instances[node][k].out[c], g});
       }
+    }
     if (!faders.empty()) backend->gain(faders);
     progress("render", (double)(l + 1) / plan.levels.size());
   }

@@ -46,6 +46,7 @@ struct NodeStats {
   int level = 0;
   std::vector<std::string> reaching_axes;
   int renders = 0;
+  bool folded = false;  // mixed straight into its bus (no output of its own)
 };
 
 struct Timings {

@@ -46,7 +46,8 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
                      {"kind", n.kind},
                      {"level", n.level},
                      {"swept_by", n.reaching_axes},
-                     {"renders", n.renders}});
+                     {"renders", n.renders},
+                     {"folded_into_bus", n.folded}});
   j["plan"] = {{"nodes", nodes},
                {"total_renders", r.total_renders},
                {"variants", (int)r.variants.size()},

@@ -67,5 +67,23 @@ TEST(TruePeak, ChunksCombineToTheWhole) {
   EXPECT_EQ(whole, pieces);
 }
 
+TEST(TruePeak, PruningNeverChangesTheResult) {
+  // Music-like: a quiet bed with a few loud transients, and a full-scale burst at the end.
+  std::vector<float> x(50000);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = (float)(0.05 * std::sin(0.01 * i) + (i % 9973 < 20 ? 0.8 * std::sin(2.2 * i) : 0.0));
+  for (size_t i = x.size() - 40; i < x.size(); ++i) x[i] = (i % 2) ? 1.0f : -1.0f;
+  const TruePeakFilter f = design_true_peak_filter();
+  const long long n = (long long)x.size(), end = n + kTruePeakTaps - 1;
+  for (long long chunk : {end, 4096LL, 777LL}) {
+    for (long long b = 0; b < end; b += chunk) {
+      const long long e = std::min(end, b + chunk);
+      EXPECT_EQ(true_peak_range(x.data(), n, f, b, e),
+                true_peak_range_pruned(x.data(), n, f, true_peak_gain_bound(f), b, e))
+          << "chunk at " << b;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace td

@@ -63,6 +63,25 @@ TEST(Stems, EveryAcceptedFormatDecodesToTheWrittenSignal) {
   }
 }
 
+TEST(Stems, FastWavDecodingIsBitIdenticalToLibsndfile) {
+  // 16/24-bit PCM and float WAV are converted from raw bytes (audio_file.cpp says why);
+  // every sample must equal libsndfile's own sf_readf_float conversion.
+  test::TempDir dir;
+  auto x = test::sine(1234.5, 0.9, 0.3, 48000, 2);
+  x[0][7] = -1.0f;        // the most negative code
+  x[1][9] = 0.99999994f;  // clips to the largest positive code
+  for (int sf : {SF_FORMAT_WAV | SF_FORMAT_PCM_16, SF_FORMAT_WAV | SF_FORMAT_PCM_24,
+                 SF_FORMAT_WAV | SF_FORMAT_FLOAT, SF_FORMAT_WAVEX | SF_FORMAT_PCM_24,
+                 SF_FORMAT_RF64 | SF_FORMAT_PCM_16}) {
+    test::write_file(dir / "x.wav", x, 48000, sf);
+    const auto fast = decode(dir / "x.wav", 48000);
+    const AudioData ref = read_audio(dir / "x.wav");
+    for (int c = 0; c < 2; ++c)
+      for (size_t i = 0; i < ref.channels[c].size(); ++i)
+        ASSERT_EQ(fast[c][i], ref.channels[c][i]) << "format " << std::hex << sf << " sample " << i;
+  }
+}
+
 TEST(Stems, ResamplingKeepsLengthPitchAndLevel) {
   test::TempDir dir;
   const auto x = test::sine(1000.0, 0.5, 2.0, 44100, 1);
