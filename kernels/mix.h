@@ -25,17 +25,27 @@ struct TrackInputJob {
   int pan_env_offset, pan_env_count;    // pan automation (absolute position)
 };
 
-// Per-channel gains of a track input at sample n. Gain automation adds its dB value to
-// the clip gain (trim automation); pan automation replaces the static position.
-TD_HD StereoGains track_input_gains(const TrackInputJob& job, const Breakpoint* points, double n) {
+// The pan (or balance) gains of a track input at sample n: pan automation replaces the
+// static position.
+TD_HD StereoGains track_pan_gains(const TrackInputJob& job, const Breakpoint* points, double n) {
+  float pan = job.pan;
+  if (job.pan_env_count > 0) pan = envelope_at(points + job.pan_env_offset, job.pan_env_count, n);
+  return job.stereo_source ? balance_gains(pan) : pan_mono_gains(pan, (PanLaw)job.pan_law);
+}
+
+// The clip gain of a track input at sample n: gain automation adds its dB value to the
+// clip gain (trim automation).
+TD_HD float track_gain(const TrackInputJob& job, const Breakpoint* points, double n) {
   float db = job.gain_db;
   if (job.gain_env_count > 0)
     db += envelope_at(points + job.gain_env_offset, job.gain_env_count, n);
-  float pan = job.pan;
-  if (job.pan_env_count > 0) pan = envelope_at(points + job.pan_env_offset, job.pan_env_count, n);
-  const StereoGains p =
-      job.stereo_source ? balance_gains(pan) : pan_mono_gains(pan, (PanLaw)job.pan_law);
-  const float g = db_to_gain(db) * job.mute_gain;
+  return db_to_gain(db) * job.mute_gain;
+}
+
+// Per-channel gains of a track input at sample n.
+TD_HD StereoGains track_input_gains(const TrackInputJob& job, const Breakpoint* points, double n) {
+  const StereoGains p = track_pan_gains(job, points, n);
+  const float g = track_gain(job, points, n);
   return {g * p.left, g * p.right};
 }
 

@@ -13,11 +13,13 @@
 
 namespace td {
 
-// Planar float32 streams: stream s occupies data[s * stride .. s * stride + frames).
+// Planar float32 streams: stream s occupies data[s * stride .. s * stride + frames), and
+// element 0 is sample `origin` of the song (automation is evaluated at origin + n).
 struct StreamArena {
   float* data = nullptr;
   long long stride = 0;
   long long frames = 0;
+  long long origin = 0;
   TD_HD float* stream(int s) const { return data + (long long)s * stride; }
 };
 

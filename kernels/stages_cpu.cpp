@@ -33,16 +33,31 @@ void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
     float* out_l = a.stream(job.dst_left) + begin;
     float* out_r = a.stream(job.dst_right) + begin;
     const long long len = end - begin;
-    if (job.gain_env_count == 0 && job.pan_env_count == 0) {
-      const StereoGains g = track_input_gains(job, points, (double)begin);
-      for (long long i = 0; i < len; ++i) {
-        const float l = in_l[i], r = in_r[i];
-        out_l[i] = g.left * l;
-        out_r[i] = g.right * r;
+    const double origin = (double)(a.origin + begin);
+    if (job.pan_env_count == 0) {
+      // Values that do not change within the job are computed once (the same functions
+      // as per sample, so the same numbers): the pan gains always, the clip gain too when
+      // it is not automated.
+      const StereoGains p = track_pan_gains(job, points, origin);
+      if (job.gain_env_count == 0) {
+        const float g = track_gain(job, points, origin);
+        const float gl = g * p.left, gr = g * p.right;
+        for (long long i = 0; i < len; ++i) {
+          const float l = in_l[i], r = in_r[i];
+          out_l[i] = gl * l;
+          out_r[i] = gr * r;
+        }
+      } else {
+        for (long long i = 0; i < len; ++i) {
+          const float g = track_gain(job, points, origin + i);
+          const float l = in_l[i], r = in_r[i];
+          out_l[i] = (g * p.left) * l;
+          out_r[i] = (g * p.right) * r;
+        }
       }
     } else {
       for (long long i = 0; i < len; ++i) {
-        const StereoGains g = track_input_gains(job, points, (double)(begin + i));
+        const StereoGains g = track_input_gains(job, points, origin + i);
         const float l = in_l[i], r = in_r[i];
         out_l[i] = g.left * l;
         out_r[i] = g.right * r;
@@ -117,7 +132,7 @@ void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFi
     const float* x = a.stream(streams[t / chunks]);
     const long long begin = (t % chunks) * kChunk, end = std::min(span, begin + kChunk);
     float m = 0.0f;
-    for (long long n = begin; n < std::min(end, a.frames); ++n) m = std::max(m, std::fabs(x[n]));
+    for (long long n = begin; n < std::min(end, a.frames); ++n) m = max_of(m, abs_of(x[n]));
     sp[t] = m;
     tp[t] = true_peak_range_pruned(x, a.frames, f, bound, begin, end);
   }

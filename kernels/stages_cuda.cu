@@ -26,7 +26,7 @@ __global__ void track_input_kernel(StreamArena a, const TrackInputJob* jobs,
   const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (n >= a.frames) return;
   const TrackInputJob& job = jobs[blockIdx.y];
-  const StereoGains g = track_input_gains(job, points, (double)n);
+  const StereoGains g = track_input_gains(job, points, (double)(a.origin + n));
   const float l = a.stream(job.src_left)[n], r = a.stream(job.src_right)[n];
   a.stream(job.dst_left)[n] = g.left * l;
   a.stream(job.dst_right)[n] = g.right * r;
@@ -73,7 +73,7 @@ __global__ void peaks_kernel(StreamArena a, const int* streams, TruePeakFilter f
   const long long begin = chunk * chunk_frames;
   const long long end = begin + chunk_frames < span ? begin + chunk_frames : span;
   float m = 0.0f;
-  for (long long n = begin; n < end && n < a.frames; ++n) m = fmaxf(m, fabsf(x[n]));
+  for (long long n = begin; n < end && n < a.frames; ++n) m = max_of(m, abs_of(x[n]));
   sample_partial[blockIdx.y * chunks + chunk] = m;
   true_partial[blockIdx.y * chunks + chunk] =
       true_peak_range_pruned(x, a.frames, f, gain_bound, begin, end);

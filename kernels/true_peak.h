@@ -7,6 +7,16 @@
 
 namespace td {
 
+// max and |x| as plain comparisons: fmaxf's NaN rules make compilers call libm for it
+// instead of vectorising (measured: a third of the true-peak time). Stems are checked for
+// NaN on input, so the NaN rules are never needed here.
+TD_HD float max_of(float a, float b) {
+  return a > b ? a : b;
+}
+TD_HD float abs_of(float a) {
+  return a < 0.0f ? -a : a;
+}
+
 constexpr int kTruePeakPhases = 4;
 constexpr int kTruePeakTaps = 16;  // per phase
 
@@ -55,7 +65,7 @@ TD_HD float true_peak_interior(const float* x, long long n, const TruePeakFilter
   for (int p = 0; p < kTruePeakPhases; ++p) {
     float acc = 0.0f;
     for (int k = 0; k < kTruePeakTaps; ++k) acc += f.h[p][k] * x[n - k];
-    peak = fmaxf(peak, fabsf(acc));
+    peak = max_of(peak, abs_of(acc));
   }
   return peak;
 }
@@ -70,7 +80,7 @@ TD_HD float true_peak_at_edge(const float* x, long long frames, long long n,
       const long long i = n - k;
       acc += f.h[p][k] * ((i >= 0 && i < frames) ? x[i] : 0.0f);
     }
-    peak = fmaxf(peak, fabsf(acc));
+    peak = max_of(peak, abs_of(acc));
   }
   return peak;
 }
@@ -83,7 +93,8 @@ TD_HD float true_peak_range(const float* x, long long frames, const TruePeakFilt
   float peak = 0.0f;
   for (long long n = begin; n < end; ++n) {
     const bool interior = n >= kTruePeakTaps - 1 && n < frames;
-    peak = fmaxf(peak, interior ? true_peak_interior(x, n, f) : true_peak_at_edge(x, frames, n, f));
+    peak =
+        max_of(peak, interior ? true_peak_interior(x, n, f) : true_peak_at_edge(x, frames, n, f));
   }
   return peak;
 }
@@ -95,8 +106,8 @@ inline float true_peak_gain_bound(const TruePeakFilter& f) {
   float bound = 0.0f;
   for (int p = 0; p < kTruePeakPhases; ++p) {
     float sum = 0.0f;
-    for (int k = 0; k < kTruePeakTaps; ++k) sum += fabsf(f.h[p][k]);
-    bound = fmaxf(bound, sum);
+    for (int k = 0; k < kTruePeakTaps; ++k) sum += abs_of(f.h[p][k]);
+    bound = max_of(bound, sum);
   }
   return bound * 1.0001f;  // margin for the float rounding of the sums
 }
@@ -113,7 +124,7 @@ TD_HD float true_peak_range_pruned(const float* x, long long frames, const TrueP
     float m = 0.0f;
     const long long lo = b - (kTruePeakTaps - 1) > 0 ? b - (kTruePeakTaps - 1) : 0;
     const long long hi = b + block < frames ? b + block : frames;
-    for (long long i = lo; i < hi; ++i) m = fmaxf(m, fabsf(x[i]));
+    for (long long i = lo; i < hi; ++i) m = max_of(m, abs_of(x[i]));
     return m;
   };
   long long loudest = begin;
@@ -129,7 +140,7 @@ TD_HD float true_peak_range_pruned(const float* x, long long frames, const TrueP
       true_peak_range(x, frames, f, loudest, loudest + block < end ? loudest + block : end);
   for (long long b = begin; b < end; b += block) {
     if (b == loudest || input_max(b) * gain_bound <= peak) continue;
-    peak = fmaxf(peak, true_peak_range(x, frames, f, b, b + block < end ? b + block : end));
+    peak = max_of(peak, true_peak_range(x, frames, f, b, b + block < end ? b + block : end));
   }
   return peak;
 }

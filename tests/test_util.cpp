@@ -106,13 +106,7 @@ std::vector<StemSource> memory_stems(const std::vector<Planar>& audio, int sampl
     s.info.frames_at_rate = s.info.frames;
     s.info.format = "memory";
     const Planar* a = &audio[k];
-    s.decode = [a](float* const* o, long long cap) {
-      for (size_t c = 0; c < a->size(); ++c) {
-        const long long n = std::min<long long>(cap, (long long)(*a)[c].size());
-        std::copy((*a)[c].begin(), (*a)[c].begin() + n, o[c]);
-        std::fill(o[c] + n, o[c] + cap, 0.0f);
-      }
-    };
+    s.open = [a]() { return open_memory_stem(*a); };
     out.push_back(std::move(s));
   }
   return out;

@@ -364,14 +364,7 @@ std::vector<StemSource> demo_stem_sources(const DemoSong& song, int sample_rate)
     src.info.frames_at_rate = src.info.frames;
     src.info.format = "synthesised 32-bit float";
     const auto* audio = &st.audio;
-    src.decode = [audio](float* const* o, long long cap) {
-      for (size_t c = 0; c < audio->size(); ++c) {
-        const auto& ch = (*audio)[c];
-        const long long n = std::min<long long>(cap, (long long)ch.size());
-        std::copy(ch.begin(), ch.begin() + n, o[c]);
-        std::fill(o[c] + n, o[c] + cap, 0.0f);
-      }
-    };
+    src.open = [audio]() { return open_memory_stem(*audio); };
     out.push_back(std::move(src));
   }
   return out;

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,25 @@ struct StemInfo {
 // file, an unknown format, or more than two channels.
 StemInfo probe_stem(const std::filesystem::path& file, int session_rate);
 
-// Decodes all channels into out[c][0 .. capacity) (resampled with soxr's very high quality
-// recipe when the rates differ; the rest zero). Throws InputError on NaN/Inf samples,
-// naming the file, the frame, the time and the channel.
+// Sequential access to a stem at the session rate, segment by segment, so a render holds
+// only a segment of each stem in memory.
+class StemReader {
+ public:
+  virtual ~StemReader() = default;
+  // The next `frames` frames of every channel into out[c][0 .. frames); silence after the
+  // end. Throws InputError on NaN/Inf samples, naming the file, frame, time and channel.
+  virtual void read(float* const* out, long long frames) = 0;
+};
+
+// Opens a stem file. When its rate differs from the session's, the whole stem is
+// resampled here with soxr's very-high-quality recipe and then served from memory.
+std::unique_ptr<StemReader> open_stem(const StemInfo& info, int session_rate);
+
+// Serves planar audio already at the session rate (the demo, tests). `audio` must
+// outlive the reader.
+std::unique_ptr<StemReader> open_memory_stem(const std::vector<std::vector<float>>& audio);
+
+// Decodes all channels into out[c][0 .. capacity) in one go (rest zero).
 void decode_stem(const StemInfo& info, int session_rate, float* const* out, long long capacity);
 
 struct WriteSpec {

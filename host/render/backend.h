@@ -1,6 +1,8 @@
-// A Backend runs the batched stages over a planar float32 stream arena it owns. The
-// executor describes each stage as plain jobs (kernels/mix.h) and calls one method per
-// stage type and graph level; the CPU and CUDA backends run the same TD_HD math.
+// A Backend runs the batched stages. It owns two planar float32 arenas: the work arena,
+// one segment long, where every level's stages run, and the keep arena, the whole song
+// long, which holds each master variant for measurement and delivery. The executor
+// describes each stage as plain jobs (kernels/mix.h) and calls one method per stage type
+// and graph level; the CPU and CUDA backends run the same TD_HD math.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -15,25 +17,36 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // Segment length this backend works best with (long enough to fill it, short enough
+  // to keep the working set small).
+  virtual long long preferred_segment_frames() const = 0;
 
-  // Allocates `slots` streams of `frames` samples, all zero.
-  virtual void allocate(int slots, long long frames) = 0;
-  // Host-visible memory of a slot where decoding may write directly (CPU), else nullptr.
+  // work_slots streams of segment_frames; keep_streams streams of total_frames, zeroed.
+  virtual void allocate(int work_slots, long long segment_frames, int keep_streams,
+                        long long total_frames) = 0;
+  // The work arena now holds samples [origin, origin + frames) of the song.
+  virtual void begin_segment(long long origin, long long frames) = 0;
+  // Host memory of a work slot that decoding may fill directly (CPU), else nullptr.
   virtual float* host_slot(int slot) = 0;
-  virtual void upload(int slot, const float* samples, long long count) = 0;  // rest zeroed
-  virtual void download(int slot, float* samples) = 0;
+  // Copies a segment's worth of samples into a work slot.
+  virtual void upload(int slot, const float* samples) = 0;
+  // Copies a work slot into keep stream `keep` at the segment's origin.
+  virtual void keep(int slot, int keep) = 0;
 
+  // Stages on the work arena.
   virtual void track_input(const std::vector<TrackInputJob>& jobs,
                            const std::vector<Breakpoint>& points) = 0;
   virtual void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) = 0;
   virtual void gain(const std::vector<GainJob>& jobs) = 0;
-  // Per stream, the K-weighted sum of squares of every hop: [stream][hop].
-  virtual std::vector<std::vector<double>> kweight_energies(const std::vector<int>& streams,
+
+  // Measurement and delivery on the keep arena.
+  // Per keep stream, the K-weighted sum of squares of every hop: [stream][hop].
+  virtual std::vector<std::vector<double>> kweight_energies(const std::vector<int>& keeps,
                                                             const KWeighting& k,
                                                             long long hop_frames) = 0;
-  virtual void peaks(const std::vector<int>& streams, const TruePeakFilter& f,
+  virtual void peaks(const std::vector<int>& keeps, const TruePeakFilter& f,
                      std::vector<float>& sample_peak, std::vector<float>& true_peak) = 0;
-  // Interleaved stereo output of a pair of streams at `gain`.
+  // Interleaved stereo of a pair of keep streams at `gain`.
   virtual void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
                            std::vector<int32_t>& out) = 0;
   virtual void deliver_float(int left, int right, float gain, std::vector<float>& out) = 0;

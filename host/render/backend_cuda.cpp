@@ -52,101 +52,112 @@ class CudaBackend final : public Backend {
  public:
   CudaBackend() { TD_CUDA_CHECK(cudaStreamCreate(&stream_)); }
   ~CudaBackend() override {
-    if (arena_.data) cudaFree(arena_.data);
+    if (work_.data) cudaFree(work_.data);
+    if (keep_.data) cudaFree(keep_.data);
     cudaStreamDestroy(stream_);
   }
   std::string name() const override { return "cuda"; }
+  // 2^21 frames (44 s at 48 kHz): a launch over a level's jobs then has millions of
+  // threads, enough to fill an H100, while a 24-track level stays near 400 MiB.
+  long long preferred_segment_frames() const override { return 1 << 21; }
 
-  void allocate(int slots, long long frames) override {
-    if (arena_.data) TD_CUDA_CHECK(cudaFree(arena_.data));
-    arena_.frames = frames;
-    arena_.stride = (frames + 63) / 64 * 64;  // 256-byte aligned streams: coalesced access
-    TD_CUDA_CHECK(cudaMalloc(&arena_.data, sizeof(float) * (size_t)slots * arena_.stride));
-    TD_CUDA_CHECK(
-        cudaMemsetAsync(arena_.data, 0, sizeof(float) * (size_t)slots * arena_.stride, stream_));
+  void allocate(int work_slots, long long segment_frames, int keep_streams,
+                long long total_frames) override {
+    auto alloc = [&](StreamArena& a, int streams, long long frames) {
+      if (a.data) TD_CUDA_CHECK(cudaFree(a.data));
+      a.data = nullptr;
+      a.frames = frames;
+      a.stride = (frames + 63) / 64 * 64;  // 256-byte aligned streams: coalesced access
+      const size_t bytes = sizeof(float) * (size_t)std::max(1, streams) * a.stride;
+      TD_CUDA_CHECK(cudaMalloc(&a.data, bytes));
+      TD_CUDA_CHECK(cudaMemsetAsync(a.data, 0, bytes, stream_));
+    };
+    alloc(work_, work_slots, segment_frames);
+    alloc(keep_, keep_streams, total_frames);
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void begin_segment(long long origin, long long frames) override {
+    work_.origin = origin;
+    work_.frames = frames;
   }
   float* host_slot(int) override { return nullptr; }
-  void upload(int slot, const float* samples, long long count) override {
-    TD_CUDA_CHECK(cudaMemcpyAsync(arena_.stream(slot), samples, sizeof(float) * count,
+  void upload(int slot, const float* samples) override {
+    TD_CUDA_CHECK(cudaMemcpyAsync(work_.stream(slot), samples, sizeof(float) * work_.frames,
                                   cudaMemcpyHostToDevice, stream_));
-    if (count < arena_.frames)
-      TD_CUDA_CHECK(cudaMemsetAsync(arena_.stream(slot) + count, 0,
-                                    sizeof(float) * (arena_.frames - count), stream_));
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));  // `samples` may be freed on return
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));  // `samples` may be reused on return
   }
-  void download(int slot, float* samples) override {
-    TD_CUDA_CHECK(cudaMemcpyAsync(samples, arena_.stream(slot), sizeof(float) * arena_.frames,
-                                  cudaMemcpyDeviceToHost, stream_));
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  void keep(int slot, int keep) override {
+    TD_CUDA_CHECK(cudaMemcpyAsync(keep_.stream(keep) + work_.origin, work_.stream(slot),
+                                  sizeof(float) * work_.frames, cudaMemcpyDeviceToDevice, stream_));
   }
   void track_input(const std::vector<TrackInputJob>& jobs,
                    const std::vector<Breakpoint>& points) override {
-    cuda::track_input(arena_, jobs_track_.upload(jobs, stream_), (int)jobs.size(),
+    cuda::track_input(work_, jobs_track_.upload(jobs, stream_), (int)jobs.size(),
                       points_.upload(points, stream_), stream_);
     check_launch("track_input");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));  // job buffers are reused by the next call
   }
   void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) override {
-    cuda::sum(arena_, jobs_sum_.upload(jobs, stream_), (int)jobs.size(),
+    cuda::sum(work_, jobs_sum_.upload(jobs, stream_), (int)jobs.size(),
               terms_.upload(terms, stream_), stream_);
     check_launch("sum");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void gain(const std::vector<GainJob>& jobs) override {
-    cuda::gain(arena_, jobs_gain_.upload(jobs, stream_), (int)jobs.size(), stream_);
+    cuda::gain(work_, jobs_gain_.upload(jobs, stream_), (int)jobs.size(), stream_);
     check_launch("gain");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  std::vector<std::vector<double>> kweight_energies(const std::vector<int>& streams,
+  std::vector<std::vector<double>> kweight_energies(const std::vector<int>& keeps,
                                                     const KWeighting& k,
                                                     long long hop_frames) override {
-    const long long hops = (arena_.frames + hop_frames - 1) / hop_frames;
-    double* d = energies_.fit(streams.size() * hops + 1);
-    cuda::kweight_energies(arena_, ints_.upload(streams, stream_), (int)streams.size(), k,
-                           hop_frames, d, stream_);
+    const long long hops = (keep_.frames + hop_frames - 1) / hop_frames;
+    double* d = energies_.fit(keeps.size() * hops + 1);
+    cuda::kweight_energies(keep_, ints_.upload(keeps, stream_), (int)keeps.size(), k, hop_frames, d,
+                           stream_);
     check_launch("kweight_energies");
-    std::vector<double> flat(streams.size() * hops);
+    std::vector<double> flat(keeps.size() * hops);
     TD_CUDA_CHECK(cudaMemcpyAsync(flat.data(), d, sizeof(double) * flat.size(),
                                   cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    std::vector<std::vector<double>> out(streams.size());
-    for (size_t i = 0; i < streams.size(); ++i)
+    std::vector<std::vector<double>> out(keeps.size());
+    for (size_t i = 0; i < keeps.size(); ++i)
       out[i].assign(flat.begin() + i * hops, flat.begin() + (i + 1) * hops);
     return out;
   }
-  void peaks(const std::vector<int>& streams, const TruePeakFilter& f,
+  void peaks(const std::vector<int>& keeps, const TruePeakFilter& f,
              std::vector<float>& sample_peak, std::vector<float>& true_peak) override {
     const int chunks = 1024;
-    float* d = partials_.fit(2 * streams.size() * chunks + 1);
-    cuda::peaks(arena_, ints_.upload(streams, stream_), (int)streams.size(), f, d,
-                d + streams.size() * chunks, chunks, stream_);
+    float* d = partials_.fit(2 * keeps.size() * chunks + 1);
+    cuda::peaks(keep_, ints_.upload(keeps, stream_), (int)keeps.size(), f, d,
+                d + keeps.size() * chunks, chunks, stream_);
     check_launch("peaks");
-    std::vector<float> h(2 * streams.size() * chunks);
+    std::vector<float> h(2 * keeps.size() * chunks);
     TD_CUDA_CHECK(
         cudaMemcpyAsync(h.data(), d, sizeof(float) * h.size(), cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    sample_peak.assign(streams.size(), 0.0f);
-    true_peak.assign(streams.size(), 0.0f);
-    for (size_t i = 0; i < streams.size(); ++i)
+    sample_peak.assign(keeps.size(), 0.0f);
+    true_peak.assign(keeps.size(), 0.0f);
+    for (size_t i = 0; i < keeps.size(); ++i)
       for (int c = 0; c < chunks; ++c) {
         sample_peak[i] = std::max(sample_peak[i], h[i * chunks + c]);
-        true_peak[i] = std::max(true_peak[i], h[(streams.size() + i) * chunks + c]);
+        true_peak[i] = std::max(true_peak[i], h[(keeps.size() + i) * chunks + c]);
       }
   }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
                    std::vector<int32_t>& out) override {
-    out.resize(2 * arena_.frames);
+    out.resize(2 * keep_.frames);
     int32_t* d = pcm_.fit(out.size());
-    cuda::deliver_pcm(arena_, left, right, gain, seed, bits, d, stream_);
+    cuda::deliver_pcm(keep_, left, right, gain, seed, bits, d, stream_);
     check_launch("deliver_pcm");
     TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(int32_t) * out.size(),
                                   cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void deliver_float(int left, int right, float gain, std::vector<float>& out) override {
-    out.resize(2 * arena_.frames);
+    out.resize(2 * keep_.frames);
     float* d = floats_.fit(out.size());
-    cuda::deliver_float(arena_, left, right, gain, d, stream_);
+    cuda::deliver_float(keep_, left, right, gain, d, stream_);
     check_launch("deliver_float");
     TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(float) * out.size(), cudaMemcpyDeviceToHost,
                                   stream_));
@@ -155,7 +166,7 @@ class CudaBackend final : public Backend {
 
  private:
   cudaStream_t stream_ = nullptr;
-  StreamArena arena_;
+  StreamArena work_, keep_;
   DeviceBuffer<TrackInputJob> jobs_track_;
   DeviceBuffer<SumJob> jobs_sum_;
   DeviceBuffer<SumTerm> terms_;

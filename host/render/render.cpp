@@ -106,7 +106,7 @@ std::vector<StemSource> stems_from_files(const Session& session) {
     src.info = probe_stem(n.file, session.sample_rate);
     const int rate = session.sample_rate;
     const StemInfo info = src.info;
-    src.decode = [info, rate](float* const* o, long long cap) { decode_stem(info, rate, o, cap); };
+    src.open = [info, rate]() { return open_stem(info, rate); };
     out.push_back(std::move(src));
   }
   return out;
@@ -164,70 +164,49 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
 
   std::unique_ptr<Backend> backend = make_backend(opt.backend, &r.backend_notice);
   r.backend = backend->name();
-  backend->allocate(plan.slot_count, frames);
+  const int master = (int)s.nodes.size() - 1;
+  const auto& masters = plan.instances[master];
+  const long long segment = std::min(
+      frames, opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
+  r.segment_frames = segment;
+  backend->allocate(plan.slot_count, segment, 2 * (int)masters.size(), frames);
 
-  // Decode every stem on its own thread (at most one per core), straight into the arena
-  // when the backend's memory is host memory.
-  const auto t_decode = Clock::now();
-  {
-    std::vector<int> tracks;
-    for (size_t i = 0; i < s.nodes.size(); ++i)
-      if (s.nodes[i].kind == NodeKind::kTrack) tracks.push_back((int)i);
-    std::atomic<size_t> next{0};
-    std::atomic<int> done{0};
-    std::mutex upload_mutex, error_mutex;
-    std::string first_error;
-    size_t first_error_index = tracks.size();
-    auto worker = [&]() {
-      for (size_t t; (t = next++) < tracks.size();) {
-        const int node = tracks[t];
-        const std::vector<int>& slots = plan.sources[node];
-        try {
-          std::vector<float*> outs;
-          std::vector<std::vector<float>> temp;
-          for (int slot : slots) {
-            float* h = backend->host_slot(slot);
-            if (!h) {
-              temp.emplace_back(frames);
-              h = temp.back().data();
-            }
-            outs.push_back(h);
-          }
-          stems[stem_of[node]].decode(outs.data(), frames);
-          if (!temp.empty()) {
-            std::lock_guard<std::mutex> lock(upload_mutex);
-            for (size_t c = 0; c < slots.size(); ++c)
-              backend->upload(slots[c], temp[c].data(), frames);
-          }
-        } catch (const std::exception& e) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (t < first_error_index) {  // report the first bad stem in session order
-            first_error_index = t;
-            first_error = e.what();
-          }
-        }
-        progress("decode", (double)++done / tracks.size());
+  std::vector<int> tracks;
+  for (size_t i = 0; i < s.nodes.size(); ++i)
+    if (s.nodes[i].kind == NodeKind::kTrack) tracks.push_back((int)i);
+
+  // Runs body(t) for every track on all cores; rethrows the error of the first failing
+  // track in session order, so the message does not depend on thread timing.
+  auto for_each_track = [&](const std::function<void(size_t)>& body) {
+    std::vector<std::string> errors(tracks.size());
+    std::vector<char> failed(tracks.size(), 0);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long t = 0; t < (long long)tracks.size(); ++t) {
+      try {
+        body((size_t)t);
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+        failed[t] = 1;
       }
-    };
-    const int threads = (int)std::max(
-        1u, std::min<unsigned>(std::thread::hardware_concurrency(), (unsigned)tracks.size()));
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
-    for (auto& th : pool) th.join();
-    if (!first_error.empty()) throw InputError(first_error);
-  }
-  r.timings.decode_s = seconds_since(t_decode);
+    }
+    for (size_t t = 0; t < tracks.size(); ++t)
+      if (failed[t]) throw InputError(errors[t]);
+  };
 
-  // The levels: one launch per stage type over every instance of every node on the level.
-  const auto t_stages = Clock::now();
+  const auto t_open = Clock::now();
+  std::vector<std::unique_ptr<StemReader>> readers(tracks.size());
+  for_each_track([&](size_t t) { readers[t] = stems[stem_of[tracks[t]]].open(); });
+  r.timings.decode_s += seconds_since(t_open);
+
+  // Every level's jobs, built once: only the segment's origin changes between segments.
   std::vector<std::vector<NodeSettings>> settings(s.nodes.size());
   for (size_t i = 0; i < s.nodes.size(); ++i)
     for (const auto& inst : plan.instances[i])
       settings[i].push_back(settings_for(s, plan, (int)i, inst));
 
-  // The constant gains a node applies to each channel after its input: gain_db with pan or
-  // balance, the chain's gain processors, the fader, mute and solo. Only folded nodes are
-  // asked, and those have no automation and no other processing (plan.h).
+  // The constant gains a folded node applies to each channel: gain_db with pan or
+  // balance, the chain's gain processors, the fader, mute and solo (plan.h: folded nodes
+  // have no automation and no other processing).
   auto folded_gains = [&](int node, int k) {
     const Node& n = s.nodes[node];
     const NodeSettings& st = settings[node][k];
@@ -237,7 +216,7 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     job.pan_law = (int)pan_law_of(n.pan_law_db.value_or(s.pan_law_db));
     job.mute_gain = 1.0f;
     job.stereo_source = n.kind != NodeKind::kTrack || plan.sources[node].size() > 1;
-    StereoGains g = track_input_gains(job, nullptr, 0.0);
+    const StereoGains g = track_input_gains(job, nullptr, 0.0);
     float after = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
     after *= chain_gain(st.chain);
     return StereoGains{g.left * after, g.right * after};
@@ -254,12 +233,12 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         const StereoGains g = folded_gains(node, k);
         if (s.nodes[node].kind == NodeKind::kTrack) {
           const auto& src = plan.sources[node];
+          const float l = gl * g.left, rr = gr * g.right;
           if (src.size() == 1) {
-            if (gl * g.left != 0.0f || gr * g.right != 0.0f)
-              out.push_back({src[0], gl * g.left, gr * g.right});
+            if (l != 0.0f || rr != 0.0f) out.push_back({src[0], l, rr});
           } else {
-            if (gl * g.left != 0.0f) out.push_back({src[0], gl * g.left, 0.0f});
-            if (gr * g.right != 0.0f) out.push_back({src[1], 0.0f, gr * g.right});
+            if (l != 0.0f) out.push_back({src[0], l, 0.0f});
+            if (rr != 0.0f) out.push_back({src[1], 0.0f, rr});
           }
           return;
         }
@@ -267,11 +246,17 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
           add_terms(inst.input_nodes[j], inst.inputs[j], gl * g.left, gr * g.right, out);
       };
 
-  for (size_t l = 0; l < plan.levels.size(); ++l) {
+  struct LevelJobs {
     std::vector<TrackInputJob> inputs;
     std::vector<Breakpoint> points;
     std::vector<SumJob> sums;
     std::vector<SumTerm> terms;
+    std::vector<std::vector<GainJob>> chain_gains;  // one launch per chain position
+    std::vector<GainJob> faders;
+  };
+  std::vector<LevelJobs> levels(plan.levels.size());
+  for (size_t l = 0; l < plan.levels.size(); ++l) {
+    LevelJobs& lj = levels[l];
     size_t max_chain = 0;
     for (int node : plan.levels[l]) {
       if (plan.folded[node]) continue;  // mixed into its reader's sum
@@ -287,11 +272,11 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
           job.src_right = src.size() > 1 ? src[1] : src[0];
           job.stereo_source = src.size() > 1;
         } else {
-          SumJob sj{inst.out[0], inst.out[1], (int)terms.size(), 0};
+          SumJob sj{inst.out[0], inst.out[1], (int)lj.terms.size(), 0};
           for (size_t j = 0; j < inst.inputs.size(); ++j)
-            add_terms(inst.input_nodes[j], inst.inputs[j], 1.0f, 1.0f, terms);
-          sj.term_count = (int)terms.size() - sj.term_offset;
-          sums.push_back(sj);
+            add_terms(inst.input_nodes[j], inst.inputs[j], 1.0f, 1.0f, lj.terms);
+          sj.term_count = (int)lj.terms.size() - sj.term_offset;
+          lj.sums.push_back(sj);
           job.src_left = inst.out[0];
           job.src_right = inst.out[1];
           job.stereo_source = 1;
@@ -303,9 +288,9 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         job.pan_law = (int)pan_law_of(n.pan_law_db.value_or(s.pan_law_db));
         job.mute_gain = 1.0f;
         for (const auto& au : n.automation) {
-          const int offset = (int)points.size();
+          const int offset = (int)lj.points.size();
           for (const auto& pt : au.points)
-            points.push_back({pt.time_s * s.sample_rate, (float)pt.value});
+            lj.points.push_back({pt.time_s * s.sample_rate, (float)pt.value});
           if (au.param == "gain_db") {
             job.gain_env_offset = offset;
             job.gain_env_count = (int)au.points.size();
@@ -316,12 +301,12 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         }
         const bool identity = n.kind != NodeKind::kTrack && job.gain_db == 0.0f &&
                               job.pan == 0.0f && job.gain_env_count == 0 && job.pan_env_count == 0;
-        if (!identity) inputs.push_back(job);
+        if (!identity) lj.inputs.push_back(job);
+        const float fader = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
+        if (fader != 1.0f)
+          for (int c = 0; c < 2; ++c) lj.faders.push_back({inst.out[c], fader});
       }
     }
-    if (!sums.empty()) backend->sum(sums, terms);
-    if (!inputs.empty()) backend->track_input(inputs, points);
-
     // The chains, position by position; one launch per processor type at each position.
     for (size_t pos = 0; pos < max_chain; ++pos) {
       std::vector<GainJob> gains;
@@ -329,41 +314,66 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         if (plan.folded[node]) continue;
         for (size_t k = 0; k < plan.instances[node].size(); ++k) {
           const NodeSettings& st = settings[node][k];
-          if (pos >= st.chain.size()) continue;
-          const Processor& p = st.chain[pos];
-          if (!enabled(p)) continue;
-          if (p.type == "gain") {
-            const float g = chain_gain({p});
+          if (pos >= st.chain.size() || !enabled(st.chain[pos])) continue;
+          if (st.chain[pos].type == "gain") {
+            const float g = chain_gain({st.chain[pos]});
             for (int c = 0; c < 2; ++c) gains.push_back({plan.instances[node][k].out[c], g});
           }
         }
       }
-      if (!gains.empty()) backend->gain(gains);
+      if (!gains.empty()) lj.chain_gains.push_back(std::move(gains));
     }
-
-    // Faders (and mute / solo).
-    std::vector<GainJob> faders;
-    for (int node : plan.levels[l]) {
-      if (plan.folded[node]) continue;
-      for (size_t k = 0; k < plan.instances[node].size(); ++k) {
-        const float g = plan.audible[node] ? db_to_gain((float)settings[node][k].fader_db) : 0.0f;
-        if (g != 1.0f)
-          for (int c = 0; c < 2; ++c) faders.push_back({plan.instances[node][k].out[c], g});
-      }
-    }
-    if (!faders.empty()) backend->gain(faders);
-    progress("render", (double)(l + 1) / plan.levels.size());
   }
-  r.timings.stages_s = seconds_since(t_stages);
+
+  // Segment by segment: decode every stem's next segment on all cores (straight into the
+  // arena when it is host memory), run the levels, keep the master variants.
+  std::vector<std::vector<std::vector<float>>> staging(tracks.size());
+  for (long long origin = 0; origin < frames; origin += segment) {
+    const long long len = std::min(segment, frames - origin);
+    backend->begin_segment(origin, len);
+    const auto t_decode = Clock::now();
+    std::mutex upload_mutex;
+    for_each_track([&](size_t t) {
+      const std::vector<int>& slots = plan.sources[tracks[t]];
+      std::vector<float*> outs;
+      for (size_t c = 0; c < slots.size(); ++c) {
+        float* h = backend->host_slot(slots[c]);
+        if (!h) {
+          staging[t].resize(slots.size());
+          staging[t][c].resize(segment);
+          h = staging[t][c].data();
+        }
+        outs.push_back(h);
+      }
+      readers[t]->read(outs.data(), len);
+      if (!staging[t].empty()) {
+        std::lock_guard<std::mutex> lock(upload_mutex);
+        for (size_t c = 0; c < slots.size(); ++c) backend->upload(slots[c], staging[t][c].data());
+      }
+    });
+    r.timings.decode_s += seconds_since(t_decode);
+
+    const auto t_stages = Clock::now();
+    for (const LevelJobs& lj : levels) {
+      if (!lj.sums.empty()) backend->sum(lj.sums, lj.terms);
+      if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
+      for (const auto& gains : lj.chain_gains) backend->gain(gains);
+      if (!lj.faders.empty()) backend->gain(lj.faders);
+    }
+    for (size_t k = 0; k < masters.size(); ++k) {
+      backend->keep(masters[k].out[0], 2 * (int)k);
+      backend->keep(masters[k].out[1], 2 * (int)k + 1);
+    }
+    r.timings.stages_s += seconds_since(t_stages);
+    progress("render", (double)(origin + len) / frames);
+  }
 
   // Measure every master instance in one batch, then deliver each variant.
   const auto t_measure = Clock::now();
-  const int master = (int)s.nodes.size() - 1;
-  const auto& masters = plan.instances[master];
-  std::vector<int> master_streams;
-  for (const auto& inst : masters) {
-    master_streams.push_back(inst.out[0]);
-    master_streams.push_back(inst.out[1]);
+  std::vector<int> master_streams;  // keep streams: variant k is 2k (left) and 2k + 1
+  for (size_t k = 0; k < masters.size(); ++k) {
+    master_streams.push_back(2 * (int)k);
+    master_streams.push_back(2 * (int)k + 1);
   }
   const long long hop = loudness_hop_frames(s.sample_rate);
   const auto energies =
@@ -421,12 +431,12 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
       const float g = db_to_gain((float)gain_db);
       if (s.delivery.bit_depth == 32) {
         std::vector<float> out;
-        backend->deliver_float(masters[k].out[0], masters[k].out[1], g, out);
+        backend->deliver_float(2 * k, 2 * k + 1, g, out);
         write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), frames);
       } else {
         std::vector<int32_t> out;
-        backend->deliver_pcm(masters[k].out[0], masters[k].out[1], g, s.delivery.dither_seed,
-                             s.delivery.bit_depth, out);
+        backend->deliver_pcm(2 * k, 2 * k + 1, g, s.delivery.dither_seed, s.delivery.bit_depth,
+                             out);
         write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, frames);
       }
     }

@@ -15,8 +15,8 @@ namespace td {
 // Where a track's audio comes from: a file on disk or a buffer made in memory (the demo).
 struct StemSource {
   StemInfo info;
-  // Fills out[c][0 .. capacity) at the session rate; rest zero. Throws InputError.
-  std::function<void(float* const* out, long long capacity)> decode;
+  // Opens a sequential reader at the session rate. Throws InputError.
+  std::function<std::unique_ptr<StemReader>()> open;
 };
 
 std::vector<StemSource> stems_from_files(const Session& session);
@@ -25,6 +25,9 @@ struct RenderOptions {
   std::string backend = "auto";   // cpu | cuda | auto
   std::filesystem::path out_dir;  // written: master.wav or variants/<id>.wav
   bool write_audio = true;
+  // Frames per segment of the work arena; 0: the backend's preference. The result does
+  // not depend on it (tests render with odd sizes and compare bytes).
+  long long segment_frames = 0;
   std::function<void(const std::string& stage, double fraction)> progress;
 };
 
@@ -62,6 +65,7 @@ struct RenderResult {
   std::vector<NodeStats> nodes;
   int total_renders = 0;
   int slots = 0;
+  long long segment_frames = 0;
   std::vector<VariantResult> variants;
   std::vector<std::string> warnings;
   Timings timings;

@@ -173,6 +173,29 @@ TEST(Output, AtomicWriteReplacesOnlyWithACompleteFileAndLeavesNoTemporary) {
   EXPECT_EQ(entries, 1);
 }
 
+TEST(Output, PackedWavIsByteIdenticalToLibsndfilesConversion) {
+  // 16/24-bit WAV samples are packed by write_audio_atomic itself (audio_file.cpp says
+  // why); the file must equal one written through libsndfile's sf_writef_int.
+  test::TempDir dir;
+  std::vector<int32_t> pcm(2 * 1000);
+  for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = (int32_t)(i * 2654435761u) & ~0xFF;
+  pcm[0] = INT32_MIN;
+  pcm[1] = INT32_MAX & ~0xFF;
+  for (int bits : {16, 24}) {
+    std::vector<int32_t> q = pcm;
+    for (auto& v : q) v &= ~((1 << (32 - bits)) - 1);  // left-aligned to the format
+    write_audio_atomic(dir / "fast.wav", WriteSpec{"wav", bits, 48000}, 2, q.data(), nullptr, 1000);
+    SF_INFO info{};
+    info.samplerate = 48000;
+    info.channels = 2;
+    info.format = SF_FORMAT_WAV | (bits == 16 ? SF_FORMAT_PCM_16 : SF_FORMAT_PCM_24);
+    SNDFILE* f = sf_open((dir / "ref.wav").string().c_str(), SFM_WRITE, &info);
+    sf_writef_int(f, q.data(), 1000);
+    sf_close(f);
+    EXPECT_EQ(test::read_bytes(dir / "fast.wav"), test::read_bytes(dir / "ref.wav")) << bits;
+  }
+}
+
 TEST(Output, UnwritableFolderIsAnErrorAndNothingIsCreated) {
   std::vector<float> stereo(2 * 480, 0.25f);
   EXPECT_THROW(write_audio_atomic("/nonexistent-topdown/master.wav", WriteSpec{"wav", 32, 48000}, 2,
