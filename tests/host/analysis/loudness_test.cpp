@@ -1,11 +1,12 @@
 // BS.1770-4 integrated loudness against EBU Tech 3341 (minimum requirements, cases 1-5)
 // and against libebur128, the reference implementation.
-#include "analysis/loudness.h"
+#include "loudness.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "analysis/loudness.h"
 #include "demo/demo.h"
 #include "test_util.h"
 
@@ -68,6 +69,23 @@ TEST(IntegratedLoudness, AgreesWithLibebur128OnMusic) {
   // Same algorithm, same gates; only block-boundary and float/double rounding differ:
   // 0.01 LU is ten times tighter than Tech 3341 asks.
   EXPECT_NEAR(integrated_loudness(mix, 48000), test::ebur128_integrated(mix, 48000), 0.01);
+}
+
+TEST(KWeighting, SimdLanesGiveTheScalarLoopsNumbersBitForBit) {
+  const auto a = test::sine(997.0, 0.3, 1.0, 48000, 1)[0],
+             b = test::sine(50.0, 0.7, 1.0, 48000, 1)[0];
+  const auto c = test::sine(12000.0, 0.1, 1.0, 48000, 1)[0],
+             d = test::sine(3.0, 0.9, 1.0, 48000, 1)[0];
+  const KWeighting k = design_kweighting(48000);
+  const long long n = (long long)a.size(), hop = 4800, hops = n / hop;
+  std::vector<std::vector<double>> lanes(4, std::vector<double>(hops)), scalar = lanes;
+  const float* x[4] = {a.data(), b.data(), c.data(), d.data()};
+  double* e[4] = {lanes[0].data(), lanes[1].data(), lanes[2].data(), lanes[3].data()};
+  kweight_hop_energies_lanes<4>(x, n, k, hop, e);
+  for (int l = 0; l < 4; ++l) {
+    kweight_hop_energies(x[l], n, k, hop, scalar[l].data());
+    EXPECT_EQ(lanes[l], scalar[l]) << "lane " << l;
+  }
 }
 
 TEST(IntegratedLoudness, SilenceAndTooShortAreMinusInfinity) {

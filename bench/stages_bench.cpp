@@ -1,0 +1,93 @@
+// Micro-benchmarks of the CPU stage launchers, each next to its floor (memcpy of the same
+// bytes), so the distance to the memory-bandwidth limit is visible. Run:
+//   build/bench/stages_bench --benchmark_counters_tabular=true
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <vector>
+
+#include "stages.h"
+
+namespace {
+
+constexpr long long kFrames = 1 << 18;  // one CPU segment
+
+struct Arena {
+  std::vector<float> data;
+  td::StreamArena a;
+  explicit Arena(int streams) : data((size_t)streams * kFrames) {
+    for (size_t i = 0; i < data.size(); ++i)
+      data[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
+    a.data = data.data();
+    a.stride = kFrames;
+    a.frames = kFrames;
+  }
+};
+
+void BM_MemcpyFloor(benchmark::State& st) {
+  const int streams = (int)st.range(0);
+  Arena ar(streams + 2);
+  for (auto _ : st)
+    for (int s = 0; s < streams; ++s)
+      std::memcpy(ar.a.stream(streams), ar.a.stream(s), kFrames * 4);
+  st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
+}
+
+void BM_Sum(benchmark::State& st) {  // a bus summing `streams` mono stems into stereo
+  const int streams = (int)st.range(0);
+  Arena ar(streams + 2);
+  std::vector<td::SumTerm> terms;
+  for (int s = 0; s < streams; ++s) terms.push_back({s, 0.6f, 0.8f});
+  const td::SumJob job{streams, streams + 1, 0, streams};
+  for (auto _ : st) td::cpu::sum(ar.a, &job, 1, terms.data());
+  st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
+}
+
+void BM_TrackInput(benchmark::State& st) {
+  const int streams = (int)st.range(0);
+  Arena ar(3 * streams);
+  std::vector<td::TrackInputJob> jobs(streams);
+  for (int s = 0; s < streams; ++s) {
+    jobs[s] = {};
+    jobs[s].src_left = jobs[s].src_right = s;
+    jobs[s].dst_left = streams + 2 * s;
+    jobs[s].dst_right = streams + 2 * s + 1;
+    jobs[s].pan = 0.3f;
+    jobs[s].pan_law = 1;
+    jobs[s].mute_gain = 1.0f;
+  }
+  for (auto _ : st) td::cpu::track_input(ar.a, jobs.data(), streams, nullptr);
+  st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
+}
+
+void BM_KWeighting(benchmark::State& st) {  // the loudness meter's recurrence
+  const int streams = (int)st.range(0);
+  Arena ar(streams);
+  std::vector<int> ids(streams);
+  for (int s = 0; s < streams; ++s) ids[s] = s;
+  const td::KWeighting k = td::design_kweighting(48000);
+  std::vector<double> e((size_t)streams * (kFrames / 4800 + 1));
+  for (auto _ : st) td::cpu::kweight_energies(ar.a, ids.data(), streams, k, 4800, e.data());
+  st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
+}
+
+void BM_TruePeak(benchmark::State& st) {
+  const int streams = (int)st.range(0);
+  Arena ar(streams);
+  std::vector<int> ids(streams);
+  for (int s = 0; s < streams; ++s) ids[s] = s;
+  const td::TruePeakFilter f = td::design_true_peak_filter();
+  std::vector<float> sp(streams), tp(streams);
+  for (auto _ : st) td::cpu::peaks(ar.a, ids.data(), streams, f, sp.data(), tp.data());
+  st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
+}
+
+BENCHMARK(BM_MemcpyFloor)->Arg(24)->UseRealTime();
+BENCHMARK(BM_Sum)->Arg(24)->UseRealTime();
+BENCHMARK(BM_TrackInput)->Arg(24)->UseRealTime();
+BENCHMARK(BM_KWeighting)->Arg(2)->Arg(16)->UseRealTime();
+BENCHMARK(BM_TruePeak)->Arg(2)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
