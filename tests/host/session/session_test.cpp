@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "render/render.h"
+#include "session/schema.h"
 #include "test_util.h"
 
 namespace td {
@@ -243,6 +244,26 @@ TEST(SessionErrors, UnimplementedProcessorIsReportedNotIgnored) {
   EXPECT_NE(e.find("song.toml:6:"), std::string::npos) << e;
   EXPECT_NE(e.find("not supported yet"), std::string::npos) << e;
   EXPECT_NE(e.find("issue #4"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace td
+
+namespace td {
+namespace {
+
+// docs/session-format.md documents every key the parser accepts: a key added to the
+// schema without a line in the docs fails here.
+TEST(SessionDocs, EveryProcessorKeyIsDocumented) {
+  const std::string doc = test::read_bytes(std::string(TOPDOWN_SOURCE_DIR) + "/docs/session-format.md");
+  ASSERT_FALSE(doc.empty());
+  for (const auto& spec : processor_specs()) {
+    if (std::string(spec.type).find('-') == std::string::npos)
+      EXPECT_NE(doc.find(std::string("### `") + spec.type + "`"), std::string::npos) << spec.type;
+    for (const auto& key : spec.keys)
+      EXPECT_NE(doc.find(std::string("`") + key.key + "`"), std::string::npos)
+          << spec.type << "." << key.key;
+  }
 }
 
 }  // namespace
