@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
-scripts/setup.sh
+scripts/setup.sh --bench
 scripts/build.sh >/dev/null
 scripts/make_bench_session.sh bench-out/session 240 >/dev/null
 session=bench-out/session

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs what topdown needs to build, test and benchmark, from Debian's packages.
-# Only missing packages are installed; run as root (or with sudo available).
+# Installs what topdown needs to build and test, from Debian's packages; with --bench also
+# the peers the benchmarks compare against (ffmpeg). Only missing packages are installed;
+# run as root (or with sudo available).
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config
   libsndfile1-dev libsoxr-dev libfftw3-dev libtomlplusplus-dev nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev libebur128-dev
-  ffmpeg sox)
+  python3)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(ffmpeg bc)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
