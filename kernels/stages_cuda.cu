@@ -17,6 +17,9 @@ void check_launch() {
   g_last_error = e == cudaSuccess ? nullptr : cudaGetErrorString(e);
 }
 
+// The grid's y dimension is limited to 65535: larger job lists go in several launches.
+constexpr int kMaxGridY = 65535;
+
 dim3 grid_for(long long frames, int jobs) {
   return dim3((unsigned)((frames + kThreads - 1) / kThreads), (unsigned)jobs);
 }
@@ -102,23 +105,33 @@ const char* last_error() {
 
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points, void* stream) {
-  if (job_count == 0) return;
-  track_input_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(a, jobs,
-                                                                                           points);
-  check_launch();
+  for (int first = 0; first < job_count; first += kMaxGridY) {
+    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+    track_input_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(
+        a, jobs + first, points);
+    check_launch();
+    if (g_last_error) return;
+  }
 }
 
 void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms,
          void* stream) {
-  if (job_count == 0) return;
-  sum_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(a, jobs, terms);
-  check_launch();
+  for (int first = 0; first < job_count; first += kMaxGridY) {
+    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+    sum_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(a, jobs + first,
+                                                                             terms);
+    check_launch();
+    if (g_last_error) return;
+  }
 }
 
 void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream) {
-  if (job_count == 0) return;
-  gain_kernel<<<grid_for(a.frames, job_count), kThreads, 0, (cudaStream_t)stream>>>(a, jobs);
-  check_launch();
+  for (int first = 0; first < job_count; first += kMaxGridY) {
+    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+    gain_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(a, jobs + first);
+    check_launch();
+    if (g_last_error) return;
+  }
 }
 
 void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
@@ -134,10 +147,15 @@ void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFi
   if (count == 0) return;
   const long long span = a.frames + kTruePeakTaps - 1;
   const long long chunk_frames = (span + chunks - 1) / chunks;
-  peaks_kernel<<<dim3((chunks + 127) / 128, count), 128, 0, (cudaStream_t)stream>>>(
-      a, streams, f, true_peak_gain_bound(f), sample_peak_partial, true_peak_partial, chunks,
-      chunk_frames);
-  check_launch();
+  for (int first = 0; first < count; first += kMaxGridY) {
+    const int n = count - first < kMaxGridY ? count - first : kMaxGridY;
+    peaks_kernel<<<dim3((chunks + 127) / 128, n), 128, 0, (cudaStream_t)stream>>>(
+        a, streams + first, f, true_peak_gain_bound(f),
+        sample_peak_partial + (long long)first * chunks,
+        true_peak_partial + (long long)first * chunks, chunks, chunk_frames);
+    check_launch();
+    if (g_last_error) return;
+  }
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,

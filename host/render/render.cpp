@@ -162,6 +162,30 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     r.nodes.push_back(ns);
   }
 
+  // Inputs are never written: refuse an output folder where a delivered file or the
+  // report would land on a stem, a reference or the session file itself.
+  if (opt.write_audio) {
+    std::vector<std::filesystem::path> inputs = {s.file};
+    for (const auto& st : r.stems) inputs.push_back(st.file);
+    for (const auto& ref : s.references) inputs.push_back(ref.file);
+    auto same = [](const std::filesystem::path& a, const std::filesystem::path& b) {
+      std::error_code e1, e2;
+      const auto ca = std::filesystem::weakly_canonical(a, e1),
+                 cb = std::filesystem::weakly_canonical(b, e2);
+      return !e1 && !e2 && ca == cb;
+    };
+    std::vector<std::filesystem::path> outputs = {opt.out_dir / "report.json",
+                                                  opt.out_dir / ("master." + s.delivery.format)};
+    for (int v = 0; v < plan.variant_count() && !s.variants.sweep.empty(); ++v)
+      outputs.push_back(opt.out_dir / "variants" /
+                        (variant_id(v, plan.variant_count()) + "." + s.delivery.format));
+    for (const auto& out : outputs)
+      for (const auto& in : inputs)
+        if (same(out, in))
+          throw InputError(out.string() + ": this output would overwrite an input (" + in.string() +
+                           "); choose another output folder");
+  }
+
   std::unique_ptr<Backend> backend = make_backend(opt.backend, &r.backend_notice);
   r.backend = backend->name();
   const int master = (int)s.nodes.size() - 1;

@@ -239,6 +239,26 @@ TEST(Files, RenderFromStemFilesResamplesAndReportsThem) {
   EXPECT_TRUE(std::filesystem::exists(dir / "master.wav"));
 }
 
+TEST(Files, AnOutputThatWouldOverwriteAStemIsRefused) {
+  test::TempDir dir;
+  test::write_file(dir / "master.wav", test::sine(440, 0.3, 1.0, 48000, 1), 48000,
+                   SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  const std::string before = test::read_bytes(dir / "master.wav");
+  test::write_text(dir / "song.toml", "[[track]]\nname = \"a\"\nfile = \"master.wav\"\n");
+  const Session s = parse_session_file(dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;  // master.wav would land on the stem
+  try {
+    render_session(s, stems_from_files(s), o);
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("would overwrite an input"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(test::read_bytes(dir / "master.wav"), before);
+}
+
 TEST(Files, AFailedRenderLeavesThePreviousOutputUntouched) {
   test::TempDir dir;
   test::write_text(dir / "master.wav", "previous render");

@@ -255,7 +255,8 @@ namespace {
 // docs/session-format.md documents every key the parser accepts: a key added to the
 // schema without a line in the docs fails here.
 TEST(SessionDocs, EveryProcessorKeyIsDocumented) {
-  const std::string doc = test::read_bytes(std::string(TOPDOWN_SOURCE_DIR) + "/docs/session-format.md");
+  const std::string doc =
+      test::read_bytes(std::string(TOPDOWN_SOURCE_DIR) + "/docs/session-format.md");
   ASSERT_FALSE(doc.empty());
   for (const auto& spec : processor_specs()) {
     if (std::string(spec.type).find('-') == std::string::npos)
