@@ -71,22 +71,28 @@ void BM_KWeighting(benchmark::State& st) {  // the loudness meter's recurrence
   st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
 }
 
-void BM_TruePeak(benchmark::State& st) {
-  const int streams = (int)st.range(0);
-  Arena ar(streams);
-  std::vector<int> ids(streams);
-  for (int s = 0; s < streams; ++s) ids[s] = s;
-  const td::TruePeakFilter f = td::design_true_peak_filter();
-  std::vector<float> sp(streams), tp(streams);
-  for (auto _ : st) td::cpu::peaks(ar.a, ids.data(), streams, f, sp.data(), tp.data());
-  st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
+void BM_Meters(benchmark::State& st) {  // loudness hop sums + true peak of stereo pairs
+  const int pairs = (int)st.range(0);
+  Arena ar(2 * pairs);
+  std::vector<td::MeterJob> jobs;
+  for (int p = 0; p < pairs; ++p) jobs.push_back({2 * p, 2 * p + 1, 2, p});
+  const td::KWeighting k = td::design_kweighting(48000);
+  const td::TruePeakFilter f = td::design_true_peak_filter(48000);
+  std::vector<td::MeterState> states(pairs);
+  std::vector<td::MeterHop> hops((size_t)pairs * (kFrames / 480 + 2));
+  for (auto _ : st) {
+    std::fill(states.begin(), states.end(), td::MeterState{});
+    td::cpu::meters(ar.a, jobs.data(), pairs, k, f, 480, false, states.data(), hops.data(),
+                    kFrames / 480 + 2);
+  }
+  st.SetBytesProcessed(st.iterations() * 2 * pairs * kFrames * 4);
 }
 
 BENCHMARK(BM_MemcpyFloor)->Arg(24)->UseRealTime();
 BENCHMARK(BM_Sum)->Arg(24)->UseRealTime();
 BENCHMARK(BM_TrackInput)->Arg(24)->UseRealTime();
 BENCHMARK(BM_KWeighting)->Arg(2)->Arg(16)->UseRealTime();
-BENCHMARK(BM_TruePeak)->Arg(2)->UseRealTime();
+BENCHMARK(BM_Meters)->Arg(1)->Arg(6)->UseRealTime();
 
 }  // namespace
 

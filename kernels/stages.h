@@ -8,6 +8,7 @@
 
 #include "dither.h"
 #include "loudness.h"
+#include "meters.h"
 #include "mix.h"
 #include "true_peak.h"
 
@@ -31,9 +32,13 @@ void gain(const StreamArena& a, const GainJob* jobs, int job_count);
 // energies[i * hops + h]: K-weighted sum of squares of hop h of streams[i].
 void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
                       long long hop_frames, double* energies);
-// Largest |x| and largest 4x-interpolated |x| of each stream.
-void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFilter& f,
-           float* sample_peak, float* true_peak);
+// The meters of one segment: true peaks (chunk-parallel, reading each state's history),
+// then the hop sums (one task per job). hops[state * hops_per_state + hop].
+void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
+            const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
+            MeterHop* hops, long long hops_per_state);
+// peaks[job.slot] = max(peaks[job.slot], max |x|) over the segment.
+void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  int32_t* out);
@@ -49,10 +54,12 @@ void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
 void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms,
          void* stream);
 void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream);
-void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
-                      long long hop_frames, double* energies, void* stream);
-void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFilter& f,
-           float* sample_peak_partial, float* true_peak_partial, int chunks, void* stream);
+void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
+            const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
+            MeterHop* hops, long long hops_per_state, float* true_peak_partial, int chunks,
+            void* stream);
+void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks,
+               float* partial, int chunks, void* stream);
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  int32_t* out, void* stream);
 void deliver_float(const StreamArena& a, int left, int right, float gain, float* out, void* stream);

@@ -137,25 +137,50 @@ void kweight_energies(const StreamArena& a, const int* streams, int count, const
   }
 }
 
-void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFilter& f,
-           float* sample_peak, float* true_peak) {
-  const long long span = a.frames + kTruePeakTaps - 1;  // include the filter's tail
+void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
+            const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
+            MeterHop* hops, long long hops_per_state) {
+  // True peaks first: they read the history the hop stage then replaces. On the song's
+  // last segment the filter's tail after the last sample is included. The peak found in
+  // earlier segments is the floor below which blocks are not interpolated.
+  const long long span = a.frames + (last_segment ? kTruePeakHistory : 0);
   const long long chunks = (span + kChunk - 1) / kChunk;
-  std::vector<float> sp(count * chunks), tp(count * chunks);
+  const long long tasks = (long long)job_count * 2 * chunks;
+  std::vector<float> tp(tasks, 0.0f);
   const float bound = true_peak_gain_bound(f);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (long long t = 0; t < count * chunks; ++t) {
-    const float* x = a.stream(streams[t / chunks]);
+#pragma omp parallel for schedule(dynamic, 2)
+  for (long long t = 0; t < tasks; ++t) {
+    const MeterJob& job = jobs[t / (2 * chunks)];
+    const int c = (int)((t / chunks) % 2);
+    if (c >= job.channels) continue;
     const long long begin = (t % chunks) * kChunk, end = std::min(span, begin + kChunk);
-    float m = 0.0f;
-    for (long long n = begin; n < std::min(end, a.frames); ++n) m = max_of(m, abs_of(x[n]));
-    sp[t] = m;
-    tp[t] = true_peak_range_pruned(x, a.frames, f, bound, begin, end);
+    const MeterChannelState& st = states[job.state].channel[c];
+    const TruePeakInput in{a.stream(c ? job.right : job.left), a.frames, st.history};
+    tp[t] = true_peak_range_pruned(in, f, bound, begin, end, st.true_peak);
   }
-  for (int i = 0; i < count; ++i) {
-    sample_peak[i] = *std::max_element(&sp[i * chunks], &sp[i * chunks] + chunks);
-    true_peak[i] = *std::max_element(&tp[i * chunks], &tp[i * chunks] + chunks);
+  for (long long t = 0; t < tasks; ++t) {
+    MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
+    st.true_peak = max_of(st.true_peak, tp[t]);
   }
+  // The hop sums: one task per job, its channels in SIMD lanes (a recurrence).
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int j = 0; j < job_count; ++j) {
+    const MeterJob& job = jobs[j];
+    meter_segment(a.stream(job.left), a.stream(job.right), job.channels, a.frames, k, hop_frames,
+                  states[job.state], hops + job.state * hops_per_state);
+  }
+}
+
+void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks) {
+  const long long chunks = chunks_of(a.frames);
+  std::vector<float> partial((size_t)job_count * chunks);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (long long t = 0; t < (long long)job_count * chunks; ++t) {
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    partial[t] = sample_peak_range(a.stream(jobs[t / chunks].stream), begin, end);
+  }
+  for (long long t = 0; t < (long long)job_count * chunks; ++t)
+    peaks[jobs[t / chunks].slot] = max_of(peaks[jobs[t / chunks].slot], partial[t]);
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,

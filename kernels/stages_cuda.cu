@@ -56,30 +56,64 @@ __global__ void gain_kernel(StreamArena a, const GainJob* jobs) {
   a.stream(jobs[blockIdx.y].stream)[n] *= jobs[blockIdx.y].gain;
 }
 
-// A recurrence: one thread per stream.
-__global__ void kweight_kernel(StreamArena a, const int* streams, int count, KWeighting k,
-                               long long hop_frames, double* energies) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= count) return;
-  const long long hops = (a.frames + hop_frames - 1) / hop_frames;
-  kweight_hop_energies(a.stream(streams[i]), a.frames, k, hop_frames, energies + i * hops);
-}
-
-// Per (stream, chunk) partial maxima; max is exact, so any order gives the same result.
-__global__ void peaks_kernel(StreamArena a, const int* streams, TruePeakFilter f, float gain_bound,
-                             float* sample_partial, float* true_partial, int chunks,
-                             long long chunk_frames) {
+// Per (job channel, chunk) partial true peaks; max is exact, so any order gives the same.
+__global__ void true_peak_kernel(StreamArena a, const MeterJob* jobs, TruePeakFilter f,
+                                 float gain_bound, const MeterState* states, long long span,
+                                 float* partial, int chunks, long long chunk_frames) {
   const int chunk = blockIdx.x * blockDim.x + threadIdx.x;
   if (chunk >= chunks) return;
-  const float* x = a.stream(streams[blockIdx.y]);
-  const long long span = a.frames + kTruePeakTaps - 1;
+  const int j = blockIdx.y / 2, c = blockIdx.y % 2;
+  const MeterJob& job = jobs[j];
+  float peak = 0.0f;
+  if (c < job.channels) {
+    const long long begin = chunk * chunk_frames;
+    const long long end = begin + chunk_frames < span ? begin + chunk_frames : span;
+    const MeterChannelState& st = states[job.state].channel[c];
+    const TruePeakInput in{a.stream(c ? job.right : job.left), a.frames, st.history};
+    if (begin < end) peak = true_peak_range_pruned(in, f, gain_bound, begin, end, st.true_peak);
+  }
+  partial[(long long)blockIdx.y * chunks + chunk] = peak;
+}
+
+// Folds the partial peaks into the states in chunk order (one thread per job channel).
+__global__ void true_peak_reduce_kernel(const MeterJob* jobs, int job_count, MeterState* states,
+                                        const float* partial, int chunks) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= 2 * job_count) return;
+  MeterChannelState& st = states[jobs[i / 2].state].channel[i % 2];
+  float peak = st.true_peak;
+  for (int c = 0; c < chunks; ++c) peak = max_of(peak, partial[(long long)i * chunks + c]);
+  st.true_peak = peak;
+}
+
+// The hop sums: a recurrence, one thread per job.
+__global__ void meter_kernel(StreamArena a, const MeterJob* jobs, int job_count, KWeighting k,
+                             long long hop_frames, MeterState* states, MeterHop* hops,
+                             long long hops_per_state) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= job_count) return;
+  const MeterJob& job = jobs[j];
+  meter_segment(a.stream(job.left), a.stream(job.right), job.channels, a.frames, k, hop_frames,
+                states[job.state], hops + job.state * hops_per_state);
+}
+
+__global__ void peak_partial_kernel(StreamArena a, const PeakJob* jobs, float* partial, int chunks,
+                                    long long chunk_frames) {
+  const int chunk = blockIdx.x * blockDim.x + threadIdx.x;
+  if (chunk >= chunks) return;
   const long long begin = chunk * chunk_frames;
-  const long long end = begin + chunk_frames < span ? begin + chunk_frames : span;
-  float m = 0.0f;
-  for (long long n = begin; n < end && n < a.frames; ++n) m = max_of(m, abs_of(x[n]));
-  sample_partial[blockIdx.y * chunks + chunk] = m;
-  true_partial[blockIdx.y * chunks + chunk] =
-      true_peak_range_pruned(x, a.frames, f, gain_bound, begin, end);
+  const long long end = begin + chunk_frames < a.frames ? begin + chunk_frames : a.frames;
+  partial[(long long)blockIdx.y * chunks + chunk] =
+      begin < end ? sample_peak_range(a.stream(jobs[blockIdx.y].stream), begin, end) : 0.0f;
+}
+
+__global__ void peak_reduce_kernel(const PeakJob* jobs, int job_count, float* peaks,
+                                   const float* partial, int chunks) {
+  // One thread does all jobs in order: two jobs may share a slot.
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  for (int j = 0; j < job_count; ++j)
+    for (int c = 0; c < chunks; ++c)
+      peaks[jobs[j].slot] = max_of(peaks[jobs[j].slot], partial[(long long)j * chunks + c]);
 }
 
 __global__ void deliver_pcm_kernel(StreamArena a, int left, int right, float gain, uint64_t seed,
@@ -134,25 +168,40 @@ void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream
   }
 }
 
-void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
-                      long long hop_frames, double* energies, void* stream) {
-  if (count == 0) return;
-  kweight_kernel<<<(count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(a, streams, count, k,
-                                                                     hop_frames, energies);
+void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
+            const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
+            MeterHop* hops, long long hops_per_state, float* true_peak_partial, int chunks,
+            void* stream) {
+  if (job_count == 0) return;
+  const long long span = a.frames + (last_segment ? kTruePeakHistory : 0);
+  const long long chunk_frames = (span + chunks - 1) / chunks;
+  for (int first = 0; first < job_count; first += kMaxGridY / 2) {
+    const int n = job_count - first < kMaxGridY / 2 ? job_count - first : kMaxGridY / 2;
+    true_peak_kernel<<<dim3((chunks + 127) / 128, 2 * n), 128, 0, (cudaStream_t)stream>>>(
+        a, jobs + first, f, true_peak_gain_bound(f), states, span, true_peak_partial, chunks,
+        chunk_frames);
+    check_launch();
+    if (g_last_error) return;
+    true_peak_reduce_kernel<<<(2 * n + 127) / 128, 128, 0, (cudaStream_t)stream>>>(
+        jobs + first, n, states, true_peak_partial, chunks);
+    check_launch();
+    if (g_last_error) return;
+  }
+  meter_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
+      a, jobs, job_count, k, hop_frames, states, hops, hops_per_state);
   check_launch();
 }
 
-void peaks(const StreamArena& a, const int* streams, int count, const TruePeakFilter& f,
-           float* sample_peak_partial, float* true_peak_partial, int chunks, void* stream) {
-  if (count == 0) return;
-  const long long span = a.frames + kTruePeakTaps - 1;
-  const long long chunk_frames = (span + chunks - 1) / chunks;
-  for (int first = 0; first < count; first += kMaxGridY) {
-    const int n = count - first < kMaxGridY ? count - first : kMaxGridY;
-    peaks_kernel<<<dim3((chunks + 127) / 128, n), 128, 0, (cudaStream_t)stream>>>(
-        a, streams + first, f, true_peak_gain_bound(f),
-        sample_peak_partial + (long long)first * chunks,
-        true_peak_partial + (long long)first * chunks, chunks, chunk_frames);
+void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks,
+               float* partial, int chunks, void* stream) {
+  const long long chunk_frames = (a.frames + chunks - 1) / chunks;
+  for (int first = 0; first < job_count; first += kMaxGridY) {
+    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+    peak_partial_kernel<<<dim3((chunks + 127) / 128, n), 128, 0, (cudaStream_t)stream>>>(
+        a, jobs + first, partial, chunks, chunk_frames);
+    check_launch();
+    if (g_last_error) return;
+    peak_reduce_kernel<<<1, 1, 0, (cudaStream_t)stream>>>(jobs + first, n, peaks, partial, chunks);
     check_launch();
     if (g_last_error) return;
   }

@@ -191,7 +191,8 @@ Plan make_plan(const Session& s, const std::vector<int>& channels) {
   p.folded.assign(n, false);
   for (int i = 0; i < n; ++i) {
     const Node& node = s.nodes[i];
-    if (node.kind == NodeKind::kMaster || !node.automation.empty() || keys_sidechain[i]) continue;
+    // Only tracks fold: buses and the master are metered (report.json), so they exist.
+    if (node.kind != NodeKind::kTrack || !node.automation.empty() || keys_sidechain[i]) continue;
     bool linear = true;
     for (const auto& proc : node.chain) {
       auto en = proc.values.find("enabled");

@@ -43,6 +43,7 @@ struct Plan {
   // sidechain, and its bus is rendered exactly as often as it is. A folded node has no
   // output slots; its bus reads its inputs (ultimately stem channels) with the node's
   // gains multiplied in. Top-down sessions leave most tracks unprocessed, so most fold.
+  // Only tracks fold: every bus and the master is rendered and metered.
   std::vector<bool> folded;
   // Stream slots: sources[node] are a track's decoded stem channels (one or two slots).
   std::vector<std::vector<int>> sources;

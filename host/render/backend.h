@@ -39,13 +39,22 @@ class Backend {
   virtual void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) = 0;
   virtual void gain(const std::vector<GainJob>& jobs) = 0;
 
-  // Measurement and delivery on the keep arena.
-  // Per keep stream, the K-weighted sum of squares of every hop: [stream][hop].
-  virtual std::vector<std::vector<double>> kweight_energies(const std::vector<int>& keeps,
-                                                            const KWeighting& k,
-                                                            long long hop_frames) = 0;
-  virtual void peaks(const std::vector<int>& keeps, const TruePeakFilter& f,
-                     std::vector<float>& sample_peak, std::vector<float>& true_peak) = 0;
+  // Copies a work slot's current segment to host memory (host-side analysis).
+  virtual void download(int slot, float* samples) = 0;
+
+  // Meters: `states` meter states (zeroed) with hops_per_state hop records each.
+  virtual void allocate_meters(int states, long long hops_per_state) = 0;
+  // Meters the current segment of every job (kernels/meters.h); on the song's last
+  // segment the true-peak filter's tail is included.
+  virtual void meters(const std::vector<MeterJob>& jobs, const KWeighting& k,
+                      const TruePeakFilter& f, long long hop_frames, bool last_segment) = 0;
+  virtual void read_meters(std::vector<MeterState>& states, std::vector<MeterHop>& hops) = 0;
+  // Sample-peak holds: `count` zeroed slots; peak_hold folds each job's segment into one.
+  virtual void allocate_peaks(int count) = 0;
+  virtual void peak_hold(const std::vector<PeakJob>& jobs) = 0;
+  virtual std::vector<float> read_peaks() = 0;
+
+  // Delivery on the keep arena.
   // Interleaved stereo of a pair of keep streams at `gain`.
   virtual void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
                            std::vector<int32_t>& out) = 0;

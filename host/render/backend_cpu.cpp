@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "render/backend.h"
 
@@ -63,23 +64,28 @@ class CpuBackend final : public Backend {
   void gain(const std::vector<GainJob>& jobs) override {
     cpu::gain(work_, jobs.data(), (int)jobs.size());
   }
-  std::vector<std::vector<double>> kweight_energies(const std::vector<int>& keeps,
-                                                    const KWeighting& k,
-                                                    long long hop_frames) override {
-    const long long hops = (keep_.frames + hop_frames - 1) / hop_frames;
-    std::vector<double> flat(keeps.size() * hops);
-    cpu::kweight_energies(keep_, keeps.data(), (int)keeps.size(), k, hop_frames, flat.data());
-    std::vector<std::vector<double>> out(keeps.size());
-    for (size_t i = 0; i < keeps.size(); ++i)
-      out[i].assign(flat.begin() + i * hops, flat.begin() + (i + 1) * hops);
-    return out;
+  void download(int slot, float* samples) override {
+    std::memcpy(samples, work_.stream(slot), sizeof(float) * work_.frames);
   }
-  void peaks(const std::vector<int>& keeps, const TruePeakFilter& f,
-             std::vector<float>& sample_peak, std::vector<float>& true_peak) override {
-    sample_peak.resize(keeps.size());
-    true_peak.resize(keeps.size());
-    cpu::peaks(keep_, keeps.data(), (int)keeps.size(), f, sample_peak.data(), true_peak.data());
+  void allocate_meters(int states, long long hops_per_state) override {
+    states_.assign(states, MeterState{});
+    hops_.assign((size_t)states * hops_per_state, MeterHop{});
+    hops_per_state_ = hops_per_state;
   }
+  void meters(const std::vector<MeterJob>& jobs, const KWeighting& k, const TruePeakFilter& f,
+              long long hop_frames, bool last_segment) override {
+    cpu::meters(work_, jobs.data(), (int)jobs.size(), k, f, hop_frames, last_segment,
+                states_.data(), hops_.data(), hops_per_state_);
+  }
+  void read_meters(std::vector<MeterState>& states, std::vector<MeterHop>& hops) override {
+    states = states_;
+    hops = hops_;
+  }
+  void allocate_peaks(int count) override { peaks_.assign(count, 0.0f); }
+  void peak_hold(const std::vector<PeakJob>& jobs) override {
+    cpu::peak_hold(work_, jobs.data(), (int)jobs.size(), peaks_.data());
+  }
+  std::vector<float> read_peaks() override { return peaks_; }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
                    std::vector<int32_t>& out) override {
     out.resize(2 * keep_.frames);
@@ -98,6 +104,10 @@ class CpuBackend final : public Backend {
   }
   StreamArena work_, keep_;
   size_t work_bytes_ = 0, keep_bytes_ = 0;
+  std::vector<MeterState> states_;
+  std::vector<MeterHop> hops_;
+  long long hops_per_state_ = 0;
+  std::vector<float> peaks_;
 };
 
 }  // namespace

@@ -108,41 +108,62 @@ class CudaBackend final : public Backend {
     check_launch("gain");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  std::vector<std::vector<double>> kweight_energies(const std::vector<int>& keeps,
-                                                    const KWeighting& k,
-                                                    long long hop_frames) override {
-    const long long hops = (keep_.frames + hop_frames - 1) / hop_frames;
-    double* d = energies_.fit(keeps.size() * hops + 1);
-    cuda::kweight_energies(keep_, ints_.upload(keeps, stream_), (int)keeps.size(), k, hop_frames, d,
-                           stream_);
-    check_launch("kweight_energies");
-    std::vector<double> flat(keeps.size() * hops);
-    TD_CUDA_CHECK(cudaMemcpyAsync(flat.data(), d, sizeof(double) * flat.size(),
+  void download(int slot, float* samples) override {
+    TD_CUDA_CHECK(cudaMemcpyAsync(samples, work_.stream(slot), sizeof(float) * work_.frames,
                                   cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    std::vector<std::vector<double>> out(keeps.size());
-    for (size_t i = 0; i < keeps.size(); ++i)
-      out[i].assign(flat.begin() + i * hops, flat.begin() + (i + 1) * hops);
+  }
+  void allocate_meters(int states, long long hops_per_state) override {
+    state_count_ = states;
+    hops_per_state_ = hops_per_state;
+    MeterState* st = states_.fit((size_t)std::max(1, states));
+    MeterHop* h = hops_.fit((size_t)std::max(1, states) * hops_per_state);
+    TD_CUDA_CHECK(cudaMemsetAsync(st, 0, sizeof(MeterState) * std::max(1, states), stream_));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(h, 0, sizeof(MeterHop) * std::max(1, states) * hops_per_state, stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void meters(const std::vector<MeterJob>& jobs, const KWeighting& k, const TruePeakFilter& f,
+              long long hop_frames, bool last_segment) override {
+    const int chunks = 1024;
+    float* partial = partials_.fit(2 * std::min<size_t>(jobs.size(), 32767) * chunks + 1);
+    cuda::meters(work_, jobs_meter_.upload(jobs, stream_), (int)jobs.size(), k, f, hop_frames,
+                 last_segment, states_.ptr, hops_.ptr, hops_per_state_, partial, chunks, stream_);
+    check_launch("meters");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void allocate_peaks(int count) override {
+    peak_count_ = count;
+    float* p = peaks_.fit((size_t)std::max(1, count));
+    TD_CUDA_CHECK(cudaMemsetAsync(p, 0, sizeof(float) * std::max(1, count), stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void peak_hold(const std::vector<PeakJob>& jobs) override {
+    if (jobs.empty()) return;
+    const int chunks = 256;
+    float* partial = partials_.fit((size_t)std::min<size_t>(jobs.size(), 65535) * chunks + 1);
+    cuda::peak_hold(work_, jobs_peak_.upload(jobs, stream_), (int)jobs.size(), peaks_.ptr, partial,
+                    chunks, stream_);
+    check_launch("peak_hold");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  std::vector<float> read_peaks() override {
+    std::vector<float> out(peak_count_);
+    if (peak_count_ > 0) {
+      TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), peaks_.ptr, sizeof(float) * out.size(),
+                                    cudaMemcpyDeviceToHost, stream_));
+      TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
     return out;
   }
-  void peaks(const std::vector<int>& keeps, const TruePeakFilter& f,
-             std::vector<float>& sample_peak, std::vector<float>& true_peak) override {
-    const int chunks = 1024;
-    float* d = partials_.fit(2 * keeps.size() * chunks + 1);
-    cuda::peaks(keep_, ints_.upload(keeps, stream_), (int)keeps.size(), f, d,
-                d + keeps.size() * chunks, chunks, stream_);
-    check_launch("peaks");
-    std::vector<float> h(2 * keeps.size() * chunks);
-    TD_CUDA_CHECK(
-        cudaMemcpyAsync(h.data(), d, sizeof(float) * h.size(), cudaMemcpyDeviceToHost, stream_));
+  void read_meters(std::vector<MeterState>& states, std::vector<MeterHop>& hops) override {
+    states.resize(state_count_);
+    hops.resize((size_t)state_count_ * hops_per_state_);
+    TD_CUDA_CHECK(cudaMemcpyAsync(states.data(), states_.ptr, sizeof(MeterState) * states.size(),
+                                  cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(cudaMemcpyAsync(hops.data(), hops_.ptr, sizeof(MeterHop) * hops.size(),
+                                  cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    sample_peak.assign(keeps.size(), 0.0f);
-    true_peak.assign(keeps.size(), 0.0f);
-    for (size_t i = 0; i < keeps.size(); ++i)
-      for (int c = 0; c < chunks; ++c) {
-        sample_peak[i] = std::max(sample_peak[i], h[i * chunks + c]);
-        true_peak[i] = std::max(true_peak[i], h[(keeps.size() + i) * chunks + c]);
-      }
   }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
                    std::vector<int32_t>& out) override {
@@ -173,7 +194,14 @@ class CudaBackend final : public Backend {
   DeviceBuffer<GainJob> jobs_gain_;
   DeviceBuffer<Breakpoint> points_;
   DeviceBuffer<int> ints_;
-  DeviceBuffer<double> energies_;
+  DeviceBuffer<MeterJob> jobs_meter_;
+  DeviceBuffer<PeakJob> jobs_peak_;
+  DeviceBuffer<float> peaks_;
+  int peak_count_ = 0;
+  DeviceBuffer<MeterState> states_;
+  DeviceBuffer<MeterHop> hops_;
+  int state_count_ = 0;
+  long long hops_per_state_ = 0;
   DeviceBuffer<float> partials_;
   DeviceBuffer<int32_t> pcm_;
   DeviceBuffer<float> floats_;

@@ -1,6 +1,7 @@
 #include "render/render.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -10,8 +11,10 @@
 #include <thread>
 
 #include "analysis/loudness.h"
+#include "analysis/meters.h"
 #include "render/backend.h"
 #include "session/schema.h"
+#include "spectrum.h"
 
 namespace td {
 namespace {
@@ -62,6 +65,15 @@ NodeSettings settings_for(const Session& s, const Plan& p, int node, const NodeI
     }
   }
   return st;
+}
+
+Readings shift_readings(Readings r, double gain_db) {
+  for (double* v : {&r.integrated_lufs, &r.momentary_max_lufs, &r.short_term_max_lufs,
+                    &r.true_peak_dbtp, &r.sample_peak_dbfs, &r.rms_dbfs, &r.vu_max})
+    *v += gain_db;
+  for (auto* series : {&r.momentary_series, &r.short_term_series, &r.vu_series})
+    for (auto& point : *series) point.second += gain_db;
+  return r;
 }
 
 bool enabled(const Processor& p) {
@@ -277,7 +289,14 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     std::vector<SumTerm> terms;
     std::vector<std::vector<GainJob>> chain_gains;  // one launch per chain position
     std::vector<GainJob> faders;
+    std::vector<PeakJob> pre_chain_peaks;  // buses and master, before their chains
+    std::vector<MeterJob> meters;          // buses and master, after their faders
   };
+  // Every bus and master instance is metered; its index here is its meter state.
+  struct Metered {
+    int node, k;
+  };
+  std::vector<Metered> metered;
   std::vector<LevelJobs> levels(plan.levels.size());
   for (size_t l = 0; l < plan.levels.size(); ++l) {
     LevelJobs& lj = levels[l];
@@ -329,6 +348,13 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
         const float fader = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
         if (fader != 1.0f)
           for (int c = 0; c < 2; ++c) lj.faders.push_back({inst.out[c], fader});
+        if (n.kind != NodeKind::kTrack) {
+          const int index = (int)metered.size();
+          metered.push_back({node, (int)k});
+          lj.pre_chain_peaks.push_back({inst.out[0], index});
+          lj.pre_chain_peaks.push_back({inst.out[1], index});
+          lj.meters.push_back({inst.out[0], inst.out[1], 2, index});
+        }
       }
     }
     // The chains, position by position; one launch per processor type at each position.
@@ -348,6 +374,18 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
       if (!gains.empty()) lj.chain_gains.push_back(std::move(gains));
     }
   }
+
+  // Meters: hop sums and true peaks on the backend; the long-term spectrum on the host.
+  const long long hop_frames = meter_hop_frames(s.sample_rate);
+  const KWeighting kweighting = design_kweighting(s.sample_rate);
+  const TruePeakFilter tp_filter = design_true_peak_filter(s.sample_rate);
+  const long long hops_per_state = frames / hop_frames + 2;
+  backend->allocate_meters((int)metered.size(), hops_per_state);
+  backend->allocate_peaks((int)metered.size());
+  const int fft_size = spectrum_fft_size(s.sample_rate);
+  std::vector<LongTermSpectrum> spectra;
+  for (size_t m = 0; m < metered.size(); ++m) spectra.push_back(make_spectrum(fft_size, 2));
+  std::vector<std::vector<float>> spectrum_staging;
 
   // Segment by segment: decode every stem's next segment on all cores (straight into the
   // arena when it is host memory), run the levels, keep the master variants.
@@ -378,11 +416,32 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     r.timings.decode_s += seconds_since(t_decode);
 
     const auto t_stages = Clock::now();
+    const bool last_segment = origin + len == frames;
     for (const LevelJobs& lj : levels) {
       if (!lj.sums.empty()) backend->sum(lj.sums, lj.terms);
       if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
+      if (!lj.pre_chain_peaks.empty()) backend->peak_hold(lj.pre_chain_peaks);
       for (const auto& gains : lj.chain_gains) backend->gain(gains);
       if (!lj.faders.empty()) backend->gain(lj.faders);
+      if (lj.meters.empty()) continue;
+      // Metered now, while this level's outputs are in the arena (later levels reuse it).
+      backend->meters(lj.meters, kweighting, tp_filter, hop_frames, last_segment);
+      std::vector<std::array<const float*, 2>> audio(lj.meters.size());
+      spectrum_staging.resize(2 * lj.meters.size());
+      for (size_t j = 0; j < lj.meters.size(); ++j)
+        for (int c = 0; c < 2; ++c) {
+          const int slot = c ? lj.meters[j].right : lj.meters[j].left;
+          const float* h = backend->host_slot(slot);
+          if (!h) {
+            spectrum_staging[2 * j + c].resize(segment);
+            backend->download(slot, spectrum_staging[2 * j + c].data());
+            h = spectrum_staging[2 * j + c].data();
+          }
+          audio[j][c] = h;
+        }
+#pragma omp parallel for schedule(dynamic, 1)
+      for (long long j = 0; j < (long long)lj.meters.size(); ++j)
+        spectrum_add(spectra[lj.meters[j].state], audio[j].data(), len);
     }
     for (size_t k = 0; k < masters.size(); ++k) {
       backend->keep(masters[k].out[0], 2 * (int)k);
@@ -392,18 +451,45 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     progress("render", (double)(origin + len) / frames);
   }
 
-  // Measure every master instance in one batch, then deliver each variant.
+  // The meters' readings: every bus and master instance.
   const auto t_measure = Clock::now();
-  std::vector<int> master_streams;  // keep streams: variant k is 2k (left) and 2k + 1
-  for (size_t k = 0; k < masters.size(); ++k) {
-    master_streams.push_back(2 * (int)k);
-    master_streams.push_back(2 * (int)k + 1);
+  std::vector<MeterState> states;
+  std::vector<MeterHop> hops;
+  backend->read_meters(states, hops);
+  const std::vector<float> pre_chain_peaks = backend->read_peaks();
+  MeterOptions mo;
+  mo.series = true;  // the VU trace goes into the report
+  mo.vu_reference_dbfs = s.vu_reference_dbfs;
+  r.headroom_dbfs = s.headroom_dbfs;
+  r.vu_reference_dbfs = s.vu_reference_dbfs;
+  std::vector<Readings> readings(metered.size());
+  std::vector<std::vector<Band>> bands(metered.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long long m = 0; m < (long long)metered.size(); ++m) {
+    MeterHop* h = hops.data() + m * hops_per_state;
+    meter_finish(states[m], h, 2);
+    readings[m] = compute_readings(states[m], h, 2, s.sample_rate, mo);
+    spectrum_finish(spectra[m]);
+    bands[m] = third_octave_bands(spectrum_bins(spectra[m]), s.sample_rate, fft_size);
   }
-  const long long hop = loudness_hop_frames(s.sample_rate);
-  const auto energies =
-      backend->kweight_energies(master_streams, design_kweighting(s.sample_rate), hop);
-  std::vector<float> sample_peak, true_peak;
-  backend->peaks(master_streams, design_true_peak_filter(), sample_peak, true_peak);
+  std::vector<int> master_state(masters.size(), -1);
+  for (size_t m = 0; m < metered.size(); ++m) {
+    const int node = metered[m].node, k = metered[m].k;
+    if (node == master) master_state[k] = (int)m;
+    NodeMeters nm;
+    nm.node = s.nodes[node].name;
+    nm.kind = s.nodes[node].kind == NodeKind::kMaster ? "master" : "bus";
+    for (size_t a = 0; a < plan.reaching_axes[node].size(); ++a) {
+      const int axis = plan.reaching_axes[node][a];
+      nm.params.emplace_back(s.variants.sweep[axis].path,
+                             s.variants.sweep[axis].values[plan.instances[node][k].choice[a]]);
+    }
+    nm.readings = readings[m];
+    nm.spectrum = bands[m];
+    nm.pre_chain_peak_dbfs = gain_to_db(pre_chain_peaks[m]);
+    nm.exceeds_headroom = nm.pre_chain_peak_dbfs > s.headroom_dbfs + 1e-9;
+    r.meters.push_back(std::move(nm));
+  }
   r.timings.measure_s = seconds_since(t_measure);
 
   const auto t_write = Clock::now();
@@ -417,7 +503,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     for (size_t a = 0; a < s.variants.sweep.size(); ++a)
       vr.params.emplace_back(s.variants.sweep[a].path,
                              s.variants.sweep[a].values[plan.variants[v][a]]);
-    vr.rendered_lufs = integrated_loudness({energies[2 * k], energies[2 * k + 1]}, hop, frames);
+    const Readings& mr = readings[master_state[k]];
+    vr.rendered_lufs = mr.integrated_lufs;
     double gain_db = 0.0;
     if (s.delivery.target_lufs) {
       if (std::isfinite(vr.rendered_lufs))
@@ -427,12 +514,15 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
             "the mix is silent (no block above -70 LUFS): delivered without loudness "
             "normalisation");
     }
-    const double sp = gain_to_db(std::max(sample_peak[2 * k], sample_peak[2 * k + 1]));
-    const double tp = gain_to_db(std::max(true_peak[2 * k], true_peak[2 * k + 1]));
+    // Every level figure shifts exactly by the delivery gain (loudness, peaks, RMS and VU
+    // are homogeneous in gain); ratios (LRA, crest, PLR, correlation) do not move.
+    vr.readings = shift_readings(mr, gain_db);
+    vr.spectrum = bands[master_state[k]];
+    for (auto& b : vr.spectrum) b.db += gain_db;
     vr.delivery_gain_db = gain_db;
-    vr.delivered_lufs = vr.rendered_lufs + gain_db;  // loudness scales exactly with gain
-    vr.sample_peak_dbfs = sp + gain_db;
-    vr.true_peak_dbtp = tp + gain_db;
+    vr.delivered_lufs = vr.readings.integrated_lufs;
+    vr.sample_peak_dbfs = vr.readings.sample_peak_dbfs;
+    vr.true_peak_dbtp = vr.readings.true_peak_dbtp;
     if (vr.true_peak_dbtp > s.delivery.ceiling_dbtp) {
       std::ostringstream os;
       os.setf(std::ios::fixed);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/meters.h"
 #include "graph/plan.h"
 #include "io/audio_file.h"
 #include "session/session.h"
@@ -28,6 +29,9 @@ struct RenderOptions {
   // Frames per segment of the work arena; 0: the backend's preference. The result does
   // not depend on it (tests render with odd sizes and compare bytes).
   long long segment_frames = 0;
+  // Clip gains that keep every bus's pre-chain peak at or below [session] headroom_dbfs
+  // (also [session] auto_gain_stage = true): extra passes, then the render.
+  bool auto_gain_stage = false;
   std::function<void(const std::string& stage, double fraction)> progress;
 };
 
@@ -41,6 +45,19 @@ struct VariantResult {
   double sample_peak_dbfs = 0.0;  // delivered
   double true_peak_dbtp = 0.0;    // delivered
   std::vector<std::string> warnings;
+  Readings readings;           // of the delivered file (measured, then shifted by the gain)
+  std::vector<Band> spectrum;  // 1/3-octave long-term spectrum of the delivered file
+};
+
+// The meters of one rendered bus (or master) instance, at its output (after the fader).
+struct NodeMeters {
+  std::string node;
+  std::string kind;                                    // bus | master
+  std::vector<std::pair<std::string, double>> params;  // the sweep values that reach it
+  Readings readings;
+  std::vector<Band> spectrum;
+  double pre_chain_peak_dbfs = 0.0;  // after the input sum and trim, before the chain
+  bool exceeds_headroom = false;     // pre-chain peak above [session] headroom_dbfs
 };
 
 struct NodeStats {
@@ -67,6 +84,12 @@ struct RenderResult {
   int slots = 0;
   long long segment_frames = 0;
   std::vector<VariantResult> variants;
+  std::vector<NodeMeters> meters;  // every bus and master instance, in plan order
+  double headroom_dbfs = 0.0;
+  double vu_reference_dbfs = -18.0;
+  // Auto gain staging: the clip gain change applied to each track (dB), and the passes.
+  std::vector<std::pair<std::string, double>> auto_gain_db;
+  int auto_gain_passes = 0;
   std::vector<std::string> warnings;
   Timings timings;
 };

@@ -366,7 +366,8 @@ struct Parser {
     if (const toml::node* n = root.get("session")) {
       const auto& t = table(*n, "[session]");
       only_keys(t, "[session]",
-                {"sample_rate", "headroom_dbfs", "pan_law_db", "tail_s", "auto_gain_stage"});
+                {"sample_rate", "headroom_dbfs", "pan_law_db", "tail_s", "auto_gain_stage",
+                 "vu_reference_dbfs"});
       s.sample_rate = (int)number(t, "sample_rate", "[session]", 8000, 384000).value_or(48000);
       if (t.get("sample_rate") && !t.get("sample_rate")->is_integer())
         fail(t.get("sample_rate"), "[session].sample_rate",
@@ -377,9 +378,8 @@ struct Parser {
         fail(t.get("pan_law_db"), "[session].pan_law_db",
              fmt_num(s.pan_law_db) + " is not allowed (allowed: one of 0, -3, -4.5, -6)");
       s.tail_s = number(t, "tail_s", "[session]", 0, 60).value_or(0.0);
-      if (boolean(t, "auto_gain_stage", "[session]").value_or(false))
-        fail(t.get("auto_gain_stage"), "[session].auto_gain_stage",
-             "not supported yet (tracked in issue #3)");
+      s.auto_gain_stage = boolean(t, "auto_gain_stage", "[session]").value_or(false);
+      s.vu_reference_dbfs = number(t, "vu_reference_dbfs", "[session]", -40, 0).value_or(-18.0);
     }
 
     if (const toml::node* n = root.get("delivery")) {

@@ -99,6 +99,8 @@ struct Session {
   double headroom_dbfs = -12.0;
   double pan_law_db = -3.0;
   double tail_s = 0.0;
+  bool auto_gain_stage = false;      // clip gains so no bus's pre-chain peak exceeds headroom
+  double vu_reference_dbfs = -18.0;  // the sine peak level that reads 0 VU
   Delivery delivery;
   std::vector<Node> nodes;  // tracks, then buses, then the master (always last)
   Variants variants;

@@ -10,6 +10,8 @@
 namespace td {
 namespace {
 
+const float kSilence[kTruePeakHistory] = {};
+
 double measure_dbtp(double fraction_of_fs, double phase_deg, double amplitude) {
   const int fs = 48000, n = fs;  // 1 s
   std::vector<float> x(n);
@@ -22,7 +24,7 @@ double measure_dbtp(double fraction_of_fs, double phase_deg, double amplitude) {
                    std::sin(2 * M_PI * fraction_of_fs * i + phase_deg * M_PI / 180.0));
   }
   const TruePeakFilter f = design_true_peak_filter();
-  return 20.0 * std::log10(true_peak_range(x.data(), n, f, 0, n + kTruePeakTaps - 1));
+  return 20.0 * std::log10(true_peak_range({x.data(), n, kSilence}, f, 0, n + kTruePeakHistory));
 }
 
 TEST(TruePeak, EbuTech3341Case15QuarterRateAtZeroPhase) {
@@ -58,13 +60,40 @@ TEST(TruePeak, ChunksCombineToTheWhole) {
   for (size_t i = 0; i < x.size(); ++i)
     x[i] = (float)std::sin(0.37 * i) * (i % 777 == 0 ? 1.0f : 0.3f);
   const TruePeakFilter f = design_true_peak_filter();
-  const long long end = (long long)x.size() + kTruePeakTaps - 1;
-  const float whole = true_peak_range(x.data(), (long long)x.size(), f, 0, end);
+  const long long end = (long long)x.size() + kTruePeakHistory;
+  const TruePeakInput in{x.data(), (long long)x.size(), kSilence};
+  const float whole = true_peak_range(in, f, 0, end);
   float pieces = 0.0f;
   for (long long b = 0; b < end; b += 333)
-    pieces = std::fmax(
-        pieces, true_peak_range(x.data(), (long long)x.size(), f, b, std::min(end, b + 333)));
+    pieces = std::fmax(pieces, true_peak_range(in, f, b, std::min(end, b + 333)));
   EXPECT_EQ(whole, pieces);
+}
+
+TEST(TruePeak, SegmentsWithHistoryGiveTheWholeSignalsPeak) {
+  std::vector<float> x(9000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (float)(0.9 * std::sin(0.5 * M_PI * i + 0.7));
+  const TruePeakFilter f = design_true_peak_filter();
+  const long long n = (long long)x.size();
+  const float whole = true_peak_range({x.data(), n, kSilence}, f, 0, n + kTruePeakHistory);
+  float pieces = 0.0f;
+  float history[kTruePeakHistory] = {};
+  for (long long b = 0; b < n; b += 1001) {  // segments as the meter stage sees them
+    const long long len = std::min<long long>(1001, n - b);
+    const bool last = b + len == n;
+    pieces = std::max(pieces, true_peak_range({x.data() + b, len, history}, f, 0,
+                                              len + (last ? kTruePeakHistory : 0)));
+    for (int i = 0; i < kTruePeakHistory; ++i) history[i] = x[b + len - kTruePeakHistory + i];
+  }
+  EXPECT_EQ(whole, pieces);
+}
+
+TEST(TruePeak, OversamplesMoreAtLowRates) {
+  EXPECT_EQ(true_peak_phases(48000), 4);
+  EXPECT_EQ(true_peak_phases(44100), 4);
+  EXPECT_EQ(true_peak_phases(96000), 4);
+  EXPECT_EQ(true_peak_phases(32000), 6);
+  EXPECT_EQ(true_peak_phases(22050), 8);
+  EXPECT_EQ(true_peak_phases(8000), 16);
 }
 
 TEST(TruePeak, PruningNeverChangesTheResult) {
@@ -74,12 +103,13 @@ TEST(TruePeak, PruningNeverChangesTheResult) {
     x[i] = (float)(0.05 * std::sin(0.01 * i) + (i % 9973 < 20 ? 0.8 * std::sin(2.2 * i) : 0.0));
   for (size_t i = x.size() - 40; i < x.size(); ++i) x[i] = (i % 2) ? 1.0f : -1.0f;
   const TruePeakFilter f = design_true_peak_filter();
-  const long long n = (long long)x.size(), end = n + kTruePeakTaps - 1;
+  const long long n = (long long)x.size(), end = n + kTruePeakHistory;
   for (long long chunk : {end, 4096LL, 777LL}) {
     for (long long b = 0; b < end; b += chunk) {
       const long long e = std::min(end, b + chunk);
-      EXPECT_EQ(true_peak_range(x.data(), n, f, b, e),
-                true_peak_range_pruned(x.data(), n, f, true_peak_gain_bound(f), b, e))
+      const TruePeakInput in{x.data(), n, kSilence};
+      EXPECT_EQ(true_peak_range(in, f, b, e),
+                true_peak_range_pruned(in, f, true_peak_gain_bound(f), b, e))
           << "chunk at " << b;
     }
   }

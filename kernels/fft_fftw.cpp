@@ -1,0 +1,41 @@
+#include <fftw3.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "fft.h"
+
+namespace td {
+namespace {
+std::mutex& planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+}  // namespace
+
+RealFft::RealFft(int size) : size_(size) {
+  in_ = fftwf_alloc_real((size_t)size);
+  out_ = reinterpret_cast<std::complex<float>*>(fftwf_alloc_complex((size_t)size / 2 + 1));
+  if (!in_ || !out_)
+    throw std::runtime_error("out of memory for an FFT of size " + std::to_string(size));
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  plan_ = fftwf_plan_dft_r2c_1d(size, in_, reinterpret_cast<fftwf_complex*>(out_),
+                                FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+  if (!plan_)
+    throw std::runtime_error("FFTW could not plan a transform of size " + std::to_string(size));
+}
+
+RealFft::~RealFft() {
+  {
+    std::lock_guard<std::mutex> lock(planner_mutex());
+    fftwf_destroy_plan(static_cast<fftwf_plan>(plan_));
+  }
+  fftwf_free(in_);
+  fftwf_free(out_);
+}
+
+void RealFft::execute() {
+  fftwf_execute(static_cast<fftwf_plan>(plan_));
+}
+
+}  // namespace td

@@ -1,0 +1,152 @@
+// The meters' per-sample work, advanced segment by segment with carried state: K-weighted,
+// plain and rectified energies and the left-right cross product, summed per 10 ms hop,
+// plus sample peaks. Everything the host reports (momentary, short-term, integrated
+// loudness, LRA, RMS, crest factor, correlation, VU) is computed from these hop sums;
+// the true peak runs as its own chunk-parallel stage (true_peak.h) on the same segments.
+#pragma once
+#include "loudness.h"
+#include "td_hd.h"
+#include "true_peak.h"
+
+namespace td {
+
+// One metered node instance: a stereo pair (or one channel when channels == 1).
+struct MeterJob {
+  int left, right;
+  int channels;
+  int state;  // index of its MeterState and of its row of hops
+};
+
+// Sums over one 10 ms hop.
+struct MeterHop {
+  double kweighted[2];  // sum of squares of the K-weighted signal (BS.1770-4)
+  double square[2];     // sum of squares (RMS)
+  double rectified[2];  // sum of |x| (VU)
+  double cross;         // sum of left * right (correlation)
+  int frames;           // samples in the hop (the song's last hop may be short)
+};
+
+// One channel's meter state.
+struct MeterChannelState {
+  double kw[4];                                     // K-weighting biquad states (loudness.h)
+  double acc_kweighted, acc_square, acc_rectified;  // the hop being summed
+  double acc_cross;                                 // channel 0 only: left * right
+  int in_hop;                                       // samples in it so far
+  long long hop;                                    // its index
+  float history[kTruePeakHistory];                  // the last samples of the previous segment
+  float sample_peak;
+  float true_peak;
+};
+
+struct MeterState {
+  MeterChannelState channel[2];
+};
+
+// Advances a job's channels over one segment, writing every completed hop. The channels
+// run as SIMD lanes of one loop (the same arithmetic per lane as a scalar loop would do),
+// and the sums run in sample order into the carried accumulators whatever the segment
+// length, so results do not depend on how the song is split (tests check it). A
+// recurrence: one CPU task or GPU thread per job.
+template <int Channels>
+TD_HD void meter_lanes_segment(const float* const* x, long long frames, const KWeighting& k,
+                               long long hop_frames, MeterState& state, MeterHop* hops) {
+  double s1[Channels], s2[Channels], h1[Channels], h2[Channels];
+  double a_kw[Channels], a_sq[Channels], a_abs[Channels];
+  float peak[Channels];
+  for (int c = 0; c < Channels; ++c) {
+    const MeterChannelState& st = state.channel[c];
+    s1[c] = st.kw[0], s2[c] = st.kw[1], h1[c] = st.kw[2], h2[c] = st.kw[3];
+    a_kw[c] = st.acc_kweighted, a_sq[c] = st.acc_square, a_abs[c] = st.acc_rectified;
+    peak[c] = st.sample_peak;
+  }
+  double a_x = state.channel[0].acc_cross;
+  int in_hop = state.channel[0].in_hop;
+  long long hop = state.channel[0].hop;
+  long long n = 0;
+  while (n < frames) {
+    const long long room = hop_frames - in_hop;
+    const long long take = frames - n < room ? frames - n : room;
+    for (long long i = n; i < n + take; ++i) {
+      float v[Channels];
+      for (int c = 0; c < Channels; ++c) v[c] = x[c][i];
+      for (int c = 0; c < Channels; ++c) {
+        const double y = kweight_step(k, s1[c], s2[c], h1[c], h2[c], v[c]);
+        a_kw[c] += y * y;
+        a_sq[c] += (double)v[c] * v[c];
+        a_abs[c] += abs_of(v[c]);
+        peak[c] = max_of(peak[c], abs_of(v[c]));
+      }
+      if (Channels == 2) a_x += (double)v[0] * v[Channels - 1];
+    }
+    in_hop += (int)take;
+    n += take;
+    if (in_hop == hop_frames) {
+      MeterHop& h = hops[hop++];
+      for (int c = 0; c < Channels; ++c) {
+        h.kweighted[c] = a_kw[c], h.square[c] = a_sq[c], h.rectified[c] = a_abs[c];
+        a_kw[c] = a_sq[c] = a_abs[c] = 0.0;
+      }
+      h.cross = a_x;
+      h.frames = in_hop;
+      a_x = 0.0;
+      in_hop = 0;
+    }
+  }
+  for (int c = 0; c < Channels; ++c) {
+    MeterChannelState& st = state.channel[c];
+    st.kw[0] = s1[c], st.kw[1] = s2[c], st.kw[2] = h1[c], st.kw[3] = h2[c];
+    st.acc_kweighted = a_kw[c], st.acc_square = a_sq[c], st.acc_rectified = a_abs[c];
+    st.acc_cross = c == 0 ? a_x : 0.0;
+    st.sample_peak = peak[c];
+    st.in_hop = in_hop;
+    st.hop = hop;
+    // The history the next segment's true-peak stage reads.
+    float h[kTruePeakHistory];
+    for (int i = 0; i < kTruePeakHistory; ++i) {
+      const long long src = frames - kTruePeakHistory + i;
+      h[i] = src >= 0 ? x[c][src] : st.history[i + (int)frames];
+    }
+    for (int i = 0; i < kTruePeakHistory; ++i) st.history[i] = h[i];
+  }
+}
+
+TD_HD void meter_segment(const float* left, const float* right, int channels, long long frames,
+                         const KWeighting& k, long long hop_frames, MeterState& state,
+                         MeterHop* hops) {
+  const float* x[2] = {left, right};
+  if (channels == 2)
+    meter_lanes_segment<2>(x, frames, k, hop_frames, state, hops);
+  else
+    meter_lanes_segment<1>(x, frames, k, hop_frames, state, hops);
+}
+
+// After the last segment: a partial hop, if any, becomes the last hop.
+TD_HD void meter_finish(MeterState& st, MeterHop* hops, int channels) {
+  const int frames = st.channel[0].in_hop;
+  if (frames == 0) return;
+  MeterHop& h = hops[st.channel[0].hop];
+  for (int c = 0; c < channels; ++c) {
+    MeterChannelState& ch = st.channel[c];
+    h.kweighted[c] = ch.acc_kweighted;
+    h.square[c] = ch.acc_square;
+    h.rectified[c] = ch.acc_rectified;
+    ch.in_hop = 0;
+    ++ch.hop;
+  }
+  h.cross = st.channel[0].acc_cross;
+  h.frames = frames;
+}
+
+// A sample-peak hold on one stream (a bus's pre-chain level, for gain staging).
+struct PeakJob {
+  int stream;
+  int slot;  // index into the peak-hold array
+};
+
+TD_HD float sample_peak_range(const float* x, long long begin, long long end) {
+  float m = 0.0f;
+  for (long long n = begin; n < end; ++n) m = max_of(m, abs_of(x[n]));
+  return m;
+}
+
+}  // namespace td

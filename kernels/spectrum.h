@@ -1,0 +1,34 @@
+// Long-term average spectrum: Hann-windowed frames side by side (Bartlett's method with a
+// window: no overlap, which halves the FFT work of 50 % overlap and over minutes of music
+// averages to the same levels), power averaged over frames and channels, fed segment by
+// segment.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "fft.h"
+
+namespace td {
+
+struct LongTermSpectrum {
+  int fft_size = 0;
+  int channels = 0;
+  std::vector<float> window;
+  std::vector<std::vector<float>> pending;  // per channel: samples not yet in a frame
+  std::vector<double> power;                // per bin, summed over frames and channels
+  long long frames_analysed = 0;            // FFT frames, all channels
+  double window_power = 0.0;                // sum of w^2
+  std::shared_ptr<RealFft> fft;
+};
+
+// fft_size: a power of two; about 0.7 s of audio (32768 at 48 kHz, 1.5 Hz bins) resolves
+// the 1/3-octave bands down to 20 Hz.
+LongTermSpectrum make_spectrum(int fft_size, int channels);
+int spectrum_fft_size(int sample_rate);
+void spectrum_add(LongTermSpectrum& s, const float* const* x, long long frames);
+// Analyses what is pending (zero-padded) if no full frame was seen, so short files count.
+void spectrum_finish(LongTermSpectrum& s);
+// Mean-square power per bin (a full-scale sine's bins sum to 0.5), bins 0 .. fft_size / 2.
+std::vector<double> spectrum_bins(const LongTermSpectrum& s);
+
+}  // namespace td
