@@ -45,6 +45,19 @@ double loudness_range(const std::vector<double>& st) {
   return lufs_of(high) - lufs_of(low);
 }
 
+double loudness_range_from_hops(const MeterHop* hops, long long hop_count, int channels,
+                                long long hop_frames, int step_hops) {
+  std::vector<double> prefix(1, 0.0);
+  for (long long h = 0; h < hop_count && hops[h].frames == hop_frames; ++h)
+    prefix.push_back(prefix.back() + hops[h].kweighted[0] +
+                     (channels > 1 ? hops[h].kweighted[1] : 0.0));
+  const long long full = (long long)prefix.size() - 1;
+  std::vector<double> st_energy;
+  for (long long end = 300; end <= full; end += step_hops)
+    st_energy.push_back((prefix[end] - prefix[end - 300]) / (300.0 * hop_frames));
+  return loudness_range(st_energy);
+}
+
 Readings compute_readings(const MeterState& st, const MeterHop* hops, int channels, int sample_rate,
                           const MeterOptions& opt) {
   Readings r{};
@@ -103,11 +116,7 @@ Readings compute_readings(const MeterState& st, const MeterHop* hops, int channe
   }
 
   // LRA (Tech 3342): short-term values at 10 Hz.
-  {
-    std::vector<double> st_energy;
-    for (long long end = 300; end <= full; end += 10) st_energy.push_back(window_ms(end, 300));
-    r.lra_lu = loudness_range(st_energy);
-  }
+  r.lra_lu = loudness_range_from_hops(hops, hop_count, channels, hop_frames, 10);
 
   // Peaks, RMS, crest, PLR, correlation: over every sample, the short last hop included.
   double square = 0.0, sq[2] = {0.0, 0.0}, cross = 0.0;

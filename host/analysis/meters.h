@@ -43,8 +43,14 @@ Readings compute_readings(const MeterState& state, const MeterHop* hops, int cha
                           int sample_rate, const MeterOptions& options);
 
 // Loudness range after EBU Tech 3342 from short-term energies (channel-weighted mean
-// squares), -inf/0 when too few pass the gates.
+// squares); 0 when none pass the gates.
 double loudness_range(const std::vector<double>& short_term_energy);
+
+// LRA from hop sums with short-term values every `step_hops` hops. Readings use 10 (10 Hz,
+// as Tech 3342 v3 (2016) and later require: windows overlapping by at least 2.9 s);
+// libebur128 1.2.6 still samples at 1 Hz (step 100), as the 2011 version allowed.
+double loudness_range_from_hops(const MeterHop* hops, long long hop_count, int channels,
+                                long long hop_frames, int step_hops);
 
 }  // namespace td
 

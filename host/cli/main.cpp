@@ -14,7 +14,8 @@ const char* kUsage =
     "Usage: topdown COMMAND [options]\n\n"
     "Commands:\n"
     "  demo     render a synthesised multitrack demo (no files needed)\n"
-    "  render   render a session file: topdown render song.toml -o out/\n\n"
+    "  render   render a session file: topdown render song.toml -o out/\n"
+    "  analyze  measure audio files: loudness, LRA, true peak, spectrum (--json)\n\n"
     "Options:\n"
     "  -h, --help     show this help (topdown COMMAND --help for a command's options)\n"
     "  --version      print the version\n\n"
@@ -37,8 +38,9 @@ int main(int argc, char** argv) {
   try {
     if (command == "demo") return td::run_demo(args);
     if (command == "render") return td::run_render(args);
+    if (command == "analyze") return td::run_analyze(args);
     std::cerr << "topdown: unknown command \"" << command
-              << "\" (allowed: demo, render; see topdown --help)\n";
+              << "\" (allowed: demo, render, analyze; see topdown --help)\n";
     return 1;
   } catch (const td::InputError& e) {
     std::cerr << "topdown: " << e.what() << "\n";

@@ -11,6 +11,37 @@ nlohmann::json number_or_null(double v) {
   return std::round(v * 1e4) / 1e4;  // 0.0001 dB is far below any meter's tolerance
 }
 
+nlohmann::json series_json(const std::vector<std::pair<double, double>>& s, size_t step) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = step - 1; i < s.size(); i += step)
+    out.push_back({std::round(s[i].first * 1000.0) / 1000.0, number_or_null(s[i].second)});
+  return out;
+}
+
+nlohmann::json readings_json(const Readings& r, const std::vector<Band>& spectrum, bool series) {
+  nlohmann::json j;
+  j["integrated_lufs"] = number_or_null(r.integrated_lufs);
+  j["lra_lu"] = number_or_null(r.lra_lu);
+  j["momentary_max_lufs"] = number_or_null(r.momentary_max_lufs);
+  j["short_term_max_lufs"] = number_or_null(r.short_term_max_lufs);
+  j["true_peak_dbtp"] = number_or_null(r.true_peak_dbtp);
+  j["sample_peak_dbfs"] = number_or_null(r.sample_peak_dbfs);
+  j["rms_dbfs"] = number_or_null(r.rms_dbfs);
+  j["crest_db"] = number_or_null(r.crest_db);
+  j["plr_db"] = number_or_null(r.plr_db);
+  j["correlation"] = r.correlation ? number_or_null(*r.correlation) : nlohmann::json(nullptr);
+  j["vu_max"] = number_or_null(r.vu_max);
+  nlohmann::json bands = nlohmann::json::array();
+  for (const auto& b : spectrum) bands.push_back({{"hz", b.hz}, {"db", number_or_null(b.db)}});
+  j["spectrum_third_octave"] = bands;
+  if (series) {
+    j["momentary_series"] = series_json(r.momentary_series, 1);
+    j["short_term_series"] = series_json(r.short_term_series, 1);
+  }
+  j["notes"] = r.notes;
+  return j;
+}
+
 nlohmann::json make_report(const Session& s, const RenderResult& r) {
   using nlohmann::json;
   json j;
@@ -64,12 +95,36 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
                         {"integrated_lufs", number_or_null(v.delivered_lufs)},
                         {"true_peak_dbtp", number_or_null(v.true_peak_dbtp)},
                         {"sample_peak_dbfs", number_or_null(v.sample_peak_dbfs)},
+                        {"meters", readings_json(v.readings, v.spectrum, false)},
+                        {"vu_series", series_json(v.readings.vu_series, 10)},
                         {"warnings", v.warnings}});
   }
   if (s.variants.sweep.empty() && !variants.empty())
     j["master"] = variants[0];
   else
     j["variants"] = variants;
+  json buses = json::array();
+  for (const auto& m : r.meters) {
+    json params = json::object();
+    for (const auto& [path, value] : m.params) params[path] = value;
+    buses.push_back({{"node", m.node},
+                     {"kind", m.kind},
+                     {"params", params},
+                     {"pre_chain_peak_dbfs", number_or_null(m.pre_chain_peak_dbfs)},
+                     {"exceeds_headroom", m.exceeds_headroom},
+                     {"meters", readings_json(m.readings, m.spectrum, false)},
+                     {"vu_series", series_json(m.readings.vu_series, 10)}});
+  }
+  j["gain_staging"] = {{"headroom_dbfs", r.headroom_dbfs},
+                       {"vu_reference_dbfs", r.vu_reference_dbfs},
+                       {"auto_gain_stage", r.auto_gain_passes > 0},
+                       {"passes", r.auto_gain_passes}};
+  if (r.auto_gain_passes > 0) {
+    json gains = json::object();
+    for (const auto& [track, db] : r.auto_gain_db) gains[track] = number_or_null(db);
+    j["gain_staging"]["clip_gain_change_db"] = gains;
+  }
+  j["buses"] = buses;
   j["warnings"] = r.warnings;
   return j;
 }

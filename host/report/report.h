@@ -15,4 +15,11 @@ nlohmann::json make_report(const Session& session, const RenderResult& result);
 // A number or null for -inf/NaN (JSON has no infinities).
 nlohmann::json number_or_null(double v);
 
+// The meters' figures under the keys `topdown analyze --json` documents (docs/meters.md).
+// series: also momentary_series and short_term_series ([t_end_s, lufs] every 10 ms).
+nlohmann::json readings_json(const Readings& r, const std::vector<Band>& spectrum, bool series);
+
+// A time series thinned to one point per `step` (the VU trace in report.json: 100 ms).
+nlohmann::json series_json(const std::vector<std::pair<double, double>>& s, size_t step);
+
 }  // namespace td

@@ -1,0 +1,31 @@
+// `topdown analyze`: the meters of an audio file, run on a backend like a render's.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "analysis/meters.h"
+
+namespace td {
+
+struct FileAnalysis {
+  std::filesystem::path file;
+  int sample_rate = 0;
+  int channels = 0;
+  long long frames = 0;
+  Readings readings;
+  std::vector<Band> spectrum;
+  std::string backend;
+  std::string backend_notice;  // set when --backend auto fell back to the CPU
+};
+
+// Throws InputError for a missing or unreadable file, NaN samples or more than 2 channels.
+FileAnalysis analyze_file(const std::filesystem::path& file, const std::string& backend,
+                          const MeterOptions& options);
+
+// The same for planar audio in memory (1 or 2 channels); segment_frames 0: the backend's.
+FileAnalysis analyze_audio(const std::vector<std::vector<float>>& audio, int sample_rate,
+                           const std::string& backend, const MeterOptions& options,
+                           long long segment_frames = 0);
+
+}  // namespace td

@@ -1,0 +1,113 @@
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "analysis/analyze.h"
+#include "cli/commands.h"
+#include "report/report.h"
+
+namespace po = boost::program_options;
+
+namespace td {
+namespace {
+
+std::string fmt(double v, const char* unit, int precision = 1) {
+  char b[64];
+  if (std::isfinite(v))
+    std::snprintf(b, sizeof b, "%.*f %s", precision, v, unit);
+  else
+    std::snprintf(b, sizeof b, "-inf %s", unit);
+  return b;
+}
+
+void print_text(const FileAnalysis& a) {
+  const Readings& r = a.readings;
+  std::printf("%s  (%d Hz, %d ch, %.2f s)\n", a.file.string().c_str(), a.sample_rate, a.channels,
+              (double)a.frames / std::max(1, a.sample_rate));
+  std::printf("  integrated loudness  %s\n", fmt(r.integrated_lufs, "LUFS").c_str());
+  std::printf("  loudness range       %s\n", fmt(r.lra_lu, "LU").c_str());
+  std::printf("  momentary max        %s\n", fmt(r.momentary_max_lufs, "LUFS").c_str());
+  std::printf("  short-term max       %s\n", fmt(r.short_term_max_lufs, "LUFS").c_str());
+  std::printf("  true peak            %s\n", fmt(r.true_peak_dbtp, "dBTP").c_str());
+  std::printf("  sample peak          %s\n", fmt(r.sample_peak_dbfs, "dBFS").c_str());
+  std::printf("  RMS                  %s\n", fmt(r.rms_dbfs, "dBFS").c_str());
+  std::printf("  crest factor         %s\n", fmt(r.crest_db, "dB").c_str());
+  std::printf("  PLR                  %s\n", fmt(r.plr_db, "dB").c_str());
+  if (r.correlation)
+    std::printf("  correlation          %+.2f\n", *r.correlation);
+  else
+    std::printf("  correlation          n/a\n");
+  std::printf("  VU max               %s\n", fmt(r.vu_max, "VU").c_str());
+  std::printf("  1/3-octave spectrum (dB re full scale):\n   ");
+  int col = 0;
+  for (const auto& b : a.spectrum) {
+    std::printf(" %6g Hz %6s", b.hz, std::isfinite(b.db) ? fmt(b.db, "").c_str() : "-inf");
+    if (++col % 4 == 0) std::printf("\n   ");
+  }
+  std::printf("\n");
+  for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
+}
+
+}  // namespace
+
+int run_analyze(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "Usage: topdown analyze FILE [FILE...] [--json] [--series]\n\n"
+      "Measures audio files: integrated loudness, loudness range, momentary and short-term\n"
+      "maxima (ITU-R BS.1770-4, EBU R128, EBU Tech 3341/3342), true peak, sample peak, RMS,\n"
+      "crest factor, PLR, stereo correlation, VU and the 1/3-octave long-term spectrum\n"
+      "(docs/meters.md).\n\nOptions");
+  opts.add_options()("help,h", "show this help")(
+      "json", "one JSON object per file (an array for several files) on stdout")(
+      "series", "with --json: momentary_series and short_term_series, every 10 ms")(
+      "vu-reference-dbfs", po::value<double>()->default_value(-18.0),
+      "sine peak level that reads 0 VU, -40 .. 0")(
+      "backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto");
+  po::options_description hidden;
+  hidden.add_options()("files", po::value<std::vector<std::string>>(), "files");
+  po::positional_options_description pos;
+  pos.add("files", -1);
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts
+              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
+    return 0;
+  }
+  if (!vm.count("files")) throw InputError("analyze: no FILE given (see topdown analyze --help)");
+  const std::string backend = vm["backend"].as<std::string>();
+  if (backend != "cpu" && backend != "cuda" && backend != "auto")
+    throw InputError("analyze: --backend " + backend + " (allowed: cpu, cuda, auto)");
+  MeterOptions mo;
+  mo.vu_reference_dbfs = vm["vu-reference-dbfs"].as<double>();
+  if (!(mo.vu_reference_dbfs >= -40 && mo.vu_reference_dbfs <= 0))
+    throw InputError("analyze: --vu-reference-dbfs (allowed: -40 .. 0)");
+  const bool json = vm.count("json") > 0;
+  mo.series = json && vm.count("series") > 0;
+  const auto& files = vm["files"].as<std::vector<std::string>>();
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& f : files) {
+    const FileAnalysis a = analyze_file(f, backend, mo);
+    if (!a.backend_notice.empty() && &f == &files.front())
+      std::cerr << "topdown: " << a.backend_notice << "\n";
+    if (json) {
+      nlohmann::json j = {
+          {"file", f},
+          {"sample_rate", a.sample_rate},
+          {"channels", a.channels},
+          {"duration_s", number_or_null((double)a.frames / std::max(1, a.sample_rate))}};
+      j.update(readings_json(a.readings, a.spectrum, mo.series));
+      array.push_back(j);
+    } else {
+      print_text(a);
+    }
+  }
+  if (json) std::cout << (files.size() == 1 ? array[0] : array).dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace td
