@@ -14,11 +14,16 @@ int run_render(const std::vector<std::string>& args) {
       "buses, master) and every variant of [variants], gains each master to\n"
       "[delivery] target_lufs and writes OUT_DIR/master.wav (or OUT_DIR/variants/<id>.wav)\n"
       "and OUT_DIR/report.json.\n\nOptions");
-  opts.add_options()("help,h", "show this help")("out,o", po::value<std::string>(),
-                                                 "output folder (created if missing)")(
-      "backend", po::value<std::string>()->default_value("auto"),
-      "cpu | cuda | auto (CUDA when a GPU answers)")(
-      "json", "print the report as JSON on stdout (with timings)");
+  // clang-format off
+  opts.add_options()
+      ("help,h", "show this help")
+      ("out,o", po::value<std::string>(), "output folder (created if missing)")
+      ("backend", po::value<std::string>()->default_value("auto"),
+       "cpu | cuda | auto (CUDA when a GPU answers)")
+      ("auto-gain-stage", "lower track clip gains so that no bus peaks above [session] "
+       "headroom_dbfs before its chain (also [session] auto_gain_stage = true)")
+      ("json", "print the report as JSON on stdout (with timings)");
+  // clang-format on
   po::options_description hidden;
   hidden.add_options()("session", po::value<std::string>(), "session file");
   po::positional_options_description pos;
@@ -49,6 +54,8 @@ int run_render(const std::vector<std::string>& args) {
   ro.backend = backend;
   ro.out_dir = out;
   ro.progress = terminal_progress();
+  ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
+  ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   const RenderResult result = render_session(session, stems_from_files(session), ro);
   return finish_render(session, result, out, vm.count("json") > 0);
 }

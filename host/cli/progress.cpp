@@ -25,6 +25,12 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
   write_text_atomic(out_dir / "report.json", report.dump(2) + "\n");
   if (!r.backend_notice.empty()) std::cerr << "topdown: " << r.backend_notice << "\n";
   for (const auto& w : r.warnings) std::cerr << "topdown: warning: " << w << "\n";
+  int hot = 0;
+  for (const auto& m : r.meters) hot += m.exceeds_headroom;
+  if (hot > 0 && r.auto_gain_passes == 0)
+    std::cerr << "topdown: note: " << hot << " bus render(s) peak above the " << r.headroom_dbfs
+              << " dBFS headroom before their chains (report.json \"buses\"; --auto-gain-stage "
+                 "fixes it)\n";
   for (const auto& v : r.variants)
     for (const auto& w : v.warnings) std::cerr << "topdown: warning: " << v.id << ": " << w << "\n";
   if (json) {
@@ -58,6 +64,13 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
                 fmt(v.delivered_lufs).c_str(), fmt(v.true_peak_dbtp).c_str());
     for (const auto& [path, value] : v.params) std::printf("  %s=%g", path.c_str(), value);
     std::printf("\n");
+  }
+  if (r.auto_gain_passes > 0) {
+    std::printf("auto gain staging (%d pass(es)) changed clip gains:", r.auto_gain_passes);
+    int shown = 0;
+    for (const auto& [track, db] : r.auto_gain_db)
+      if (db != 0.0) std::printf("%s %s %+.2f dB", shown++ ? "," : "", track.c_str(), db);
+    std::printf("%s\n", shown ? "" : " none needed");
   }
   std::printf("report: %s\n", (out_dir / "report.json").string().c_str());
   return 0;

@@ -124,8 +124,10 @@ std::vector<StemSource> stems_from_files(const Session& session) {
   return out;
 }
 
-RenderResult render_session(const Session& s, const std::vector<StemSource>& stems,
-                            const RenderOptions& opt) {
+namespace {
+
+RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
+                         const RenderOptions& opt) {
   const auto t_start = Clock::now();
   reject_unimplemented(s);
   auto progress = [&](const std::string& stage, double f) {
@@ -559,6 +561,72 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
   }
   r.timings.write_s = seconds_since(t_write);
   r.timings.total_s = seconds_since(t_start);
+  return r;
+}
+
+}  // namespace
+
+// Auto gain staging ("adjust individual tracks using clip gain so that no bus is above
+// -12 dBFS"): render without writing, and for every bus (the master included) whose
+// pre-chain peak is above the headroom, lower the clip gain of every track routed into it,
+// directly or through other buses, by the excess (plus 0.01 dB), all by the same amount so
+// the balance within that bus stays; a track under several hot buses takes the largest
+// cut. Repeat until no bus is over (processing can make one pass not enough), at most four
+// passes, then render for real with the new clip gains.
+RenderResult render_session(const Session& s, const std::vector<StemSource>& stems,
+                            const RenderOptions& opt) {
+  if (!opt.auto_gain_stage && !s.auto_gain_stage) return render_once(s, stems, opt);
+  Session staged = s;
+  std::vector<double> change(s.nodes.size(), 0.0);
+  RenderOptions probe = opt;
+  probe.write_audio = false;
+  probe.progress = nullptr;
+  auto feeds = [&](int track, int bus) {  // is `track` routed into `bus`?
+    for (int n = track; s.nodes[n].kind != NodeKind::kMaster;) {
+      n = s.find(s.nodes[n].output);
+      if (n == bus) return true;
+    }
+    return false;
+  };
+  int passes = 0;
+  bool settled = false;
+  std::vector<std::string> clamped;
+  while (passes < 4 && !settled) {
+    ++passes;
+    if (opt.progress) opt.progress("staging", (double)passes / 4);
+    const RenderResult pr = render_once(staged, stems, probe);
+    std::vector<double> cut(s.nodes.size(), 0.0);
+    settled = true;
+    for (const NodeMeters& m : pr.meters) {
+      if (!m.exceeds_headroom) continue;
+      settled = false;
+      const double need = s.headroom_dbfs - m.pre_chain_peak_dbfs - 0.01;
+      const int bus = s.find(m.node);
+      for (size_t t = 0; t < s.nodes.size(); ++t)
+        if (s.nodes[t].kind == NodeKind::kTrack && feeds((int)t, bus))
+          cut[t] = std::min(cut[t], need);
+    }
+    for (size_t t = 0; t < s.nodes.size(); ++t) {
+      if (cut[t] == 0.0) continue;
+      const double wanted = staged.nodes[t].gain_db + cut[t];
+      staged.nodes[t].gain_db = std::max(-60.0, wanted);
+      if (wanted < -60.0) clamped.push_back(s.nodes[t].name);
+      change[t] = staged.nodes[t].gain_db - s.nodes[t].gain_db;
+    }
+  }
+  RenderResult r = render_once(staged, stems, opt);
+  r.auto_gain_passes = passes;
+  for (size_t t = 0; t < s.nodes.size(); ++t)
+    if (s.nodes[t].kind == NodeKind::kTrack)
+      r.auto_gain_db.emplace_back(s.nodes[t].name, change[t]);
+  for (const NodeMeters& m : r.meters)
+    if (m.exceeds_headroom)
+      r.warnings.push_back("auto gain staging: bus \"" + m.node +
+                           "\" still peaks above the headroom after " + std::to_string(passes) +
+                           " passes");
+  for (const auto& name : clamped)
+    r.warnings.push_back("auto gain staging: track \"" + name +
+                         "\" reached the lowest clip gain (-60 dB)");
   return r;
 }
 

@@ -45,4 +45,27 @@ expect 0 "render --json" -- "$topdown" render "$dir/song/session.toml" -o "$dir/
 python3 -c "import json,sys; r=json.load(open('$dir/out')); assert abs(r['master']['integrated_lufs']+14.0) < 0.1, r['master']" ||
   { echo "FAIL: --json output"; fail=1; }
 ls -a "$dir/rendered" | grep -q partial && { echo "FAIL: temporary files left behind"; fail=1; }
+expect 0 "analyze --help" -- "$topdown" analyze --help
+expect 0 "analyze a rendered file" -- "$topdown" analyze "$dir/rendered/master.wav" --backend cpu
+grep -q "integrated loudness  -14.0 LUFS" "$dir/out" || { echo "FAIL: analyze text"; cat "$dir/out"; fail=1; }
+expect 0 "analyze --json two files" -- "$topdown" analyze "$dir/rendered/master.wav" "$dir/demo/master.wav" --json --series --backend cpu
+python3 - "$dir/out" <<'PY' || { echo "FAIL: analyze --json keys"; fail=1; }
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert isinstance(a, list) and len(a) == 2
+keys = ["file", "integrated_lufs", "lra_lu", "momentary_max_lufs", "short_term_max_lufs", "true_peak_dbtp",
+        "sample_peak_dbfs", "rms_dbfs", "crest_db", "plr_db", "correlation", "spectrum_third_octave",
+        "momentary_series", "short_term_series"]
+for k in keys:
+    assert k in a[0], k
+assert a[0]["spectrum_third_octave"][0]["hz"] == 20
+t = [p[0] for p in a[0]["momentary_series"][:3]]
+assert abs(t[1] - t[0] - 0.01) < 1e-6, t  # every 10 ms
+PY
+expect 1 "analyze a missing file" -- "$topdown" analyze "$dir/none.wav"
+grep -q "none.wav: file not found" "$dir/err" || { echo "FAIL: message"; fail=1; }
+python3 -c "import json; r=json.load(open('$dir/rendered/report.json')); b=r['buses']; assert b and 'pre_chain_peak_dbfs' in b[0] and 'vu_series' in b[0] and 'exceeds_headroom' in b[0], b[0].keys()" ||
+  { echo "FAIL: report.json buses"; fail=1; }
+expect 0 "render --auto-gain-stage" -- "$topdown" render "$dir/song/session.toml" -o "$dir/staged" --auto-gain-stage --backend cpu
+grep -q "auto gain staging" "$dir/out" || { echo "FAIL: auto gain staging summary"; fail=1; }
 exit $fail

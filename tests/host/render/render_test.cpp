@@ -186,6 +186,55 @@ TEST(Variants, EachVariantIsWrittenAndMeasured) {
   EXPECT_EQ(r.total_renders, 2 + 4);  // the track twice (pan), the master four times
 }
 
+TEST(GainStaging, EveryBusIsMeteredWithItsPreChainPeak) {
+  test::TempDir dir;
+  const std::string toml =
+      std::string(kFloatDelivery) +
+      "[session]\nheadroom_dbfs = -12\n"
+      "[[bus]]\nname = \"drums\"\ngain_db = -6.0206\n"
+      "[[track]]\nname = \"a\"\nfile = \"a.wav\"\nbus = \"drums\"\npan_law_db = 0\n";
+  const RenderResult r = render(toml, {test::sine(1000, 0.5, 2.0, 48000, 1)}, dir.path);
+  ASSERT_EQ(r.meters.size(), 2u);  // drums and master
+  EXPECT_EQ(r.meters[0].node, "drums");
+  // Pre-chain: after the bus's input trim (-6.02 dB), so 0.25 = -12.04 dBFS: under -12.
+  EXPECT_NEAR(r.meters[0].pre_chain_peak_dbfs, -12.04, 0.01);
+  EXPECT_FALSE(r.meters[0].exceeds_headroom);
+  EXPECT_NEAR(r.meters[0].readings.sample_peak_dbfs, -12.04, 0.01);
+  EXPECT_NEAR(r.meters[1].readings.integrated_lufs, r.variants[0].rendered_lufs, 1e-9);
+}
+
+TEST(GainStaging, AutoGainStagingKeepsEveryBusUnderTheHeadroomAndTheBalanceWithinIt) {
+  test::TempDir dir;
+  // Two tracks on a hot drum bus (peaks add up to about -1 dBFS), one quiet track elsewhere.
+  const std::string toml =
+      std::string(kFloatDelivery) +
+      "[session]\nheadroom_dbfs = -12\n"
+      "[[bus]]\nname = \"drums\"\n[[bus]]\nname = \"keys\"\n"
+      "[[track]]\nname = \"a\"\nfile = \"a.wav\"\nbus = \"drums\"\n"
+      "[[track]]\nname = \"b\"\nfile = \"b.wav\"\nbus = \"drums\"\ngain_db = -3\n"
+      "[[track]]\nname = \"c\"\nfile = \"c.wav\"\nbus = \"keys\"\n";
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;
+  o.auto_gain_stage = true;
+  const RenderResult r = render_session(
+      s,
+      test::memory_stems({test::sine(100, 0.5, 2.0, 48000, 1), test::sine(150, 0.5, 2.0, 48000, 1),
+                          test::sine(300, 0.01, 2.0, 48000, 1)},
+                         48000),
+      o);
+  for (const auto& m : r.meters)
+    EXPECT_FALSE(m.exceeds_headroom) << m.node << " " << m.pre_chain_peak_dbfs;
+  ASSERT_EQ(r.auto_gain_db.size(), 3u);
+  EXPECT_LT(r.auto_gain_db[0].second, 0.0);
+  EXPECT_DOUBLE_EQ(r.auto_gain_db[0].second, r.auto_gain_db[1].second);  // same cut: balance kept
+  // The quiet track is cut only as much as the master needs, never more than the drums.
+  EXPECT_GE(r.auto_gain_db[2].second, r.auto_gain_db[0].second);
+  // The hot bus lands just under the headroom, not far below it.
+  EXPECT_NEAR(r.meters[0].pre_chain_peak_dbfs, -12.0, 0.1);
+}
+
 TEST(Determinism, TheSameSessionRendersByteIdenticallyTwice) {
   DemoOptions o;
   o.seconds = 6.0;
