@@ -19,9 +19,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: %s\n", argv[1], sf_strerror(nullptr));
     return 1;
   }
-  ebur128_state* st = ebur128_init((unsigned)info.channels, (unsigned long)info.samplerate,
-                                   EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_I |
-                                       EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK);
+  ebur128_state* st = ebur128_init(
+      (unsigned)info.channels, (unsigned long)info.samplerate,
+      EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK);
   std::vector<float> buf(65536 * info.channels);
   double m_max = -HUGE_VAL, s_max = -HUGE_VAL;
   for (sf_count_t n; (n = sf_readf_float(f, buf.data(), 65536)) > 0;) {
@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
     ebur128_true_peak(st, (unsigned)c, &v);
     if (v > tp) tp = v;
   }
-  std::printf("I %.2f LUFS  LRA %.2f LU  M max %.2f  S max %.2f  TP %.2f dBTP\n", i_lufs, lra, m_max,
-              s_max, 20 * std::log10(tp));
+  std::printf("I %.2f LUFS  LRA %.2f LU  M max %.2f  S max %.2f  TP %.2f dBTP\n", i_lufs, lra,
+              m_max, s_max, 20 * std::log10(tp));
   ebur128_destroy(&st);
   sf_close(f);
   return 0;

@@ -36,6 +36,9 @@ struct MeterChannelState {
   float history[kTruePeakHistory];                  // the last samples of the previous segment
   float sample_peak;
   float true_peak;
+  // The true peak is at least every sample (the interpolator's phase 0 returns them), so
+  // max(true_peak, this segment's sample peak) is a floor the search starts from.
+  float floor;
 };
 
 struct MeterState {

@@ -10,15 +10,19 @@
 
 namespace td {
 
+// Per channel, so channels can be fed from different threads.
+struct SpectrumChannel {
+  std::vector<float> pending;  // samples not yet in a frame
+  std::vector<double> power;   // per bin, summed over frames
+  long long frames_analysed = 0;
+  std::shared_ptr<RealFft> fft;
+};
+
 struct LongTermSpectrum {
   int fft_size = 0;
-  int channels = 0;
   std::vector<float> window;
-  std::vector<std::vector<float>> pending;  // per channel: samples not yet in a frame
-  std::vector<double> power;                // per bin, summed over frames and channels
-  long long frames_analysed = 0;            // FFT frames, all channels
-  double window_power = 0.0;                // sum of w^2
-  std::shared_ptr<RealFft> fft;
+  double window_power = 0.0;  // sum of w^2
+  std::vector<SpectrumChannel> channels;
 };
 
 // fft_size: a power of two; about 0.7 s of audio (32768 at 48 kHz, 1.5 Hz bins) resolves
@@ -26,6 +30,8 @@ struct LongTermSpectrum {
 LongTermSpectrum make_spectrum(int fft_size, int channels);
 int spectrum_fft_size(int sample_rate);
 void spectrum_add(LongTermSpectrum& s, const float* const* x, long long frames);
+// One channel's part of spectrum_add: different channels may run on different threads.
+void spectrum_add_channel(LongTermSpectrum& s, int channel, const float* x, long long frames);
 // Analyses what is pending (zero-padded) if no full frame was seen, so short files count.
 void spectrum_finish(LongTermSpectrum& s);
 // Mean-square power per bin (a full-scale sine's bins sum to 0.5), bins 0 .. fft_size / 2.

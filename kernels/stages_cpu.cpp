@@ -141,26 +141,41 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
             const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
             MeterHop* hops, long long hops_per_state) {
   // True peaks first: they read the history the hop stage then replaces. On the song's
-  // last segment the filter's tail after the last sample is included. The peak found in
-  // earlier segments is the floor below which blocks are not interpolated.
+  // last segment the filter's tail after the last sample is included.
   const long long span = a.frames + (last_segment ? kTruePeakHistory : 0);
   const long long chunks = (span + kChunk - 1) / kChunk;
   const long long tasks = (long long)job_count * 2 * chunks;
-  std::vector<float> tp(tasks, 0.0f);
+  std::vector<float> part(tasks, 0.0f);
+  // The floor: the true peak so far and this segment's sample peak.
+#pragma omp parallel for schedule(static)
+  for (long long t = 0; t < tasks; ++t) {
+    const MeterJob& job = jobs[t / (2 * chunks)];
+    const int c = (int)((t / chunks) % 2);
+    if (c >= job.channels) continue;
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    part[t] =
+        begin < end ? sample_peak_range(a.stream(c ? job.right : job.left), begin, end) : 0.0f;
+  }
+  for (long long t = 0; t < tasks; ++t) {
+    MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
+    if (t % chunks == 0) st.floor = st.true_peak;
+    st.floor = max_of(st.floor, part[t]);
+  }
   const float bound = true_peak_gain_bound(f);
 #pragma omp parallel for schedule(dynamic, 2)
   for (long long t = 0; t < tasks; ++t) {
     const MeterJob& job = jobs[t / (2 * chunks)];
     const int c = (int)((t / chunks) % 2);
+    part[t] = 0.0f;
     if (c >= job.channels) continue;
     const long long begin = (t % chunks) * kChunk, end = std::min(span, begin + kChunk);
     const MeterChannelState& st = states[job.state].channel[c];
     const TruePeakInput in{a.stream(c ? job.right : job.left), a.frames, st.history};
-    tp[t] = true_peak_range_pruned(in, f, bound, begin, end, st.true_peak);
+    part[t] = true_peak_range_pruned(in, f, bound, begin, end, st.floor);
   }
   for (long long t = 0; t < tasks; ++t) {
     MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
-    st.true_peak = max_of(st.true_peak, tp[t]);
+    st.true_peak = max_of(st.true_peak, max_of(st.floor, part[t]));
   }
   // The hop sums: one task per job, its channels in SIMD lanes (a recurrence).
 #pragma omp parallel for schedule(dynamic, 1)

@@ -70,9 +70,35 @@ __global__ void true_peak_kernel(StreamArena a, const MeterJob* jobs, TruePeakFi
     const long long end = begin + chunk_frames < span ? begin + chunk_frames : span;
     const MeterChannelState& st = states[job.state].channel[c];
     const TruePeakInput in{a.stream(c ? job.right : job.left), a.frames, st.history};
-    if (begin < end) peak = true_peak_range_pruned(in, f, gain_bound, begin, end, st.true_peak);
+    if (begin < end) peak = true_peak_range_pruned(in, f, gain_bound, begin, end, st.floor);
   }
   partial[(long long)blockIdx.y * chunks + chunk] = peak;
+}
+
+// The search floor of each job channel: its true peak so far and this segment's sample
+// peak (per-chunk maxima, then folded in chunk order by one thread per job channel).
+__global__ void floor_partial_kernel(StreamArena a, const MeterJob* jobs, float* partial,
+                                     int chunks, long long chunk_frames) {
+  const int chunk = blockIdx.x * blockDim.x + threadIdx.x;
+  if (chunk >= chunks) return;
+  const MeterJob& job = jobs[blockIdx.y / 2];
+  const int c = blockIdx.y % 2;
+  const long long begin = chunk * chunk_frames;
+  const long long end = begin + chunk_frames < a.frames ? begin + chunk_frames : a.frames;
+  partial[(long long)blockIdx.y * chunks + chunk] =
+      (c < job.channels && begin < end)
+          ? sample_peak_range(a.stream(c ? job.right : job.left), begin, end)
+          : 0.0f;
+}
+
+__global__ void floor_reduce_kernel(const MeterJob* jobs, int job_count, MeterState* states,
+                                    const float* partial, int chunks) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= 2 * job_count) return;
+  MeterChannelState& st = states[jobs[i / 2].state].channel[i % 2];
+  float floor = st.true_peak;
+  for (int c = 0; c < chunks; ++c) floor = max_of(floor, partial[(long long)i * chunks + c]);
+  st.floor = floor;
 }
 
 // Folds the partial peaks into the states in chunk order (one thread per job channel).
@@ -81,7 +107,7 @@ __global__ void true_peak_reduce_kernel(const MeterJob* jobs, int job_count, Met
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= 2 * job_count) return;
   MeterChannelState& st = states[jobs[i / 2].state].channel[i % 2];
-  float peak = st.true_peak;
+  float peak = max_of(st.true_peak, st.floor);
   for (int c = 0; c < chunks; ++c) peak = max_of(peak, partial[(long long)i * chunks + c]);
   st.true_peak = peak;
 }
@@ -177,6 +203,15 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
   const long long chunk_frames = (span + chunks - 1) / chunks;
   for (int first = 0; first < job_count; first += kMaxGridY / 2) {
     const int n = job_count - first < kMaxGridY / 2 ? job_count - first : kMaxGridY / 2;
+    const long long floor_chunk = (a.frames + chunks - 1) / chunks;
+    floor_partial_kernel<<<dim3((chunks + 127) / 128, 2 * n), 128, 0, (cudaStream_t)stream>>>(
+        a, jobs + first, true_peak_partial, chunks, floor_chunk);
+    check_launch();
+    if (g_last_error) return;
+    floor_reduce_kernel<<<(2 * n + 127) / 128, 128, 0, (cudaStream_t)stream>>>(
+        jobs + first, n, states, true_peak_partial, chunks);
+    check_launch();
+    if (g_last_error) return;
     true_peak_kernel<<<dim3((chunks + 127) / 128, 2 * n), 128, 0, (cudaStream_t)stream>>>(
         a, jobs + first, f, true_peak_gain_bound(f), states, span, true_peak_partial, chunks,
         chunk_frames);

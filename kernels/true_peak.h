@@ -38,7 +38,10 @@ inline int true_peak_phases(double sample_rate) {
 
 // Kaiser-windowed sinc (beta 8, 16 taps per phase, cutoff at the original Nyquist),
 // designed in double, each phase normalised to unity DC gain. Its passband error is far
-// inside the +0.2/-0.4 dB tolerance EBU Tech 3341 allows a true-peak meter.
+// inside the +0.2/-0.4 dB tolerance EBU Tech 3341 allows a true-peak meter. The sinc is
+// centred on a tap of phase 0, whose other taps fall on the sinc's zeros: phase 0 returns
+// the input samples exactly (a Nyquist filter), so the true peak is never below the sample
+// peak, and the sample peak is a floor that lets the search skip most of a signal.
 inline TruePeakFilter design_true_peak_filter(double sample_rate = 48000.0) {
   const double pi = 3.14159265358979323846, beta = 8.0;
   TruePeakFilter f{};
@@ -52,13 +55,15 @@ inline TruePeakFilter design_true_peak_filter(double sample_rate = 48000.0) {
     }
     return sum;
   };
-  const double centre = (n - 1) / 2.0;
+  const double centre = n / 2;  // a multiple of the phase count
   for (int p = 0; p < f.phases; ++p) {
     double taps[kTruePeakTaps], sum = 0.0;
     for (int k = 0; k < kTruePeakTaps; ++k) {
       const int i = p + k * f.phases;
       const double t = (i - centre) / f.phases;  // in input samples
-      const double sinc = t == 0.0 ? 1.0 : std::sin(pi * t) / (pi * t);
+      const double sinc = i == (int)centre                    ? 1.0
+                          : (i - (int)centre) % f.phases == 0 ? 0.0  // the sinc's exact zeros
+                                                              : std::sin(pi * t) / (pi * t);
       const double r = (i - centre) / centre;
       taps[k] = sinc * bessel_i0(beta * std::sqrt(std::fmax(0.0, 1.0 - r * r))) / bessel_i0(beta);
       sum += taps[k];
@@ -140,25 +145,29 @@ TD_HD float true_peak_range_pruned(const TruePeakInput& in, const TruePeakFilter
                                    float gain_bound, long long begin, long long end,
                                    float floor = 0.0f) {
   const int block = kTruePeakTaps;
-  auto input_max = [&](long long b) {  // largest |x| read by outputs [b, b + block)
+  auto block_max = [&](long long b) {  // largest |x| among inputs [b, b + block)
     float m = 0.0f;
     const long long hi = b + block < in.frames ? b + block : in.frames;
-    for (long long i = b - kTruePeakHistory; i < hi; ++i) m = max_of(m, abs_of(in.at(i)));
+    for (long long i = b; i < hi; ++i) m = max_of(m, abs_of(in.at(i)));
     return m;
   };
-  long long loudest = begin;
-  float loudest_max = -1.0f;
-  for (long long b = begin; b < end; b += block) {
-    const float m = input_max(b);
-    if (m > loudest_max) {
-      loudest_max = m;
-      loudest = b;
+  float peak = 0.0f;
+  if (floor <= 0.0f) {  // no floor yet: start with the loudest block's outputs
+    long long loudest = begin;
+    float loudest_max = -1.0f;
+    for (long long b = begin; b < end; b += block) {
+      const float m = max_of(block_max(b - block), block_max(b));
+      if (m > loudest_max) loudest_max = m, loudest = b;
     }
+    peak = true_peak_range(in, f, loudest, loudest + block < end ? loudest + block : end);
   }
-  if (loudest_max * gain_bound <= floor) return 0.0f;  // nothing here can beat the floor
-  float peak = true_peak_range(in, f, loudest, loudest + block < end ? loudest + block : end);
+  // Outputs [b, b + block) read inputs [b - 15, b + 15]: within blocks b - 16 and b.
+  float previous = block_max(begin - block);
   for (long long b = begin; b < end; b += block) {
-    if (b == loudest || input_max(b) * gain_bound <= max_of(peak, floor)) continue;
+    const float current = block_max(b);
+    const float reach = max_of(previous, current) * gain_bound;
+    previous = current;
+    if (reach <= max_of(peak, floor)) continue;
     peak = max_of(peak, true_peak_range(in, f, b, b + block < end ? b + block : end));
   }
   return peak;

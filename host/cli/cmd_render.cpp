@@ -22,6 +22,7 @@ int run_render(const std::vector<std::string>& args) {
        "cpu | cuda | auto (CUDA when a GPU answers)")
       ("auto-gain-stage", "lower track clip gains so that no bus peaks above [session] "
        "headroom_dbfs before its chain (also [session] auto_gain_stage = true)")
+      ("no-bus-meters", "meter only the master (faster; report.json then has no \"buses\")")
       ("json", "print the report as JSON on stdout (with timings)");
   // clang-format on
   po::options_description hidden;
@@ -55,6 +56,7 @@ int run_render(const std::vector<std::string>& args) {
   ro.out_dir = out;
   ro.progress = terminal_progress();
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
+  ro.bus_meters = vm.count("no-bus-meters") == 0;
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   const RenderResult result = render_session(session, stems_from_files(session), ro);
   return finish_render(session, result, out, vm.count("json") > 0);

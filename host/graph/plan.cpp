@@ -85,7 +85,7 @@ AxisTarget resolve_axis(const Session& s, const SweepAxis& axis) {
 
 }  // namespace
 
-Plan make_plan(const Session& s, const std::vector<int>& channels) {
+Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_buses) {
   Plan p;
   const int n = (int)s.nodes.size();
   p.node_count = n;
@@ -191,8 +191,10 @@ Plan make_plan(const Session& s, const std::vector<int>& channels) {
   p.folded.assign(n, false);
   for (int i = 0; i < n; ++i) {
     const Node& node = s.nodes[i];
-    // Only tracks fold: buses and the master are metered (report.json), so they exist.
-    if (node.kind != NodeKind::kTrack || !node.automation.empty() || keys_sidechain[i]) continue;
+    // Buses are metered (report.json), so they exist, unless bus metering is off.
+    const bool may_fold =
+        node.kind == NodeKind::kTrack || (fold_buses && node.kind == NodeKind::kBus);
+    if (!may_fold || !node.automation.empty() || keys_sidechain[i]) continue;
     bool linear = true;
     for (const auto& proc : node.chain) {
       auto en = proc.values.find("enabled");

@@ -43,7 +43,7 @@ struct Plan {
   // sidechain, and its bus is rendered exactly as often as it is. A folded node has no
   // output slots; its bus reads its inputs (ultimately stem channels) with the node's
   // gains multiplied in. Top-down sessions leave most tracks unprocessed, so most fold.
-  // Only tracks fold: every bus and the master is rendered and metered.
+  // Buses fold only when the render does not meter them (fold_buses).
   std::vector<bool> folded;
   // Stream slots: sources[node] are a track's decoded stem channels (one or two slots).
   std::vector<std::vector<int>> sources;
@@ -54,8 +54,9 @@ struct Plan {
   int instance_count() const;
 };
 
-// channels[node] is the stem channel count of each track (ignored for buses).
-Plan make_plan(const Session& session, const std::vector<int>& channels);
+// channels[node] is the stem channel count of each track (ignored for buses). Buses fold
+// too when fold_buses is set (a render that does not meter its buses).
+Plan make_plan(const Session& session, const std::vector<int>& channels, bool fold_buses = false);
 
 // Deterministic variant list: grid (first axis slowest) or `count` distinct random draws.
 std::vector<std::vector<int>> expand_variants(const Variants& variants);

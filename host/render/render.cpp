@@ -160,7 +160,7 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
   r.sample_rate = s.sample_rate;
   r.frames = frames;
 
-  const Plan plan = make_plan(s, channels);
+  const Plan plan = make_plan(s, channels, !opt.bus_meters);
   r.slots = plan.slot_count;
   r.total_renders = plan.instance_count();
   for (size_t i = 0; i < s.nodes.size(); ++i) {
@@ -350,7 +350,7 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
         const float fader = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
         if (fader != 1.0f)
           for (int c = 0; c < 2; ++c) lj.faders.push_back({inst.out[c], fader});
-        if (n.kind != NodeKind::kTrack) {
+        if (n.kind == NodeKind::kMaster || (n.kind == NodeKind::kBus && opt.bus_meters)) {
           const int index = (int)metered.size();
           metered.push_back({node, (int)k});
           lj.pre_chain_peaks.push_back({inst.out[0], index});
@@ -442,8 +442,9 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
           audio[j][c] = h;
         }
 #pragma omp parallel for schedule(dynamic, 1)
-      for (long long j = 0; j < (long long)lj.meters.size(); ++j)
-        spectrum_add(spectra[lj.meters[j].state], audio[j].data(), len);
+      for (long long t = 0; t < 2 * (long long)lj.meters.size(); ++t)
+        spectrum_add_channel(spectra[lj.meters[t / 2].state], (int)(t % 2), audio[t / 2][t % 2],
+                             len);
     }
     for (size_t k = 0; k < masters.size(); ++k) {
       backend->keep(masters[k].out[0], 2 * (int)k);
@@ -580,6 +581,7 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
   std::vector<double> change(s.nodes.size(), 0.0);
   RenderOptions probe = opt;
   probe.write_audio = false;
+  probe.bus_meters = true;  // staging reads every bus's pre-chain peak
   probe.progress = nullptr;
   auto feeds = [&](int track, int bus) {  // is `track` routed into `bus`?
     for (int n = track; s.nodes[n].kind != NodeKind::kMaster;) {

@@ -32,6 +32,10 @@ struct RenderOptions {
   // Clip gains that keep every bus's pre-chain peak at or below [session] headroom_dbfs
   // (also [session] auto_gain_stage = true): extra passes, then the render.
   bool auto_gain_stage = false;
+  // Meter every bus (report.json "buses"); off, only the master is metered and unprocessed
+  // buses fold into the master's sum like unprocessed tracks: a faster render for farms
+  // that need only the masters' figures.
+  bool bus_meters = true;
   std::function<void(const std::string& stage, double fraction)> progress;
 };
 
