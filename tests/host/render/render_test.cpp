@@ -235,6 +235,35 @@ TEST(GainStaging, AutoGainStagingKeepsEveryBusUnderTheHeadroomAndTheBalanceWithi
   EXPECT_NEAR(r.meters[0].pre_chain_peak_dbfs, -12.0, 0.1);
 }
 
+TEST(BusMeters, OffMetersOnlyTheMasterAndMixesTheSame) {
+  DemoOptions o;
+  o.seconds = 4.0;
+  const DemoSong song = make_demo_song(o);
+  std::string toml = song.session_toml;
+  toml.replace(toml.find("bit_depth = 24"), 14, "bit_depth = 32");
+  toml.replace(toml.find("target_lufs = -14.0\n"), 20, "");
+  const Session s = parse_session_text(toml, "demo.toml");
+  test::TempDir a, b;
+  RenderOptions oa, ob;
+  oa.backend = ob.backend = "cpu";
+  oa.out_dir = a.path;
+  ob.out_dir = b.path;
+  ob.bus_meters = false;
+  const RenderResult ra = render_session(s, test::memory_stems(stems_of(song), 48000), oa);
+  const RenderResult rb = render_session(s, test::memory_stems(stems_of(song), 48000), ob);
+  EXPECT_EQ(ra.meters.size(), 6u);  // five buses and the master
+  ASSERT_EQ(rb.meters.size(), 1u);
+  EXPECT_EQ(rb.meters[0].kind, "master");
+  // Folding the buses changes only the order of float additions: -120 dBFS.
+  const AudioData x = read_audio(a / "master.wav"), y = read_audio(b / "master.wav");
+  double worst = 0.0;
+  for (int c = 0; c < 2; ++c)
+    for (size_t i = 0; i < x.channels[c].size(); ++i)
+      worst = std::max(worst, (double)std::fabs(x.channels[c][i] - y.channels[c][i]));
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_NEAR(ra.variants[0].rendered_lufs, rb.variants[0].rendered_lufs, 1e-4);
+}
+
 TEST(Determinism, TheSameSessionRendersByteIdenticallyTwice) {
   DemoOptions o;
   o.seconds = 6.0;
