@@ -147,6 +147,10 @@ TD_HD float true_peak_range_pruned(const TruePeakInput& in, const TruePeakFilter
   const int block = kTruePeakTaps;
   auto block_max = [&](long long b) {  // largest |x| among inputs [b, b + block)
     float m = 0.0f;
+    if (b >= 0 && b + block <= in.frames) {  // the common case, branch-free (vectorised)
+      for (int i = 0; i < block; ++i) m = max_of(m, abs_of(in.x[b + i]));
+      return m;
+    }
     const long long hi = b + block < in.frames ? b + block : in.frames;
     for (long long i = b; i < hi; ++i) m = max_of(m, abs_of(in.at(i)));
     return m;
