@@ -13,6 +13,8 @@ namespace td {
 int run_demo(const std::vector<std::string>& args);
 int run_render(const std::vector<std::string>& args);
 int run_analyze(const std::vector<std::string>& args);
+int run_batch_command(const std::vector<std::string>& args);
+int run_merge(const std::vector<std::string>& args);
 
 // Shared by render and demo: a progress line on stderr when it is a terminal.
 std::function<void(const std::string&, double)> terminal_progress();

@@ -15,11 +15,13 @@ const char* kUsage =
     "Commands:\n"
     "  demo     render a synthesised multitrack demo (no files needed)\n"
     "  render   render a session file: topdown render song.toml -o out/\n"
-    "  analyze  measure audio files: loudness, LRA, true peak, spectrum (--json)\n\n"
+    "  analyze  measure audio files: loudness, LRA, true peak, spectrum (--json)\n"
+    "  batch    render many sessions, resumable, shardable: topdown batch jobs/ -o out/\n"
+    "  merge    join the shard summaries of a sharded batch: topdown merge out/\n\n"
     "Options:\n"
     "  -h, --help     show this help (topdown COMMAND --help for a command's options)\n"
     "  --version      print the version\n\n"
-    "Exit status: 0 ok, 1 bad input, 2 internal error.\n";
+    "Exit status: 0 ok, 1 bad input, 2 internal error, 3 (batch, merge) some sessions failed.\n";
 
 }  // namespace
 
@@ -39,8 +41,10 @@ int main(int argc, char** argv) {
     if (command == "demo") return td::run_demo(args);
     if (command == "render") return td::run_render(args);
     if (command == "analyze") return td::run_analyze(args);
+    if (command == "batch") return td::run_batch_command(args);
+    if (command == "merge") return td::run_merge(args);
     std::cerr << "topdown: unknown command \"" << command
-              << "\" (allowed: demo, render, analyze; see topdown --help)\n";
+              << "\" (allowed: demo, render, analyze, batch, merge; see topdown --help)\n";
     return 1;
   } catch (const td::InputError& e) {
     std::cerr << "topdown: " << e.what() << "\n";

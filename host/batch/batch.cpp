@@ -1,0 +1,310 @@
+#include "batch/batch.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "../../kernels/dither.h"  // mix64
+#include "io/audio_file.h"
+#include "render/render.h"
+#include "report/report.h"
+#include "session/session.h"
+
+namespace td {
+namespace {
+
+const char* kRecord = ".topdown-complete.json";
+
+std::optional<long> env_number(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end) return std::nullopt;
+  return n;
+}
+
+nlohmann::json read_json(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return nullptr;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return nullptr;  // a torn or foreign file counts as no record
+  }
+}
+
+}  // namespace
+
+Shard parse_shard(const std::string& text) {
+  const std::regex form("^([0-9]+)/([0-9]+)$");
+  std::smatch m;
+  if (!std::regex_match(text, m, form))
+    throw InputError("--shard " + text + ": not K/N (allowed: K/N with 0 <= K < N, e.g. 0/4)");
+  Shard s{std::stoi(m[1]), std::stoi(m[2])};
+  if (s.count < 1 || s.index >= s.count)
+    throw InputError("--shard " + text + ": K must be in 0 .. N-1 and N at least 1");
+  return s;
+}
+
+std::optional<Shard> shard_from_environment() {
+  if (auto id = env_number("SLURM_ARRAY_TASK_ID")) {
+    std::optional<long> count = env_number("SLURM_ARRAY_TASK_COUNT");
+    const auto lo = env_number("SLURM_ARRAY_TASK_MIN"), hi = env_number("SLURM_ARRAY_TASK_MAX");
+    long first = lo.value_or(0);
+    if (!count && lo && hi) count = *hi - *lo + 1;
+    if (count && *count > 0 && *id - first >= 0 && *id - first < *count)
+      return Shard{(int)(*id - first), (int)*count};
+  }
+  if (auto index = env_number("JOB_COMPLETION_INDEX"))
+    if (auto count = env_number("TOPDOWN_SHARD_COUNT"))
+      if (*count > 0 && *index >= 0 && *index < *count) return Shard{(int)*index, (int)*count};
+  return std::nullopt;
+}
+
+std::vector<BatchJob> list_jobs(const std::filesystem::path& jobs) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  if (std::filesystem::is_directory(jobs, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(jobs, ec))
+      if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path());
+  } else if (std::filesystem::is_regular_file(jobs, ec)) {
+    std::ifstream in(jobs);
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+      ++number;
+      const size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
+      if (a == std::string::npos || line[a] == '#') continue;
+      std::filesystem::path p = line.substr(a, b - a + 1);
+      if (p.is_relative()) p = jobs.parent_path() / p;
+      files.push_back(p);
+    }
+  } else {
+    throw InputError(
+        jobs.string() +
+        ": not found (allowed: a folder of session files or a text file listing them)");
+  }
+  std::vector<BatchJob> out;
+  for (const auto& f : files) out.push_back({f.stem().string(), f});
+  std::sort(out.begin(), out.end(),
+            [](const BatchJob& x, const BatchJob& y) { return x.name < y.name; });
+  for (size_t i = 1; i < out.size(); ++i)
+    if (out[i].name == out[i - 1].name)
+      throw InputError(jobs.string() + ": two sessions are named \"" + out[i].name + "\" (" +
+                       out[i - 1].session.string() + ", " + out[i].session.string() +
+                       "); each renders into OUT/<name>/, so names must differ");
+  if (out.empty()) throw InputError(jobs.string() + ": no session files (*.toml) to render");
+  return out;
+}
+
+std::vector<BatchJob> shard_jobs(const std::vector<BatchJob>& jobs, const Shard& shard) {
+  std::vector<BatchJob> out;
+  for (size_t i = 0; i < jobs.size(); ++i)
+    if ((int)(i % shard.count) == shard.index) out.push_back(jobs[i]);
+  return out;
+}
+
+std::string hash_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "missing";
+  uint64_t h = 0x243F6A8885A308D3ull, size = 0;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), (std::streamsize)buf.size());
+    const size_t n = (size_t)in.gcount();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, buf.data() + i, 8);
+      h = mix64(h ^ w);
+    }
+    for (; i < n; ++i) h = mix64(h ^ (uint8_t)buf[i]);
+    size += n;
+  }
+  h = mix64(h ^ size);
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", (unsigned long long)h);
+  return out;
+}
+
+namespace {
+
+// What the completion record must match: the tool version and every input's content.
+nlohmann::json input_hashes(const Session& s, const std::filesystem::path& session_file) {
+  nlohmann::json j;
+  j["tool"] = kVersion;
+  j["session"] = hash_file(session_file);
+  nlohmann::json stems = nlohmann::json::object();
+  for (const auto& n : s.nodes)
+    if (n.kind == NodeKind::kTrack) stems[n.name] = hash_file(n.file);
+  j["stems"] = stems;
+  return j;
+}
+
+nlohmann::json run_one(const BatchJob& job, const BatchOptions& opt, std::string& status) {
+  const auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json row = {{"name", job.name}, {"session", job.session.string()}};
+  const std::filesystem::path dir = opt.out_dir / job.name;
+  try {
+    const Session session = parse_session_file(job.session);
+    const nlohmann::json inputs = input_hashes(session, job.session);
+    const nlohmann::json record = read_json(dir / kRecord);
+    if (!opt.force && record.is_object() && record.value("inputs", nlohmann::json()) == inputs) {
+      status = "skipped";
+      row.update(record["summary"]);
+      row["status"] = status;
+      row["wall_s"] = 0.0;
+      return row;
+    }
+    std::filesystem::create_directories(dir);
+    // No record while rendering (a kill leaves the session incomplete), and no litter from
+    // a killed earlier attempt.
+    std::filesystem::remove(dir / kRecord);
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().filename().string().find(".partial-") != std::string::npos)
+        std::filesystem::remove(e.path());
+    RenderOptions ro;
+    ro.backend = opt.backend;
+    ro.out_dir = dir;
+    const RenderResult result = render_session(session, stems_from_files(session), ro);
+    write_text_atomic(dir / "report.json", make_report(session, result).dump(2) + "\n");
+    const VariantResult& first = result.variants.front();
+    nlohmann::json summary = {{"integrated_lufs", number_or_null(first.delivered_lufs)},
+                              {"true_peak_dbtp", number_or_null(first.true_peak_dbtp)},
+                              {"variants", (int)result.variants.size()},
+                              {"error", nullptr}};
+    // The completion record is written last: its presence means everything before it is
+    // complete, and its hashes say for which inputs.
+    write_text_atomic(dir / kRecord,
+                      nlohmann::json{{"inputs", inputs}, {"summary", summary}}.dump(2) + "\n");
+    status = "ok";
+    row.update(summary);
+  } catch (const InputError& e) {
+    status = "failed";
+    row.update({{"error", e.what()},
+                {"integrated_lufs", nullptr},
+                {"true_peak_dbtp", nullptr},
+                {"variants", 0}});
+  } catch (const std::exception& e) {
+    status = "failed";
+    row.update({{"error", std::string("internal error: ") + e.what()},
+                {"integrated_lufs", nullptr},
+                {"true_peak_dbtp", nullptr},
+                {"variants", 0}});
+  }
+  row["status"] = status;
+  row["wall_s"] =
+      std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() *
+                 1000) /
+      1000;
+  return row;
+}
+
+std::filesystem::path summary_file(const BatchOptions& opt) {
+  if (!opt.sharded) return opt.out_dir / "batch.json";
+  return opt.out_dir / ("batch-shard-" + std::to_string(opt.shard.index) + "-of-" +
+                        std::to_string(opt.shard.count) + ".json");
+}
+
+}  // namespace
+
+std::string batch_csv(const nlohmann::json& batch) {
+  std::ostringstream os;
+  os << "name,status,integrated_lufs,true_peak_dbtp,variants,wall_s,error\n";
+  auto cell = [](const nlohmann::json& v) -> std::string {
+    if (v.is_null()) return "";
+    if (v.is_string()) {
+      std::string s = v.get<std::string>(), q = "\"";
+      for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return q + "\"";
+    }
+    return v.dump();
+  };
+  for (const auto& r : batch["sessions"])
+    os << cell(r["name"]) << "," << cell(r["status"]) << "," << cell(r["integrated_lufs"]) << ","
+       << cell(r["true_peak_dbtp"]) << "," << cell(r["variants"]) << "," << cell(r["wall_s"]) << ","
+       << cell(r["error"]) << "\n";
+  return os.str();
+}
+
+BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& opt) {
+  std::error_code ec;
+  std::filesystem::create_directories(opt.out_dir, ec);
+  if (ec)
+    throw InputError(opt.out_dir.string() + ": cannot create the output folder (" + ec.message() +
+                     ")");
+  BatchSummary s;
+  s.report = {
+      {"tool", {{"name", "topdown"}, {"version", kVersion}}},
+      {"shard", opt.sharded ? nlohmann::json{{"index", opt.shard.index}, {"count", opt.shard.count}}
+                            : nlohmann::json(nullptr)},
+      {"sessions", nlohmann::json::array()}};
+  for (const BatchJob& job : jobs) {
+    std::string status;
+    s.report["sessions"].push_back(run_one(job, opt, status));
+    (status == "ok" ? s.ok : status == "failed" ? s.failed : s.skipped)++;
+    s.report["totals"] = {{"ok", s.ok}, {"failed", s.failed}, {"skipped", s.skipped}};
+    // Rewritten after every session, so an interrupted batch still says what it did.
+    write_text_atomic(summary_file(opt), s.report.dump(2) + "\n");
+    if (opt.on_session) opt.on_session(job.name, status);
+  }
+  if (!opt.sharded) write_text_atomic(opt.out_dir / "batch.csv", batch_csv(s.report));
+  return s;
+}
+
+nlohmann::json merge_shards(const std::filesystem::path& out_dir, std::vector<int>& missing) {
+  const std::regex name("^batch-shard-([0-9]+)-of-([0-9]+)\\.json$");
+  std::map<int, nlohmann::json> shards;
+  int count = -1;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(out_dir, ec)) {
+    std::smatch m;
+    const std::string f = e.path().filename().string();
+    if (!std::regex_match(f, m, name)) continue;
+    const int k = std::stoi(m[1]), n = std::stoi(m[2]);
+    if (count >= 0 && n != count)
+      throw InputError(out_dir.string() + ": shard files of different splits (" +
+                       std::to_string(count) + " and " + std::to_string(n) +
+                       " shards); remove the stale ones");
+    count = n;
+    nlohmann::json j = read_json(e.path());
+    if (!j.is_object()) throw InputError(e.path().string() + ": unreadable shard summary");
+    shards[k] = j;
+  }
+  if (count < 0) throw InputError(out_dir.string() + ": no batch-shard-K-of-N.json files to merge");
+  std::vector<nlohmann::json> sessions;
+  for (int k = 0; k < count; ++k) {
+    if (!shards.count(k)) {
+      missing.push_back(k);
+      continue;
+    }
+    for (const auto& r : shards[k]["sessions"]) sessions.push_back(r);
+  }
+  std::sort(sessions.begin(), sessions.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a["name"].get<std::string>() < b["name"].get<std::string>();
+  });
+  int ok = 0, failed = 0, skipped = 0;
+  for (const auto& r : sessions) {
+    const std::string st = r["status"];
+    (st == "ok" ? ok : st == "failed" ? failed : skipped)++;
+  }
+  nlohmann::json merged = {{"tool", {{"name", "topdown"}, {"version", kVersion}}},
+                           {"shard", nullptr},
+                           {"merged_from", count},
+                           {"missing_shards", missing},
+                           {"sessions", sessions},
+                           {"totals", {{"ok", ok}, {"failed", failed}, {"skipped", skipped}}}};
+  write_text_atomic(out_dir / "batch.json", merged.dump(2) + "\n");
+  write_text_atomic(out_dir / "batch.csv", batch_csv(merged));
+  return merged;
+}
+
+}  // namespace td
