@@ -14,8 +14,16 @@ namespace td {
 struct MeterJob {
   int left, right;
   int channels;
-  int state;  // index of its MeterState and of its row of hops
+  int state;      // index of its MeterState and of its row of hops
+  long long end;  // the song's length: samples from here on are not metered (a session
+                  // rendered in one launch with longer ones ends before the arena does)
 };
+
+// The samples of a segment starting at `origin` that belong to a job ending at `end`.
+TD_HD long long meter_frames(long long origin, long long frames, long long end) {
+  const long long n = end - origin;
+  return n < 0 ? 0 : (n < frames ? n : frames);
+}
 
 // Sums over one 10 ms hop.
 struct MeterHop {

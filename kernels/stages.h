@@ -40,9 +40,11 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
 // peaks[job.slot] = max(peaks[job.slot], max |x|) over the segment.
 void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
+// The first `frames` samples of the pair.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 int32_t* out);
-void deliver_float(const StreamArena& a, int left, int right, float gain, float* out);
+                 long long frames, int32_t* out);
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
+                   float* out);
 }  // namespace cpu
 
 #if defined(TOPDOWN_HAVE_CUDA)
@@ -61,8 +63,9 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
 void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks,
                float* partial, int chunks, void* stream);
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 int32_t* out, void* stream);
-void deliver_float(const StreamArena& a, int left, int right, float gain, float* out, void* stream);
+                 long long frames, int32_t* out, void* stream);
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
+                   float* out, void* stream);
 // Error text of the last failed launch, or nullptr.
 const char* last_error();
 }  // namespace cuda

@@ -181,8 +181,9 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
 #pragma omp parallel for schedule(dynamic, 1)
   for (int j = 0; j < job_count; ++j) {
     const MeterJob& job = jobs[j];
-    meter_segment(a.stream(job.left), a.stream(job.right), job.channels, a.frames, k, hop_frames,
-                  states[job.state], hops + job.state * hops_per_state);
+    meter_segment(a.stream(job.left), a.stream(job.right), job.channels,
+                  meter_frames(a.origin, a.frames, job.end), k, hop_frames, states[job.state],
+                  hops + job.state * hops_per_state);
   }
 }
 
@@ -199,21 +200,22 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 int32_t* out) {
+                 long long frames, int32_t* out) {
   const float* l = a.stream(left);
   const float* r = a.stream(right);
 #pragma omp parallel for schedule(static)
-  for (long long n = 0; n < a.frames; ++n) {
+  for (long long n = 0; n < frames; ++n) {
     out[2 * n] = quantize_left_aligned(l[n] * gain, tpdf_lsb(seed, 0, (uint64_t)n), bits);
     out[2 * n + 1] = quantize_left_aligned(r[n] * gain, tpdf_lsb(seed, 1, (uint64_t)n), bits);
   }
 }
 
-void deliver_float(const StreamArena& a, int left, int right, float gain, float* out) {
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
+                   float* out) {
   const float* l = a.stream(left);
   const float* r = a.stream(right);
 #pragma omp parallel for schedule(static)
-  for (long long n = 0; n < a.frames; ++n) {
+  for (long long n = 0; n < frames; ++n) {
     out[2 * n] = l[n] * gain;
     out[2 * n + 1] = r[n] * gain;
   }

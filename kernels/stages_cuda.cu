@@ -119,8 +119,9 @@ __global__ void meter_kernel(StreamArena a, const MeterJob* jobs, int job_count,
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= job_count) return;
   const MeterJob& job = jobs[j];
-  meter_segment(a.stream(job.left), a.stream(job.right), job.channels, a.frames, k, hop_frames,
-                states[job.state], hops + job.state * hops_per_state);
+  meter_segment(a.stream(job.left), a.stream(job.right), job.channels,
+                meter_frames(a.origin, a.frames, job.end), k, hop_frames, states[job.state],
+                hops + job.state * hops_per_state);
 }
 
 __global__ void peak_partial_kernel(StreamArena a, const PeakJob* jobs, float* partial, int chunks,
@@ -143,16 +144,17 @@ __global__ void peak_reduce_kernel(const PeakJob* jobs, int job_count, float* pe
 }
 
 __global__ void deliver_pcm_kernel(StreamArena a, int left, int right, float gain, uint64_t seed,
-                                   int bits, int32_t* out) {
+                                   int bits, long long frames, int32_t* out) {
   const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (n >= a.frames) return;
+  if (n >= frames) return;
   out[2 * n] = quantize_left_aligned(a.stream(left)[n] * gain, tpdf_lsb(seed, 0, n), bits);
   out[2 * n + 1] = quantize_left_aligned(a.stream(right)[n] * gain, tpdf_lsb(seed, 1, n), bits);
 }
 
-__global__ void deliver_float_kernel(StreamArena a, int left, int right, float gain, float* out) {
+__global__ void deliver_float_kernel(StreamArena a, int left, int right, float gain,
+                                     long long frames, float* out) {
   const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (n >= a.frames) return;
+  if (n >= frames) return;
   out[2 * n] = a.stream(left)[n] * gain;
   out[2 * n + 1] = a.stream(right)[n] * gain;
 }
@@ -243,16 +245,16 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 int32_t* out, void* stream) {
-  deliver_pcm_kernel<<<grid_for(a.frames, 1), kThreads, 0, (cudaStream_t)stream>>>(
-      a, left, right, gain, seed, bits, out);
+                 long long frames, int32_t* out, void* stream) {
+  deliver_pcm_kernel<<<grid_for(frames, 1), kThreads, 0, (cudaStream_t)stream>>>(
+      a, left, right, gain, seed, bits, frames, out);
   check_launch();
 }
 
-void deliver_float(const StreamArena& a, int left, int right, float gain, float* out,
-                   void* stream) {
-  deliver_float_kernel<<<grid_for(a.frames, 1), kThreads, 0, (cudaStream_t)stream>>>(a, left, right,
-                                                                                     gain, out);
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
+                   float* out, void* stream) {
+  deliver_float_kernel<<<grid_for(frames, 1), kThreads, 0, (cudaStream_t)stream>>>(
+      a, left, right, gain, frames, out);
   check_launch();
 }
 

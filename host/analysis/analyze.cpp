@@ -32,7 +32,7 @@ FileAnalysis analyze(const StemInfo& info, StemReader& reader, const std::string
   const int fft_size = spectrum_fft_size(info.sample_rate);
   LongTermSpectrum spectrum = make_spectrum(fft_size, info.channels);
   std::vector<std::vector<float>> staging(2, std::vector<float>(segment));
-  const MeterJob job{0, info.channels > 1 ? 1 : 0, info.channels, 0};
+  const MeterJob job{0, info.channels > 1 ? 1 : 0, info.channels, 0, info.frames};
 
   for (long long origin = 0; origin < info.frames; origin += segment) {
     const long long len = std::min(segment, info.frames - origin);

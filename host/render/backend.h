@@ -55,10 +55,11 @@ class Backend {
   virtual std::vector<float> read_peaks() = 0;
 
   // Delivery on the keep arena.
-  // Interleaved stereo of a pair of keep streams at `gain`.
+  // Interleaved stereo of the first `frames` samples of a pair of keep streams at `gain`.
   virtual void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
-                           std::vector<int32_t>& out) = 0;
-  virtual void deliver_float(int left, int right, float gain, std::vector<float>& out) = 0;
+                           long long frames, std::vector<int32_t>& out) = 0;
+  virtual void deliver_float(int left, int right, float gain, long long frames,
+                             std::vector<float>& out) = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

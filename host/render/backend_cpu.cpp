@@ -86,14 +86,15 @@ class CpuBackend final : public Backend {
     cpu::peak_hold(work_, jobs.data(), (int)jobs.size(), peaks_.data());
   }
   std::vector<float> read_peaks() override { return peaks_; }
-  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
+  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long frames,
                    std::vector<int32_t>& out) override {
-    out.resize(2 * keep_.frames);
-    cpu::deliver_pcm(keep_, left, right, gain, seed, bits, out.data());
+    out.resize(2 * frames);
+    cpu::deliver_pcm(keep_, left, right, gain, seed, bits, frames, out.data());
   }
-  void deliver_float(int left, int right, float gain, std::vector<float>& out) override {
-    out.resize(2 * keep_.frames);
-    cpu::deliver_float(keep_, left, right, gain, out.data());
+  void deliver_float(int left, int right, float gain, long long frames,
+                     std::vector<float>& out) override {
+    out.resize(2 * frames);
+    cpu::deliver_float(keep_, left, right, gain, frames, out.data());
   }
 
  private:

@@ -165,20 +165,21 @@ class CudaBackend final : public Backend {
                                   cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
+  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long frames,
                    std::vector<int32_t>& out) override {
-    out.resize(2 * keep_.frames);
-    int32_t* d = pcm_.fit(out.size());
-    cuda::deliver_pcm(keep_, left, right, gain, seed, bits, d, stream_);
+    out.resize(2 * frames);
+    int32_t* d = pcm_.fit(out.size() + 1);
+    cuda::deliver_pcm(keep_, left, right, gain, seed, bits, frames, d, stream_);
     check_launch("deliver_pcm");
     TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(int32_t) * out.size(),
                                   cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  void deliver_float(int left, int right, float gain, std::vector<float>& out) override {
-    out.resize(2 * keep_.frames);
-    float* d = floats_.fit(out.size());
-    cuda::deliver_float(keep_, left, right, gain, d, stream_);
+  void deliver_float(int left, int right, float gain, long long frames,
+                     std::vector<float>& out) override {
+    out.resize(2 * frames);
+    float* d = floats_.fit(out.size() + 1);
+    cuda::deliver_float(keep_, left, right, gain, frames, d, stream_);
     check_launch("deliver_float");
     TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(float) * out.size(), cudaMemcpyDeviceToHost,
                                   stream_));

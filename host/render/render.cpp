@@ -126,41 +126,77 @@ std::vector<StemSource> stems_from_files(const Session& session) {
 
 namespace {
 
-RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
-                         const RenderOptions& opt) {
-  const auto t_start = Clock::now();
-  reject_unimplemented(s);
-  auto progress = [&](const std::string& stage, double f) {
-    if (opt.progress) opt.progress(stage, f);
-  };
+// One session's part of a launch: its plan, jobs (with stream, meter and keep indices
+// already offset into the shared arenas), readers, meters, and the result being filled.
+struct LevelJobs {
+  std::vector<TrackInputJob> inputs;
+  std::vector<Breakpoint> points;
+  std::vector<SumJob> sums;
+  std::vector<SumTerm> terms;
+  std::vector<std::vector<GainJob>> chain_gains;  // one launch per chain position
+  std::vector<GainJob> faders;
+  std::vector<PeakJob> pre_chain_peaks;  // buses and master, before their chains
+  std::vector<MeterJob> meters;          // buses and master, after their faders
+};
+
+struct Metered {
+  int node, k;
+};
+
+struct SessionWork {
+  const Session* s = nullptr;
+  const std::vector<StemSource>* stems = nullptr;
+  RenderOptions opt;
+  Clock::time_point t_start;
   RenderResult r;
+  std::string error;  // set when the session failed; the others of its launch go on
+  long long frames = 0;
+  std::vector<int> channels, stem_of, tracks;
+  Plan plan;
+  std::vector<std::vector<NodeSettings>> settings;
+  std::vector<std::unique_ptr<StemReader>> readers;
+  int slot_offset = 0, meter_offset = 0, keep_offset = 0;
+  std::vector<LevelJobs> levels;
+  std::vector<Metered> metered;
+  std::vector<LongTermSpectrum> spectra;
+};
+
+// Everything a session needs before audio: validation, stem lengths, the plan, the
+// output check. Throws InputError.
+void prepare(SessionWork& w) {
+  const Session& s = *w.s;
+  const RenderOptions& opt = w.opt;
+  RenderResult& r = w.r;
+  w.t_start = Clock::now();
+  reject_unimplemented(s);
   for (const auto& ref : s.references)
     r.warnings.push_back("[[reference]] " + ref.file.string() +
                          ": reference comparison is not supported yet (issue #7); not compared");
 
   // Stems: channel counts and the session length (longest stem plus the tail).
-  std::vector<int> channels(s.nodes.size(), 2);
-  std::vector<int> stem_of(s.nodes.size(), -1);
-  long long frames = 0;
+  w.channels.assign(s.nodes.size(), 2);
+  w.stem_of.assign(s.nodes.size(), -1);
   {
     int k = 0;
     for (size_t i = 0; i < s.nodes.size(); ++i)
       if (s.nodes[i].kind == NodeKind::kTrack) {
-        stem_of[i] = k;
-        channels[i] = stems[k].info.channels;
-        frames = std::max(frames, stems[k].info.frames_at_rate);
-        r.stems.push_back(stems[k].info);
+        w.stem_of[i] = k;
+        w.channels[i] = (*w.stems)[k].info.channels;
+        w.frames = std::max(w.frames, (*w.stems)[k].info.frames_at_rate);
+        r.stems.push_back((*w.stems)[k].info);
+        w.tracks.push_back((int)i);
         ++k;
       }
   }
-  frames += (long long)std::llround(s.tail_s * s.sample_rate);
-  if (frames == 0)
+  w.frames += (long long)std::llround(s.tail_s * s.sample_rate);
+  if (w.frames == 0)
     throw InputError(s.file.string() +
                      ": the session has no audio (no tracks, or only empty stems)");
   r.sample_rate = s.sample_rate;
-  r.frames = frames;
+  r.frames = w.frames;
 
-  const Plan plan = make_plan(s, channels, !opt.bus_meters);
+  w.plan = make_plan(s, w.channels, !opt.bus_meters);
+  const Plan& plan = w.plan;
   r.slots = plan.slot_count;
   r.total_renders = plan.instance_count();
   for (size_t i = 0; i < s.nodes.size(); ++i) {
@@ -199,55 +235,23 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
           throw InputError(out.string() + ": this output would overwrite an input (" + in.string() +
                            "); choose another output folder");
   }
-
-  std::unique_ptr<Backend> backend = make_backend(opt.backend, &r.backend_notice);
-  r.backend = backend->name();
-  const int master = (int)s.nodes.size() - 1;
-  const auto& masters = plan.instances[master];
-  const long long segment = std::min(
-      frames, opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
-  r.segment_frames = segment;
-  backend->allocate(plan.slot_count, segment, 2 * (int)masters.size(), frames);
-
-  std::vector<int> tracks;
-  for (size_t i = 0; i < s.nodes.size(); ++i)
-    if (s.nodes[i].kind == NodeKind::kTrack) tracks.push_back((int)i);
-
-  // Runs body(t) for every track on all cores; rethrows the error of the first failing
-  // track in session order, so the message does not depend on thread timing.
-  auto for_each_track = [&](const std::function<void(size_t)>& body) {
-    std::vector<std::string> errors(tracks.size());
-    std::vector<char> failed(tracks.size(), 0);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (long long t = 0; t < (long long)tracks.size(); ++t) {
-      try {
-        body((size_t)t);
-      } catch (const std::exception& e) {
-        errors[t] = e.what();
-        failed[t] = 1;
-      }
-    }
-    for (size_t t = 0; t < tracks.size(); ++t)
-      if (failed[t]) throw InputError(errors[t]);
-  };
-
-  const auto t_open = Clock::now();
-  std::vector<std::unique_ptr<StemReader>> readers(tracks.size());
-  for_each_track([&](size_t t) { readers[t] = stems[stem_of[tracks[t]]].open(); });
-  r.timings.decode_s += seconds_since(t_open);
-
-  // Every level's jobs, built once: only the segment's origin changes between segments.
-  std::vector<std::vector<NodeSettings>> settings(s.nodes.size());
+  w.settings.assign(s.nodes.size(), {});
   for (size_t i = 0; i < s.nodes.size(); ++i)
     for (const auto& inst : plan.instances[i])
-      settings[i].push_back(settings_for(s, plan, (int)i, inst));
+      w.settings[i].push_back(settings_for(s, plan, (int)i, inst));
+}
 
+// The jobs of every level, with indices offset into the launch's shared arenas.
+void build_jobs(SessionWork& w) {
+  const Session& s = *w.s;
+  const Plan& plan = w.plan;
+  const int so = w.slot_offset;
   // The constant gains a folded node applies to each channel: gain_db with pan or
   // balance, the chain's gain processors, the fader, mute and solo (plan.h: folded nodes
   // have no automation and no other processing).
   auto folded_gains = [&](int node, int k) {
     const Node& n = s.nodes[node];
-    const NodeSettings& st = settings[node][k];
+    const NodeSettings& st = w.settings[node][k];
     TrackInputJob job{};
     job.gain_db = (float)st.gain_db;
     job.pan = (float)st.pan;
@@ -264,8 +268,8 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
       [&](int node, int k, float gl, float gr, std::vector<SumTerm>& out) {
         const NodeInstance& inst = plan.instances[node][k];
         if (!plan.folded[node]) {
-          if (gl != 0.0f) out.push_back({inst.out[0], gl, 0.0f});
-          if (gr != 0.0f) out.push_back({inst.out[1], 0.0f, gr});
+          if (gl != 0.0f) out.push_back({so + inst.out[0], gl, 0.0f});
+          if (gr != 0.0f) out.push_back({so + inst.out[1], 0.0f, gr});
           return;
         }
         const StereoGains g = folded_gains(node, k);
@@ -273,10 +277,10 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
           const auto& src = plan.sources[node];
           const float l = gl * g.left, rr = gr * g.right;
           if (src.size() == 1) {
-            if (l != 0.0f || rr != 0.0f) out.push_back({src[0], l, rr});
+            if (l != 0.0f || rr != 0.0f) out.push_back({so + src[0], l, rr});
           } else {
-            if (l != 0.0f) out.push_back({src[0], l, 0.0f});
-            if (rr != 0.0f) out.push_back({src[1], 0.0f, rr});
+            if (l != 0.0f) out.push_back({so + src[0], l, 0.0f});
+            if (rr != 0.0f) out.push_back({so + src[1], 0.0f, rr});
           }
           return;
         }
@@ -284,50 +288,35 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
           add_terms(inst.input_nodes[j], inst.inputs[j], gl * g.left, gr * g.right, out);
       };
 
-  struct LevelJobs {
-    std::vector<TrackInputJob> inputs;
-    std::vector<Breakpoint> points;
-    std::vector<SumJob> sums;
-    std::vector<SumTerm> terms;
-    std::vector<std::vector<GainJob>> chain_gains;  // one launch per chain position
-    std::vector<GainJob> faders;
-    std::vector<PeakJob> pre_chain_peaks;  // buses and master, before their chains
-    std::vector<MeterJob> meters;          // buses and master, after their faders
-  };
-  // Every bus and master instance is metered; its index here is its meter state.
-  struct Metered {
-    int node, k;
-  };
-  std::vector<Metered> metered;
-  std::vector<LevelJobs> levels(plan.levels.size());
+  w.levels.assign(plan.levels.size(), {});
   for (size_t l = 0; l < plan.levels.size(); ++l) {
-    LevelJobs& lj = levels[l];
+    LevelJobs& lj = w.levels[l];
     size_t max_chain = 0;
     for (int node : plan.levels[l]) {
       if (plan.folded[node]) continue;  // mixed into its reader's sum
       const Node& n = s.nodes[node];
       for (size_t k = 0; k < plan.instances[node].size(); ++k) {
         const NodeInstance& inst = plan.instances[node][k];
-        const NodeSettings& st = settings[node][k];
+        const NodeSettings& st = w.settings[node][k];
         max_chain = std::max(max_chain, st.chain.size());
         TrackInputJob job{};
         if (n.kind == NodeKind::kTrack) {
           const auto& src = plan.sources[node];
-          job.src_left = src[0];
-          job.src_right = src.size() > 1 ? src[1] : src[0];
+          job.src_left = so + src[0];
+          job.src_right = so + (src.size() > 1 ? src[1] : src[0]);
           job.stereo_source = src.size() > 1;
         } else {
-          SumJob sj{inst.out[0], inst.out[1], (int)lj.terms.size(), 0};
+          SumJob sj{so + inst.out[0], so + inst.out[1], (int)lj.terms.size(), 0};
           for (size_t j = 0; j < inst.inputs.size(); ++j)
             add_terms(inst.input_nodes[j], inst.inputs[j], 1.0f, 1.0f, lj.terms);
           sj.term_count = (int)lj.terms.size() - sj.term_offset;
           lj.sums.push_back(sj);
-          job.src_left = inst.out[0];
-          job.src_right = inst.out[1];
+          job.src_left = so + inst.out[0];
+          job.src_right = so + inst.out[1];
           job.stereo_source = 1;
         }
-        job.dst_left = inst.out[0];
-        job.dst_right = inst.out[1];
+        job.dst_left = so + inst.out[0];
+        job.dst_right = so + inst.out[1];
         job.gain_db = (float)st.gain_db;
         job.pan = (float)st.pan;
         job.pan_law = (int)pan_law_of(n.pan_law_db.value_or(s.pan_law_db));
@@ -349,13 +338,13 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
         if (!identity) lj.inputs.push_back(job);
         const float fader = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
         if (fader != 1.0f)
-          for (int c = 0; c < 2; ++c) lj.faders.push_back({inst.out[c], fader});
-        if (n.kind == NodeKind::kMaster || (n.kind == NodeKind::kBus && opt.bus_meters)) {
-          const int index = (int)metered.size();
-          metered.push_back({node, (int)k});
-          lj.pre_chain_peaks.push_back({inst.out[0], index});
-          lj.pre_chain_peaks.push_back({inst.out[1], index});
-          lj.meters.push_back({inst.out[0], inst.out[1], 2, index});
+          for (int c = 0; c < 2; ++c) lj.faders.push_back({so + inst.out[c], fader});
+        if (n.kind == NodeKind::kMaster || (n.kind == NodeKind::kBus && w.opt.bus_meters)) {
+          const int index = w.meter_offset + (int)w.metered.size();
+          w.metered.push_back({node, (int)k});
+          lj.pre_chain_peaks.push_back({so + inst.out[0], index});
+          lj.pre_chain_peaks.push_back({so + inst.out[1], index});
+          lj.meters.push_back({so + inst.out[0], so + inst.out[1], 2, index, w.frames});
         }
       }
     }
@@ -365,119 +354,76 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
       for (int node : plan.levels[l]) {
         if (plan.folded[node]) continue;
         for (size_t k = 0; k < plan.instances[node].size(); ++k) {
-          const NodeSettings& st = settings[node][k];
+          const NodeSettings& st = w.settings[node][k];
           if (pos >= st.chain.size() || !enabled(st.chain[pos])) continue;
           if (st.chain[pos].type == "gain") {
             const float g = chain_gain({st.chain[pos]});
-            for (int c = 0; c < 2; ++c) gains.push_back({plan.instances[node][k].out[c], g});
+            for (int c = 0; c < 2; ++c) gains.push_back({so + plan.instances[node][k].out[c], g});
           }
         }
       }
       if (!gains.empty()) lj.chain_gains.push_back(std::move(gains));
     }
   }
+}
 
-  // Meters: hop sums and true peaks on the backend; the long-term spectrum on the host.
-  const long long hop_frames = meter_hop_frames(s.sample_rate);
-  const KWeighting kweighting = design_kweighting(s.sample_rate);
-  const TruePeakFilter tp_filter = design_true_peak_filter(s.sample_rate);
-  const long long hops_per_state = frames / hop_frames + 2;
-  backend->allocate_meters((int)metered.size(), hops_per_state);
-  backend->allocate_peaks((int)metered.size());
-  const int fft_size = spectrum_fft_size(s.sample_rate);
-  std::vector<LongTermSpectrum> spectra;
-  for (size_t m = 0; m < metered.size(); ++m) spectra.push_back(make_spectrum(fft_size, 2));
-  std::vector<std::vector<float>> spectrum_staging;
-
-  // Segment by segment: decode every stem's next segment on all cores (straight into the
-  // arena when it is host memory), run the levels, keep the master variants.
-  std::vector<std::vector<std::vector<float>>> staging(tracks.size());
-  for (long long origin = 0; origin < frames; origin += segment) {
-    const long long len = std::min(segment, frames - origin);
-    backend->begin_segment(origin, len);
-    const auto t_decode = Clock::now();
-    std::mutex upload_mutex;
-    for_each_track([&](size_t t) {
-      const std::vector<int>& slots = plan.sources[tracks[t]];
-      std::vector<float*> outs;
-      for (size_t c = 0; c < slots.size(); ++c) {
-        float* h = backend->host_slot(slots[c]);
-        if (!h) {
-          staging[t].resize(slots.size());
-          staging[t][c].resize(segment);
-          h = staging[t][c].data();
-        }
-        outs.push_back(h);
-      }
-      readers[t]->read(outs.data(), len);
-      if (!staging[t].empty()) {
-        std::lock_guard<std::mutex> lock(upload_mutex);
-        for (size_t c = 0; c < slots.size(); ++c) backend->upload(slots[c], staging[t][c].data());
-      }
-    });
-    r.timings.decode_s += seconds_since(t_decode);
-
-    const auto t_stages = Clock::now();
-    const bool last_segment = origin + len == frames;
-    for (const LevelJobs& lj : levels) {
-      if (!lj.sums.empty()) backend->sum(lj.sums, lj.terms);
-      if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
-      if (!lj.pre_chain_peaks.empty()) backend->peak_hold(lj.pre_chain_peaks);
-      for (const auto& gains : lj.chain_gains) backend->gain(gains);
-      if (!lj.faders.empty()) backend->gain(lj.faders);
-      if (lj.meters.empty()) continue;
-      // Metered now, while this level's outputs are in the arena (later levels reuse it).
-      backend->meters(lj.meters, kweighting, tp_filter, hop_frames, last_segment);
-      std::vector<std::array<const float*, 2>> audio(lj.meters.size());
-      spectrum_staging.resize(2 * lj.meters.size());
-      for (size_t j = 0; j < lj.meters.size(); ++j)
-        for (int c = 0; c < 2; ++c) {
-          const int slot = c ? lj.meters[j].right : lj.meters[j].left;
-          const float* h = backend->host_slot(slot);
-          if (!h) {
-            spectrum_staging[2 * j + c].resize(segment);
-            backend->download(slot, spectrum_staging[2 * j + c].data());
-            h = spectrum_staging[2 * j + c].data();
-          }
-          audio[j][c] = h;
-        }
-#pragma omp parallel for schedule(dynamic, 1)
-      for (long long t = 0; t < 2 * (long long)lj.meters.size(); ++t)
-        spectrum_add_channel(spectra[lj.meters[t / 2].state], (int)(t % 2), audio[t / 2][t % 2],
-                             len);
-    }
-    for (size_t k = 0; k < masters.size(); ++k) {
-      backend->keep(masters[k].out[0], 2 * (int)k);
-      backend->keep(masters[k].out[1], 2 * (int)k + 1);
-    }
-    r.timings.stages_s += seconds_since(t_stages);
-    progress("render", (double)(origin + len) / frames);
+// Appends b's jobs to a's, rebasing the offsets into b's point and term arrays.
+void append_level(LevelJobs& a, const LevelJobs& b) {
+  const int points = (int)a.points.size(), terms = (int)a.terms.size();
+  for (TrackInputJob j : b.inputs) {
+    if (j.gain_env_count) j.gain_env_offset += points;
+    if (j.pan_env_count) j.pan_env_offset += points;
+    a.inputs.push_back(j);
   }
+  a.points.insert(a.points.end(), b.points.begin(), b.points.end());
+  for (SumJob j : b.sums) {
+    j.term_offset += terms;
+    a.sums.push_back(j);
+  }
+  a.terms.insert(a.terms.end(), b.terms.begin(), b.terms.end());
+  if (a.chain_gains.size() < b.chain_gains.size()) a.chain_gains.resize(b.chain_gains.size());
+  for (size_t p = 0; p < b.chain_gains.size(); ++p)
+    a.chain_gains[p].insert(a.chain_gains[p].end(), b.chain_gains[p].begin(),
+                            b.chain_gains[p].end());
+  a.faders.insert(a.faders.end(), b.faders.begin(), b.faders.end());
+  a.pre_chain_peaks.insert(a.pre_chain_peaks.end(), b.pre_chain_peaks.begin(),
+                           b.pre_chain_peaks.end());
+  a.meters.insert(a.meters.end(), b.meters.begin(), b.meters.end());
+}
 
-  // The meters' readings: every bus and master instance.
+// Readings, delivery and files of one session after its launch.
+void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
+            std::vector<MeterHop>& hops, long long hops_per_state,
+            const std::vector<float>& pre_chain_peaks) {
+  const Session& s = *w.s;
+  const RenderOptions& opt = w.opt;
+  const Plan& plan = w.plan;
+  RenderResult& r = w.r;
+  auto progress = [&](const std::string& stage, double f) {
+    if (opt.progress) opt.progress(stage, f);
+  };
   const auto t_measure = Clock::now();
-  std::vector<MeterState> states;
-  std::vector<MeterHop> hops;
-  backend->read_meters(states, hops);
-  const std::vector<float> pre_chain_peaks = backend->read_peaks();
   MeterOptions mo;
   mo.series = true;  // the VU trace goes into the report
   mo.vu_reference_dbfs = s.vu_reference_dbfs;
   r.headroom_dbfs = s.headroom_dbfs;
   r.vu_reference_dbfs = s.vu_reference_dbfs;
-  std::vector<Readings> readings(metered.size());
-  std::vector<std::vector<Band>> bands(metered.size());
+  const int fft_size = spectrum_fft_size(s.sample_rate);
+  std::vector<Readings> readings(w.metered.size());
+  std::vector<std::vector<Band>> bands(w.metered.size());
 #pragma omp parallel for schedule(dynamic, 1)
-  for (long long m = 0; m < (long long)metered.size(); ++m) {
-    MeterHop* h = hops.data() + m * hops_per_state;
-    meter_finish(states[m], h, 2);
-    readings[m] = compute_readings(states[m], h, 2, s.sample_rate, mo);
-    spectrum_finish(spectra[m]);
-    bands[m] = third_octave_bands(spectrum_bins(spectra[m]), s.sample_rate, fft_size);
+  for (long long m = 0; m < (long long)w.metered.size(); ++m) {
+    const long long g = w.meter_offset + m;
+    MeterHop* h = hops.data() + g * hops_per_state;
+    meter_finish(states[g], h, 2);
+    readings[m] = compute_readings(states[g], h, 2, s.sample_rate, mo);
+    spectrum_finish(w.spectra[m]);
+    bands[m] = third_octave_bands(spectrum_bins(w.spectra[m]), s.sample_rate, fft_size);
   }
-  std::vector<int> master_state(masters.size(), -1);
-  for (size_t m = 0; m < metered.size(); ++m) {
-    const int node = metered[m].node, k = metered[m].k;
+  const int master = (int)s.nodes.size() - 1;
+  std::vector<int> master_state(plan.instances[master].size(), -1);
+  for (size_t m = 0; m < w.metered.size(); ++m) {
+    const int node = w.metered[m].node, k = w.metered[m].k;
     if (node == master) master_state[k] = (int)m;
     NodeMeters nm;
     nm.node = s.nodes[node].name;
@@ -489,7 +435,7 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
     }
     nm.readings = readings[m];
     nm.spectrum = bands[m];
-    nm.pre_chain_peak_dbfs = gain_to_db(pre_chain_peaks[m]);
+    nm.pre_chain_peak_dbfs = gain_to_db(pre_chain_peaks[w.meter_offset + m]);
     nm.exceeds_headroom = nm.pre_chain_peak_dbfs > s.headroom_dbfs + 1e-9;
     r.meters.push_back(std::move(nm));
   }
@@ -546,23 +492,211 @@ RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
                              : opt.out_dir / ("master." + s.delivery.format);
       WriteSpec ws{s.delivery.format, s.delivery.bit_depth, s.sample_rate};
       const float g = db_to_gain((float)gain_db);
+      const int left = w.keep_offset + 2 * k;
       if (s.delivery.bit_depth == 32) {
         std::vector<float> out;
-        backend->deliver_float(2 * k, 2 * k + 1, g, out);
-        write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), frames);
+        backend.deliver_float(left, left + 1, g, w.frames, out);
+        write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), w.frames);
       } else {
         std::vector<int32_t> out;
-        backend->deliver_pcm(2 * k, 2 * k + 1, g, s.delivery.dither_seed, s.delivery.bit_depth,
-                             out);
-        write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, frames);
+        backend.deliver_pcm(left, left + 1, g, s.delivery.dither_seed, s.delivery.bit_depth,
+                            w.frames, out);
+        write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, w.frames);
       }
     }
     r.variants.push_back(std::move(vr));
     progress("write", (double)(v + 1) / plan.variant_count());
   }
   r.timings.write_s = seconds_since(t_write);
-  r.timings.total_s = seconds_since(t_start);
-  return r;
+}
+
+// Renders prepared sessions of one sample rate in one launch: one arena, and at every
+// level one backend call per stage type over the jobs of all of them. A session whose stem
+// fails to decode is marked failed and the others go on.
+void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
+  const int rate = group.front()->s->sample_rate;
+  int slots = 0, meters = 0, keeps = 0;
+  long long frames = 0;
+  size_t max_levels = 0;
+  for (SessionWork* w : group) {
+    w->slot_offset = slots;
+    w->meter_offset = meters;
+    w->keep_offset = keeps;
+    slots += w->plan.slot_count;
+    build_jobs(*w);
+    meters += (int)w->metered.size();
+    keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
+    frames = std::max(frames, w->frames);
+    max_levels = std::max(max_levels, w->levels.size());
+    for (size_t m = 0; m < w->metered.size(); ++m)
+      w->spectra.push_back(make_spectrum(spectrum_fft_size(rate), 2));
+  }
+  std::string notice;
+  std::unique_ptr<Backend> backend = make_backend(opt.backend, &notice);
+  for (SessionWork* w : group) {
+    w->r.backend = backend->name();
+    w->r.backend_notice = notice;
+  }
+  const long long segment = std::min(
+      frames, opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
+  backend->allocate(slots, segment, keeps, frames);
+  const long long hop_frames = meter_hop_frames(rate);
+  const KWeighting kweighting = design_kweighting(rate);
+  const TruePeakFilter tp_filter = design_true_peak_filter(rate);
+  const long long hops_per_state = frames / hop_frames + 2;
+  backend->allocate_meters(meters, hops_per_state);
+  backend->allocate_peaks(meters);
+
+  // All tracks of all sessions, for decoding on all cores.
+  struct TrackRef {
+    SessionWork* w;
+    size_t t;
+  };
+  std::vector<TrackRef> all;
+  for (SessionWork* w : group)
+    for (size_t t = 0; t < w->tracks.size(); ++t) all.push_back({w, t});
+  // Runs body on every track; an error fails that track's session (the first error in
+  // session order is kept), never the launch.
+  auto for_each_track = [&](const std::function<void(const TrackRef&)>& body) {
+    std::vector<std::string> errors(all.size());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long i = 0; i < (long long)all.size(); ++i) {
+      if (!all[i].w->error.empty()) continue;
+      try {
+        body(all[i]);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    }
+    for (size_t i = 0; i < all.size(); ++i)
+      if (!errors[i].empty() && all[i].w->error.empty()) all[i].w->error = errors[i];
+  };
+  const auto t_open = Clock::now();
+  for (SessionWork* w : group) w->readers.resize(w->tracks.size());
+  for_each_track([&](const TrackRef& ref) {
+    ref.w->readers[ref.t] = (*ref.w->stems)[ref.w->stem_of[ref.w->tracks[ref.t]]].open();
+  });
+  const double open_s = seconds_since(t_open);
+
+  // The levels of all sessions, merged: level l of every session in one set of launches.
+  std::vector<LevelJobs> levels(max_levels);
+  for (SessionWork* w : group)
+    for (size_t l = 0; l < w->levels.size(); ++l) append_level(levels[l], w->levels[l]);
+  struct MeterRef {
+    SessionWork* w;
+    size_t m;
+  };
+  std::vector<std::vector<MeterRef>> meter_refs(max_levels);  // per level, in meters order
+  for (size_t l = 0; l < max_levels; ++l)
+    for (const MeterJob& job : levels[l].meters)
+      for (SessionWork* w : group)
+        if (job.state >= w->meter_offset && job.state < w->meter_offset + (int)w->metered.size())
+          meter_refs[l].push_back({w, (size_t)(job.state - w->meter_offset)});
+
+  double decode_s = 0.0, stages_s = 0.0;
+  std::vector<std::vector<float>> staging(2 * all.size());
+  std::vector<std::vector<float>> spectrum_staging;
+  for (long long origin = 0; origin < frames; origin += segment) {
+    const long long len = std::min(segment, frames - origin);
+    backend->begin_segment(origin, len);
+    const auto t_decode = Clock::now();
+    std::mutex upload_mutex;
+    for_each_track([&](const TrackRef& ref) {
+      const std::vector<int>& local = ref.w->plan.sources[ref.w->tracks[ref.t]];
+      const size_t index = &ref - all.data();
+      std::vector<float*> outs;
+      for (size_t c = 0; c < local.size(); ++c) {
+        float* h = backend->host_slot(ref.w->slot_offset + local[c]);
+        if (!h) {
+          staging[2 * index + c].resize(segment);
+          h = staging[2 * index + c].data();
+        }
+        outs.push_back(h);
+      }
+      ref.w->readers[ref.t]->read(outs.data(), len);
+      if (!backend->host_slot(ref.w->slot_offset + local[0])) {
+        std::lock_guard<std::mutex> lock(upload_mutex);
+        for (size_t c = 0; c < local.size(); ++c)
+          backend->upload(ref.w->slot_offset + local[c], staging[2 * index + c].data());
+      }
+    });
+    decode_s += seconds_since(t_decode);
+
+    const auto t_stages = Clock::now();
+    const bool last_segment = origin + len == frames;
+    for (size_t l = 0; l < max_levels; ++l) {
+      const LevelJobs& lj = levels[l];
+      if (!lj.sums.empty()) backend->sum(lj.sums, lj.terms);
+      if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
+      if (!lj.pre_chain_peaks.empty()) backend->peak_hold(lj.pre_chain_peaks);
+      for (const auto& gains : lj.chain_gains) backend->gain(gains);
+      if (!lj.faders.empty()) backend->gain(lj.faders);
+      if (lj.meters.empty()) continue;
+      // Metered now, while this level's outputs are in the arena (later levels reuse it).
+      backend->meters(lj.meters, kweighting, tp_filter, hop_frames, last_segment);
+      std::vector<std::array<const float*, 2>> audio(lj.meters.size());
+      spectrum_staging.resize(2 * lj.meters.size());
+      for (size_t j = 0; j < lj.meters.size(); ++j)
+        for (int c = 0; c < 2; ++c) {
+          const int slot = c ? lj.meters[j].right : lj.meters[j].left;
+          const float* h = backend->host_slot(slot);
+          if (!h) {
+            spectrum_staging[2 * j + c].resize(segment);
+            backend->download(slot, spectrum_staging[2 * j + c].data());
+            h = spectrum_staging[2 * j + c].data();
+          }
+          audio[j][c] = h;
+        }
+#pragma omp parallel for schedule(dynamic, 1)
+      for (long long t = 0; t < 2 * (long long)lj.meters.size(); ++t) {
+        const MeterRef& ref = meter_refs[l][t / 2];
+        const long long n = meter_frames(origin, len, ref.w->frames);  // not past its end
+        if (n > 0)
+          spectrum_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][t % 2], n);
+      }
+    }
+    for (SessionWork* w : group) {
+      const auto& masters = w->plan.instances[w->s->nodes.size() - 1];
+      for (size_t k = 0; k < masters.size(); ++k) {
+        backend->keep(w->slot_offset + masters[k].out[0], w->keep_offset + 2 * (int)k);
+        backend->keep(w->slot_offset + masters[k].out[1], w->keep_offset + 2 * (int)k + 1);
+      }
+    }
+    stages_s += seconds_since(t_stages);
+    if (opt.progress) opt.progress("render", (double)(origin + len) / frames);
+  }
+
+  std::vector<MeterState> states;
+  std::vector<MeterHop> hops;
+  backend->read_meters(states, hops);
+  const std::vector<float> pre_chain_peaks = backend->read_peaks();
+  for (SessionWork* w : group) {
+    // A launch's time is shared by its sessions in proportion to their length.
+    const double share = (double)w->frames / std::max<long long>(1, frames) / group.size();
+    w->r.timings.decode_s = (open_s + decode_s) * share;
+    w->r.timings.stages_s = stages_s * share;
+    w->r.segment_frames = segment;
+    if (!w->error.empty()) continue;
+    try {
+      finish(*w, *backend, states, hops, hops_per_state, pre_chain_peaks);
+    } catch (const std::exception& e) {
+      w->error = e.what();
+    }
+    w->r.timings.total_s = seconds_since(w->t_start);
+  }
+}
+
+RenderResult render_once(const Session& s, const std::vector<StemSource>& stems,
+                         const RenderOptions& opt) {
+  SessionWork w;
+  w.s = &s;
+  w.stems = &stems;
+  w.opt = opt;
+  prepare(w);
+  std::vector<SessionWork*> group = {&w};
+  render_launch(group, opt);
+  if (!w.error.empty()) throw InputError(w.error);
+  return std::move(w.r);
 }
 
 }  // namespace
