@@ -1,5 +1,7 @@
 #include "batch/batch.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -149,63 +151,29 @@ nlohmann::json input_hashes(const Session& s, const std::filesystem::path& sessi
   return j;
 }
 
-nlohmann::json run_one(const BatchJob& job, const BatchOptions& opt, std::string& status) {
-  const auto t0 = std::chrono::steady_clock::now();
-  nlohmann::json row = {{"name", job.name}, {"session", job.session.string()}};
-  const std::filesystem::path dir = opt.out_dir / job.name;
-  try {
-    const Session session = parse_session_file(job.session);
-    const nlohmann::json inputs = input_hashes(session, job.session);
-    const nlohmann::json record = read_json(dir / kRecord);
-    if (!opt.force && record.is_object() && record.value("inputs", nlohmann::json()) == inputs) {
-      status = "skipped";
-      row.update(record["summary"]);
-      row["status"] = status;
-      row["wall_s"] = 0.0;
-      return row;
-    }
-    std::filesystem::create_directories(dir);
-    // No record while rendering (a kill leaves the session incomplete), and no litter from
-    // a killed earlier attempt.
-    std::filesystem::remove(dir / kRecord);
-    for (const auto& e : std::filesystem::directory_iterator(dir))
-      if (e.path().filename().string().find(".partial-") != std::string::npos)
-        std::filesystem::remove(e.path());
-    RenderOptions ro;
-    ro.backend = opt.backend;
-    ro.out_dir = dir;
-    const RenderResult result = render_session(session, stems_from_files(session), ro);
-    write_text_atomic(dir / "report.json", make_report(session, result).dump(2) + "\n");
-    const VariantResult& first = result.variants.front();
-    nlohmann::json summary = {{"integrated_lufs", number_or_null(first.delivered_lufs)},
-                              {"true_peak_dbtp", number_or_null(first.true_peak_dbtp)},
-                              {"variants", (int)result.variants.size()},
-                              {"error", nullptr}};
-    // The completion record is written last: its presence means everything before it is
-    // complete, and its hashes say for which inputs.
-    write_text_atomic(dir / kRecord,
-                      nlohmann::json{{"inputs", inputs}, {"summary", summary}}.dump(2) + "\n");
-    status = "ok";
-    row.update(summary);
-  } catch (const InputError& e) {
-    status = "failed";
-    row.update({{"error", e.what()},
-                {"integrated_lufs", nullptr},
-                {"true_peak_dbtp", nullptr},
-                {"variants", 0}});
-  } catch (const std::exception& e) {
-    status = "failed";
-    row.update({{"error", std::string("internal error: ") + e.what()},
-                {"integrated_lufs", nullptr},
-                {"true_peak_dbtp", nullptr},
-                {"variants", 0}});
-  }
-  row["status"] = status;
-  row["wall_s"] =
-      std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() *
-                 1000) /
-      1000;
+// A session of the batch on its way: parsed, hashed, and either done (skipped / failed) or
+// waiting for its launch.
+struct Pending {
+  std::optional<Session> session;
+  nlohmann::json inputs;
+  nlohmann::json row;
+  std::string status;  // "" while waiting
+  std::chrono::steady_clock::time_point t0;
+};
+
+nlohmann::json failed_row(nlohmann::json row, const std::string& error) {
+  row.update({{"status", "failed"},
+              {"error", error},
+              {"integrated_lufs", nullptr},
+              {"true_peak_dbtp", nullptr},
+              {"variants", 0}});
   return row;
+}
+
+double elapsed(std::chrono::steady_clock::time_point t0) {
+  return std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() *
+                    1000) /
+         1000;
 }
 
 std::filesystem::path summary_file(const BatchOptions& opt) {
@@ -235,6 +203,22 @@ std::string batch_csv(const nlohmann::json& batch) {
   return os.str();
 }
 
+double parse_bytes(const std::string& text) {
+  const std::regex form("^([0-9]+(\\.[0-9]+)?)\\s*([kKmMgGtT]?)(i?[bB])?$");
+  std::smatch m;
+  if (!std::regex_match(text, m, form))
+    throw InputError("--memory-budget " + text + ": not a size (allowed: e.g. 512M, 8G, 1.5G)");
+  const std::string unit = m[3];
+  const double scale = unit.empty()                                        ? 1.0
+                       : std::string("kK").find(unit) != std::string::npos ? 1024.0
+                       : std::string("mM").find(unit) != std::string::npos ? 1048576.0
+                       : std::string("gG").find(unit) != std::string::npos ? 1073741824.0
+                                                                           : 1099511627776.0;
+  const double v = std::stod(m[1]) * scale;
+  if (v < 1048576.0) throw InputError("--memory-budget " + text + ": at least 1M");
+  return v;
+}
+
 BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& opt) {
   std::error_code ec;
   std::filesystem::create_directories(opt.out_dir, ec);
@@ -245,17 +229,93 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
   s.report = {
       {"tool", {{"name", "topdown"}, {"version", kVersion}}},
       {"shard", opt.sharded ? nlohmann::json{{"index", opt.shard.index}, {"count", opt.shard.count}}
-                            : nlohmann::json(nullptr)},
-      {"sessions", nlohmann::json::array()}};
-  for (const BatchJob& job : jobs) {
-    std::string status;
-    s.report["sessions"].push_back(run_one(job, opt, status));
+                            : nlohmann::json(nullptr)}};
+  std::vector<Pending> pending(jobs.size());
+  // batch.json lists the sessions in job order; rewritten whenever one is settled, so an
+  // interrupted batch still says what it did.
+  auto publish = [&](size_t i, const std::string& status) {
+    pending[i].status = status;
+    pending[i].row["status"] = status;
     (status == "ok" ? s.ok : status == "failed" ? s.failed : s.skipped)++;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& p : pending)
+      if (!p.status.empty()) rows.push_back(p.row);
+    s.report["sessions"] = rows;
     s.report["totals"] = {{"ok", s.ok}, {"failed", s.failed}, {"skipped", s.skipped}};
-    // Rewritten after every session, so an interrupted batch still says what it did.
     write_text_atomic(summary_file(opt), s.report.dump(2) + "\n");
-    if (opt.on_session) opt.on_session(job.name, status);
+    if (opt.on_session) opt.on_session(jobs[i].name, status);
+  };
+
+  std::vector<SessionJob> work;
+  std::vector<size_t> work_index;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Pending& p = pending[i];
+    p.t0 = std::chrono::steady_clock::now();
+    p.row = {{"name", jobs[i].name}, {"session", jobs[i].session.string()}};
+    const std::filesystem::path dir = opt.out_dir / jobs[i].name;
+    try {
+      p.session = parse_session_file(jobs[i].session);
+      p.inputs = input_hashes(*p.session, jobs[i].session);
+      const nlohmann::json record = read_json(dir / kRecord);
+      if (!opt.force && record.is_object() &&
+          record.value("inputs", nlohmann::json()) == p.inputs) {
+        p.row.update(record["summary"]);
+        p.row["wall_s"] = 0.0;
+        publish(i, "skipped");
+        continue;
+      }
+      std::filesystem::create_directories(dir);
+      // No record while rendering (a kill leaves the session incomplete), and no litter
+      // from a killed earlier attempt.
+      std::filesystem::remove(dir / kRecord);
+      for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().filename().string().find(".partial-") != std::string::npos)
+          std::filesystem::remove(e.path());
+      SessionJob sj{&*p.session, stems_from_files(*p.session), {}};
+      sj.options.out_dir = dir;
+      work.push_back(std::move(sj));
+      work_index.push_back(i);
+    } catch (const std::exception& e) {
+      p.row = failed_row(p.row, e.what());
+      p.row["wall_s"] = elapsed(p.t0);
+      publish(i, "failed");
+    }
   }
+
+  double budget = opt.memory_budget_bytes;
+  if (budget <= 0) {
+    const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
+    budget = pages > 0 && page > 0 ? pages * page / 4 : 4.0 * (1 << 30);
+  }
+  render_sessions(work, opt.backend, budget, 0, [&](size_t w, const SessionOutcome& outcome) {
+    const size_t i = work_index[w];
+    Pending& p = pending[i];
+    const std::filesystem::path dir = opt.out_dir / jobs[i].name;
+    std::string error = outcome.error;
+    if (error.empty()) {
+      try {
+        write_text_atomic(dir / "report.json",
+                          make_report(*p.session, outcome.result).dump(2) + "\n");
+        const VariantResult& first = outcome.result.variants.front();
+        const nlohmann::json summary = {{"integrated_lufs", number_or_null(first.delivered_lufs)},
+                                        {"true_peak_dbtp", number_or_null(first.true_peak_dbtp)},
+                                        {"variants", (int)outcome.result.variants.size()},
+                                        {"error", nullptr}};
+        // The completion record is written last: its presence means everything before it
+        // is complete, and its hashes say for which inputs.
+        write_text_atomic(
+            dir / kRecord,
+            nlohmann::json{{"inputs", p.inputs}, {"summary", summary}}.dump(2) + "\n");
+        p.row.update(summary);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    if (!error.empty()) p.row = failed_row(p.row, error);
+    p.row["wall_s"] = elapsed(p.t0);
+    publish(i, error.empty() ? "ok" : "failed");
+  });
+  if (!s.report.contains("sessions")) s.report["sessions"] = nlohmann::json::array();
   if (!opt.sharded) write_text_atomic(opt.out_dir / "batch.csv", batch_csv(s.report));
   return s;
 }

@@ -42,6 +42,9 @@ struct BatchOptions {
   Shard shard;
   bool sharded = false;  // write batch-shard-K-of-N.json instead of batch.json
   bool force = false;    // re-render sessions that are already complete
+  // Sessions rendered together in one launch must fit this (bytes; estimated). 0: a
+  // quarter of the machine's memory.
+  double memory_budget_bytes = 0;
   std::function<void(const std::string& session, const std::string& status)> on_session;
 };
 
@@ -50,14 +53,18 @@ struct BatchSummary {
   nlohmann::json report;  // what batch.json holds
 };
 
-// Renders every job of the shard. Never throws for a bad session: its error is recorded
-// and the batch goes on. Throws InputError only for an unusable output folder.
+// Renders every job of the shard, sessions of one sample rate together in shared launches
+// (render_sessions) within the memory budget. Never throws for a bad session: its error is
+// recorded and the batch goes on. Throws InputError only for an unusable output folder.
 BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& options);
 
 // Joins OUT/batch-shard-K-of-N.json files into OUT/batch.json and batch.csv. `missing`
 // receives the shard indices with no file. Throws InputError when there are no shard files
 // or they disagree on N.
 nlohmann::json merge_shards(const std::filesystem::path& out_dir, std::vector<int>& missing);
+
+// "8G", "512M", "1.5G" or bytes. Throws InputError.
+double parse_bytes(const std::string& text);
 
 // One row per session for spreadsheets.
 std::string batch_csv(const nlohmann::json& batch);

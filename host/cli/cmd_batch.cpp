@@ -14,9 +14,11 @@ namespace td {
 
 int run_batch_command(const std::vector<std::string>& args) {
   po::options_description opts(
-      "Usage: topdown batch JOBS -o OUT [--shard K/N] [--force] [--backend B] [--json]\n\n"
+      "Usage: topdown batch JOBS -o OUT [--shard K/N] [--force] [--memory-budget SIZE]\n"
+      "                    [--backend B] [--json]\n\n"
       "Renders every session of JOBS (a folder of *.toml files, or a text file listing\n"
-      "them one per line) into OUT/<session-name>/ exactly as `render` would, and\n"
+      "them one per line) into OUT/<session-name>/ exactly as `render` would (sessions of\n"
+      "one sample rate together, in shared launches, as many as fit --memory-budget), and\n"
       "summarises them in OUT/batch.json and OUT/batch.csv. Resumable: a session whose\n"
       "completion record matches its session file and stems is skipped. A failing session\n"
       "fails alone. With --shard K/N (K = 0 .. N-1; default from SLURM_ARRAY_TASK_ID and\n"
@@ -29,6 +31,8 @@ int run_batch_command(const std::vector<std::string>& args) {
       ("out,o", po::value<std::string>(), "output folder")
       ("shard", po::value<std::string>(), "render only shard K of N (K/N, 0-based)")
       ("force", "re-render sessions that are already complete")
+      ("memory-budget", po::value<std::string>(),
+       "sessions rendered together must fit this, e.g. 8G (default: a quarter of the memory)")
       ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
       ("json", "print batch.json on stdout");
   // clang-format on
@@ -56,6 +60,8 @@ int run_batch_command(const std::vector<std::string>& args) {
   if (bo.backend != "cpu" && bo.backend != "cuda" && bo.backend != "auto")
     throw InputError("batch: --backend " + bo.backend + " (allowed: cpu, cuda, auto)");
   bo.force = vm.count("force") > 0;
+  if (vm.count("memory-budget"))
+    bo.memory_budget_bytes = parse_bytes(vm["memory-budget"].as<std::string>());
   if (vm.count("shard")) {
     bo.shard = parse_shard(vm["shard"].as<std::string>());
     bo.sharded = true;

@@ -766,4 +766,81 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
   return r;
 }
 
+std::vector<SessionOutcome> render_sessions(
+    const std::vector<SessionJob>& jobs, const std::string& backend, double memory_budget_bytes,
+    long long segment_frames, const std::function<void(size_t, const SessionOutcome&)>& on_done) {
+  std::vector<SessionOutcome> out(jobs.size());
+  std::vector<std::unique_ptr<SessionWork>> works(jobs.size());
+  std::string why;
+  const bool gpu = backend == "cuda" || (backend == "auto" && cuda_available(&why));
+  const long long segment_guess = segment_frames > 0 ? segment_frames : gpu ? (1 << 21) : (1 << 18);
+  std::vector<double> bytes(jobs.size(), 0.0);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    RenderOptions o = jobs[i].options;
+    o.backend = backend;
+    o.segment_frames = segment_frames;
+    if (o.auto_gain_stage || jobs[i].session->auto_gain_stage) {  // its own passes
+      try {
+        out[i].result = render_session(*jobs[i].session, jobs[i].stems, o);
+      } catch (const std::exception& e) {
+        out[i].error = e.what();
+      }
+      out[i].launch = -1;
+      if (on_done) on_done(i, out[i]);
+      continue;
+    }
+    auto w = std::make_unique<SessionWork>();
+    w->s = jobs[i].session;
+    w->stems = &jobs[i].stems;
+    w->opt = o;
+    try {
+      prepare(*w);
+    } catch (const std::exception& e) {
+      out[i].error = e.what();
+      if (on_done) on_done(i, out[i]);
+      continue;
+    }
+    const double masters = 2.0 * w->plan.instances[w->s->nodes.size() - 1].size();
+    const double metered = (double)w->plan.instance_count();  // an upper bound
+    bytes[i] = 4.0 * (w->plan.slot_count * (double)std::min(segment_guess, w->frames) +
+                      masters * w->frames) +
+               metered * (64.0 * w->frames / meter_hop_frames(w->s->sample_rate) + 4.0 * 65536);
+    works[i] = std::move(w);
+  }
+  // Launches: sessions of one sample rate, in order, while the estimate fits the budget.
+  std::vector<bool> done(jobs.size(), false);
+  int launch = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (!works[i] || done[i]) continue;
+    std::vector<SessionWork*> group = {works[i].get()};
+    std::vector<size_t> members = {i};
+    double total = bytes[i];
+    done[i] = true;
+    for (size_t j = i + 1; j < jobs.size(); ++j) {
+      if (!works[j] || done[j] || works[j]->s->sample_rate != works[i]->s->sample_rate) continue;
+      if (total + bytes[j] > memory_budget_bytes) continue;
+      group.push_back(works[j].get());
+      members.push_back(j);
+      total += bytes[j];
+      done[j] = true;
+    }
+    RenderOptions lo = works[i]->opt;
+    lo.progress = nullptr;
+    try {
+      render_launch(group, lo);
+    } catch (const std::exception& e) {  // the launch itself failed: all its sessions fail
+      for (SessionWork* w : group)
+        if (w->error.empty()) w->error = e.what();
+    }
+    for (size_t m : members) {
+      out[m].error = works[m]->error;
+      out[m].result = std::move(works[m]->r);
+      out[m].launch = launch;
+      if (on_done) on_done(m, out[m]);
+    }
+    ++launch;
+  }
+  return out;
+}
+
 }  // namespace td

@@ -102,4 +102,25 @@ struct RenderResult {
 RenderResult render_session(const Session& session, const std::vector<StemSource>& stems,
                             const RenderOptions& options);
 
+// Many sessions: those of one sample rate are planned together and rendered in shared
+// launches (one backend call per stage type and level over the jobs of all of them), as
+// many per launch as fit `memory_budget_bytes` (estimated: work arena, kept masters,
+// meters). A bad session fails alone. Sessions with auto gain staging render on their own.
+struct SessionJob {
+  const Session* session;
+  std::vector<StemSource> stems;
+  RenderOptions options;  // out_dir and the rest; backend and segment come from the call
+};
+struct SessionOutcome {
+  std::string error;  // empty: ok
+  RenderResult result;
+  int launch = 0;  // which shared launch rendered it
+};
+// on_done(i, outcome) runs as soon as session i is finished (after its launch), so a
+// caller can record progress launch by launch.
+std::vector<SessionOutcome> render_sessions(
+    const std::vector<SessionJob>& jobs, const std::string& backend, double memory_budget_bytes,
+    long long segment_frames = 0,
+    const std::function<void(size_t, const SessionOutcome&)>& on_done = nullptr);
+
 }  // namespace td

@@ -32,8 +32,10 @@ assert b["totals"] == {"ok": 6, "failed": 1, "skipped": 0}, b["totals"]
 PY
 [ -s "$dir/ref/batch.csv" ] || bad "batch.csv"
 
-# Kill -9 after the first session is complete, then resume.
-"$topdown" batch "$dir/jobs" -o "$dir/resumed" --backend cpu >/dev/null 2>&1 &
+# Kill -9 after the first session is complete, then resume. A 1M memory budget makes every
+# session its own launch (the reference above shared launches), so this also checks that
+# sharing a launch changes no byte.
+"$topdown" batch "$dir/jobs" -o "$dir/resumed" --backend cpu --memory-budget 1M >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 400); do
   [ -f "$dir/resumed/song1/.topdown-complete.json" ] && break
@@ -44,7 +46,7 @@ wait $pid 2>/dev/null
 done_before=$(ls "$dir"/resumed/*/.topdown-complete.json 2>/dev/null | wc -l)
 say "killed with $done_before of 6 sessions complete"
 [ "$done_before" -lt 6 ] || say "note: the batch finished before the kill; resume is still checked"
-"$topdown" batch "$dir/jobs" -o "$dir/resumed" --backend cpu --json >"$dir/resume.json" 2>/dev/null
+"$topdown" batch "$dir/jobs" -o "$dir/resumed" --backend cpu --memory-budget 1M --json >"$dir/resume.json" 2>/dev/null
 python3 - "$dir/resume.json" "$done_before" <<'PY' || bad "resume skipped the complete sessions and rendered the rest"
 import json, sys
 b = json.load(open(sys.argv[1])); before = int(sys.argv[2])

@@ -87,6 +87,14 @@ TEST(Jobs, AFolderAndItsErrors) {
   }
 }
 
+TEST(MemoryBudget, Sizes) {
+  EXPECT_DOUBLE_EQ(parse_bytes("8G"), 8.0 * 1073741824.0);
+  EXPECT_DOUBLE_EQ(parse_bytes("512M"), 512.0 * 1048576.0);
+  EXPECT_DOUBLE_EQ(parse_bytes("1.5GiB"), 1.5 * 1073741824.0);
+  EXPECT_THROW(parse_bytes("lots"), InputError);
+  EXPECT_THROW(parse_bytes("100"), InputError);  // under 1M
+}
+
 TEST(Hash, ContentNotName) {
   test::TempDir dir;
   test::write_text(dir / "a", "same bytes");
