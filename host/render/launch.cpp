@@ -1,0 +1,627 @@
+#include "render/launch.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <mutex>
+#include <sstream>
+
+#include "analysis/loudness.h"
+#include "analysis/meters.h"
+#include "render/backend.h"
+#include "session/schema.h"
+
+namespace td {
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+namespace {
+
+PanLaw pan_law_of(double db) {
+  return db == 0.0    ? PanLaw::k0dB
+         : db == -4.5 ? PanLaw::k4_5dB
+         : db == -6.0 ? PanLaw::k6dB
+                      : PanLaw::k3dB;
+}
+
+NodeSettings settings_for(const Session& s, const Plan& p, int node, const NodeInstance& inst) {
+  const Node& n = s.nodes[node];
+  NodeSettings st{n.gain_db, n.pan, n.fader_db, n.chain};
+  for (size_t k = 0; k < p.reaching_axes[node].size(); ++k) {
+    const int a = p.reaching_axes[node][k];
+    const AxisTarget& t = p.axes[a];
+    if (t.node != node) continue;
+    const double v = s.variants.sweep[a].values[inst.choice[k]];
+    switch (t.what) {
+      case AxisTarget::What::kGain:
+        st.gain_db = v;
+        break;
+      case AxisTarget::What::kPan:
+        st.pan = v;
+        break;
+      case AxisTarget::What::kFader:
+        st.fader_db = v;
+        break;
+      case AxisTarget::What::kProcessor: {
+        Processor& proc = t.band >= 0 ? st.chain[t.processor].bands[t.band] : st.chain[t.processor];
+        ProcessorValue& pv = proc.values[t.key];
+        pv.kind = ProcessorValue::Kind::kNumber;
+        pv.number = v;
+        break;
+      }
+    }
+  }
+  return st;
+}
+
+Readings shift_readings(Readings r, double gain_db) {
+  for (double* v : {&r.integrated_lufs, &r.momentary_max_lufs, &r.short_term_max_lufs,
+                    &r.true_peak_dbtp, &r.sample_peak_dbfs, &r.rms_dbfs, &r.vu_max})
+    *v += gain_db;
+  for (auto* series : {&r.momentary_series, &r.short_term_series, &r.vu_series})
+    for (auto& point : *series) point.second += gain_db;
+  return r;
+}
+
+bool enabled(const Processor& p) {
+  auto en = p.values.find("enabled");
+  return en == p.values.end() || en->second.flag;
+}
+
+// The product of the chain's enabled gain processors (the only linear, constant ones).
+float chain_gain(const std::vector<Processor>& chain) {
+  float g = 1.0f;
+  for (const auto& p : chain) {
+    if (!enabled(p) || p.type != "gain") continue;
+    auto inv = p.values.find("invert");
+    const bool invert = inv != p.values.end() && inv->second.flag;
+    g *= db_to_gain((float)p.number("gain_db", 0.0)) * (invert ? -1.0f : 1.0f);
+  }
+  return g;
+}
+
+void reject_unimplemented(const Session& s) {
+  for (const auto& n : s.nodes)
+    for (size_t i = 0; i < n.chain.size(); ++i) {
+      const Processor& p = n.chain[i];
+      const ProcessorSpec* spec = find_processor_spec(p.type);
+      if (spec && spec->implemented) continue;
+      std::ostringstream os;
+      os << s.file.string() << ":" << p.line << ": "
+         << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
+         << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
+         << " (tracked in issue " << (spec ? spec->issue : "?") << "); implemented today: gain";
+      throw InputError(os.str());
+    }
+}
+
+}  // namespace
+
+void prepare(SessionWork& w) {
+  const Session& s = *w.s;
+  const RenderOptions& opt = w.opt;
+  RenderResult& r = w.r;
+  w.t_start = Clock::now();
+  reject_unimplemented(s);
+  for (const auto& ref : s.references)
+    r.warnings.push_back("[[reference]] " + ref.file.string() +
+                         ": reference comparison is not supported yet (issue #7); not compared");
+
+  // Stems: channel counts and the session length (longest stem plus the tail).
+  w.channels.assign(s.nodes.size(), 2);
+  w.stem_of.assign(s.nodes.size(), -1);
+  {
+    int k = 0;
+    for (size_t i = 0; i < s.nodes.size(); ++i)
+      if (s.nodes[i].kind == NodeKind::kTrack) {
+        w.stem_of[i] = k;
+        w.channels[i] = (*w.stems)[k].info.channels;
+        w.frames = std::max(w.frames, (*w.stems)[k].info.frames_at_rate);
+        r.stems.push_back((*w.stems)[k].info);
+        w.tracks.push_back((int)i);
+        ++k;
+      }
+  }
+  w.frames += (long long)std::llround(s.tail_s * s.sample_rate);
+  if (w.frames == 0)
+    throw InputError(s.file.string() +
+                     ": the session has no audio (no tracks, or only empty stems)");
+  r.sample_rate = s.sample_rate;
+  r.frames = w.frames;
+
+  w.plan = make_plan(s, w.channels, !opt.bus_meters);
+  const Plan& plan = w.plan;
+  r.slots = plan.slot_count;
+  r.total_renders = plan.instance_count();
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    NodeStats ns;
+    ns.name = s.nodes[i].name;
+    ns.kind = s.nodes[i].kind == NodeKind::kTrack ? "track"
+              : s.nodes[i].kind == NodeKind::kBus ? "bus"
+                                                  : "master";
+    ns.level = plan.level_of[i];
+    for (int a : plan.reaching_axes[i]) ns.reaching_axes.push_back(s.variants.sweep[a].path);
+    ns.renders = (int)plan.instances[i].size();
+    ns.folded = plan.folded[i];
+    r.nodes.push_back(ns);
+  }
+
+  // Inputs are never written: refuse an output folder where a delivered file or the
+  // report would land on a stem, a reference or the session file itself.
+  if (opt.write_audio) {
+    std::vector<std::filesystem::path> inputs = {s.file};
+    for (const auto& st : r.stems) inputs.push_back(st.file);
+    for (const auto& ref : s.references) inputs.push_back(ref.file);
+    auto same = [](const std::filesystem::path& a, const std::filesystem::path& b) {
+      std::error_code e1, e2;
+      const auto ca = std::filesystem::weakly_canonical(a, e1),
+                 cb = std::filesystem::weakly_canonical(b, e2);
+      return !e1 && !e2 && ca == cb;
+    };
+    std::vector<std::filesystem::path> outputs = {opt.out_dir / "report.json",
+                                                  opt.out_dir / ("master." + s.delivery.format)};
+    for (int v = 0; v < plan.variant_count() && !s.variants.sweep.empty(); ++v)
+      outputs.push_back(opt.out_dir / "variants" /
+                        (variant_id(v, plan.variant_count()) + "." + s.delivery.format));
+    for (const auto& out : outputs)
+      for (const auto& in : inputs)
+        if (same(out, in))
+          throw InputError(out.string() + ": this output would overwrite an input (" + in.string() +
+                           "); choose another output folder");
+  }
+  w.settings.assign(s.nodes.size(), {});
+  for (size_t i = 0; i < s.nodes.size(); ++i)
+    for (const auto& inst : plan.instances[i])
+      w.settings[i].push_back(settings_for(s, plan, (int)i, inst));
+}
+
+namespace {
+
+// The jobs of every level, with indices offset into the launch's shared arenas.
+void build_jobs(SessionWork& w) {
+  const Session& s = *w.s;
+  const Plan& plan = w.plan;
+  const int so = w.slot_offset;
+  // The constant gains a folded node applies to each channel: gain_db with pan or
+  // balance, the chain's gain processors, the fader, mute and solo (plan.h: folded nodes
+  // have no automation and no other processing).
+  auto folded_gains = [&](int node, int k) {
+    const Node& n = s.nodes[node];
+    const NodeSettings& st = w.settings[node][k];
+    TrackInputJob job{};
+    job.gain_db = (float)st.gain_db;
+    job.pan = (float)st.pan;
+    job.pan_law = (int)pan_law_of(n.pan_law_db.value_or(s.pan_law_db));
+    job.mute_gain = 1.0f;
+    job.stereo_source = n.kind != NodeKind::kTrack || plan.sources[node].size() > 1;
+    const StereoGains g = track_input_gains(job, nullptr, 0.0);
+    float after = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
+    after *= chain_gain(st.chain);
+    return StereoGains{g.left * after, g.right * after};
+  };
+  // The terms a node instance adds to the sum of the bus that reads it.
+  std::function<void(int, int, float, float, std::vector<SumTerm>&)> add_terms =
+      [&](int node, int k, float gl, float gr, std::vector<SumTerm>& out) {
+        const NodeInstance& inst = plan.instances[node][k];
+        if (!plan.folded[node]) {
+          if (gl != 0.0f) out.push_back({so + inst.out[0], gl, 0.0f});
+          if (gr != 0.0f) out.push_back({so + inst.out[1], 0.0f, gr});
+          return;
+        }
+        const StereoGains g = folded_gains(node, k);
+        if (s.nodes[node].kind == NodeKind::kTrack) {
+          const auto& src = plan.sources[node];
+          const float l = gl * g.left, rr = gr * g.right;
+          if (src.size() == 1) {
+            if (l != 0.0f || rr != 0.0f) out.push_back({so + src[0], l, rr});
+          } else {
+            if (l != 0.0f) out.push_back({so + src[0], l, 0.0f});
+            if (rr != 0.0f) out.push_back({so + src[1], 0.0f, rr});
+          }
+          return;
+        }
+        for (size_t j = 0; j < inst.inputs.size(); ++j)
+          add_terms(inst.input_nodes[j], inst.inputs[j], gl * g.left, gr * g.right, out);
+      };
+
+  w.levels.assign(plan.levels.size(), {});
+  for (size_t l = 0; l < plan.levels.size(); ++l) {
+    LevelJobs& lj = w.levels[l];
+    size_t max_chain = 0;
+    for (int node : plan.levels[l]) {
+      if (plan.folded[node]) continue;  // mixed into its reader's sum
+      const Node& n = s.nodes[node];
+      for (size_t k = 0; k < plan.instances[node].size(); ++k) {
+        const NodeInstance& inst = plan.instances[node][k];
+        const NodeSettings& st = w.settings[node][k];
+        max_chain = std::max(max_chain, st.chain.size());
+        TrackInputJob job{};
+        if (n.kind == NodeKind::kTrack) {
+          const auto& src = plan.sources[node];
+          job.src_left = so + src[0];
+          job.src_right = so + (src.size() > 1 ? src[1] : src[0]);
+          job.stereo_source = src.size() > 1;
+        } else {
+          SumJob sj{so + inst.out[0], so + inst.out[1], (int)lj.terms.size(), 0};
+          for (size_t j = 0; j < inst.inputs.size(); ++j)
+            add_terms(inst.input_nodes[j], inst.inputs[j], 1.0f, 1.0f, lj.terms);
+          sj.term_count = (int)lj.terms.size() - sj.term_offset;
+          lj.sums.push_back(sj);
+          job.src_left = so + inst.out[0];
+          job.src_right = so + inst.out[1];
+          job.stereo_source = 1;
+        }
+        job.dst_left = so + inst.out[0];
+        job.dst_right = so + inst.out[1];
+        job.gain_db = (float)st.gain_db;
+        job.pan = (float)st.pan;
+        job.pan_law = (int)pan_law_of(n.pan_law_db.value_or(s.pan_law_db));
+        job.mute_gain = 1.0f;
+        for (const auto& au : n.automation) {
+          const int offset = (int)lj.points.size();
+          for (const auto& pt : au.points)
+            lj.points.push_back({pt.time_s * s.sample_rate, (float)pt.value});
+          if (au.param == "gain_db") {
+            job.gain_env_offset = offset;
+            job.gain_env_count = (int)au.points.size();
+          } else {
+            job.pan_env_offset = offset;
+            job.pan_env_count = (int)au.points.size();
+          }
+        }
+        const bool identity = n.kind != NodeKind::kTrack && job.gain_db == 0.0f &&
+                              job.pan == 0.0f && job.gain_env_count == 0 && job.pan_env_count == 0;
+        if (!identity) lj.inputs.push_back(job);
+        const float fader = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
+        if (fader != 1.0f)
+          for (int c = 0; c < 2; ++c) lj.faders.push_back({so + inst.out[c], fader});
+        if (n.kind == NodeKind::kMaster || (n.kind == NodeKind::kBus && w.opt.bus_meters)) {
+          const int index = w.meter_offset + (int)w.metered.size();
+          w.metered.push_back({node, (int)k});
+          lj.pre_chain_peaks.push_back({so + inst.out[0], index});
+          lj.pre_chain_peaks.push_back({so + inst.out[1], index});
+          lj.meters.push_back({so + inst.out[0], so + inst.out[1], 2, index, w.frames});
+        }
+      }
+    }
+    // The chains, position by position; one launch per processor type at each position.
+    for (size_t pos = 0; pos < max_chain; ++pos) {
+      std::vector<GainJob> gains;
+      for (int node : plan.levels[l]) {
+        if (plan.folded[node]) continue;
+        for (size_t k = 0; k < plan.instances[node].size(); ++k) {
+          const NodeSettings& st = w.settings[node][k];
+          if (pos >= st.chain.size() || !enabled(st.chain[pos])) continue;
+          if (st.chain[pos].type == "gain") {
+            const float g = chain_gain({st.chain[pos]});
+            for (int c = 0; c < 2; ++c) gains.push_back({so + plan.instances[node][k].out[c], g});
+          }
+        }
+      }
+      if (!gains.empty()) lj.chain_gains.push_back(std::move(gains));
+    }
+  }
+}
+
+// Appends b's jobs to a's, rebasing the offsets into b's point and term arrays.
+void append_level(LevelJobs& a, const LevelJobs& b) {
+  const int points = (int)a.points.size(), terms = (int)a.terms.size();
+  for (TrackInputJob j : b.inputs) {
+    if (j.gain_env_count) j.gain_env_offset += points;
+    if (j.pan_env_count) j.pan_env_offset += points;
+    a.inputs.push_back(j);
+  }
+  a.points.insert(a.points.end(), b.points.begin(), b.points.end());
+  for (SumJob j : b.sums) {
+    j.term_offset += terms;
+    a.sums.push_back(j);
+  }
+  a.terms.insert(a.terms.end(), b.terms.begin(), b.terms.end());
+  if (a.chain_gains.size() < b.chain_gains.size()) a.chain_gains.resize(b.chain_gains.size());
+  for (size_t p = 0; p < b.chain_gains.size(); ++p)
+    a.chain_gains[p].insert(a.chain_gains[p].end(), b.chain_gains[p].begin(),
+                            b.chain_gains[p].end());
+  a.faders.insert(a.faders.end(), b.faders.begin(), b.faders.end());
+  a.pre_chain_peaks.insert(a.pre_chain_peaks.end(), b.pre_chain_peaks.begin(),
+                           b.pre_chain_peaks.end());
+  a.meters.insert(a.meters.end(), b.meters.begin(), b.meters.end());
+}
+
+// Readings, delivery and files of one session after its launch.
+void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
+            std::vector<MeterHop>& hops, long long hops_per_state,
+            const std::vector<float>& pre_chain_peaks) {
+  const Session& s = *w.s;
+  const RenderOptions& opt = w.opt;
+  const Plan& plan = w.plan;
+  RenderResult& r = w.r;
+  auto progress = [&](const std::string& stage, double f) {
+    if (opt.progress) opt.progress(stage, f);
+  };
+  const auto t_measure = Clock::now();
+  MeterOptions mo;
+  mo.series = true;  // the VU trace goes into the report
+  mo.vu_reference_dbfs = s.vu_reference_dbfs;
+  r.headroom_dbfs = s.headroom_dbfs;
+  r.vu_reference_dbfs = s.vu_reference_dbfs;
+  const int fft_size = spectrum_fft_size(s.sample_rate);
+  std::vector<Readings> readings(w.metered.size());
+  std::vector<std::vector<Band>> bands(w.metered.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long long m = 0; m < (long long)w.metered.size(); ++m) {
+    const long long g = w.meter_offset + m;
+    MeterHop* h = hops.data() + g * hops_per_state;
+    meter_finish(states[g], h, 2);
+    readings[m] = compute_readings(states[g], h, 2, s.sample_rate, mo);
+    spectrum_finish(w.spectra[m]);
+    bands[m] = third_octave_bands(spectrum_bins(w.spectra[m]), s.sample_rate, fft_size);
+  }
+  const int master = (int)s.nodes.size() - 1;
+  std::vector<int> master_state(plan.instances[master].size(), -1);
+  for (size_t m = 0; m < w.metered.size(); ++m) {
+    const int node = w.metered[m].node, k = w.metered[m].k;
+    if (node == master) master_state[k] = (int)m;
+    NodeMeters nm;
+    nm.node = s.nodes[node].name;
+    nm.kind = s.nodes[node].kind == NodeKind::kMaster ? "master" : "bus";
+    for (size_t a = 0; a < plan.reaching_axes[node].size(); ++a) {
+      const int axis = plan.reaching_axes[node][a];
+      nm.params.emplace_back(s.variants.sweep[axis].path,
+                             s.variants.sweep[axis].values[plan.instances[node][k].choice[a]]);
+    }
+    nm.readings = readings[m];
+    nm.spectrum = bands[m];
+    nm.pre_chain_peak_dbfs = gain_to_db(pre_chain_peaks[w.meter_offset + m]);
+    nm.exceeds_headroom = nm.pre_chain_peak_dbfs > s.headroom_dbfs + 1e-9;
+    r.meters.push_back(std::move(nm));
+  }
+  r.timings.measure_s = seconds_since(t_measure);
+
+  const auto t_write = Clock::now();
+  const bool has_variants = !s.variants.sweep.empty();
+  if (opt.write_audio && has_variants)
+    std::filesystem::create_directories(opt.out_dir / "variants");
+  for (int v = 0; v < plan.variant_count(); ++v) {
+    const int k = plan.variant_instance[v][master];
+    VariantResult vr;
+    vr.id = has_variants ? variant_id(v, plan.variant_count()) : "master";
+    for (size_t a = 0; a < s.variants.sweep.size(); ++a)
+      vr.params.emplace_back(s.variants.sweep[a].path,
+                             s.variants.sweep[a].values[plan.variants[v][a]]);
+    const Readings& mr = readings[master_state[k]];
+    vr.rendered_lufs = mr.integrated_lufs;
+    double gain_db = 0.0;
+    if (s.delivery.target_lufs) {
+      if (std::isfinite(vr.rendered_lufs))
+        gain_db = *s.delivery.target_lufs - vr.rendered_lufs;
+      else
+        vr.warnings.push_back(
+            "the mix is silent (no block above -70 LUFS): delivered without loudness "
+            "normalisation");
+    }
+    // Every level figure shifts exactly by the delivery gain (loudness, peaks, RMS and VU
+    // are homogeneous in gain); ratios (LRA, crest, PLR, correlation) do not move.
+    vr.readings = shift_readings(mr, gain_db);
+    vr.spectrum = bands[master_state[k]];
+    for (auto& b : vr.spectrum) b.db += gain_db;
+    vr.delivery_gain_db = gain_db;
+    vr.delivered_lufs = vr.readings.integrated_lufs;
+    vr.sample_peak_dbfs = vr.readings.sample_peak_dbfs;
+    vr.true_peak_dbtp = vr.readings.true_peak_dbtp;
+    if (vr.true_peak_dbtp > s.delivery.ceiling_dbtp) {
+      std::ostringstream os;
+      os.setf(std::ios::fixed);
+      os.precision(2);
+      os << "true peak " << vr.true_peak_dbtp << " dBTP is above the ceiling of "
+         << s.delivery.ceiling_dbtp << " dBTP (no limiter yet: issue #5)";
+      vr.warnings.push_back(os.str());
+    }
+    if (s.delivery.bit_depth != 32 && vr.sample_peak_dbfs > 0.0) {
+      std::ostringstream os;
+      os.setf(std::ios::fixed);
+      os.precision(2);
+      os << "sample peak " << vr.sample_peak_dbfs << " dBFS: the fixed-point file clips";
+      vr.warnings.push_back(os.str());
+    }
+    if (opt.write_audio) {
+      vr.file = has_variants ? opt.out_dir / "variants" / (vr.id + "." + s.delivery.format)
+                             : opt.out_dir / ("master." + s.delivery.format);
+      WriteSpec ws{s.delivery.format, s.delivery.bit_depth, s.sample_rate};
+      const float g = db_to_gain((float)gain_db);
+      const int left = w.keep_offset + 2 * k;
+      if (s.delivery.bit_depth == 32) {
+        std::vector<float> out;
+        backend.deliver_float(left, left + 1, g, w.frames, out);
+        write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), w.frames);
+      } else {
+        std::vector<int32_t> out;
+        backend.deliver_pcm(left, left + 1, g, s.delivery.dither_seed, s.delivery.bit_depth,
+                            w.frames, out);
+        write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, w.frames);
+      }
+    }
+    r.variants.push_back(std::move(vr));
+    progress("write", (double)(v + 1) / plan.variant_count());
+  }
+  r.timings.write_s = seconds_since(t_write);
+}
+
+}  // namespace
+
+void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
+  const int rate = group.front()->s->sample_rate;
+  int slots = 0, meters = 0, keeps = 0;
+  long long frames = 0;
+  size_t max_levels = 0;
+  for (SessionWork* w : group) {
+    w->slot_offset = slots;
+    w->meter_offset = meters;
+    w->keep_offset = keeps;
+    slots += w->plan.slot_count;
+    build_jobs(*w);
+    meters += (int)w->metered.size();
+    keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
+    frames = std::max(frames, w->frames);
+    max_levels = std::max(max_levels, w->levels.size());
+    for (size_t m = 0; m < w->metered.size(); ++m)
+      w->spectra.push_back(make_spectrum(spectrum_fft_size(rate), 2));
+  }
+  std::string notice;
+  std::unique_ptr<Backend> backend = make_backend(opt.backend, &notice);
+  for (SessionWork* w : group) {
+    w->r.backend = backend->name();
+    w->r.backend_notice = notice;
+  }
+  const long long segment = std::min(
+      frames, opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
+  backend->allocate(slots, segment, keeps, frames);
+  const long long hop_frames = meter_hop_frames(rate);
+  const KWeighting kweighting = design_kweighting(rate);
+  const TruePeakFilter tp_filter = design_true_peak_filter(rate);
+  const long long hops_per_state = frames / hop_frames + 2;
+  backend->allocate_meters(meters, hops_per_state);
+  backend->allocate_peaks(meters);
+
+  // All tracks of all sessions, for decoding on all cores.
+  struct TrackRef {
+    SessionWork* w;
+    size_t t;
+  };
+  std::vector<TrackRef> all;
+  for (SessionWork* w : group)
+    for (size_t t = 0; t < w->tracks.size(); ++t) all.push_back({w, t});
+  // Runs body on every track; an error fails that track's session (the first error in
+  // session order is kept), never the launch.
+  auto for_each_track = [&](const std::function<void(const TrackRef&)>& body) {
+    std::vector<std::string> errors(all.size());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long i = 0; i < (long long)all.size(); ++i) {
+      if (!all[i].w->error.empty()) continue;
+      try {
+        body(all[i]);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    }
+    for (size_t i = 0; i < all.size(); ++i)
+      if (!errors[i].empty() && all[i].w->error.empty()) all[i].w->error = errors[i];
+  };
+  const auto t_open = Clock::now();
+  for (SessionWork* w : group) w->readers.resize(w->tracks.size());
+  for_each_track([&](const TrackRef& ref) {
+    ref.w->readers[ref.t] = (*ref.w->stems)[ref.w->stem_of[ref.w->tracks[ref.t]]].open();
+  });
+  const double open_s = seconds_since(t_open);
+
+  // The levels of all sessions, merged: level l of every session in one set of launches.
+  std::vector<LevelJobs> levels(max_levels);
+  for (SessionWork* w : group)
+    for (size_t l = 0; l < w->levels.size(); ++l) append_level(levels[l], w->levels[l]);
+  struct MeterRef {
+    SessionWork* w;
+    size_t m;
+  };
+  std::vector<std::vector<MeterRef>> meter_refs(max_levels);  // per level, in meters order
+  for (size_t l = 0; l < max_levels; ++l)
+    for (const MeterJob& job : levels[l].meters)
+      for (SessionWork* w : group)
+        if (job.state >= w->meter_offset && job.state < w->meter_offset + (int)w->metered.size())
+          meter_refs[l].push_back({w, (size_t)(job.state - w->meter_offset)});
+
+  double decode_s = 0.0, stages_s = 0.0;
+  std::vector<std::vector<float>> staging(2 * all.size());
+  std::vector<std::vector<float>> spectrum_staging;
+  for (long long origin = 0; origin < frames; origin += segment) {
+    const long long len = std::min(segment, frames - origin);
+    backend->begin_segment(origin, len);
+    const auto t_decode = Clock::now();
+    std::mutex upload_mutex;
+    for_each_track([&](const TrackRef& ref) {
+      const std::vector<int>& local = ref.w->plan.sources[ref.w->tracks[ref.t]];
+      const size_t index = &ref - all.data();
+      std::vector<float*> outs;
+      for (size_t c = 0; c < local.size(); ++c) {
+        float* h = backend->host_slot(ref.w->slot_offset + local[c]);
+        if (!h) {
+          staging[2 * index + c].resize(segment);
+          h = staging[2 * index + c].data();
+        }
+        outs.push_back(h);
+      }
+      ref.w->readers[ref.t]->read(outs.data(), len);
+      if (!backend->host_slot(ref.w->slot_offset + local[0])) {
+        std::lock_guard<std::mutex> lock(upload_mutex);
+        for (size_t c = 0; c < local.size(); ++c)
+          backend->upload(ref.w->slot_offset + local[c], staging[2 * index + c].data());
+      }
+    });
+    decode_s += seconds_since(t_decode);
+
+    const auto t_stages = Clock::now();
+    const bool last_segment = origin + len == frames;
+    for (size_t l = 0; l < max_levels; ++l) {
+      const LevelJobs& lj = levels[l];
+      if (!lj.sums.empty()) backend->sum(lj.sums, lj.terms);
+      if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
+      if (!lj.pre_chain_peaks.empty()) backend->peak_hold(lj.pre_chain_peaks);
+      for (const auto& gains : lj.chain_gains) backend->gain(gains);
+      if (!lj.faders.empty()) backend->gain(lj.faders);
+      if (lj.meters.empty()) continue;
+      // Metered now, while this level's outputs are in the arena (later levels reuse it).
+      backend->meters(lj.meters, kweighting, tp_filter, hop_frames, last_segment);
+      std::vector<std::array<const float*, 2>> audio(lj.meters.size());
+      spectrum_staging.resize(2 * lj.meters.size());
+      for (size_t j = 0; j < lj.meters.size(); ++j)
+        for (int c = 0; c < 2; ++c) {
+          const int slot = c ? lj.meters[j].right : lj.meters[j].left;
+          const float* h = backend->host_slot(slot);
+          if (!h) {
+            spectrum_staging[2 * j + c].resize(segment);
+            backend->download(slot, spectrum_staging[2 * j + c].data());
+            h = spectrum_staging[2 * j + c].data();
+          }
+          audio[j][c] = h;
+        }
+#pragma omp parallel for schedule(dynamic, 1)
+      for (long long t = 0; t < 2 * (long long)lj.meters.size(); ++t) {
+        const MeterRef& ref = meter_refs[l][t / 2];
+        const long long n = meter_frames(origin, len, ref.w->frames);  // not past its end
+        if (n > 0)
+          spectrum_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][t % 2], n);
+      }
+    }
+    for (SessionWork* w : group) {
+      const auto& masters = w->plan.instances[w->s->nodes.size() - 1];
+      for (size_t k = 0; k < masters.size(); ++k) {
+        backend->keep(w->slot_offset + masters[k].out[0], w->keep_offset + 2 * (int)k);
+        backend->keep(w->slot_offset + masters[k].out[1], w->keep_offset + 2 * (int)k + 1);
+      }
+    }
+    stages_s += seconds_since(t_stages);
+    if (opt.progress) opt.progress("render", (double)(origin + len) / frames);
+  }
+
+  std::vector<MeterState> states;
+  std::vector<MeterHop> hops;
+  backend->read_meters(states, hops);
+  const std::vector<float> pre_chain_peaks = backend->read_peaks();
+  for (SessionWork* w : group) {
+    // A launch's time is shared by its sessions in proportion to their length.
+    const double share = (double)w->frames / std::max<long long>(1, frames) / group.size();
+    w->r.timings.decode_s = (open_s + decode_s) * share;
+    w->r.timings.stages_s = stages_s * share;
+    w->r.segment_frames = segment;
+    if (!w->error.empty()) continue;
+    try {
+      finish(*w, *backend, states, hops, hops_per_state, pre_chain_peaks);
+    } catch (const std::exception& e) {
+      w->error = e.what();
+    }
+    w->r.timings.total_s = seconds_since(w->t_start);
+  }
+}
+
+}  // namespace td

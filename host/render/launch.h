@@ -1,0 +1,68 @@
+// The machinery of a render launch: sessions prepared (validated, planned), their jobs
+// offset into one shared set of arenas, run segment by segment on one backend, then
+// measured, delivered and written. render.cpp builds the public calls on it.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../../kernels/stages.h"
+#include "render/render.h"
+#include "spectrum.h"
+
+namespace td {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t);
+
+// A node's settings in one instance: the session's values with the sweep applied.
+struct NodeSettings {
+  double gain_db = 0, pan = 0, fader_db = 0;
+  std::vector<Processor> chain;
+};
+
+// One session's part of a launch: its plan, jobs (with stream, meter and keep indices
+// already offset into the shared arenas), readers, meters, and the result being filled.
+struct LevelJobs {
+  std::vector<TrackInputJob> inputs;
+  std::vector<Breakpoint> points;
+  std::vector<SumJob> sums;
+  std::vector<SumTerm> terms;
+  std::vector<std::vector<GainJob>> chain_gains;  // one launch per chain position
+  std::vector<GainJob> faders;
+  std::vector<PeakJob> pre_chain_peaks;  // buses and master, before their chains
+  std::vector<MeterJob> meters;          // buses and master, after their faders
+};
+
+struct Metered {
+  int node, k;
+};
+
+struct SessionWork {
+  const Session* s = nullptr;
+  const std::vector<StemSource>* stems = nullptr;
+  RenderOptions opt;
+  Clock::time_point t_start;
+  RenderResult r;
+  std::string error;  // set when the session failed; the others of its launch go on
+  long long frames = 0;
+  std::vector<int> channels, stem_of, tracks;
+  Plan plan;
+  std::vector<std::vector<NodeSettings>> settings;
+  std::vector<std::unique_ptr<StemReader>> readers;
+  int slot_offset = 0, meter_offset = 0, keep_offset = 0;
+  std::vector<LevelJobs> levels;
+  std::vector<Metered> metered;
+  std::vector<LongTermSpectrum> spectra;
+};
+
+// Validates and plans a session (no audio yet). Throws InputError.
+void prepare(SessionWork& w);
+
+// Renders prepared sessions of one sample rate in one launch: one arena, and at every
+// level one backend call per stage type over the jobs of all of them. A session whose stem
+// fails to decode gets its `error` set and the others go on.
+void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt);
+
+}  // namespace td
