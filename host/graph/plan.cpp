@@ -85,7 +85,8 @@ AxisTarget resolve_axis(const Session& s, const SweepAxis& axis) {
 
 }  // namespace
 
-Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_buses) {
+Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_buses,
+               const std::vector<int>* only) {
   Plan p;
   const int n = (int)s.nodes.size();
   p.node_count = n;
@@ -148,6 +149,18 @@ Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_bus
   // Axes and what they reach: own, upstream and sidechain sources, in level order.
   for (const auto& a : s.variants.sweep) p.axes.push_back(resolve_axis(s, a));
   p.variants = expand_variants(s.variants);
+  p.variant_total = (int)p.variants.size();
+  if (only) {
+    std::vector<std::vector<int>> kept;
+    for (int v : *only)
+      if (v >= 0 && v < p.variant_total) {
+        kept.push_back(p.variants[v]);
+        p.variant_ids.push_back(v);
+      }
+    p.variants = std::move(kept);
+  } else {
+    for (int v = 0; v < p.variant_total; ++v) p.variant_ids.push_back(v);
+  }
   p.reaching_axes.assign(n, {});
   for (const auto& level : p.levels)
     for (int i : level) {

@@ -35,6 +35,8 @@ struct Plan {
   std::vector<std::vector<int>> reaching_axes;       // per node: sweep axes that change its output
   std::vector<AxisTarget> axes;                      // per sweep axis
   std::vector<std::vector<int>> variants;            // [variant][axis] = value index
+  std::vector<int> variant_ids;  // each variant's index in the session's full list
+  int variant_total = 1;         // the full list's length
   std::vector<std::vector<NodeInstance>> instances;  // per node
   std::vector<std::vector<int>> variant_instance;    // [variant][node] = instance index
   std::vector<bool> audible;                         // per node: false if muted or not soloed
@@ -56,7 +58,11 @@ struct Plan {
 
 // channels[node] is the stem channel count of each track (ignored for buses). Buses fold
 // too when fold_buses is set (a render that does not meter its buses).
-Plan make_plan(const Session& session, const std::vector<int>& channels, bool fold_buses = false);
+// `only`: render just these variants (indices into the full list, ascending), as a shard
+// of a session's variants does; nodes are then rendered once per distinct setting among
+// them.
+Plan make_plan(const Session& session, const std::vector<int>& channels, bool fold_buses = false,
+               const std::vector<int>* only = nullptr);
 
 // Deterministic variant list: grid (first axis slowest) or `count` distinct random draws.
 std::vector<std::vector<int>> expand_variants(const Variants& variants);

@@ -132,10 +132,15 @@ void prepare(SessionWork& w) {
   r.sample_rate = s.sample_rate;
   r.frames = w.frames;
 
-  w.plan = make_plan(s, w.channels, !opt.bus_meters);
+  w.plan = make_plan(s, w.channels, !opt.bus_meters,
+                     opt.only_variants.empty() ? nullptr : &opt.only_variants);
+  if (w.plan.variants.empty())
+    throw InputError(s.file.string() + ": none of the requested variants exists (the session has " +
+                     std::to_string(w.plan.variant_total) + ")");
   const Plan& plan = w.plan;
   r.slots = plan.slot_count;
   r.total_renders = plan.instance_count();
+  r.variant_total = plan.variant_total;
   for (size_t i = 0; i < s.nodes.size(); ++i) {
     NodeStats ns;
     ns.name = s.nodes[i].name;
@@ -165,7 +170,8 @@ void prepare(SessionWork& w) {
                                                   opt.out_dir / ("master." + s.delivery.format)};
     for (int v = 0; v < plan.variant_count() && !s.variants.sweep.empty(); ++v)
       outputs.push_back(opt.out_dir / "variants" /
-                        (variant_id(v, plan.variant_count()) + "." + s.delivery.format));
+                        (variant_id(plan.variant_ids[v], plan.variant_total) + "." +
+                         s.delivery.format));
     for (const auto& out : outputs)
       for (const auto& in : inputs)
         if (same(out, in))
@@ -387,7 +393,7 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
   for (int v = 0; v < plan.variant_count(); ++v) {
     const int k = plan.variant_instance[v][master];
     VariantResult vr;
-    vr.id = has_variants ? variant_id(v, plan.variant_count()) : "master";
+    vr.id = has_variants ? variant_id(plan.variant_ids[v], plan.variant_total) : "master";
     for (size_t a = 0; a < s.variants.sweep.size(); ++a)
       vr.params.emplace_back(s.variants.sweep[a].path,
                              s.variants.sweep[a].values[plan.variants[v][a]]);

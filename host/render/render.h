@@ -36,6 +36,9 @@ struct RenderOptions {
   // buses fold into the master's sum like unprocessed tracks: a faster render for farms
   // that need only the masters' figures.
   bool bus_meters = true;
+  // Render only these variants (indices into the session's full variant list): a shard of
+  // a session with many variants. Empty: all.
+  std::vector<int> only_variants;
   std::function<void(const std::string& stage, double fraction)> progress;
 };
 
@@ -85,6 +88,7 @@ struct RenderResult {
   std::vector<StemInfo> stems;  // per track, session order
   std::vector<NodeStats> nodes;
   int total_renders = 0;
+  int variant_total = 1;  // variants of the session (only some rendered when sharded)
   int slots = 0;
   long long segment_frames = 0;
   std::vector<VariantResult> variants;

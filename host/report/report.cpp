@@ -82,6 +82,7 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
   j["plan"] = {{"nodes", nodes},
                {"total_renders", r.total_renders},
                {"variants", (int)r.variants.size()},
+               {"variant_total", r.variant_total},
                {"peak_streams", r.slots}};
   json variants = json::array();
   for (const auto& v : r.variants) {

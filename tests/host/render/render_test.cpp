@@ -264,6 +264,34 @@ TEST(BusMeters, OffMetersOnlyTheMasterAndMixesTheSame) {
   EXPECT_NEAR(ra.variants[0].rendered_lufs, rb.variants[0].rendered_lufs, 1e-4);
 }
 
+TEST(Variants, ASubsetRendersTheSameBytesAsTheWhole) {
+  // A shard of a session's variants: each variant's file must not depend on which other
+  // variants were rendered with it.
+  test::TempDir all, part;
+  const std::string toml = "[master]\nchain = [ { type = \"gain\", id = \"trim\" } ]\n"
+                           "[[bus]]\nname = \"b\"\n"
+                           "[[track]]\nname = \"a\"\nfile = \"a.wav\"\nbus = \"b\"\n"
+                           "[[track]]\nname = \"c\"\nfile = \"c.wav\"\n"
+                           "[variants.sweep]\n\"master.trim.gain_db\" = [-6, -3, 0]\n\"b.fader_db\" = [-1, 0]\n";
+  const std::vector<Planar> stems = {test::sine(440, 0.3, 2.0, 48000, 1), test::sine(220, 0.2, 2.0, 48000, 2)};
+  render(toml, stems, all.path);
+  const Session s = parse_session_text(toml, part / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = part.path;
+  o.only_variants = {1, 4};
+  const RenderResult r = render_session(s, test::memory_stems(stems, 48000), o);
+  ASSERT_EQ(r.variants.size(), 2u);
+  EXPECT_EQ(r.variants[0].id, "v0002");
+  EXPECT_EQ(r.variants[1].id, "v0005");
+  EXPECT_EQ(r.variant_total, 6);
+  for (const char* id : {"v0002", "v0005"})
+    EXPECT_EQ(test::read_bytes(all / "variants" / (std::string(id) + ".wav")),
+              test::read_bytes(part / "variants" / (std::string(id) + ".wav")))
+        << id;
+  EXPECT_FALSE(std::filesystem::exists(part / "variants" / "v0001.wav"));
+}
+
 TEST(Determinism, TheSameSessionRendersByteIdenticallyTwice) {
   DemoOptions o;
   o.seconds = 6.0;
