@@ -248,15 +248,42 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
 
   std::vector<SessionJob> work;
   std::vector<size_t> work_index;
+  std::vector<std::string> report_name(jobs.size(), "report.json");
+  std::vector<std::string> record_name(jobs.size(), kRecord);
+  std::vector<std::vector<int>> subset(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     Pending& p = pending[i];
     p.t0 = std::chrono::steady_clock::now();
     p.row = {{"name", jobs[i].name}, {"session", jobs[i].session.string()}};
     const std::filesystem::path dir = opt.out_dir / jobs[i].name;
+    // Whose work is this session? Job i belongs to shard i % N; a session with many
+    // variants (at least 4 per shard) is split instead: every shard renders the variants
+    // v with v % N == K.
+    const bool by_index = !opt.sharded || (int)(i % opt.shard.count) == opt.shard.index;
     try {
       p.session = parse_session_file(jobs[i].session);
+    } catch (const std::exception& e) {
+      if (!by_index) continue;  // its own shard reports it
+      p.row = failed_row(p.row, e.what());
+      p.row["wall_s"] = elapsed(p.t0);
+      publish(i, "failed");
+      continue;
+    }
+    const int variants = (int)expand_variants(p.session->variants).size();
+    const bool split = opt.sharded && variants >= 4 * opt.shard.count;
+    if (!split && !by_index) continue;
+    if (split) {
+      const std::string tag =
+          std::to_string(opt.shard.index) + "-of-" + std::to_string(opt.shard.count);
+      for (int v = opt.shard.index; v < variants; v += opt.shard.count) subset[i].push_back(v);
+      report_name[i] = "report-shard-" + tag + ".json";
+      record_name[i] = ".topdown-complete-shard-" + tag + ".json";
+      p.row["variant_shard"] = {{"index", opt.shard.index}, {"count", opt.shard.count}};
+    }
+    try {
       p.inputs = input_hashes(*p.session, jobs[i].session);
-      const nlohmann::json record = read_json(dir / kRecord);
+      if (split) p.inputs["variant_shard"] = p.row["variant_shard"];
+      const nlohmann::json record = read_json(dir / record_name[i]);
       if (!opt.force && record.is_object() &&
           record.value("inputs", nlohmann::json()) == p.inputs) {
         p.row.update(record["summary"]);
@@ -267,12 +294,13 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
       std::filesystem::create_directories(dir);
       // No record while rendering (a kill leaves the session incomplete), and no litter
       // from a killed earlier attempt.
-      std::filesystem::remove(dir / kRecord);
+      std::filesystem::remove(dir / record_name[i]);
       for (const auto& e : std::filesystem::directory_iterator(dir))
         if (e.path().filename().string().find(".partial-") != std::string::npos)
           std::filesystem::remove(e.path());
       SessionJob sj{&*p.session, stems_from_files(*p.session), {}};
       sj.options.out_dir = dir;
+      sj.options.only_variants = subset[i];
       work.push_back(std::move(sj));
       work_index.push_back(i);
     } catch (const std::exception& e) {
@@ -294,7 +322,7 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
     std::string error = outcome.error;
     if (error.empty()) {
       try {
-        write_text_atomic(dir / "report.json",
+        write_text_atomic(dir / report_name[i],
                           make_report(*p.session, outcome.result).dump(2) + "\n");
         const VariantResult& first = outcome.result.variants.front();
         const nlohmann::json summary = {{"integrated_lufs", number_or_null(first.delivered_lufs)},
@@ -304,7 +332,7 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
         // The completion record is written last: its presence means everything before it
         // is complete, and its hashes say for which inputs.
         write_text_atomic(
-            dir / kRecord,
+            dir / record_name[i],
             nlohmann::json{{"inputs", p.inputs}, {"summary", summary}}.dump(2) + "\n");
         p.row.update(summary);
       } catch (const std::exception& e) {
@@ -340,17 +368,79 @@ nlohmann::json merge_shards(const std::filesystem::path& out_dir, std::vector<in
     shards[k] = j;
   }
   if (count < 0) throw InputError(out_dir.string() + ": no batch-shard-K-of-N.json files to merge");
-  std::vector<nlohmann::json> sessions;
+  std::vector<nlohmann::json> rows;
   for (int k = 0; k < count; ++k) {
     if (!shards.count(k)) {
       missing.push_back(k);
       continue;
     }
-    for (const auto& r : shards[k]["sessions"]) sessions.push_back(r);
+    for (const auto& r : shards[k]["sessions"]) rows.push_back(r);
   }
-  std::sort(sessions.begin(), sessions.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a["name"].get<std::string>() < b["name"].get<std::string>();
-  });
+  // A session split by variants has a row from every shard: one row, and one report.
+  std::map<std::string, std::vector<nlohmann::json>> by_name;
+  for (const auto& r : rows) by_name[r["name"].get<std::string>()].push_back(r);
+  std::vector<nlohmann::json> sessions;
+  for (auto& [name, parts] : by_name) {
+    if (parts.size() == 1 && !parts[0].contains("variant_shard")) {
+      sessions.push_back(parts[0]);
+      continue;
+    }
+    std::sort(parts.begin(), parts.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+      return a["variant_shard"]["index"].get<int>() < b["variant_shard"]["index"].get<int>();
+    });
+    nlohmann::json row = parts[0];  // shard 0 holds v0001, the summary's variant
+    row.erase("variant_shard");
+    int variants = 0;
+    double wall = 0.0;
+    bool any_failed = false, any_ok = false;
+    for (const auto& p : parts) {
+      variants += p.value("variants", 0);
+      wall += p.value("wall_s", 0.0);
+      any_failed |= p["status"] == "failed";
+      any_ok |= p["status"] == "ok";
+      if (p["status"] == "failed" && row["error"].is_null()) row["error"] = p["error"];
+    }
+    if (parts.size() < (size_t)count && !any_failed) {
+      any_failed = true;
+      row["error"] =
+          "variants of " + std::to_string(count - (int)parts.size()) + " shard(s) missing";
+    }
+    row["status"] = any_failed ? "failed" : any_ok ? "ok" : "skipped";
+    row["variants"] = variants;
+    row["wall_s"] = std::round(wall * 1000) / 1000;
+    if (any_failed) row["integrated_lufs"] = row["true_peak_dbtp"] = nullptr;
+    sessions.push_back(row);
+    // Its report: shard 0's, with the variants and bus renders of every shard.
+    const std::filesystem::path dir = out_dir / name;
+    nlohmann::json merged;
+    std::set<std::string> buses_seen;
+    std::vector<nlohmann::json> variants_all;
+    for (int k = 0; k < count; ++k) {
+      const nlohmann::json part = read_json(
+          dir / ("report-shard-" + std::to_string(k) + "-of-" + std::to_string(count) + ".json"));
+      if (!part.is_object()) continue;
+      if (merged.is_null()) merged = part;
+      for (const auto& v : part.value("variants", nlohmann::json::array()))
+        variants_all.push_back(v);
+      if (k == 0) {
+        for (const auto& b : merged["buses"])
+          buses_seen.insert(b["node"].dump() + b["params"].dump());
+        continue;
+      }
+      for (const auto& b : part.value("buses", nlohmann::json::array()))
+        if (buses_seen.insert(b["node"].dump() + b["params"].dump()).second)
+          merged["buses"].push_back(b);
+    }
+    if (merged.is_null()) continue;
+    std::sort(variants_all.begin(), variants_all.end(),
+              [](const nlohmann::json& a, const nlohmann::json& b) {
+                return a["id"].get<std::string>() < b["id"].get<std::string>();
+              });
+    merged["variants"] = variants_all;
+    merged["plan"]["variants"] = (int)variants_all.size();
+    merged["plan"]["merged_from_shards"] = count;
+    write_text_atomic(dir / "report.json", merged.dump(2) + "\n");
+  }
   int ok = 0, failed = 0, skipped = 0;
   for (const auto& r : sessions) {
     const std::string st = r["status"];

@@ -53,7 +53,10 @@ struct BatchSummary {
   nlohmann::json report;  // what batch.json holds
 };
 
-// Renders every job of the shard, sessions of one sample rate together in shared launches
+// Renders this shard's work: job i when i % N == K, and of every session with at least
+// 4 * N variants the variants v with v % N == K (written as report-shard-K-of-N.json in
+// the session's folder, joined by merge_shards). Sessions of one sample rate go together
+// in shared launches
 // (render_sessions) within the memory budget. Never throws for a bad session: its error is
 // recorded and the batch goes on. Throws InputError only for an unusable output folder.
 BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& options);

@@ -69,13 +69,13 @@ int run_batch_command(const std::vector<std::string>& args) {
     bo.shard = *env;
     bo.sharded = true;
   }
-  const auto jobs = shard_jobs(list_jobs(vm["jobs"].as<std::string>()), bo.shard);
+  const auto jobs = list_jobs(vm["jobs"].as<std::string>());
   const bool json = vm.count("json") > 0;
   const bool tty = isatty(STDERR_FILENO);
   size_t done = 0;
   bo.on_session = [&](const std::string& name, const std::string& status) {
     ++done;
-    if (!json) std::printf("[%zu/%zu] %s: %s\n", done, jobs.size(), name.c_str(), status.c_str());
+    if (!json) std::printf("[%zu] %s: %s\n", done, name.c_str(), status.c_str());
     if (tty) std::fflush(stdout);
   };
   const BatchSummary s = run_batch(jobs, bo);

@@ -32,11 +32,11 @@ struct Plan {
   std::vector<std::vector<int>> levels;  // node indices; a level depends only on earlier ones
   std::vector<int> level_of;             // per node
   std::vector<std::vector<int>> inputs;  // per node: nodes routed into it, session order
-  std::vector<std::vector<int>> reaching_axes;       // per node: sweep axes that change its output
-  std::vector<AxisTarget> axes;                      // per sweep axis
-  std::vector<std::vector<int>> variants;            // [variant][axis] = value index
-  std::vector<int> variant_ids;  // each variant's index in the session's full list
-  int variant_total = 1;         // the full list's length
+  std::vector<std::vector<int>> reaching_axes;  // per node: sweep axes that change its output
+  std::vector<AxisTarget> axes;                 // per sweep axis
+  std::vector<std::vector<int>> variants;       // [variant][axis] = value index
+  std::vector<int> variant_ids;                 // each variant's index in the session's full list
+  int variant_total = 1;                        // the full list's length
   std::vector<std::vector<NodeInstance>> instances;  // per node
   std::vector<std::vector<int>> variant_instance;    // [variant][node] = instance index
   std::vector<bool> audible;                         // per node: false if muted or not soloed

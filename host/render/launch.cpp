@@ -169,9 +169,9 @@ void prepare(SessionWork& w) {
     std::vector<std::filesystem::path> outputs = {opt.out_dir / "report.json",
                                                   opt.out_dir / ("master." + s.delivery.format)};
     for (int v = 0; v < plan.variant_count() && !s.variants.sweep.empty(); ++v)
-      outputs.push_back(opt.out_dir / "variants" /
-                        (variant_id(plan.variant_ids[v], plan.variant_total) + "." +
-                         s.delivery.format));
+      outputs.push_back(
+          opt.out_dir / "variants" /
+          (variant_id(plan.variant_ids[v], plan.variant_total) + "." + s.delivery.format));
     for (const auto& out : outputs)
       for (const auto& in : inputs)
         if (same(out, in))

@@ -16,6 +16,8 @@ for n in 1 2 3 4 5 6; do
   sed "s|stems/|../song$n/stems/|" "$dir/song$n/session.toml" >"$dir/jobs/song$n.toml"
 done
 printf '[[track]]\nname = "x"\nfile = "missing.wav"\n' >"$dir/jobs/broken.toml"
+# One session with 12 variants: with 3 shards it is split by variants (>= 4 per shard).
+{ cat "$dir/jobs/song1.toml"; printf '[variants.sweep]\n"master.trim.gain_db" = [-4, -3, -2, -1]\n"drums.fader_db" = [-1, 0, 1]\n'; } >"$dir/jobs/swept.toml"
 
 # Uninterrupted reference.
 "$topdown" batch "$dir/jobs" -o "$dir/ref" --backend cpu >"$dir/log" 2>&1
@@ -25,10 +27,10 @@ python3 - "$dir/ref/batch.json" <<'PY' || bad "batch.json statuses"
 import json, sys
 b = json.load(open(sys.argv[1]))
 st = {s["name"]: s["status"] for s in b["sessions"]}
-assert st["broken"] == "failed" and all(st[f"song{n}"] == "ok" for n in range(1, 7)), st
+assert st["broken"] == "failed" and st["swept"] == "ok" and all(st[f"song{n}"] == "ok" for n in range(1, 7)), st
 err = [s for s in b["sessions"] if s["name"] == "broken"][0]["error"]
 assert "missing.wav: file not found" in err, err
-assert b["totals"] == {"ok": 6, "failed": 1, "skipped": 0}, b["totals"]
+assert b["totals"] == {"ok": 7, "failed": 1, "skipped": 0}, b["totals"]
 PY
 [ -s "$dir/ref/batch.csv" ] || bad "batch.csv"
 
@@ -43,14 +45,14 @@ for _ in $(seq 1 400); do
 done
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
-done_before=$(ls "$dir"/resumed/*/.topdown-complete.json 2>/dev/null | wc -l)
+done_before=$(ls "$dir"/resumed/song*/.topdown-complete.json 2>/dev/null | wc -l)
 say "killed with $done_before of 6 sessions complete"
 [ "$done_before" -lt 6 ] || say "note: the batch finished before the kill; resume is still checked"
 "$topdown" batch "$dir/jobs" -o "$dir/resumed" --backend cpu --memory-budget 1M --json >"$dir/resume.json" 2>/dev/null
 python3 - "$dir/resume.json" "$done_before" <<'PY' || bad "resume skipped the complete sessions and rendered the rest"
 import json, sys
 b = json.load(open(sys.argv[1])); before = int(sys.argv[2])
-st = [s["status"] for s in b["sessions"] if s["name"] != "broken"]
+st = [s["status"] for s in b["sessions"] if s["name"].startswith("song")]
 assert st.count("skipped") == before and st.count("ok") == 6 - before, st
 PY
 for n in 1 2 3 4 5 6; do
@@ -83,6 +85,16 @@ for n in 1 2 3 4 5 6; do
     cmp -s "$dir/ref/song$n/$f" "$dir/sharded/song$n/$f" || bad "sharded song$n/$f differs"
   done
 done
+for f in "$dir"/ref/swept/variants/*.wav; do
+  cmp -s "$f" "$dir/sharded/swept/variants/$(basename "$f")" || bad "variant $(basename "$f") of the split session differs"
+done
+[ "$(ls "$dir/sharded/swept/variants" | wc -l)" -eq 12 ] || bad "the split session's 12 variants"
+python3 - "$dir/ref/swept/report.json" "$dir/sharded/swept/report.json" <<'PY' || bad "the split session's merged report"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["variants"] == b["variants"]
+assert b["plan"]["merged_from_shards"] == 3
+PY
 python3 - "$dir/ref/batch.json" "$dir/sharded/batch.json" <<'PY' || bad "merged batch.json equals the unsharded one (timings aside)"
 import json, sys
 def rows(path):

@@ -268,12 +268,14 @@ TEST(Variants, ASubsetRendersTheSameBytesAsTheWhole) {
   // A shard of a session's variants: each variant's file must not depend on which other
   // variants were rendered with it.
   test::TempDir all, part;
-  const std::string toml = "[master]\nchain = [ { type = \"gain\", id = \"trim\" } ]\n"
-                           "[[bus]]\nname = \"b\"\n"
-                           "[[track]]\nname = \"a\"\nfile = \"a.wav\"\nbus = \"b\"\n"
-                           "[[track]]\nname = \"c\"\nfile = \"c.wav\"\n"
-                           "[variants.sweep]\n\"master.trim.gain_db\" = [-6, -3, 0]\n\"b.fader_db\" = [-1, 0]\n";
-  const std::vector<Planar> stems = {test::sine(440, 0.3, 2.0, 48000, 1), test::sine(220, 0.2, 2.0, 48000, 2)};
+  const std::string toml =
+      "[master]\nchain = [ { type = \"gain\", id = \"trim\" } ]\n"
+      "[[bus]]\nname = \"b\"\n"
+      "[[track]]\nname = \"a\"\nfile = \"a.wav\"\nbus = \"b\"\n"
+      "[[track]]\nname = \"c\"\nfile = \"c.wav\"\n"
+      "[variants.sweep]\n\"master.trim.gain_db\" = [-6, -3, 0]\n\"b.fader_db\" = [-1, 0]\n";
+  const std::vector<Planar> stems = {test::sine(440, 0.3, 2.0, 48000, 1),
+                                     test::sine(220, 0.2, 2.0, 48000, 2)};
   render(toml, stems, all.path);
   const Session s = parse_session_text(toml, part / "song.toml");
   RenderOptions o;
