@@ -457,6 +457,31 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
 
 }  // namespace
 
+void open_readers(std::vector<SessionWork*>& group) {
+  struct TrackRef {
+    SessionWork* w;
+    size_t t;
+  };
+  std::vector<TrackRef> todo;
+  for (SessionWork* w : group) {
+    if (w->readers.size() == w->tracks.size()) continue;  // opened before
+    w->readers.resize(w->tracks.size());
+    for (size_t t = 0; t < w->tracks.size(); ++t) todo.push_back({w, t});
+  }
+  std::vector<std::string> errors(todo.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long long i = 0; i < (long long)todo.size(); ++i) {
+    SessionWork& w = *todo[i].w;
+    try {
+      w.readers[todo[i].t] = (*w.stems)[w.stem_of[w.tracks[todo[i].t]]].open();
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
+    }
+  }
+  for (size_t i = 0; i < todo.size(); ++i)  // the first error of a session, in track order
+    if (!errors[i].empty() && todo[i].w->error.empty()) todo[i].w->error = errors[i];
+}
+
 void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   const int rate = group.front()->s->sample_rate;
   int slots = 0, meters = 0, keeps = 0;
@@ -515,11 +540,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     for (size_t i = 0; i < all.size(); ++i)
       if (!errors[i].empty() && all[i].w->error.empty()) all[i].w->error = errors[i];
   };
+  // Readers may have been opened already, while the previous launch rendered.
   const auto t_open = Clock::now();
-  for (SessionWork* w : group) w->readers.resize(w->tracks.size());
-  for_each_track([&](const TrackRef& ref) {
-    ref.w->readers[ref.t] = (*ref.w->stems)[ref.w->stem_of[ref.w->tracks[ref.t]]].open();
-  });
+  open_readers(group);
   const double open_s = seconds_since(t_open);
 
   // The levels of all sessions, merged: level l of every session in one set of launches.

@@ -60,6 +60,11 @@ struct SessionWork {
 // Validates and plans a session (no audio yet). Throws InputError.
 void prepare(SessionWork& w);
 
+// Opens the stem readers of sessions (decoding and resampling whole the stems whose rate
+// differs). Safe to run on another thread while a different launch renders; a session
+// whose stem fails gets its `error` set.
+void open_readers(std::vector<SessionWork*>& group);
+
 // Renders prepared sessions of one sample rate in one launch: one arena, and at every
 // level one backend call per stage type over the jobs of all of them. A session whose stem
 // fails to decode gets its `error` set and the others go on.

@@ -1,6 +1,7 @@
 #include "render/render.h"
 
 #include <algorithm>
+#include <future>
 #include <memory>
 
 #include "analysis/loudness.h"
@@ -148,22 +149,38 @@ std::vector<SessionOutcome> render_sessions(
   }
   // Launches: sessions of one sample rate, in order, while the estimate fits the budget.
   std::vector<bool> done(jobs.size(), false);
-  int launch = 0;
+  std::vector<std::vector<size_t>> launches;
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!works[i] || done[i]) continue;
-    std::vector<SessionWork*> group = {works[i].get()};
     std::vector<size_t> members = {i};
     double total = bytes[i];
     done[i] = true;
     for (size_t j = i + 1; j < jobs.size(); ++j) {
       if (!works[j] || done[j] || works[j]->s->sample_rate != works[i]->s->sample_rate) continue;
       if (total + bytes[j] > memory_budget_bytes) continue;
-      group.push_back(works[j].get());
       members.push_back(j);
       total += bytes[j];
       done[j] = true;
     }
-    RenderOptions lo = works[i]->opt;
+    launches.push_back(members);
+  }
+  auto group_of = [&](size_t l) {
+    std::vector<SessionWork*> g;
+    for (size_t m : launches[l]) g.push_back(works[m].get());
+    return g;
+  };
+  // While a launch renders, the next one's stems are opened (files opened, stems at other
+  // rates decoded and resampled) on another thread.
+  std::future<void> next_open;
+  for (size_t l = 0; l < launches.size(); ++l) {
+    std::vector<SessionWork*> group = group_of(l);
+    if (next_open.valid()) next_open.get();
+    if (l + 1 < launches.size())
+      next_open = std::async(std::launch::async, [&, l]() {
+        std::vector<SessionWork*> next = group_of(l + 1);
+        open_readers(next);
+      });
+    RenderOptions lo = group.front()->opt;
     lo.progress = nullptr;
     try {
       render_launch(group, lo);
@@ -171,14 +188,14 @@ std::vector<SessionOutcome> render_sessions(
       for (SessionWork* w : group)
         if (w->error.empty()) w->error = e.what();
     }
-    for (size_t m : members) {
+    for (size_t m : launches[l]) {
       out[m].error = works[m]->error;
       out[m].result = std::move(works[m]->r);
-      out[m].launch = launch;
+      out[m].launch = (int)l;
       if (on_done) on_done(m, out[m]);
     }
-    ++launch;
   }
+  if (next_open.valid()) next_open.get();
   return out;
 }
 
