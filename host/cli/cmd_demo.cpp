@@ -13,7 +13,8 @@ int run_demo(const std::vector<std::string>& args) {
       "Usage: topdown demo [-o OUT_DIR] [options]\n\n"
       "Synthesises a multitrack song in memory (drums, bass, guitars, keys, pad and a\n"
       "vocal-like lead), routes it through drum, bass, guitar, keys and vocal buses into\n"
-      "the mix bus, delivers it at -14 LUFS and writes OUT_DIR/master.wav and\n"
+      "the mix bus, stages the clip gains so no bus peaks above -12 dBFS, delivers it at\n"
+      "-14 LUFS and writes OUT_DIR/master.wav and\n"
       "OUT_DIR/report.json. No input files are needed.\n\nOptions");
   opts.add_options()("help,h", "show this help")(
       "out,o", po::value<std::string>()->default_value("demo-out"), "output folder")(
@@ -59,6 +60,9 @@ int run_demo(const std::vector<std::string>& args) {
   ro.backend = backend;
   ro.out_dir = out;
   ro.progress = terminal_progress();
+  // Gain staging first, as a top-down engineer does: the synthesised stems are hot, so
+  // clip gains bring every bus under [session] headroom_dbfs before its processing.
+  ro.auto_gain_stage = true;
   const RenderResult result = render_session(session, demo_stem_sources(song, d.sample_rate), ro);
   return finish_render(session, result, out, vm.count("json") > 0);
 }
