@@ -1,8 +1,11 @@
 #include "render/launch.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <sstream>
@@ -508,6 +511,24 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   }
   const long long segment = std::min(
       frames, opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
+  // The kept masters hold every variant whole until delivery. Refuse, with the way out,
+  // a launch that cannot fit in memory instead of failing half way.
+  {
+    const double need = 4.0 * ((double)keeps * frames + (double)slots * segment);
+    const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
+    const double have = pages > 0 && page > 0 ? 0.8 * pages * page : 0.0;
+    if (have > 0 && need > have) {
+      char msg[512];
+      std::snprintf(msg, sizeof msg,
+                    "%s: %d master variant(s) of %.1f minutes need %.1f GiB to keep until "
+                    "delivery, more than this machine has (%.1f GiB usable); render the "
+                    "variants in shards (topdown batch --shard K/N splits a session's variants) "
+                    "or sweep fewer values",
+                    group.front()->s->file.string().c_str(), keeps / 2,
+                    (double)frames / rate / 60.0, need / (1 << 30), have / (1 << 30));
+      throw InputError(msg);
+    }
+  }
   backend->allocate(slots, segment, keeps, frames);
   const long long hop_frames = meter_hop_frames(rate);
   const KWeighting kweighting = design_kweighting(rate);
