@@ -2,6 +2,8 @@
 // per-sample loop left simple enough for the compiler to vectorise. Each output sample is
 // written by exactly one iteration and every reduction runs in a fixed order, so results
 // do not depend on the thread count.
+#include <omp.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -177,13 +179,27 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
     MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
     st.true_peak = max_of(st.true_peak, max_of(st.floor, part[t]));
   }
-  // The hop sums: one task per job, its channels in SIMD lanes (a recurrence).
+  // The hop sums (a recurrence): one task per job with its channels in SIMD lanes, or,
+  // when the level has fewer jobs than threads, one task per channel. Same bits either way.
+  if (job_count >= omp_get_max_threads()) {
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int j = 0; j < job_count; ++j) {
-    const MeterJob& job = jobs[j];
-    meter_segment(a.stream(job.left), a.stream(job.right), job.channels,
-                  meter_frames(a.origin, a.frames, job.end), k, hop_frames, states[job.state],
-                  hops + job.state * hops_per_state);
+    for (int j = 0; j < job_count; ++j) {
+      const MeterJob& job = jobs[j];
+      meter_segment(a.stream(job.left), a.stream(job.right), job.channels,
+                    meter_frames(a.origin, a.frames, job.end), k, hop_frames, states[job.state],
+                    hops + job.state * hops_per_state);
+    }
+  } else {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < 2 * job_count; ++t) {
+      const MeterJob& job = jobs[t / 2];
+      const int c = t % 2;
+      if (c >= job.channels) continue;
+      const float* x = a.stream(c ? job.right : job.left);
+      const float* other = (c == 0 && job.channels == 2) ? a.stream(job.right) : nullptr;
+      meter_channel_segment(x, other, meter_frames(a.origin, a.frames, job.end), c, k, hop_frames,
+                            states[job.state].channel[c], hops + job.state * hops_per_state);
+    }
   }
 }
 

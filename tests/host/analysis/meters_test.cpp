@@ -374,6 +374,33 @@ TEST(Meters, TheSegmentLengthDoesNotChangeAnyFigure) {
   EXPECT_EQ(a.readings.vu_series, b.readings.vu_series);
 }
 
+TEST(Meters, PerChannelTasksGiveTheLanesBitsExactly) {
+  const Planar x = demo_mix(48000, 3.0);
+  const long long n = (long long)x[0].size(), hop = meter_hop_frames(48000);
+  const KWeighting k = design_kweighting(48000);
+  std::vector<MeterHop> lanes(n / hop + 2), split(n / hop + 2);
+  MeterState a{}, b{};
+  for (long long start = 0; start < n; start += 7777) {  // in segments, as the stage runs
+    const long long len = std::min<long long>(7777, n - start);
+    meter_segment(x[0].data() + start, x[1].data() + start, 2, len, k, hop, a, lanes.data());
+    meter_channel_segment(x[0].data() + start, x[1].data() + start, len, 0, k, hop, b.channel[0],
+                          split.data());
+    meter_channel_segment(x[1].data() + start, nullptr, len, 1, k, hop, b.channel[1], split.data());
+  }
+  meter_finish(a, lanes.data(), 2);
+  meter_finish(b, split.data(), 2);
+  ASSERT_EQ(a.channel[0].hop, b.channel[0].hop);
+  for (long long h = 0; h < a.channel[0].hop; ++h) {
+    ASSERT_EQ(lanes[h].frames, split[h].frames) << h;
+    ASSERT_EQ(lanes[h].cross, split[h].cross) << h;
+    for (int c = 0; c < 2; ++c) {
+      ASSERT_EQ(lanes[h].kweighted[c], split[h].kweighted[c]) << h;
+      ASSERT_EQ(lanes[h].square[c], split[h].square[c]) << h;
+      ASSERT_EQ(lanes[h].rectified[c], split[h].rectified[c]) << h;
+    }
+  }
+}
+
 TEST(Meters, RmsCrestCorrelationAndVuOfKnownSignals) {
   // A full-scale-referenced sine: RMS = peak - 3.01 dB, crest 3.01 dB, correlation +1.
   const Readings r = measure(tones({{-6.0206, 5}}));
