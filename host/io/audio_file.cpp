@@ -336,7 +336,7 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
     throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) +
                      ")");
   sf_count_t written = 0;
-  const long long block = 1 << 16;
+  const long long block = 1 << 20;
   // Little-endian 16/24-bit WAV: the samples are packed here and written raw, as
   // sf_writef_int's generic conversion took longer than everything else in the write
   // (the bytes are the same; audio_file_test checks it).
@@ -356,9 +356,12 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
       const long long count = n * channels;
       bytes.resize((size_t)(count * width));
       const int32_t* src = pcm + channels * pos;
+      uint8_t* dst = bytes.data();
+      const int shift = 32 - spec.bit_depth;
+#pragma omp parallel for schedule(static)
       for (long long i = 0; i < count; ++i) {
-        const uint32_t v = (uint32_t)src[i] >> (32 - spec.bit_depth);
-        for (int k = 0; k < width; ++k) bytes[i * width + k] = (uint8_t)(v >> (8 * k));
+        const uint32_t v = (uint32_t)src[i] >> shift;
+        for (int k = 0; k < width; ++k) dst[i * width + k] = (uint8_t)(v >> (8 * k));
       }
       written += sf_write_raw(f, bytes.data(), (sf_count_t)bytes.size()) / (width * channels);
     }
