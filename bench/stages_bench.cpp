@@ -60,17 +60,6 @@ void BM_TrackInput(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
 }
 
-void BM_KWeighting(benchmark::State& st) {  // the loudness meter's recurrence
-  const int streams = (int)st.range(0);
-  Arena ar(streams);
-  std::vector<int> ids(streams);
-  for (int s = 0; s < streams; ++s) ids[s] = s;
-  const td::KWeighting k = td::design_kweighting(48000);
-  std::vector<double> e((size_t)streams * (kFrames / 4800 + 1));
-  for (auto _ : st) td::cpu::kweight_energies(ar.a, ids.data(), streams, k, 4800, e.data());
-  st.SetBytesProcessed(st.iterations() * streams * kFrames * 4);
-}
-
 void BM_Meters(benchmark::State& st) {  // loudness hop sums + true peak of stereo pairs
   const int pairs = (int)st.range(0);
   Arena ar(2 * pairs);
@@ -91,7 +80,6 @@ void BM_Meters(benchmark::State& st) {  // loudness hop sums + true peak of ster
 BENCHMARK(BM_MemcpyFloor)->Arg(24)->UseRealTime();
 BENCHMARK(BM_Sum)->Arg(24)->UseRealTime();
 BENCHMARK(BM_TrackInput)->Arg(24)->UseRealTime();
-BENCHMARK(BM_KWeighting)->Arg(2)->Arg(16)->UseRealTime();
 BENCHMARK(BM_Meters)->Arg(1)->Arg(6)->UseRealTime();
 
 }  // namespace

@@ -29,9 +29,6 @@ void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points);
 void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms);
 void gain(const StreamArena& a, const GainJob* jobs, int job_count);
-// energies[i * hops + h]: K-weighted sum of squares of hop h of streams[i].
-void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
-                      long long hop_frames, double* energies);
 // The meters of one segment: true peaks (chunk-parallel, reading each state's history),
 // then the hop sums (one task per job). hops[state * hops_per_state + hop].
 void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,

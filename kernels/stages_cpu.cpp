@@ -115,30 +115,6 @@ void gain(const StreamArena& a, const GainJob* jobs, int job_count) {
   }
 }
 
-void kweight_energies(const StreamArena& a, const int* streams, int count, const KWeighting& k,
-                      long long hop_frames, double* energies) {
-  const long long hops = (a.frames + hop_frames - 1) / hop_frames;
-  // Groups of 4 streams run as SIMD lanes; the remainder one by one. Same numbers either
-  // way (kweight_hop_energies_lanes), so the grouping never changes a result.
-  constexpr int kLanes = 4;
-  const int groups = count / kLanes;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int g = 0; g < groups + (count - groups * kLanes); ++g) {
-    if (g < groups) {
-      const float* x[kLanes];
-      double* e[kLanes];
-      for (int l = 0; l < kLanes; ++l) {
-        x[l] = a.stream(streams[g * kLanes + l]);
-        e[l] = energies + (g * kLanes + l) * hops;
-      }
-      kweight_hop_energies_lanes<kLanes>(x, a.frames, k, hop_frames, e);
-    } else {
-      const int i = groups * kLanes + (g - groups);
-      kweight_hop_energies(a.stream(streams[i]), a.frames, k, hop_frames, energies + i * hops);
-    }
-  }
-}
-
 void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
             const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
             MeterHop* hops, long long hops_per_state) {

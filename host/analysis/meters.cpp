@@ -4,8 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "analysis/loudness.h"
-
 namespace td {
 
 static const double kMinusInf = -std::numeric_limits<double>::infinity();
@@ -17,6 +15,10 @@ double lufs_of(double mean_square) {
 }
 
 }  // namespace
+
+double gain_to_db(double gain) {
+  return gain > 0.0 ? 20.0 * std::log10(gain) : kMinusInf;
+}
 
 long long meter_hop_frames(int sample_rate) {
   return (long long)std::llround(sample_rate / 100.0);

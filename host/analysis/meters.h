@@ -15,6 +15,8 @@ namespace td {
 // not missed (EBU Tech 3341 cases 13 and 14).
 long long meter_hop_frames(int sample_rate);
 
+double gain_to_db(double gain);  // -inf for 0
+
 struct MeterOptions {
   double vu_reference_dbfs = -18.0;  // the sine peak level that reads 0 VU
   bool series = false;               // keep the momentary / short-term / VU time series

@@ -80,8 +80,7 @@ int run_analyze(const std::vector<std::string>& args) {
   }
   if (!vm.count("files")) throw InputError("analyze: no FILE given (see topdown analyze --help)");
   const std::string backend = vm["backend"].as<std::string>();
-  if (backend != "cpu" && backend != "cuda" && backend != "auto")
-    throw InputError("analyze: --backend " + backend + " (allowed: cpu, cuda, auto)");
+  check_backend(backend, "analyze");
   MeterOptions mo;
   mo.vu_reference_dbfs = vm["vu-reference-dbfs"].as<double>();
   if (!(mo.vu_reference_dbfs >= -40 && mo.vu_reference_dbfs <= 0))

@@ -57,8 +57,7 @@ int run_batch_command(const std::vector<std::string>& args) {
   BatchOptions bo;
   bo.out_dir = vm["out"].as<std::string>();
   bo.backend = vm["backend"].as<std::string>();
-  if (bo.backend != "cpu" && bo.backend != "cuda" && bo.backend != "auto")
-    throw InputError("batch: --backend " + bo.backend + " (allowed: cpu, cuda, auto)");
+  check_backend(bo.backend, "batch");
   bo.force = vm.count("force") > 0;
   if (vm.count("memory-budget"))
     bo.memory_budget_bytes = parse_bytes(vm["memory-budget"].as<std::string>());

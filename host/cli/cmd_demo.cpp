@@ -40,8 +40,7 @@ int run_demo(const std::vector<std::string>& args) {
   if (!(d.seconds >= 1.0 && d.seconds <= 3600.0))
     throw InputError("demo: --seconds (allowed: 1 .. 3600)");
   const std::string backend = vm["backend"].as<std::string>();
-  if (backend != "cpu" && backend != "cuda" && backend != "auto")
-    throw InputError("demo: --backend " + backend + " (allowed: cpu, cuda, auto)");
+  check_backend(backend, "demo");
   const DemoSong song = make_demo_song(d);
   if (vm.count("export")) {
     const std::filesystem::path dir = vm["export"].as<std::string>();

@@ -43,8 +43,7 @@ int run_render(const std::vector<std::string>& args) {
     throw InputError("render: missing SESSION.toml (see topdown render --help)");
   if (!vm.count("out")) throw InputError("render: missing -o OUT_DIR (see topdown render --help)");
   const std::string backend = vm["backend"].as<std::string>();
-  if (backend != "cpu" && backend != "cuda" && backend != "auto")
-    throw InputError("render: --backend " + backend + " (allowed: cpu, cuda, auto)");
+  check_backend(backend, "render");
   const Session session = parse_session_file(vm["session"].as<std::string>());
   const std::filesystem::path out = vm["out"].as<std::string>();
   std::error_code ec;

@@ -16,6 +16,9 @@ int run_analyze(const std::vector<std::string>& args);
 int run_batch_command(const std::vector<std::string>& args);
 int run_merge(const std::vector<std::string>& args);
 
+// --backend must be cpu, cuda or auto; otherwise InputError naming the command.
+void check_backend(const std::string& backend, const std::string& command);
+
 // Shared by render and demo: a progress line on stderr when it is a terminal.
 std::function<void(const std::string&, double)> terminal_progress();
 

@@ -10,6 +10,11 @@
 
 namespace td {
 
+void check_backend(const std::string& backend, const std::string& command) {
+  if (backend != "cpu" && backend != "cuda" && backend != "auto")
+    throw InputError(command + ": --backend " + backend + " (allowed: cpu, cuda, auto)");
+}
+
 std::function<void(const std::string&, double)> terminal_progress() {
   if (!isatty(STDERR_FILENO)) return nullptr;
   return [](const std::string& stage, double f) {

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <sstream>
 
-#include "analysis/loudness.h"
 #include "analysis/meters.h"
 #include "render/backend.h"
 #include "session/schema.h"

@@ -4,7 +4,6 @@
 #include <future>
 #include <memory>
 
-#include "analysis/loudness.h"
 #include "render/backend.h"
 #include "render/launch.h"
 

@@ -36,22 +36,13 @@ file = "p.wav"
 bus = "music"
 )";
 
-Plan plan_with(const std::string& sweep) {
-  const Session s = parse_session_text(std::string(kSession) + sweep, "/s/song.toml");
-  return make_plan(s, std::vector<int>(s.nodes.size(), 1));
-}
-
-int renders(const Plan& p, const Session& s, const std::string& name) {
-  return (int)p.instances[s.find(name)].size();
-}
-
 struct Counts {
   Session s;
   Plan p;
   explicit Counts(const std::string& sweep)
       : s(parse_session_text(std::string(kSession) + sweep, "/s/song.toml")),
         p(make_plan(s, std::vector<int>(s.nodes.size(), 1))) {}
-  int operator[](const std::string& name) const { return renders(p, s, name); }
+  int operator[](const std::string& name) const { return (int)p.instances[s.find(name)].size(); }
 };
 
 TEST(Plan, LevelsPutSourcesBeforeWhatTheyFeedAndKey) {
