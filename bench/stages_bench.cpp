@@ -64,7 +64,7 @@ void BM_Meters(benchmark::State& st) {  // loudness hop sums + true peak of ster
   const int pairs = (int)st.range(0);
   Arena ar(2 * pairs);
   std::vector<td::MeterJob> jobs;
-  for (int p = 0; p < pairs; ++p) jobs.push_back({2 * p, 2 * p + 1, 2, p, kFrames});
+  for (int p = 0; p < pairs; ++p) jobs.push_back({2 * p, 2 * p + 1, 2, p, 0, kFrames});
   const td::KWeighting k = td::design_kweighting(48000);
   const td::TruePeakFilter f = td::design_true_peak_filter(48000);
   std::vector<td::MeterState> states(pairs);

@@ -28,4 +28,13 @@ class RealFft {
   void* plan_;
 };
 
+// The forward (r2c) and inverse (c2r) plans of one size for the FIR stage, made once per
+// size and kept for the process; executed with fftwf_execute_dft_r2c / _c2r on arrays
+// from fftwf_malloc (the alignment the plans were made for).
+struct FftPlanPair {
+  void* forward;
+  void* inverse;
+};
+const FftPlanPair& fft_plans(int size);
+
 }  // namespace td

@@ -1,5 +1,6 @@
 #include <fftw3.h>
 
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -32,6 +33,23 @@ RealFft::~RealFft() {
   }
   fftwf_free(in_);
   fftwf_free(out_);
+}
+
+const FftPlanPair& fft_plans(int size) {
+  static std::map<int, FftPlanPair> plans;
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  auto it = plans.find(size);
+  if (it != plans.end()) return it->second;
+  float* x = fftwf_alloc_real((size_t)size);
+  fftwf_complex* c = fftwf_alloc_complex((size_t)size / 2 + 1);
+  FftPlanPair p;
+  p.forward = fftwf_plan_dft_r2c_1d(size, x, c, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+  p.inverse = fftwf_plan_dft_c2r_1d(size, c, x, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+  fftwf_free(x);
+  fftwf_free(c);
+  if (!p.forward || !p.inverse)
+    throw std::runtime_error("FFTW could not plan a transform of size " + std::to_string(size));
+  return plans.emplace(size, p).first->second;
 }
 
 void RealFft::execute() {

@@ -14,9 +14,12 @@ namespace td {
 struct MeterJob {
   int left, right;
   int channels;
-  int state;      // index of its MeterState and of its row of hops
-  long long end;  // the song's length: samples from here on are not metered (a session
-                  // rendered in one launch with longer ones ends before the arena does)
+  int state;  // index of its MeterState and of its row of hops
+  // The stream positions that are the song: [begin, end). begin is the stream's lag
+  // behind the song (latency compensation, render/launch.h); end = begin + the song's
+  // length (a session rendered in one launch with longer ones ends before the arena does).
+  // The launcher is handed just that part of each segment (Backend::meters).
+  long long begin, end;
 };
 
 // The samples of a segment starting at `origin` that belong to a job ending at `end`.
@@ -201,8 +204,18 @@ TD_HD void meter_finish(MeterState& st, MeterHop* hops, int channels) {
 // A sample-peak hold on one stream (a bus's pre-chain level, for gain staging).
 struct PeakJob {
   int stream;
-  int slot;  // index into the peak-hold array
+  int slot;             // index into the peak-hold array
+  long long begin, end;  // the stream positions that are the song (see MeterJob)
 };
+
+// The part [b, e) of a segment at `origin` of `frames` samples inside [begin, end).
+TD_HD void job_range(long long origin, long long frames, long long begin, long long end,
+                     long long& b, long long& e) {
+  b = begin - origin;
+  e = end - origin;
+  b = b < 0 ? 0 : (b > frames ? frames : b);
+  e = e < b ? b : (e > frames ? frames : e);
+}
 
 TD_HD float sample_peak_range(const float* x, long long begin, long long end) {
   float m = 0.0f;

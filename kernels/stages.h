@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dither.h"
+#include "fir.h"
 #include "loudness.h"
 #include "meters.h"
 #include "mix.h"
@@ -34,8 +35,14 @@ void gain(const StreamArena& a, const GainJob* jobs, int job_count);
 void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
             const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
             MeterHop* hops, long long hops_per_state);
-// peaks[job.slot] = max(peaks[job.slot], max |x|) over the segment.
+// peaks[job.slot] = max(peaks[job.slot], max |x|) over the job's part of the segment.
 void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks);
+// The FIR stage (fir.h) over every job of one FFT size: all blocks of all jobs are
+// transformed in one parallel pass with FFTW (one plan per size, executed on each block's
+// own buffers, so a block's result does not depend on which others share the pass).
+// spectra: interleaved complex float bins; states: per job, fir_state_floats floats.
+void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, int taps, int hop,
+         const float* spectra, float* states);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
 // The first `frames` samples of the pair.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
@@ -59,6 +66,14 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
             void* stream);
 void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks,
                float* partial, int chunks, void* stream);
+// The FIR stage with cuFFT: gather every block of every job, one batched R2C, the
+// spectrum products, one batched C2R, then the outputs and the new states. `scratch`
+// holds blocks * fft_size floats, `bins` blocks * (fft_size/2 + 1) complex values and
+// `next` job_count * fft_size floats (blocks = job_count * ((fill + frames) / hop)).
+// Plans are made once per (size, batch) and kept.
+void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, int taps, int hop,
+         const float* spectra, float* states, float* scratch, float* bins, float* next,
+         void* stream);
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  long long frames, int32_t* out, void* stream);
 void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,

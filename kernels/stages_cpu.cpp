@@ -2,11 +2,13 @@
 // per-sample loop left simple enough for the compiler to vectorise. Each output sample is
 // written by exactly one iteration and every reduction runs in a fixed order, so results
 // do not depend on the thread count.
+#include <fftw3.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <vector>
 
+#include "fft.h"
 #include "stages.h"
 
 namespace td {
@@ -184,11 +186,82 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
   std::vector<float> partial((size_t)job_count * chunks);
 #pragma omp parallel for schedule(dynamic, 4)
   for (long long t = 0; t < (long long)job_count * chunks; ++t) {
-    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
-    partial[t] = sample_peak_range(a.stream(jobs[t / chunks].stream), begin, end);
+    const PeakJob& job = jobs[t / chunks];
+    long long b, e;
+    job_range(a.origin, a.frames, job.begin, job.end, b, e);
+    const long long begin = std::max(b, (t % chunks) * kChunk);
+    const long long end = std::min(e, (t % chunks) * kChunk + kChunk);
+    partial[t] = begin < end ? sample_peak_range(a.stream(job.stream), begin, end) : 0.0f;
   }
   for (long long t = 0; t < (long long)job_count * chunks; ++t)
     peaks[jobs[t / chunks].slot] = max_of(peaks[jobs[t / chunks].slot], partial[t]);
+}
+
+void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, int taps, int hop,
+         const float* spectra, float* states) {
+  const long long fill = a.origin % hop;
+  const long long pending_len = taps - 1 + fill;
+  const long long blocks = (fill + a.frames) / hop;
+  const int bins = fft_size / 2 + 1;
+  const FftPlanPair& plans = fft_plans(fft_size);
+  // The transformed blocks' outputs, hop samples each.
+  std::vector<float> y((size_t)job_count * blocks * hop);
+#pragma omp parallel
+  {
+    float* x = fftwf_alloc_real((size_t)fft_size);
+    fftwf_complex* c = fftwf_alloc_complex((size_t)bins);
+#pragma omp for schedule(dynamic, 1)
+    for (long long t = 0; t < (long long)job_count * blocks; ++t) {
+      const FirJob& job = jobs[t / blocks];
+      const long long b = t % blocks;
+      const float* pending = states + job.state;
+      const float* in = a.stream(job.stream);
+      // V[b hop .. b hop + fft_size): fir_virtual, as two copies.
+      const long long from_pending = std::clamp<long long>(pending_len - b * hop, 0, fft_size);
+      if (from_pending > 0) std::copy(pending + b * hop, pending + b * hop + from_pending, x);
+      std::copy(in + (b * hop + from_pending - pending_len), in + (b * hop + fft_size - pending_len),
+                x + from_pending);
+      fftwf_execute_dft_r2c(static_cast<fftwf_plan>(plans.forward), x, c);
+      // The spectrum product, written out so that it vectorises and never calls the
+      // library's NaN-careful complex multiply.
+      const float* h = spectra + 2 * job.spectrum;
+      float* z = reinterpret_cast<float*>(c);
+      for (int k = 0; k < bins; ++k) {
+        const float re = z[2 * k] * h[2 * k] - z[2 * k + 1] * h[2 * k + 1];
+        const float im = z[2 * k] * h[2 * k + 1] + z[2 * k + 1] * h[2 * k];
+        z[2 * k] = re;
+        z[2 * k + 1] = im;
+      }
+      fftwf_execute_dft_c2r(static_cast<fftwf_plan>(plans.inverse), c, x);
+      // Overlap-save: the first taps - 1 outputs wrapped around; the last hop are valid.
+      std::copy(x + taps - 1, x + fft_size, y.data() + t * hop);
+    }
+    fftwf_free(x);
+    fftwf_free(c);
+  }
+  // Per job: the new pending samples (read from the input before it is overwritten), the
+  // outputs, then the last block's output as the new `ready`.
+  const long long fill_after = (fill + a.frames) % hop;
+  const long long keep = taps - 1 + fill_after;
+#pragma omp parallel
+  {
+    std::vector<float> next((size_t)keep);
+#pragma omp for schedule(dynamic, 1)
+    for (int j = 0; j < job_count; ++j) {
+      float* pending = states + jobs[j].state;
+      float* ready = pending + fft_size;
+      float* io = a.stream(jobs[j].stream);
+      for (long long i = 0; i < keep; ++i)
+        next[i] = fir_virtual(pending, pending_len, io, blocks * hop + i);
+      const float* yj = y.data() + (size_t)j * blocks * hop;
+      // fir_output, as two copies.
+      const long long from_ready = std::min<long long>(hop - fill, a.frames);
+      std::copy(ready + fill, ready + fill + from_ready, io);
+      std::copy(yj, yj + (a.frames - from_ready), io + from_ready);
+      std::copy(next.begin(), next.end(), pending);
+      if (blocks > 0) std::copy(yj + (blocks - 1) * hop, yj + blocks * hop, ready);
+    }
+  }
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,

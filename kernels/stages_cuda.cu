@@ -2,6 +2,11 @@
 // index to (job, sample) or to a stream and calls the TD_HD math shared with the CPU
 // launchers. Grids are 2-D: x covers the samples, y the jobs of the stage.
 #include <cuda_runtime.h>
+#include <cufft.h>
+
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "stages.h"
 
@@ -128,10 +133,14 @@ __global__ void peak_partial_kernel(StreamArena a, const PeakJob* jobs, float* p
                                     long long chunk_frames) {
   const int chunk = blockIdx.x * blockDim.x + threadIdx.x;
   if (chunk >= chunks) return;
-  const long long begin = chunk * chunk_frames;
-  const long long end = begin + chunk_frames < a.frames ? begin + chunk_frames : a.frames;
+  const PeakJob& job = jobs[blockIdx.y];
+  long long b, e;
+  job_range(a.origin, a.frames, job.begin, job.end, b, e);
+  long long begin = chunk * chunk_frames, end = begin + chunk_frames;
+  begin = begin < b ? b : begin;
+  end = end > e ? e : end;
   partial[(long long)blockIdx.y * chunks + chunk] =
-      begin < end ? sample_peak_range(a.stream(jobs[blockIdx.y].stream), begin, end) : 0.0f;
+      begin < end ? sample_peak_range(a.stream(job.stream), begin, end) : 0.0f;
 }
 
 __global__ void peak_reduce_kernel(const PeakJob* jobs, int job_count, float* peaks,
@@ -157,6 +166,85 @@ __global__ void deliver_float_kernel(StreamArena a, int left, int right, float g
   if (n >= frames) return;
   out[2 * n] = a.stream(left)[n] * gain;
   out[2 * n + 1] = a.stream(right)[n] * gain;
+}
+
+// FIR stage (fir.h). t indexes (job, block) as job * blocks + block.
+// One-dimensional grids over every sample of every block: a level may have more blocks
+// than the grid's y dimension allows.
+__global__ void fir_gather_kernel(StreamArena a, const FirJob* jobs, const float* states,
+                                  int fft_size, int hop, long long pending_len, long long blocks,
+                                  float* scratch, long long batch) {
+  const long long g = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (g >= batch * fft_size) return;
+  const long long t = g / fft_size, i = g % fft_size;
+  const FirJob& job = jobs[t / blocks];
+  scratch[t * fft_size + i] = fir_virtual(states + job.state, pending_len, a.stream(job.stream),
+                                          (t % blocks) * hop + i);
+}
+
+__global__ void fir_multiply_kernel(const FirJob* jobs, const float* spectra, int bins,
+                                    long long blocks, float* z, long long batch) {
+  const long long g = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (g >= batch * bins) return;
+  const long long t = g / bins, k = g % bins;
+  const float* h = spectra + 2 * jobs[t / blocks].spectrum;
+  float* c = z + 2 * (t * bins + k);
+  const float re = c[0] * h[2 * k] - c[1] * h[2 * k + 1];
+  const float im = c[0] * h[2 * k + 1] + c[1] * h[2 * k];
+  c[0] = re;
+  c[1] = im;
+}
+
+__global__ void fir_next_kernel(StreamArena a, const FirJob* jobs, const float* states,
+                                int fft_size, long long pending_len, long long start,
+                                long long keep, float* next) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= keep) return;
+  const FirJob& job = jobs[blockIdx.y];
+  next[(long long)blockIdx.y * fft_size + i] =
+      fir_virtual(states + job.state, pending_len, a.stream(job.stream), start + i);
+}
+
+__global__ void fir_output_kernel(StreamArena a, const FirJob* jobs, const float* states,
+                                  int fft_size, int taps, int hop, long long fill, long long blocks,
+                                  const float* scratch) {
+  const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (n >= a.frames) return;
+  const FirJob& job = jobs[blockIdx.y];
+  const long long p = fill + n;
+  // fir_output with the blocks' outputs left where the inverse transform put them.
+  float v;
+  if (p < hop) {
+    v = states[job.state + fft_size + p];
+  } else {
+    const long long b = (p - hop) / hop, i = (p - hop) % hop;
+    v = scratch[((long long)blockIdx.y * blocks + b) * fft_size + taps - 1 + i];
+  }
+  a.stream(job.stream)[n] = v;
+}
+
+__global__ void fir_state_kernel(const FirJob* jobs, float* states, int fft_size, int taps,
+                                 int hop, long long blocks, long long keep, const float* next,
+                                 const float* scratch) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const FirJob& job = jobs[blockIdx.y];
+  if (i < keep) states[job.state + i] = next[(long long)blockIdx.y * fft_size + i];
+  if (blocks > 0 && i < hop)
+    states[job.state + fft_size + i] =
+        scratch[((long long)blockIdx.y * blocks + blocks - 1) * fft_size + taps - 1 + i];
+}
+
+cufftHandle fir_plan(int size, int batch, cufftType type) {
+  static std::mutex m;
+  static std::map<std::pair<std::pair<int, int>, int>, cufftHandle> plans;
+  std::lock_guard<std::mutex> lock(m);
+  const auto key = std::make_pair(std::make_pair(size, batch), (int)type);
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second;
+  cufftHandle h = 0;
+  if (cufftPlan1d(&h, size, type, batch) != CUFFT_SUCCESS) return 0;
+  plans[key] = h;
+  return h;
 }
 
 }  // namespace
@@ -239,6 +327,70 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
     check_launch();
     if (g_last_error) return;
     peak_reduce_kernel<<<1, 1, 0, (cudaStream_t)stream>>>(jobs + first, n, peaks, partial, chunks);
+    check_launch();
+    if (g_last_error) return;
+  }
+}
+
+void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, int taps, int hop,
+         const float* spectra, float* states, float* scratch, float* bins, float* next,
+         void* stream) {
+  if (job_count == 0) return;
+  cudaStream_t s = (cudaStream_t)stream;
+  const long long fill = a.origin % hop;
+  const long long pending_len = taps - 1 + fill;
+  const long long blocks = (fill + a.frames) / hop;
+  const long long fill_after = (fill + a.frames) % hop;
+  const long long keep = taps - 1 + fill_after;
+  const int nbins = fft_size / 2 + 1;
+  const long long batch = (long long)job_count * blocks;
+  if (batch > 0) {
+    const long long samples = batch * fft_size;
+    fir_gather_kernel<<<(unsigned)((samples + kThreads - 1) / kThreads), kThreads, 0, s>>>(
+        a, jobs, states, fft_size, hop, pending_len, blocks, scratch, batch);
+    check_launch();
+    if (g_last_error) return;
+    const cufftHandle forward = fir_plan(fft_size, (int)batch, CUFFT_R2C);
+    const cufftHandle inverse = fir_plan(fft_size, (int)batch, CUFFT_C2R);
+    if (!forward || !inverse) {
+      g_last_error = "cuFFT could not plan the FIR transforms";
+      return;
+    }
+    cufftSetStream(forward, s);
+    cufftSetStream(inverse, s);
+    if (cufftExecR2C(forward, scratch, reinterpret_cast<cufftComplex*>(bins)) != CUFFT_SUCCESS) {
+      g_last_error = "cuFFT forward transform failed";
+      return;
+    }
+    const long long products = batch * nbins;
+    fir_multiply_kernel<<<(unsigned)((products + kThreads - 1) / kThreads), kThreads, 0, s>>>(
+        jobs, spectra, nbins, blocks, bins, batch);
+    check_launch();
+    if (g_last_error) return;
+    if (cufftExecC2R(inverse, reinterpret_cast<cufftComplex*>(bins), scratch) != CUFFT_SUCCESS) {
+      g_last_error = "cuFFT inverse transform failed";
+      return;
+    }
+  }
+  for (int first = 0; first < job_count; first += kMaxGridY) {
+    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+    fir_next_kernel<<<dim3((unsigned)((keep + kThreads - 1) / kThreads), n), kThreads, 0, s>>>(
+        a, jobs + first, states, fft_size, pending_len, blocks * hop, keep,
+        next + (long long)first * fft_size);
+    check_launch();
+    if (g_last_error) return;
+  }
+  for (int first = 0; first < job_count; first += kMaxGridY) {
+    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+    fir_output_kernel<<<grid_for(a.frames, n), kThreads, 0, s>>>(
+        a, jobs + first, states, fft_size, taps, hop, fill, blocks,
+        scratch + (long long)first * blocks * fft_size);
+    check_launch();
+    if (g_last_error) return;
+    const long long span = keep > hop ? keep : hop;
+    fir_state_kernel<<<dim3((unsigned)((span + kThreads - 1) / kThreads), n), kThreads, 0, s>>>(
+        jobs + first, states, fft_size, taps, hop, blocks, keep,
+        next + (long long)first * fft_size, scratch + (long long)first * blocks * fft_size);
     check_launch();
     if (g_last_error) return;
   }

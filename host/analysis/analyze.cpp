@@ -32,7 +32,7 @@ FileAnalysis analyze(const StemInfo& info, StemReader& reader, const std::string
   const int fft_size = spectrum_fft_size(info.sample_rate);
   LongTermSpectrum spectrum = make_spectrum(fft_size, info.channels);
   std::vector<std::vector<float>> staging(2, std::vector<float>(segment));
-  const MeterJob job{0, info.channels > 1 ? 1 : 0, info.channels, 0, info.frames};
+  const MeterJob job{0, info.channels > 1 ? 1 : 0, info.channels, 0, 0, info.frames};
 
   for (long long origin = 0; origin < info.frames; origin += segment) {
     const long long len = std::min(segment, info.frames - origin);
@@ -45,7 +45,7 @@ FileAnalysis analyze(const StemInfo& info, StemReader& reader, const std::string
     reader.read(out, len);
     for (int c = 0; c < info.channels; ++c)
       if (!backend->host_slot(c)) backend->upload(c, staging[c].data());
-    backend->meters({job}, k, f, hop_frames, origin + len == info.frames);
+    backend->meters({job}, k, f, hop_frames, origin + len == info.frames, 0, len);
     const float* audio[2] = {out[0], out[info.channels > 1 ? 1 : 0]};
     spectrum_add(spectrum, audio, len);
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../../kernels/fir_design.h"
 #include "../../kernels/stages.h"
 
 namespace td {
@@ -30,24 +31,33 @@ class Backend {
   virtual float* host_slot(int slot) = 0;
   // Copies a segment's worth of samples into a work slot.
   virtual void upload(int slot, const float* samples) = 0;
-  // Copies a work slot into keep stream `keep` at the segment's origin.
-  virtual void keep(int slot, int keep) = 0;
+  // Copies the song part of a work slot into keep stream `keep`: the slot lags the song by
+  // `delay` samples (the latency of the processing before it), so stream position p is
+  // keep sample p - delay; positions outside [delay, delay + total_frames) are dropped.
+  virtual void keep(int slot, int keep, long long delay) = 0;
 
   // Stages on the work arena.
   virtual void track_input(const std::vector<TrackInputJob>& jobs,
                            const std::vector<Breakpoint>& points) = 0;
   virtual void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) = 0;
   virtual void gain(const std::vector<GainJob>& jobs) = 0;
+  // The FIR stage (kernels/fir.h). allocate_fir sets up the launch's FIR states
+  // (state_floats zeroed floats) and designed spectra (interleaved complex floats); fir
+  // runs every job of one shape on the current segment.
+  virtual void allocate_fir(long long state_floats, const std::vector<float>& spectra) = 0;
+  virtual void fir(const FirShape& shape, const std::vector<FirJob>& jobs) = 0;
 
   // Copies a work slot's current segment to host memory (host-side analysis).
   virtual void download(int slot, float* samples) = 0;
 
   // Meters: `states` meter states (zeroed) with hops_per_state hop records each.
   virtual void allocate_meters(int states, long long hops_per_state) = 0;
-  // Meters the current segment of every job (kernels/meters.h); on the song's last
-  // segment the true-peak filter's tail is included.
+  // Meters samples [skip, skip + frames) of the current segment of every job
+  // (kernels/meters.h): the part that is the song for streams that lag it; on the song's
+  // last segment the true-peak filter's tail after them is included.
   virtual void meters(const std::vector<MeterJob>& jobs, const KWeighting& k,
-                      const TruePeakFilter& f, long long hop_frames, bool last_segment) = 0;
+                      const TruePeakFilter& f, long long hop_frames, bool last_segment,
+                      long long skip, long long frames) = 0;
   virtual void read_meters(std::vector<MeterState>& states, std::vector<MeterHop>& hops) = 0;
   // Sample-peak holds: `count` zeroed slots; peak_hold folds each job's segment into one.
   virtual void allocate_peaks(int count) = 0;

@@ -50,9 +50,12 @@ class CpuBackend final : public Backend {
   void upload(int slot, const float* samples) override {
     std::memcpy(work_.stream(slot), samples, sizeof(float) * work_.frames);
   }
-  void keep(int slot, int keep) override {
-    std::memcpy(keep_.stream(keep) + work_.origin, work_.stream(slot),
-                sizeof(float) * work_.frames);
+  void keep(int slot, int keep, long long delay) override {
+    long long b, e;
+    job_range(work_.origin, work_.frames, delay, delay + keep_.frames, b, e);
+    if (e > b)
+      std::memcpy(keep_.stream(keep) + (work_.origin + b - delay), work_.stream(slot) + b,
+                  sizeof(float) * (e - b));
   }
   void track_input(const std::vector<TrackInputJob>& jobs,
                    const std::vector<Breakpoint>& points) override {
@@ -64,6 +67,14 @@ class CpuBackend final : public Backend {
   void gain(const std::vector<GainJob>& jobs) override {
     cpu::gain(work_, jobs.data(), (int)jobs.size());
   }
+  void allocate_fir(long long state_floats, const std::vector<float>& spectra) override {
+    fir_states_.assign((size_t)state_floats, 0.0f);
+    fir_spectra_ = spectra;
+  }
+  void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
+    cpu::fir(work_, jobs.data(), (int)jobs.size(), shape.fft_size, shape.taps, shape.hop,
+             fir_spectra_.data(), fir_states_.data());
+  }
   void download(int slot, float* samples) override {
     std::memcpy(samples, work_.stream(slot), sizeof(float) * work_.frames);
   }
@@ -73,8 +84,13 @@ class CpuBackend final : public Backend {
     hops_per_state_ = hops_per_state;
   }
   void meters(const std::vector<MeterJob>& jobs, const KWeighting& k, const TruePeakFilter& f,
-              long long hop_frames, bool last_segment) override {
-    cpu::meters(work_, jobs.data(), (int)jobs.size(), k, f, hop_frames, last_segment,
+              long long hop_frames, bool last_segment, long long skip,
+              long long frames) override {
+    StreamArena view = work_;  // the samples to meter, as an arena of their own
+    view.data += skip;
+    view.origin += skip;
+    view.frames = frames;
+    cpu::meters(view, jobs.data(), (int)jobs.size(), k, f, hop_frames, last_segment,
                 states_.data(), hops_.data(), hops_per_state_);
   }
   void read_meters(std::vector<MeterState>& states, std::vector<MeterHop>& hops) override {
@@ -109,6 +125,7 @@ class CpuBackend final : public Backend {
   std::vector<MeterHop> hops_;
   long long hops_per_state_ = 0;
   std::vector<float> peaks_;
+  std::vector<float> fir_states_, fir_spectra_;
 };
 
 }  // namespace

@@ -86,9 +86,32 @@ class CudaBackend final : public Backend {
                                   cudaMemcpyHostToDevice, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));  // `samples` may be reused on return
   }
-  void keep(int slot, int keep) override {
-    TD_CUDA_CHECK(cudaMemcpyAsync(keep_.stream(keep) + work_.origin, work_.stream(slot),
-                                  sizeof(float) * work_.frames, cudaMemcpyDeviceToDevice, stream_));
+  void keep(int slot, int keep, long long delay) override {
+    long long b, e;
+    job_range(work_.origin, work_.frames, delay, delay + keep_.frames, b, e);
+    if (e > b)
+      TD_CUDA_CHECK(cudaMemcpyAsync(keep_.stream(keep) + (work_.origin + b - delay),
+                                    work_.stream(slot) + b, sizeof(float) * (e - b),
+                                    cudaMemcpyDeviceToDevice, stream_));
+  }
+  void allocate_fir(long long state_floats, const std::vector<float>& spectra) override {
+    float* st = fir_states_.fit((size_t)std::max(1LL, state_floats));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(st, 0, sizeof(float) * (size_t)std::max(1LL, state_floats), stream_));
+    fir_spectra_.upload(spectra, stream_);
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
+    if (jobs.empty()) return;
+    const long long fill = work_.origin % shape.hop;
+    const long long batch = (long long)jobs.size() * ((fill + work_.frames) / shape.hop);
+    float* scratch = fir_scratch_.fit((size_t)std::max(1LL, batch) * shape.fft_size);
+    float* bins = fir_bins_.fit((size_t)std::max(1LL, batch) * (shape.fft_size / 2 + 1) * 2);
+    float* next = fir_next_.fit(jobs.size() * (size_t)shape.fft_size);
+    cuda::fir(work_, jobs_fir_.upload(jobs, stream_), (int)jobs.size(), shape.fft_size, shape.taps,
+              shape.hop, fir_spectra_.ptr, fir_states_.ptr, scratch, bins, next, stream_);
+    check_launch("fir");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void track_input(const std::vector<TrackInputJob>& jobs,
                    const std::vector<Breakpoint>& points) override {
@@ -124,10 +147,15 @@ class CudaBackend final : public Backend {
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void meters(const std::vector<MeterJob>& jobs, const KWeighting& k, const TruePeakFilter& f,
-              long long hop_frames, bool last_segment) override {
+              long long hop_frames, bool last_segment, long long skip,
+              long long frames) override {
     const int chunks = 1024;
     float* partial = partials_.fit(2 * std::min<size_t>(jobs.size(), 32767) * chunks + 1);
-    cuda::meters(work_, jobs_meter_.upload(jobs, stream_), (int)jobs.size(), k, f, hop_frames,
+    StreamArena view = work_;  // the samples to meter, as an arena of their own
+    view.data += skip;
+    view.origin += skip;
+    view.frames = frames;
+    cuda::meters(view, jobs_meter_.upload(jobs, stream_), (int)jobs.size(), k, f, hop_frames,
                  last_segment, states_.ptr, hops_.ptr, hops_per_state_, partial, chunks, stream_);
     check_launch("meters");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -206,6 +234,8 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> partials_;
   DeviceBuffer<int32_t> pcm_;
   DeviceBuffer<float> floats_;
+  DeviceBuffer<FirJob> jobs_fir_;
+  DeviceBuffer<float> fir_states_, fir_spectra_, fir_scratch_, fir_bins_, fir_next_;
 };
 
 }  // namespace

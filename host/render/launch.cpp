@@ -95,9 +95,80 @@ void reject_unimplemented(const Session& s) {
       os << s.file.string() << ":" << p.line << ": "
          << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
          << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
-         << " (tracked in issue " << (spec ? spec->issue : "?") << "); implemented today: gain";
+         << " (tracked in issue " << (spec ? spec->issue : "?") << "); implemented today: gain, eq";
       throw InputError(os.str());
     }
+}
+
+EqBandType eq_band_type(const std::string& t) {
+  return t == "highpass"    ? EqBandType::kHighpass
+         : t == "lowpass"   ? EqBandType::kLowpass
+         : t == "lowshelf"  ? EqBandType::kLowShelf
+         : t == "highshelf" ? EqBandType::kHighShelf
+         : t == "notch"     ? EqBandType::kNotch
+         : t == "bandpass"  ? EqBandType::kBandpass
+         : t == "tilt"      ? EqBandType::kTilt
+                            : EqBandType::kBell;
+}
+
+EqBand eq_band_of(const Processor& b) {
+  EqBand e;
+  e.type = eq_band_type(b.type);
+  e.freq_hz = b.number("freq", 1000.0);
+  e.gain_db = b.number("gain_db", 0.0);
+  e.q = b.number("q", 0.0);
+  e.slope = b.number("slope", 0.0);
+  return e;
+}
+
+// The enabled bands of an EQ.
+std::vector<EqBand> eq_bands_of(const Processor& p) {
+  std::vector<EqBand> out;
+  for (const auto& b : p.bands)
+    if (enabled(b)) out.push_back(eq_band_of(b));
+  return out;
+}
+
+FirPhase eq_phase(const Processor& p) {
+  return p.text("mode", "linear") == "minimum" ? FirPhase::kMinimum : FirPhase::kLinear;
+}
+
+// The FIR shape of the EQ at chain[pos] of a node: long enough for every value its sweeps
+// can take (all of the session's variants, not just those of this render, so that a
+// shard renders exactly what the whole run renders). taps 0: no enabled band, no stage.
+FirShape eq_shape(const Session& s, const Plan& plan, int node, int pos) {
+  const Processor& eq = s.nodes[node].chain[pos];
+  double duration_s = 0.0;
+  bool any = false;
+  for (size_t bi = 0; bi < eq.bands.size(); ++bi) {
+    const Processor& band = eq.bands[bi];
+    if (!enabled(band)) continue;
+    any = true;
+    // Candidate values per swept key of this band; every combination is tried.
+    std::vector<std::pair<std::string, std::vector<double>>> swept;
+    for (size_t a = 0; a < plan.axes.size(); ++a) {
+      const AxisTarget& t = plan.axes[a];
+      if (t.node == node && t.processor == pos && t.band == (int)bi)
+        swept.emplace_back(t.key, s.variants.sweep[a].values);
+    }
+    std::vector<size_t> idx(swept.size(), 0);
+    while (true) {
+      Processor b = band;
+      for (size_t k = 0; k < swept.size(); ++k) {
+        ProcessorValue& v = b.values[swept[k].first];
+        v.kind = ProcessorValue::Kind::kNumber;
+        v.number = swept[k].second[idx[k]];
+      }
+      duration_s = std::max(duration_s, eq_band_fir_duration_s(eq_band_of(b)));
+      size_t k = 0;
+      while (k < swept.size() && ++idx[k] == swept[k].second.size()) idx[k++] = 0;
+      if (k == swept.size()) break;
+    }
+  }
+  FirShape shape;
+  shape.taps = 0;
+  if (!any) return shape;
+  return fir_shape(fir_taps_for(duration_s, s.sample_rate), eq_phase(eq));
 }
 
 }  // namespace
@@ -156,6 +227,40 @@ void prepare(SessionWork& w) {
     r.nodes.push_back(ns);
   }
 
+  // FIR shapes and the delays that align every bus's inputs (launch.h).
+  {
+    const int n = (int)s.nodes.size();
+    w.fir_shapes.assign(n, {});
+    std::vector<long long> chain_latency(n, 0);
+    for (int i = 0; i < n; ++i) {
+      w.fir_shapes[i].assign(s.nodes[i].chain.size(), FirShape{0, 2, 2, 0});
+      for (size_t pos = 0; pos < s.nodes[i].chain.size(); ++pos) {
+        const Processor& p = s.nodes[i].chain[pos];
+        if (p.type != "eq" || !enabled(p)) continue;
+        w.fir_shapes[i][pos] = eq_shape(s, plan, i, (int)pos);
+        if (w.fir_shapes[i][pos].taps > 0) chain_latency[i] += w.fir_shapes[i][pos].latency();
+      }
+    }
+    // Lag of the master's output relative to each node's input: the latencies of the
+    // chains from the node up to the master, its own included.
+    std::vector<long long> path(n, -1);
+    std::function<long long(int)> path_of = [&](int i) {  // routing is acyclic (validated)
+      if (path[i] >= 0) return path[i];
+      const int parent = s.nodes[i].output.empty() ? -1 : s.find(s.nodes[i].output);
+      return path[i] = chain_latency[i] + (parent >= 0 ? path_of(parent) : 0);
+    };
+    for (int i = 0; i < n; ++i) path_of(i);
+    w.latency = *std::max_element(path.begin(), path.end());
+    w.in_delay.assign(n, 0);
+    w.out_delay.assign(n, 0);
+    for (int i = 0; i < n; ++i) {
+      w.in_delay[i] = w.latency - path[i];
+      w.out_delay[i] = w.in_delay[i] + chain_latency[i];
+      r.nodes[i].latency_samples = chain_latency[i];
+    }
+    r.latency_samples = w.latency;
+  }
+
   // Inputs are never written: refuse an output folder where a delivered file or the
   // report would land on a stem, a reference or the session file itself.
   if (opt.write_audio) {
@@ -187,6 +292,29 @@ void prepare(SessionWork& w) {
 }
 
 namespace {
+
+// The spectrum (complex offset within the session's) of an EQ setting, designed once per
+// distinct setting: variants that share it share the spectrum.
+long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) {
+  FirDesign d;
+  d.bands = eq_bands_of(eq);
+  d.phase = eq_phase(eq);
+  d.shape = shape;
+  for (const FirDesign& e : w.fir_designs) {
+    bool same = e.phase == d.phase && e.shape.taps == shape.taps &&
+                e.shape.fft_size == shape.fft_size && e.bands.size() == d.bands.size();
+    for (size_t b = 0; same && b < d.bands.size(); ++b) {
+      const EqBand &x = e.bands[b], &y = d.bands[b];
+      same = x.type == y.type && x.freq_hz == y.freq_hz && x.gain_db == y.gain_db &&
+             x.q == y.q && x.slope == y.slope;
+    }
+    if (same) return e.spectrum;
+  }
+  d.spectrum = w.fir_spectrum_bins;
+  w.fir_spectrum_bins += shape.fft_size / 2 + 1;
+  w.fir_designs.push_back(std::move(d));
+  return w.fir_designs.back().spectrum;
+}
 
 // The jobs of every level, with indices offset into the launch's shared arenas.
 void build_jobs(SessionWork& w) {
@@ -270,8 +398,10 @@ void build_jobs(SessionWork& w) {
         job.mute_gain = 1.0f;
         for (const auto& au : n.automation) {
           const int offset = (int)lj.points.size();
+          // Breakpoints on the node's input stream, which lags the song by in_delay.
           for (const auto& pt : au.points)
-            lj.points.push_back({pt.time_s * s.sample_rate, (float)pt.value});
+            lj.points.push_back(
+                {pt.time_s * s.sample_rate + (double)w.in_delay[node], (float)pt.value});
           if (au.param == "gain_db") {
             job.gain_env_offset = offset;
             job.gain_env_count = (int)au.points.size();
@@ -289,27 +419,47 @@ void build_jobs(SessionWork& w) {
         if (n.kind == NodeKind::kMaster || (n.kind == NodeKind::kBus && w.opt.bus_meters)) {
           const int index = w.meter_offset + (int)w.metered.size();
           w.metered.push_back({node, (int)k});
-          lj.pre_chain_peaks.push_back({so + inst.out[0], index});
-          lj.pre_chain_peaks.push_back({so + inst.out[1], index});
-          lj.meters.push_back({so + inst.out[0], so + inst.out[1], 2, index, w.frames});
+          const long long in = w.in_delay[node], out = w.out_delay[node];
+          lj.pre_chain_peaks.push_back({so + inst.out[0], index, in, in + w.frames});
+          lj.pre_chain_peaks.push_back({so + inst.out[1], index, in, in + w.frames});
+          lj.meters.push_back({so + inst.out[0], so + inst.out[1], 2, index, out, out + w.frames});
         }
       }
     }
-    // The chains, position by position; one launch per processor type at each position.
+    // The chains, position by position; one launch per processor type (and FIR shape) at
+    // each position.
     for (size_t pos = 0; pos < max_chain; ++pos) {
-      std::vector<GainJob> gains;
+      ChainStep step;
       for (int node : plan.levels[l]) {
         if (plan.folded[node]) continue;
         for (size_t k = 0; k < plan.instances[node].size(); ++k) {
           const NodeSettings& st = w.settings[node][k];
           if (pos >= st.chain.size() || !enabled(st.chain[pos])) continue;
-          if (st.chain[pos].type == "gain") {
-            const float g = chain_gain({st.chain[pos]});
-            for (int c = 0; c < 2; ++c) gains.push_back({so + plan.instances[node][k].out[c], g});
+          const Processor& proc = st.chain[pos];
+          const NodeInstance& inst = plan.instances[node][k];
+          if (proc.type == "gain") {
+            const float g = chain_gain({proc});
+            for (int c = 0; c < 2; ++c) step.gains.push_back({so + inst.out[c], g});
+          } else if (proc.type == "eq") {
+            const FirShape& shape = w.fir_shapes[node][pos];
+            if (shape.taps == 0) continue;  // no enabled band: nothing to do
+            const long long spectrum = w.fir_spectrum_offset + design_of(w, proc, shape);
+            FirLaunch* launch = nullptr;
+            for (auto& f : step.firs)
+              if (f.shape.fft_size == shape.fft_size && f.shape.taps == shape.taps) launch = &f;
+            if (!launch) {
+              step.firs.push_back({shape, {}});
+              launch = &step.firs.back();
+            }
+            for (int c = 0; c < 2; ++c) {
+              launch->jobs.push_back(
+                  {so + inst.out[c], spectrum, w.fir_state_offset + w.fir_state_floats});
+              w.fir_state_floats += fir_state_floats(shape.fft_size, shape.hop);
+            }
           }
         }
       }
-      if (!gains.empty()) lj.chain_gains.push_back(std::move(gains));
+      lj.chain.push_back(std::move(step));
     }
   }
 }
@@ -328,10 +478,20 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
     a.sums.push_back(j);
   }
   a.terms.insert(a.terms.end(), b.terms.begin(), b.terms.end());
-  if (a.chain_gains.size() < b.chain_gains.size()) a.chain_gains.resize(b.chain_gains.size());
-  for (size_t p = 0; p < b.chain_gains.size(); ++p)
-    a.chain_gains[p].insert(a.chain_gains[p].end(), b.chain_gains[p].begin(),
-                            b.chain_gains[p].end());
+  if (a.chain.size() < b.chain.size()) a.chain.resize(b.chain.size());
+  for (size_t p = 0; p < b.chain.size(); ++p) {
+    ChainStep& to = a.chain[p];
+    to.gains.insert(to.gains.end(), b.chain[p].gains.begin(), b.chain[p].gains.end());
+    for (const FirLaunch& f : b.chain[p].firs) {
+      FirLaunch* launch = nullptr;
+      for (auto& g : to.firs)
+        if (g.shape.fft_size == f.shape.fft_size && g.shape.taps == f.shape.taps) launch = &g;
+      if (launch)
+        launch->jobs.insert(launch->jobs.end(), f.jobs.begin(), f.jobs.end());
+      else
+        to.firs.push_back(f);
+    }
+  }
   a.faders.insert(a.faders.end(), b.faders.begin(), b.faders.end());
   a.pre_chain_peaks.insert(a.pre_chain_peaks.end(), b.pre_chain_peaks.begin(),
                            b.pre_chain_peaks.end());
@@ -487,14 +647,21 @@ void open_readers(std::vector<SessionWork*>& group) {
 void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   const int rate = group.front()->s->sample_rate;
   int slots = 0, meters = 0, keeps = 0;
-  long long frames = 0;
+  long long frames = 0;         // the longest song: what the keep arena holds
+  long long render_frames = 0;  // the longest song plus its latency: what is rendered
+  long long fir_states = 0, fir_bins = 0;
   size_t max_levels = 0;
   for (SessionWork* w : group) {
     w->slot_offset = slots;
     w->meter_offset = meters;
     w->keep_offset = keeps;
+    w->fir_state_offset = fir_states;
+    w->fir_spectrum_offset = fir_bins;
     slots += w->plan.slot_count;
     build_jobs(*w);
+    fir_states += w->fir_state_floats;
+    fir_bins += w->fir_spectrum_bins;
+    render_frames = std::max(render_frames, w->frames + w->latency);
     meters += (int)w->metered.size();
     keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
     frames = std::max(frames, w->frames);
@@ -508,8 +675,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     w->r.backend = backend->name();
     w->r.backend_notice = notice;
   }
-  const long long segment = std::min(
-      frames, opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
+  const long long segment =
+      std::min(render_frames,
+               opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
   // The kept masters hold every variant whole until delivery. Refuse, with the way out,
   // a launch that cannot fit in memory instead of failing half way.
   {
@@ -535,6 +703,28 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   const long long hops_per_state = frames / hop_frames + 2;
   backend->allocate_meters(meters, hops_per_state);
   backend->allocate_peaks(meters);
+  {
+    // Every distinct FIR of the launch, designed on all cores.
+    std::vector<const FirDesign*> designs;
+    std::vector<long long> offsets;
+    for (SessionWork* w : group)
+      for (const FirDesign& d : w->fir_designs) {
+        designs.push_back(&d);
+        offsets.push_back(w->fir_spectrum_offset + d.spectrum);
+      }
+    std::vector<float> spectra(2 * (size_t)fir_bins);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long i = 0; i < (long long)designs.size(); ++i) {
+      const FirDesign& d = *designs[i];
+      const std::vector<double> taps = design_fir(
+          [&](double f) { return eq_magnitude(d.bands, f); }, rate, d.shape, d.phase);
+      const std::vector<std::complex<float>> bins = fir_spectrum(taps, d.shape.fft_size);
+      std::copy(reinterpret_cast<const float*>(bins.data()),
+                reinterpret_cast<const float*>(bins.data() + bins.size()),
+                spectra.data() + 2 * offsets[i]);
+    }
+    backend->allocate_fir(fir_states, spectra);
+  }
 
   // All tracks of all sessions, for decoding on all cores.
   struct TrackRef {
@@ -583,8 +773,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   double decode_s = 0.0, stages_s = 0.0;
   std::vector<std::vector<float>> staging(2 * all.size());
   std::vector<std::vector<float>> spectrum_staging;
-  for (long long origin = 0; origin < frames; origin += segment) {
-    const long long len = std::min(segment, frames - origin);
+  for (long long origin = 0; origin < render_frames; origin += segment) {
+    const long long len = std::min(segment, render_frames - origin);
     backend->begin_segment(origin, len);
     const auto t_decode = Clock::now();
     std::mutex upload_mutex;
@@ -600,7 +790,13 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         }
         outs.push_back(h);
       }
-      ref.w->readers[ref.t]->read(outs.data(), len);
+      // The stem is read in_delay samples late (latency compensation): zeros first.
+      const long long late = std::clamp(ref.w->in_delay[ref.w->tracks[ref.t]] - origin, 0LL, len);
+      for (float* o : outs) std::fill(o, o + late, 0.0f);
+      if (late < len) {
+        for (float*& o : outs) o += late;
+        ref.w->readers[ref.t]->read(outs.data(), len - late);
+      }
       if (!backend->host_slot(ref.w->slot_offset + local[0])) {
         std::lock_guard<std::mutex> lock(upload_mutex);
         for (size_t c = 0; c < local.size(); ++c)
@@ -610,17 +806,34 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     decode_s += seconds_since(t_decode);
 
     const auto t_stages = Clock::now();
-    const bool last_segment = origin + len == frames;
     for (size_t l = 0; l < max_levels; ++l) {
       const LevelJobs& lj = levels[l];
       if (!lj.sums.empty()) backend->sum(lj.sums, lj.terms);
       if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
       if (!lj.pre_chain_peaks.empty()) backend->peak_hold(lj.pre_chain_peaks);
-      for (const auto& gains : lj.chain_gains) backend->gain(gains);
+      for (const ChainStep& step : lj.chain) {
+        if (!step.gains.empty()) backend->gain(step.gains);
+        for (const FirLaunch& f : step.firs) backend->fir(f.shape, f.jobs);
+      }
       if (!lj.faders.empty()) backend->gain(lj.faders);
       if (lj.meters.empty()) continue;
-      // Metered now, while this level's outputs are in the arena (later levels reuse it).
-      backend->meters(lj.meters, kweighting, tp_filter, hop_frames, last_segment);
+      // Metered now, while this level's outputs are in the arena (later levels reuse it):
+      // one call per distinct song span [begin, end), with just that part of the segment.
+      std::vector<std::pair<long long, long long>> spans;
+      for (const MeterJob& job : lj.meters)
+        if (std::find(spans.begin(), spans.end(), std::make_pair(job.begin, job.end)) ==
+            spans.end())
+          spans.emplace_back(job.begin, job.end);
+      for (const auto& span : spans) {
+        long long b, e;
+        job_range(origin, len, span.first, span.second, b, e);
+        if (e <= b) continue;
+        std::vector<MeterJob> jobs;
+        for (const MeterJob& job : lj.meters)
+          if (job.begin == span.first && job.end == span.second) jobs.push_back(job);
+        backend->meters(jobs, kweighting, tp_filter, hop_frames, span.second <= origin + len, b,
+                        e - b);
+      }
       std::vector<std::array<const float*, 2>> audio(lj.meters.size());
       spectrum_staging.resize(2 * lj.meters.size());
       for (size_t j = 0; j < lj.meters.size(); ++j)
@@ -637,20 +850,23 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
 #pragma omp parallel for schedule(dynamic, 1)
       for (long long t = 0; t < 2 * (long long)lj.meters.size(); ++t) {
         const MeterRef& ref = meter_refs[l][t / 2];
-        const long long n = meter_frames(origin, len, ref.w->frames);  // not past its end
-        if (n > 0)
-          spectrum_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][t % 2], n);
+        long long b, e;  // the song part of the segment
+        job_range(origin, len, lj.meters[t / 2].begin, lj.meters[t / 2].end, b, e);
+        if (e > b)
+          spectrum_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][t % 2] + b,
+                               e - b);
       }
     }
     for (SessionWork* w : group) {
       const auto& masters = w->plan.instances[w->s->nodes.size() - 1];
       for (size_t k = 0; k < masters.size(); ++k) {
-        backend->keep(w->slot_offset + masters[k].out[0], w->keep_offset + 2 * (int)k);
-        backend->keep(w->slot_offset + masters[k].out[1], w->keep_offset + 2 * (int)k + 1);
+        const long long delay = w->out_delay.back();
+        backend->keep(w->slot_offset + masters[k].out[0], w->keep_offset + 2 * (int)k, delay);
+        backend->keep(w->slot_offset + masters[k].out[1], w->keep_offset + 2 * (int)k + 1, delay);
       }
     }
     stages_s += seconds_since(t_stages);
-    if (opt.progress) opt.progress("render", (double)(origin + len) / frames);
+    if (opt.progress) opt.progress("render", (double)(origin + len) / render_frames);
   }
 
   std::vector<MeterState> states;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "../../kernels/eq.h"
+#include "../../kernels/fir_design.h"
 #include "../../kernels/stages.h"
 #include "render/render.h"
 #include "spectrum.h"
@@ -24,15 +26,35 @@ struct NodeSettings {
 
 // One session's part of a launch: its plan, jobs (with stream, meter and keep indices
 // already offset into the shared arenas), readers, meters, and the result being filled.
+// The FIR jobs of one shape (one batched launch).
+struct FirLaunch {
+  FirShape shape;
+  std::vector<FirJob> jobs;
+};
+
+// One chain position of every node of a level: one launch per processor type and shape.
+struct ChainStep {
+  std::vector<GainJob> gains;
+  std::vector<FirLaunch> firs;
+};
+
 struct LevelJobs {
   std::vector<TrackInputJob> inputs;
   std::vector<Breakpoint> points;
   std::vector<SumJob> sums;
   std::vector<SumTerm> terms;
-  std::vector<std::vector<GainJob>> chain_gains;  // one launch per chain position
+  std::vector<ChainStep> chain;  // by chain position
   std::vector<GainJob> faders;
   std::vector<PeakJob> pre_chain_peaks;  // buses and master, before their chains
   std::vector<MeterJob> meters;          // buses and master, after their faders
+};
+
+// A FIR to design: an EQ's enabled bands at one setting, and where its spectrum goes.
+struct FirDesign {
+  std::vector<EqBand> bands;
+  FirPhase phase = FirPhase::kLinear;
+  FirShape shape;
+  long long spectrum = 0;  // complex offset in the launch's spectrum array
 };
 
 struct Metered {
@@ -53,6 +75,17 @@ struct SessionWork {
   std::vector<std::unique_ptr<StemReader>> readers;
   int slot_offset = 0, meter_offset = 0, keep_offset = 0;
   std::vector<LevelJobs> levels;
+  // Latency compensation. A FIR stage delays a stream (FirShape::latency); each node's
+  // input and output streams lag the song by in_delay / out_delay samples, chosen so that
+  // every bus sums inputs with the same lag: a track's stem is read in_delay samples
+  // late. The master lags by `latency`, so the render runs that much longer and the
+  // delivered file is cut from it sample-exactly.
+  std::vector<std::vector<FirShape>> fir_shapes;  // [node][chain position]; taps 0: no FIR
+  std::vector<long long> in_delay, out_delay;
+  long long latency = 0;
+  long long fir_state_offset = 0, fir_state_floats = 0;    // floats, in the launch's states
+  long long fir_spectrum_offset = 0, fir_spectrum_bins = 0;  // complex values
+  std::vector<FirDesign> fir_designs;
   std::vector<Metered> metered;
   std::vector<LongTermSpectrum> spectra;
 };

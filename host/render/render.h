@@ -74,6 +74,7 @@ struct NodeStats {
   std::vector<std::string> reaching_axes;
   int renders = 0;
   bool folded = false;  // mixed straight into its bus (no output of its own)
+  long long latency_samples = 0;  // its chain's processing latency (compensated)
 };
 
 struct Timings {
@@ -91,6 +92,7 @@ struct RenderResult {
   int variant_total = 1;  // variants of the session (only some rendered when sharded)
   int slots = 0;
   long long segment_frames = 0;
+  long long latency_samples = 0;  // the master's processing latency, compensated
   std::vector<VariantResult> variants;
   std::vector<NodeMeters> meters;  // every bus and master instance, in plan order
   double headroom_dbfs = 0.0;

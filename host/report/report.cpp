@@ -78,12 +78,14 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
                      {"level", n.level},
                      {"swept_by", n.reaching_axes},
                      {"renders", n.renders},
-                     {"folded_into_bus", n.folded}});
+                     {"folded_into_bus", n.folded},
+                     {"latency_samples", n.latency_samples}});
   j["plan"] = {{"nodes", nodes},
                {"total_renders", r.total_renders},
                {"variants", (int)r.variants.size()},
                {"variant_total", r.variant_total},
-               {"peak_streams", r.slots}};
+               {"peak_streams", r.slots},
+               {"latency_samples", r.latency_samples}};
   json variants = json::array();
   for (const auto& v : r.variants) {
     json params = json::object();

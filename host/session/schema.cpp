@@ -40,20 +40,21 @@ std::vector<ProcessorSpec> build_specs() {
                     {K::kBool, "invert", 0, 0, nullptr, "polarity inversion"}},
                    nullptr});
   specs.push_back({"eq",
-                   false,
-                   "#4",
+                   true,
+                   nullptr,
                    {{K::kString, "mode", 0, 0, "linear|minimum", "phase response"}},
                    "eq-band"});
   specs.push_back(
       {"eq-band",
-       false,
-       "#4",
+       true,
+       nullptr,
        {{K::kString, "type", 0, 0, "highpass|lowpass|lowshelf|highshelf|bell|notch|bandpass|tilt",
          "band shape"},
         {K::kNumber, "freq", 10, 24000, nullptr, "corner, centre or pivot frequency, Hz"},
         {K::kNumber, "gain_db", -24, 24, nullptr, "band gain, dB"},
         {K::kNumber, "q", 0.1, 40, nullptr, "quality factor"},
-        {K::kNumber, "slope", 6, 96, "6|12|18|24|36|48|72|96", "high/low-pass slope, dB/octave"}},
+        {K::kNumber, "slope", 0.1, 96, nullptr,
+         "high/low-pass: dB/octave (6, 12, 18, 24, 36, 48, 72, 96); shelves: RBJ's S (0.1 .. 1)"}},
        nullptr});
   specs.push_back({"compressor", false, "#5", compressor_keys(), nullptr});
   {
@@ -117,6 +118,29 @@ const ProcessorSpec* find_processor_spec(const std::string& type) {
   for (const auto& s : processor_specs())
     if (type == s.type) return &s;
   return nullptr;
+}
+
+bool eq_band_key_for_type(const std::string& type, KeySpec& key) {
+  const std::string k = key.key;
+  const bool pass = type == "highpass" || type == "lowpass";
+  const bool shelf = type == "lowshelf" || type == "highshelf";
+  if (k == "freq") return true;
+  if (k == "gain_db") return shelf || type == "bell" || type == "tilt";
+  if (k == "q") return shelf || type == "bell" || type == "notch" || type == "bandpass";
+  if (k == "slope") {
+    if (pass) {
+      key.min = 6, key.max = 96, key.choices = "6|12|18|24|36|48|72|96";
+      key.description = "slope, dB/octave";
+      return true;
+    }
+    if (shelf) {
+      key.min = 0.1, key.max = 1, key.choices = nullptr;
+      key.description = "shelf slope S (RBJ cookbook; 1: steepest without overshoot)";
+      return true;
+    }
+    return false;
+  }
+  return true;
 }
 
 const KeySpec* find_key(const ProcessorSpec& spec, const std::string& key) {

@@ -27,6 +27,10 @@ const std::vector<ProcessorSpec>& processor_specs();
 const ProcessorSpec* find_processor_spec(const std::string& type);
 const KeySpec* find_key(const ProcessorSpec& spec, const std::string& key);
 
+// An EQ band key's range for one band type (the slope of a high-pass is in dB/octave, a
+// shelf's is RBJ's S); false when the key does not apply to that type.
+bool eq_band_key_for_type(const std::string& type, KeySpec& key);
+
 // "allowed: -1 .. 1" / "allowed: one of wav, flac" for messages.
 std::string describe_allowed(const KeySpec& key);
 

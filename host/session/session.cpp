@@ -202,6 +202,16 @@ struct Parser {
     return v;
   }
 
+  static std::string eq_band_keys(const std::string& type) {
+    std::string list;
+    for (const auto& k : find_processor_spec("eq-band")->keys) {
+      KeySpec typed = k;
+      if (std::string(k.key) != "type" && eq_band_key_for_type(type, typed))
+        list += (list.empty() ? "" : ", ") + std::string(k.key);
+    }
+    return "its keys: " + list + ", id, enabled";
+  }
+
   Processor processor(const toml::node& n, const std::string& spec_name, const std::string& where,
                       const std::string& default_id) const {
     const toml::table& t = table(n, where);
@@ -262,7 +272,18 @@ struct Parser {
         fail(&v, where + "." + key,
              "unknown key for " + std::string(spec->type) + " (allowed: " + list + ")");
       }
-      p.values[key] = processor_value(v, *ks, where + "." + key);
+      KeySpec typed = *ks;
+      if (spec_name == "eq-band" && !eq_band_key_for_type(p.type, typed))
+        fail(&v, where + "." + key,
+             "does not apply to a " + p.type + " band (" + eq_band_keys(p.type) + ")");
+      p.values[key] = processor_value(v, typed, where + "." + key);
+    }
+    if (spec_name == "eq-band") {
+      if (!p.values.count("freq"))
+        fail(&n, where + ".freq", "missing: every EQ band needs a frequency (allowed: 10 .. 24000)");
+      if (p.values.count("q") && p.values.count("slope"))
+        fail(t.get("slope"), where + ".slope",
+             "a shelf takes either q or slope, not both (slope is RBJ's S, 0.1 .. 1)");
     }
     return p;
   }
@@ -599,6 +620,16 @@ struct Parser {
         toml::table tmp;
         tmp.insert("v", *a.get(i));
         const double x = *number(tmp, "v", w + "[" + std::to_string(i) + "]", spec.min, spec.max);
+        if (spec.choices) {  // discrete values (a high-pass slope)
+          bool ok = false;
+          std::stringstream cs(spec.choices);
+          std::string c;
+          while (std::getline(cs, c, '|'))
+            if (std::stod(c) == x) ok = true;
+          if (!ok)
+            fail(a.get(i), w + "[" + std::to_string(i) + "]",
+                 fmt_num(x) + " is out of range (allowed: " + describe_allowed(spec) + ")");
+        }
         axis.values.push_back(x);
       }
       s.variants.sweep.push_back(std::move(axis));
@@ -657,6 +688,15 @@ struct Parser {
       if (!band)
         fail(&v, w, "processor \"" + proc->id + "\" has no band with id \"" + parts[2] + "\"");
       spec = find_processor_spec(spec->band_type);
+      const KeySpec* ks = find_key(*spec, parts.back());
+      KeySpec typed = ks ? *ks : KeySpec{};
+      if (ks && ks->kind == KeySpec::Kind::kNumber) {
+        if (!eq_band_key_for_type(band->type, typed))
+          fail(&v, w,
+               "\"" + parts.back() + "\" does not apply to a " + band->type + " band (" +
+                   eq_band_keys(band->type) + ")");
+        return typed;
+      }
     }
     const std::string& key = parts.back();
     const KeySpec* ks = find_key(*spec, key);
