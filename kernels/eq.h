@@ -10,7 +10,16 @@
 
 namespace td {
 
-enum class EqBandType { kHighpass, kLowpass, kLowShelf, kHighShelf, kBell, kNotch, kBandpass, kTilt };
+enum class EqBandType {
+  kHighpass,
+  kLowpass,
+  kLowShelf,
+  kHighShelf,
+  kBell,
+  kNotch,
+  kBandpass,
+  kTilt
+};
 
 struct EqBand {
   EqBandType type = EqBandType::kBell;

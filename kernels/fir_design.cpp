@@ -72,9 +72,8 @@ std::vector<std::complex<double>> forward_real(std::vector<double> x) {
 }  // namespace
 
 int fir_taps_for(double duration_s, double sample_rate) {
-  const double half = std::ceil(0.5 * duration_s * sample_rate);
-  const long long taps = 2 * (long long)std::min(half, 1e9) + 1;
-  return (int)std::clamp<long long>(taps, kFirMinTaps, kFirMaxTaps);
+  const double half = std::ceil(0.5 * std::min(duration_s, kFirMaxSeconds) * sample_rate);
+  return (int)std::max<long long>(2 * (long long)half + 1, kFirMinTaps);
 }
 
 FirShape fir_shape(int taps, FirPhase phase) {

@@ -28,11 +28,11 @@ struct FirShape {
 };
 
 // Tap count for a FIR that must last `duration_s` (eq.h says how long each band needs):
-// odd, at least kFirMinTaps and at most kFirMaxTaps (2.7 s at 48 kHz: only high-pass
-// slopes of 72-96 dB/octave below 40 Hz and resonances of Q > 10 below 60 Hz reach it;
-// docs/processors.md states what the cap costs).
+// odd, at least kFirMinTaps and at most kFirMaxSeconds long (131071 taps at 48 kHz: only
+// high-pass slopes of 72-96 dB/octave below 40 Hz and resonances of Q > 10 below 60 Hz
+// reach it; docs/processors.md states what the cap costs).
 constexpr int kFirMinTaps = 511;
-constexpr int kFirMaxTaps = 131071;
+constexpr double kFirMaxSeconds = 2.7306;
 int fir_taps_for(double duration_s, double sample_rate);
 
 // The overlap-save shape of a FIR: the smallest power-of-two FFT at least twice the taps.
@@ -48,7 +48,6 @@ std::vector<double> design_fir(const std::function<double(double)>& magnitude, d
 std::vector<std::complex<float>> fir_spectrum(const std::vector<double>& taps, int fft_size);
 
 // The FIR's response at one frequency (a direct DTFT sum, for tests and reports).
-std::complex<double> fir_response(const std::vector<double>& taps, double f_hz,
-                                  double sample_rate);
+std::complex<double> fir_response(const std::vector<double>& taps, double f_hz, double sample_rate);
 
 }  // namespace td

@@ -204,7 +204,7 @@ TD_HD void meter_finish(MeterState& st, MeterHop* hops, int channels) {
 // A sample-peak hold on one stream (a bus's pre-chain level, for gain staging).
 struct PeakJob {
   int stream;
-  int slot;             // index into the peak-hold array
+  int slot;              // index into the peak-hold array
   long long begin, end;  // the stream positions that are the song (see MeterJob)
 };
 

@@ -219,8 +219,8 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
       // V[b hop .. b hop + fft_size): fir_virtual, as two copies.
       const long long from_pending = std::clamp<long long>(pending_len - b * hop, 0, fft_size);
       if (from_pending > 0) std::copy(pending + b * hop, pending + b * hop + from_pending, x);
-      std::copy(in + (b * hop + from_pending - pending_len), in + (b * hop + fft_size - pending_len),
-                x + from_pending);
+      std::copy(in + (b * hop + from_pending - pending_len),
+                in + (b * hop + fft_size - pending_len), x + from_pending);
       fftwf_execute_dft_r2c(static_cast<fftwf_plan>(plans.forward), x, c);
       // The spectrum product, written out so that it vectorises and never calls the
       // library's NaN-careful complex multiply.

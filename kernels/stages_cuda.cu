@@ -178,8 +178,8 @@ __global__ void fir_gather_kernel(StreamArena a, const FirJob* jobs, const float
   if (g >= batch * fft_size) return;
   const long long t = g / fft_size, i = g % fft_size;
   const FirJob& job = jobs[t / blocks];
-  scratch[t * fft_size + i] = fir_virtual(states + job.state, pending_len, a.stream(job.stream),
-                                          (t % blocks) * hop + i);
+  scratch[t * fft_size + i] =
+      fir_virtual(states + job.state, pending_len, a.stream(job.stream), (t % blocks) * hop + i);
 }
 
 __global__ void fir_multiply_kernel(const FirJob* jobs, const float* spectra, int bins,
@@ -223,8 +223,8 @@ __global__ void fir_output_kernel(StreamArena a, const FirJob* jobs, const float
   a.stream(job.stream)[n] = v;
 }
 
-__global__ void fir_state_kernel(const FirJob* jobs, float* states, int fft_size, int taps,
-                                 int hop, long long blocks, long long keep, const float* next,
+__global__ void fir_state_kernel(const FirJob* jobs, float* states, int fft_size, int taps, int hop,
+                                 long long blocks, long long keep, const float* next,
                                  const float* scratch) {
   const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   const FirJob& job = jobs[blockIdx.y];
@@ -389,8 +389,8 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
     if (g_last_error) return;
     const long long span = keep > hop ? keep : hop;
     fir_state_kernel<<<dim3((unsigned)((span + kThreads - 1) / kThreads), n), kThreads, 0, s>>>(
-        jobs + first, states, fft_size, taps, hop, blocks, keep,
-        next + (long long)first * fft_size, scratch + (long long)first * blocks * fft_size);
+        jobs + first, states, fft_size, taps, hop, blocks, keep, next + (long long)first * fft_size,
+        scratch + (long long)first * blocks * fft_size);
     check_launch();
     if (g_last_error) return;
   }

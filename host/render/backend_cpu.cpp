@@ -84,14 +84,13 @@ class CpuBackend final : public Backend {
     hops_per_state_ = hops_per_state;
   }
   void meters(const std::vector<MeterJob>& jobs, const KWeighting& k, const TruePeakFilter& f,
-              long long hop_frames, bool last_segment, long long skip,
-              long long frames) override {
+              long long hop_frames, bool last_segment, long long skip, long long frames) override {
     StreamArena view = work_;  // the samples to meter, as an arena of their own
     view.data += skip;
     view.origin += skip;
     view.frames = frames;
-    cpu::meters(view, jobs.data(), (int)jobs.size(), k, f, hop_frames, last_segment,
-                states_.data(), hops_.data(), hops_per_state_);
+    cpu::meters(view, jobs.data(), (int)jobs.size(), k, f, hop_frames, last_segment, states_.data(),
+                hops_.data(), hops_per_state_);
   }
   void read_meters(std::vector<MeterState>& states, std::vector<MeterHop>& hops) override {
     states = states_;

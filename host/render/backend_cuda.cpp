@@ -147,8 +147,7 @@ class CudaBackend final : public Backend {
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void meters(const std::vector<MeterJob>& jobs, const KWeighting& k, const TruePeakFilter& f,
-              long long hop_frames, bool last_segment, long long skip,
-              long long frames) override {
+              long long hop_frames, bool last_segment, long long skip, long long frames) override {
     const int chunks = 1024;
     float* partial = partials_.fit(2 * std::min<size_t>(jobs.size(), 32767) * chunks + 1);
     StreamArena view = work_;  // the samples to meter, as an arena of their own

@@ -305,8 +305,8 @@ long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) 
                 e.shape.fft_size == shape.fft_size && e.bands.size() == d.bands.size();
     for (size_t b = 0; same && b < d.bands.size(); ++b) {
       const EqBand &x = e.bands[b], &y = d.bands[b];
-      same = x.type == y.type && x.freq_hz == y.freq_hz && x.gain_db == y.gain_db &&
-             x.q == y.q && x.slope == y.slope;
+      same = x.type == y.type && x.freq_hz == y.freq_hz && x.gain_db == y.gain_db && x.q == y.q &&
+             x.slope == y.slope;
     }
     if (same) return e.spectrum;
   }
@@ -716,8 +716,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (long long i = 0; i < (long long)designs.size(); ++i) {
       const FirDesign& d = *designs[i];
-      const std::vector<double> taps = design_fir(
-          [&](double f) { return eq_magnitude(d.bands, f); }, rate, d.shape, d.phase);
+      const std::vector<double> taps =
+          design_fir([&](double f) { return eq_magnitude(d.bands, f); }, rate, d.shape, d.phase);
       const std::vector<std::complex<float>> bins = fir_spectrum(taps, d.shape.fft_size);
       std::copy(reinterpret_cast<const float*>(bins.data()),
                 reinterpret_cast<const float*>(bins.data() + bins.size()),
@@ -853,8 +853,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         long long b, e;  // the song part of the segment
         job_range(origin, len, lj.meters[t / 2].begin, lj.meters[t / 2].end, b, e);
         if (e > b)
-          spectrum_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][t % 2] + b,
-                               e - b);
+          spectrum_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][t % 2] + b, e - b);
       }
     }
     for (SessionWork* w : group) {

@@ -83,7 +83,7 @@ struct SessionWork {
   std::vector<std::vector<FirShape>> fir_shapes;  // [node][chain position]; taps 0: no FIR
   std::vector<long long> in_delay, out_delay;
   long long latency = 0;
-  long long fir_state_offset = 0, fir_state_floats = 0;    // floats, in the launch's states
+  long long fir_state_offset = 0, fir_state_floats = 0;      // floats, in the launch's states
   long long fir_spectrum_offset = 0, fir_spectrum_bins = 0;  // complex values
   std::vector<FirDesign> fir_designs;
   std::vector<Metered> metered;

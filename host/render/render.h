@@ -73,7 +73,7 @@ struct NodeStats {
   int level = 0;
   std::vector<std::string> reaching_axes;
   int renders = 0;
-  bool folded = false;  // mixed straight into its bus (no output of its own)
+  bool folded = false;            // mixed straight into its bus (no output of its own)
   long long latency_samples = 0;  // its chain's processing latency (compensated)
 };
 

@@ -149,6 +149,14 @@ const KeySpec* find_key(const ProcessorSpec& spec, const std::string& key) {
   return nullptr;
 }
 
+namespace {
+std::string list_of(const char* choices) {  // "a|b|c" -> "a, b, c"
+  std::string out;
+  for (const char* p = choices; *p; ++p) out += *p == '|' ? std::string(", ") : std::string(1, *p);
+  return out;
+}
+}  // namespace
+
 std::string describe_allowed(const KeySpec& key) {
   std::ostringstream os;
   auto num = [](double v) {
@@ -159,10 +167,7 @@ std::string describe_allowed(const KeySpec& key) {
   };
   switch (key.kind) {
     case K::kString: {
-      std::string c = key.choices;
-      for (auto& ch : c)
-        if (ch == '|') ch = ',';
-      os << "one of " << c;
+      os << "one of " << list_of(key.choices);
       break;
     }
     case K::kBool:
@@ -174,10 +179,7 @@ std::string describe_allowed(const KeySpec& key) {
     case K::kNumber:
     case K::kNumberList:
       if (key.choices) {
-        std::string c = key.choices;
-        for (auto& ch : c)
-          if (ch == '|') ch = ',';
-        os << "one of " << c;
+        os << "one of " << list_of(key.choices);
       } else {
         os << num(key.min) << " .. " << num(key.max);
       }

@@ -280,7 +280,8 @@ struct Parser {
     }
     if (spec_name == "eq-band") {
       if (!p.values.count("freq"))
-        fail(&n, where + ".freq", "missing: every EQ band needs a frequency (allowed: 10 .. 24000)");
+        fail(&n, where + ".freq",
+             "missing: every EQ band needs a frequency (allowed: 10 .. 24000)");
       if (p.values.count("q") && p.values.count("slope"))
         fail(t.get("slope"), where + ".slope",
              "a shelf takes either q or slope, not both (slope is RBJ's S, 0.1 .. 1)");
