@@ -2,10 +2,13 @@
 // bytes), so the distance to the memory-bandwidth limit is visible. Run:
 //   build/bench/stages_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
+#include <fftw3.h>
 
 #include <cstring>
 #include <vector>
 
+#include "fft.h"
+#include "fir_design.h"
 #include "stages.h"
 
 namespace {
@@ -77,6 +80,57 @@ void BM_Meters(benchmark::State& st) {  // loudness hop sums + true peak of ster
   st.SetBytesProcessed(st.iterations() * 2 * pairs * kFrames * 4);
 }
 
+// The FIR stage (overlap-save) on `streams` streams of one segment with the mix-bus EQ's
+// shape (44801 taps on 131072-point FFTs), next to its floor: the same number of bare
+// FFTW r2c + c2r pairs (BM_FftFloor).
+const td::FirShape kEqShape = td::fir_shape(44801, td::FirPhase::kLinear);
+
+void BM_Fir(benchmark::State& st) {
+  const int streams = (int)st.range(0);
+  Arena ar(streams);
+  const int bins = kEqShape.fft_size / 2 + 1;
+  std::vector<float> spectrum(2 * (size_t)bins, 1.0f / kEqShape.fft_size);
+  std::vector<float> states((size_t)streams *
+                            td::fir_state_floats(kEqShape.fft_size, kEqShape.hop));
+  std::vector<td::FirJob> jobs;
+  for (int s = 0; s < streams; ++s)
+    jobs.push_back({s, 0, (long long)s * td::fir_state_floats(kEqShape.fft_size, kEqShape.hop)});
+  long long origin = 0;
+  for (auto _ : st) {
+    ar.a.origin = origin;
+    td::cpu::fir(ar.a, jobs.data(), streams, kEqShape.fft_size, kEqShape.taps, kEqShape.hop,
+                 spectrum.data(), states.data());
+    origin += kFrames;
+  }
+  st.SetItemsProcessed(st.iterations() * streams * kFrames);
+}
+
+void BM_FftFloor(benchmark::State& st) {
+  const int streams = (int)st.range(0);
+  const int n = kEqShape.fft_size;
+  const td::FftPlanPair& plans = td::fft_plans(n);
+  // The blocks one segment completes per stream, on average.
+  const long long blocks = streams * kFrames / kEqShape.hop;
+  for (auto _ : st) {
+#pragma omp parallel
+    {
+      float* x = fftwf_alloc_real(n);
+      fftwf_complex* c = fftwf_alloc_complex(n / 2 + 1);
+      std::fill(x, x + n, 0.5f);
+#pragma omp for schedule(dynamic, 1)
+      for (long long b = 0; b < blocks; ++b) {
+        fftwf_execute_dft_r2c(static_cast<fftwf_plan>(plans.forward), x, c);
+        fftwf_execute_dft_c2r(static_cast<fftwf_plan>(plans.inverse), c, x);
+      }
+      fftwf_free(x);
+      fftwf_free(c);
+    }
+  }
+  st.SetItemsProcessed(st.iterations() * streams * kFrames);
+}
+
+BENCHMARK(BM_Fir)->Arg(48)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FftFloor)->Arg(48)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemcpyFloor)->Arg(24)->UseRealTime();
 BENCHMARK(BM_Sum)->Arg(24)->UseRealTime();
 BENCHMARK(BM_TrackInput)->Arg(24)->UseRealTime();

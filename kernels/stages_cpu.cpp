@@ -204,8 +204,13 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
   const long long blocks = (fill + a.frames) / hop;
   const int bins = fft_size / 2 + 1;
   const FftPlanPair& plans = fft_plans(fft_size);
-  // The transformed blocks' outputs, hop samples each.
-  std::vector<float> y((size_t)job_count * blocks * hop);
+  // The transformed blocks' outputs, hop samples each: kept between calls (a launch calls
+  // this every segment), so its pages are not faulted in and zeroed every time. The
+  // caller's thread owns it; the parallel regions below share it through `y`.
+  thread_local std::vector<float> y_store;
+  if (y_store.size() < (size_t)job_count * blocks * hop)
+    y_store.resize((size_t)job_count * blocks * hop);
+  float* const y = y_store.data();
 #pragma omp parallel
   {
     float* x = fftwf_alloc_real((size_t)fft_size);
@@ -234,7 +239,7 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
       }
       fftwf_execute_dft_c2r(static_cast<fftwf_plan>(plans.inverse), c, x);
       // Overlap-save: the first taps - 1 outputs wrapped around; the last hop are valid.
-      std::copy(x + taps - 1, x + fft_size, y.data() + t * hop);
+      std::copy(x + taps - 1, x + fft_size, y + t * hop);
     }
     fftwf_free(x);
     fftwf_free(c);
@@ -253,7 +258,7 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
       float* io = a.stream(jobs[j].stream);
       for (long long i = 0; i < keep; ++i)
         next[i] = fir_virtual(pending, pending_len, io, blocks * hop + i);
-      const float* yj = y.data() + (size_t)j * blocks * hop;
+      const float* yj = y + (size_t)j * blocks * hop;
       // fir_output, as two copies.
       const long long from_ready = std::min<long long>(hop - fill, a.frames);
       std::copy(ready + fill, ready + fill + from_ready, io);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <sstream>
 
@@ -293,6 +294,51 @@ void prepare(SessionWork& w) {
 
 namespace {
 
+bool same_design(const FirDesign& a, const FirDesign& b) {
+  if (a.phase != b.phase || a.shape.taps != b.shape.taps || a.shape.fft_size != b.shape.fft_size ||
+      a.bands.size() != b.bands.size())
+    return false;
+  for (size_t i = 0; i < a.bands.size(); ++i) {
+    const EqBand &x = a.bands[i], &y = b.bands[i];
+    if (x.type != y.type || x.freq_hz != y.freq_hz || x.gain_db != y.gain_db || x.q != y.q ||
+        x.slope != y.slope)
+      return false;
+  }
+  return true;
+}
+
+// The overlap-save spectrum of an EQ design. Designs are remembered for the process (up
+// to kSpectrumCacheBytes, oldest forgotten first): the passes of auto gain staging and
+// the launches of a batch reuse the same EQs.
+std::shared_ptr<const std::vector<std::complex<float>>> eq_spectrum(const FirDesign& d, int rate) {
+  constexpr size_t kSpectrumCacheBytes = 256u << 20;
+  struct Entry {
+    FirDesign design;
+    int rate;
+    std::shared_ptr<const std::vector<std::complex<float>>> bins;
+  };
+  static std::mutex m;
+  static std::vector<Entry> cache;
+  {
+    std::lock_guard<std::mutex> lock(m);
+    for (const Entry& e : cache)
+      if (e.rate == rate && same_design(e.design, d)) return e.bins;
+  }
+  const std::vector<double> taps =
+      design_fir([&](double f) { return eq_magnitude(d.bands, f); }, rate, d.shape, d.phase);
+  auto bins = std::make_shared<const std::vector<std::complex<float>>>(
+      fir_spectrum(taps, d.shape.fft_size));
+  std::lock_guard<std::mutex> lock(m);
+  cache.push_back({d, rate, bins});
+  size_t bytes = 0;
+  for (const Entry& e : cache) bytes += e.bins->size() * sizeof(std::complex<float>);
+  while (bytes > kSpectrumCacheBytes && cache.size() > 1) {
+    bytes -= cache.front().bins->size() * sizeof(std::complex<float>);
+    cache.erase(cache.begin());
+  }
+  return bins;
+}
+
 // The spectrum (complex offset within the session's) of an EQ setting, designed once per
 // distinct setting: variants that share it share the spectrum.
 long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) {
@@ -300,16 +346,8 @@ long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) 
   d.bands = eq_bands_of(eq);
   d.phase = eq_phase(eq);
   d.shape = shape;
-  for (const FirDesign& e : w.fir_designs) {
-    bool same = e.phase == d.phase && e.shape.taps == shape.taps &&
-                e.shape.fft_size == shape.fft_size && e.bands.size() == d.bands.size();
-    for (size_t b = 0; same && b < d.bands.size(); ++b) {
-      const EqBand &x = e.bands[b], &y = d.bands[b];
-      same = x.type == y.type && x.freq_hz == y.freq_hz && x.gain_db == y.gain_db && x.q == y.q &&
-             x.slope == y.slope;
-    }
-    if (same) return e.spectrum;
-  }
+  for (const FirDesign& e : w.fir_designs)
+    if (same_design(e, d)) return e.spectrum;
   d.spectrum = w.fir_spectrum_bins;
   w.fir_spectrum_bins += shape.fft_size / 2 + 1;
   w.fir_designs.push_back(std::move(d));
@@ -713,14 +751,23 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         offsets.push_back(w->fir_spectrum_offset + d.spectrum);
       }
     std::vector<float> spectra(2 * (size_t)fir_bins);
+    // Sessions of a batch often share an EQ: each distinct one is designed once.
+    std::vector<int> unique_of(designs.size());
+    std::vector<size_t> unique;
+    for (size_t i = 0; i < designs.size(); ++i) {
+      size_t u = 0;
+      while (u < unique.size() && !same_design(*designs[unique[u]], *designs[i])) ++u;
+      if (u == unique.size()) unique.push_back(i);
+      unique_of[i] = (int)u;
+    }
+    std::vector<std::shared_ptr<const std::vector<std::complex<float>>>> bins(unique.size());
 #pragma omp parallel for schedule(dynamic, 1)
-    for (long long i = 0; i < (long long)designs.size(); ++i) {
-      const FirDesign& d = *designs[i];
-      const std::vector<double> taps =
-          design_fir([&](double f) { return eq_magnitude(d.bands, f); }, rate, d.shape, d.phase);
-      const std::vector<std::complex<float>> bins = fir_spectrum(taps, d.shape.fft_size);
-      std::copy(reinterpret_cast<const float*>(bins.data()),
-                reinterpret_cast<const float*>(bins.data() + bins.size()),
+    for (long long u = 0; u < (long long)unique.size(); ++u)
+      bins[u] = eq_spectrum(*designs[unique[u]], rate);
+    for (size_t i = 0; i < designs.size(); ++i) {
+      const auto& b = *bins[unique_of[i]];
+      std::copy(reinterpret_cast<const float*>(b.data()),
+                reinterpret_cast<const float*>(b.data() + b.size()),
                 spectra.data() + 2 * offsets[i]);
     }
     backend->allocate_fir(fir_states, spectra);
