@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dither.h"
+#include "dynamics.h"
 #include "fir.h"
 #include "loudness.h"
 #include "meters.h"
@@ -43,6 +44,11 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
 // spectra: interleaved complex float bins; states: per job, fir_state_floats floats.
 void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, int taps, int hop,
          const float* spectra, float* states);
+// Compressors (dynamics.h): one task per job, its samples in order (a recurrence).
+// trace[job.trace + hop] holds the largest reduction of each trace hop of the song.
+void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
+                const CompressorParams* params, CompressorState* states, float* rings, float* trace,
+                long long trace_hop_frames);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
 // The first `frames` samples of the pair.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
@@ -78,6 +84,9 @@ void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t
                  long long frames, int32_t* out, void* stream);
 void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
                    float* out, void* stream);
+void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
+                const CompressorParams* params, CompressorState* states, float* rings, float* trace,
+                long long trace_hop_frames, void* stream);
 // Error text of the last failed launch, or nullptr.
 const char* last_error();
 }  // namespace cuda

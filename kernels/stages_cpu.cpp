@@ -269,6 +269,18 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
   }
 }
 
+void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
+                const CompressorParams* params, CompressorState* states, float* rings, float* trace,
+                long long trace_hop_frames) {
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int j = 0; j < job_count; ++j) {
+    const CompressorJob& job = jobs[j];
+    compressor_segment(job, params[job.params], states[job.state], a.stream(job.left),
+                       a.stream(job.right), a.stream(job.key_left), a.stream(job.key_right), rings,
+                       trace, trace_hop_frames, a.origin, a.frames);
+  }
+}
+
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  long long frames, int32_t* out) {
   const float* l = a.stream(left);

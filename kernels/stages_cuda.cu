@@ -234,6 +234,17 @@ __global__ void fir_state_kernel(const FirJob* jobs, float* states, int fft_size
         scratch[((long long)blockIdx.y * blocks + blocks - 1) * fft_size + taps - 1 + i];
 }
 
+__global__ void compressor_kernel(StreamArena a, const CompressorJob* jobs, int job_count,
+                                  const CompressorParams* params, CompressorState* states,
+                                  float* rings, float* trace, long long trace_hop_frames) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= job_count) return;
+  const CompressorJob& job = jobs[j];
+  compressor_segment(job, params[job.params], states[job.state], a.stream(job.left),
+                     a.stream(job.right), a.stream(job.key_left), a.stream(job.key_right), rings,
+                     trace, trace_hop_frames, a.origin, a.frames);
+}
+
 cufftHandle fir_plan(int size, int batch, cufftType type) {
   static std::mutex m;
   static std::map<std::pair<std::pair<int, int>, int>, cufftHandle> plans;
@@ -394,6 +405,15 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
     check_launch();
     if (g_last_error) return;
   }
+}
+
+void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
+                const CompressorParams* params, CompressorState* states, float* rings, float* trace,
+                long long trace_hop_frames, void* stream) {
+  if (job_count == 0) return;
+  compressor_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
+      a, jobs, job_count, params, states, rings, trace, trace_hop_frames);
+  check_launch();
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,

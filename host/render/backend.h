@@ -46,6 +46,14 @@ class Backend {
   // runs every job of one shape on the current segment.
   virtual void allocate_fir(long long state_floats, const std::vector<float>& spectra) = 0;
   virtual void fir(const FirShape& shape, const std::vector<FirJob>& jobs) = 0;
+  // Compressors (kernels/dynamics.h): the launch's parameter sets, `states` zeroed states,
+  // `ring_floats` zeroed delay-line floats and `trace_floats` zeroed trace values;
+  // compressor runs every job of one chain position; read_dynamics returns the states
+  // (reduction sums and maxima) and the traces.
+  virtual void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
+                                 long long ring_floats, long long trace_floats) = 0;
+  virtual void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) = 0;
+  virtual void read_dynamics(std::vector<CompressorState>& states, std::vector<float>& trace) = 0;
 
   // Copies a work slot's current segment to host memory (host-side analysis).
   virtual void download(int slot, float* samples) = 0;

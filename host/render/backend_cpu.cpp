@@ -75,6 +75,21 @@ class CpuBackend final : public Backend {
     cpu::fir(work_, jobs.data(), (int)jobs.size(), shape.fft_size, shape.taps, shape.hop,
              fir_spectra_.data(), fir_states_.data());
   }
+  void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
+                         long long ring_floats, long long trace_floats) override {
+    comp_params_ = params;
+    comp_states_.assign(states, CompressorState{});
+    rings_.assign((size_t)ring_floats, 0.0f);
+    trace_.assign((size_t)trace_floats, 0.0f);
+  }
+  void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) override {
+    cpu::compressor(work_, jobs.data(), (int)jobs.size(), comp_params_.data(), comp_states_.data(),
+                    rings_.data(), trace_.data(), trace_hop_frames);
+  }
+  void read_dynamics(std::vector<CompressorState>& states, std::vector<float>& trace) override {
+    states = comp_states_;
+    trace = trace_;
+  }
   void download(int slot, float* samples) override {
     std::memcpy(samples, work_.stream(slot), sizeof(float) * work_.frames);
   }
@@ -125,6 +140,9 @@ class CpuBackend final : public Backend {
   long long hops_per_state_ = 0;
   std::vector<float> peaks_;
   std::vector<float> fir_states_, fir_spectra_;
+  std::vector<CompressorParams> comp_params_;
+  std::vector<CompressorState> comp_states_;
+  std::vector<float> rings_, trace_;
 };
 
 }  // namespace

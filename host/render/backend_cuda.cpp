@@ -101,6 +101,41 @@ class CudaBackend final : public Backend {
     fir_spectra_.upload(spectra, stream_);
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
+  void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
+                         long long ring_floats, long long trace_floats) override {
+    comp_params_.upload(params, stream_);
+    comp_state_count_ = states;
+    trace_count_ = trace_floats;
+    CompressorState* st = comp_states_.fit((size_t)std::max(1, states));
+    float* r = rings_.fit((size_t)std::max(1LL, ring_floats));
+    float* t = trace_.fit((size_t)std::max(1LL, trace_floats));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(st, 0, sizeof(CompressorState) * (size_t)std::max(1, states), stream_));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(r, 0, sizeof(float) * (size_t)std::max(1LL, ring_floats), stream_));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(t, 0, sizeof(float) * (size_t)std::max(1LL, trace_floats), stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) override {
+    if (jobs.empty()) return;
+    cuda::compressor(work_, jobs_comp_.upload(jobs, stream_), (int)jobs.size(), comp_params_.ptr,
+                     comp_states_.ptr, rings_.ptr, trace_.ptr, trace_hop_frames, stream_);
+    check_launch("compressor");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void read_dynamics(std::vector<CompressorState>& states, std::vector<float>& trace) override {
+    states.resize(comp_state_count_);
+    trace.resize((size_t)trace_count_);
+    if (!states.empty())
+      TD_CUDA_CHECK(cudaMemcpyAsync(states.data(), comp_states_.ptr,
+                                    sizeof(CompressorState) * states.size(), cudaMemcpyDeviceToHost,
+                                    stream_));
+    if (!trace.empty())
+      TD_CUDA_CHECK(cudaMemcpyAsync(trace.data(), trace_.ptr, sizeof(float) * trace.size(),
+                                    cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
   void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
     if (jobs.empty()) return;
     const long long fill = work_.origin % shape.hop;
@@ -234,6 +269,12 @@ class CudaBackend final : public Backend {
   DeviceBuffer<int32_t> pcm_;
   DeviceBuffer<float> floats_;
   DeviceBuffer<FirJob> jobs_fir_;
+  DeviceBuffer<CompressorJob> jobs_comp_;
+  DeviceBuffer<CompressorParams> comp_params_;
+  DeviceBuffer<CompressorState> comp_states_;
+  DeviceBuffer<float> rings_, trace_;
+  int comp_state_count_ = 0;
+  long long trace_count_ = 0;
   DeviceBuffer<float> fir_states_, fir_spectra_, fir_scratch_, fir_bins_, fir_next_;
 };
 

@@ -96,7 +96,8 @@ void reject_unimplemented(const Session& s) {
       os << s.file.string() << ":" << p.line << ": "
          << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
          << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
-         << " (tracked in issue " << (spec ? spec->issue : "?") << "); implemented today: gain, eq";
+         << " (tracked in issue " << (spec ? spec->issue : "?")
+         << "); implemented today: gain, eq, compressor";
       throw InputError(os.str());
     }
 }
@@ -172,6 +173,63 @@ FirShape eq_shape(const Session& s, const Plan& plan, int node, int pos) {
   return fir_shape(fir_taps_for(duration_s, s.sample_rate), eq_phase(eq));
 }
 
+// The largest value a compressor's look-ahead takes over the session's sweeps, samples.
+long long lookahead_max(const Session& s, const Plan& plan, int node, int pos) {
+  double ms = s.nodes[node].chain[pos].number("lookahead_ms", 0.0);
+  for (size_t a = 0; a < plan.axes.size(); ++a) {
+    const AxisTarget& t = plan.axes[a];
+    if (t.node == node && t.processor == pos && t.band < 0 && t.key == "lookahead_ms")
+      for (double v : s.variants.sweep[a].values) ms = std::max(ms, v);
+  }
+  return std::llround(ms * 1e-3 * s.sample_rate);
+}
+
+// Gain reduction traces: 10 values a second.
+constexpr double kTraceHz = 10.0;
+long long trace_hop_frames(int rate) {
+  return std::llround(rate / kTraceHz);
+}
+
+float coefficient(double ms, int rate) {  // one-pole: 1 - 1/e of a step in `ms`
+  return (float)std::exp(-1.0 / (ms * 1e-3 * rate));
+}
+
+// A compressor's settings in per-sample form (docs/processors.md gives the defaults).
+CompressorParams compressor_params(const Processor& p, int rate) {
+  CompressorParams c{};
+  c.threshold_db = (float)p.number("threshold_db", -18.0);
+  const double ratio = p.number("ratio", 2.0);
+  c.slope = std::isinf(ratio) ? 1.0f : (float)(1.0 - 1.0 / ratio);
+  c.knee_db = (float)p.number("knee_db", 6.0);
+  c.attack = coefficient(p.number("attack_ms", 10.0), rate);
+  const double release_ms = p.number("release_ms", 100.0);
+  c.release = coefficient(release_ms, rate);
+  c.auto_release = p.text("release", "") == "auto";
+  c.release_slow = coefficient(std::max(800.0, release_ms), rate);
+  c.memory = coefficient(1000.0, rate);
+  c.opto = p.text("style", "vca") == "opto";
+  c.rms = p.text("detector", "peak") == "rms";
+  c.rms_coeff = coefficient(p.number("rms_ms", 10.0), rate);
+  c.link = (float)(p.number("stereo_link_pct", 100.0) / 100.0);
+  c.mix = (float)(p.number("mix_pct", 100.0) / 100.0);
+  // Automatic makeup (Giannoulis et al., section 2.4): the reduction the static curve
+  // applies to a full-scale (0 dBFS) level.
+  c.makeup_db = p.text("makeup", "") == "auto" ? -compressor_curve_db(c, 0.0f)
+                                               : (float)p.number("makeup_db", 0.0);
+  return c;
+}
+
+// The sidechain's key filter: a second-order Butterworth high-pass (RBJ cookbook), or
+// none.
+KeyFilter key_filter_of(const Processor& p, int rate) {
+  KeyFilter f{1, 0, 0, 0, 0};
+  const double hz = p.number("sidechain_hpf_hz", 0.0);
+  if (hz <= 0) return f;
+  const double w0 = 2 * 3.14159265358979323846 * hz / rate, c = std::cos(w0);
+  const double alpha = std::sin(w0) / (2 * std::sqrt(0.5)), a0 = 1 + alpha;
+  return {(1 + c) / 2 / a0, -(1 + c) / a0, (1 + c) / 2 / a0, -2 * c / a0, (1 - alpha) / a0};
+}
+
 }  // namespace
 
 void prepare(SessionWork& w) {
@@ -232,14 +290,22 @@ void prepare(SessionWork& w) {
   {
     const int n = (int)s.nodes.size();
     w.fir_shapes.assign(n, {});
+    w.stage_latency.assign(n, {});
     std::vector<long long> chain_latency(n, 0);
     for (int i = 0; i < n; ++i) {
       w.fir_shapes[i].assign(s.nodes[i].chain.size(), FirShape{0, 2, 2, 0});
+      w.stage_latency[i].assign(s.nodes[i].chain.size(), 0);
       for (size_t pos = 0; pos < s.nodes[i].chain.size(); ++pos) {
         const Processor& p = s.nodes[i].chain[pos];
-        if (p.type != "eq" || !enabled(p)) continue;
-        w.fir_shapes[i][pos] = eq_shape(s, plan, i, (int)pos);
-        if (w.fir_shapes[i][pos].taps > 0) chain_latency[i] += w.fir_shapes[i][pos].latency();
+        if (!enabled(p)) continue;
+        if (p.type == "eq") {
+          w.fir_shapes[i][pos] = eq_shape(s, plan, i, (int)pos);
+          if (w.fir_shapes[i][pos].taps > 0)
+            w.stage_latency[i][pos] = w.fir_shapes[i][pos].latency();
+        } else if (p.type == "compressor") {
+          w.stage_latency[i][pos] = lookahead_max(s, plan, i, (int)pos);
+        }
+        chain_latency[i] += w.stage_latency[i][pos];
       }
     }
     // Lag of the master's output relative to each node's input: the latencies of the
@@ -352,6 +418,68 @@ long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) 
   w.fir_spectrum_bins += shape.fft_size / 2 + 1;
   w.fir_designs.push_back(std::move(d));
   return w.fir_designs.back().spectrum;
+}
+
+// The compressor at chain[pos] of a node instance, with its key, delay lines, state and
+// trace allocated in the session's share of the launch's arrays.
+CompressorJob compressor_job(SessionWork& w, int node, int k, int pos, const Processor& proc) {
+  const Session& s = *w.s;
+  const Plan& plan = w.plan;
+  const int so = w.slot_offset;
+  const NodeInstance& inst = plan.instances[node][k];
+  CompressorJob job{};
+  job.left = job.key_left = so + inst.out[0];
+  job.right = job.key_right = so + inst.out[1];
+  job.params = w.comp_param_offset + (int)w.comp_params.size();
+  w.comp_params.push_back(compressor_params(proc, s.sample_rate));
+  job.state = w.comp_state_offset + w.comp_states++;
+  job.key_filter = key_filter_of(proc, s.sample_rate);
+  // The stream's lag behind the song where the compressor reads it.
+  long long lag = w.in_delay[node];
+  for (int p = 0; p < pos; ++p) lag += w.stage_latency[node][p];
+  // The audio is delayed by the node's largest look-ahead; the key by the difference to
+  // this instance's own, so every instance has the same latency.
+  job.lookahead = (int)w.stage_latency[node][pos];
+  long long key_delay =
+      job.lookahead - std::llround(proc.number("lookahead_ms", 0.0) * 1e-3 * s.sample_rate);
+  const std::string sidechain = proc.text("sidechain", "");
+  if (!sidechain.empty()) {
+    const int key = s.find(sidechain);
+    // The key's instance in a variant that renders this instance.
+    int key_k = 0;
+    for (int v = 0; v < plan.variant_count(); ++v)
+      if (plan.variant_instance[v][node] == k) {
+        key_k = plan.variant_instance[v][key];
+        break;
+      }
+    job.key_left = so + plan.instances[key][key_k].out[0];
+    job.key_right = so + plan.instances[key][key_k].out[1];
+    // Both must lag the song equally: a key with less latency than the compressed signal
+    // is delayed to match.
+    const long long extra = lag - w.out_delay[key];
+    if (extra < 0)
+      throw InputError(s.file.string() + ":" + std::to_string(proc.line) + ": " +
+                       s.nodes[node].name + "." + proc.id + ".sidechain: the key \"" + sidechain +
+                       "\" has " + std::to_string(w.out_delay[key] - lag) +
+                       " samples more processing latency than the signal it compresses; "
+                       "keying from a node with more linear-phase EQ than the compressed one "
+                       "is not supported yet");
+    key_delay += extra;
+  }
+  job.key_delay = (int)key_delay;
+  job.ring = w.ring_offset + w.ring_floats;
+  w.ring_floats += 2LL * job.lookahead;
+  job.key_ring = w.ring_offset + w.ring_floats;
+  w.ring_floats += 2LL * job.key_delay;
+  job.song_begin = lag + job.lookahead;
+  job.song_end = job.song_begin + w.frames;
+  const long long hop = trace_hop_frames(s.sample_rate);
+  job.trace_hops = w.frames / hop + 1;
+  job.trace = w.trace_offset + w.trace_floats;
+  w.trace_floats += job.trace_hops;
+  w.dynamics.push_back(
+      {node, k, pos, job.state - w.comp_state_offset, job.trace - w.trace_offset, job.trace_hops});
+  return job;
 }
 
 // The jobs of every level, with indices offset into the launch's shared arenas.
@@ -494,6 +622,8 @@ void build_jobs(SessionWork& w) {
                   {so + inst.out[c], spectrum, w.fir_state_offset + w.fir_state_floats});
               w.fir_state_floats += fir_state_floats(shape.fft_size, shape.hop);
             }
+          } else if (proc.type == "compressor") {
+            step.compressors.push_back(compressor_job(w, node, (int)k, (int)pos, proc));
           }
         }
       }
@@ -520,6 +650,8 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
   for (size_t p = 0; p < b.chain.size(); ++p) {
     ChainStep& to = a.chain[p];
     to.gains.insert(to.gains.end(), b.chain[p].gains.begin(), b.chain[p].gains.end());
+    to.compressors.insert(to.compressors.end(), b.chain[p].compressors.begin(),
+                          b.chain[p].compressors.end());
     for (const FirLaunch& f : b.chain[p].firs) {
       FirLaunch* launch = nullptr;
       for (auto& g : to.firs)
@@ -655,6 +787,29 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
   r.timings.write_s = seconds_since(t_write);
 }
 
+// Each compressor's gain reduction: maximum, mean and trace.
+void report_dynamics(SessionWork& w, const std::vector<CompressorState>& states,
+                     const std::vector<float>& traces) {
+  const Session& s = *w.s;
+  for (const auto& d : w.dynamics) {
+    const CompressorState& st = states[w.comp_state_offset + d.state];
+    DynamicsMeters m;
+    m.node = s.nodes[d.node].name;
+    m.processor = s.nodes[d.node].chain[d.pos].id;
+    for (size_t a = 0; a < w.plan.reaching_axes[d.node].size(); ++a) {
+      const int axis = w.plan.reaching_axes[d.node][a];
+      m.params.emplace_back(s.variants.sweep[axis].path,
+                            s.variants.sweep[axis].values[w.plan.instances[d.node][d.k].choice[a]]);
+    }
+    m.max_db = st.reduction_max;
+    m.mean_db = st.reduction_sum / std::max<long long>(1, w.frames);
+    m.trace_hz = kTraceHz;
+    const float* t = traces.data() + w.trace_offset + d.trace;
+    m.trace_db.assign(t, t + d.hops);
+    w.r.dynamics.push_back(std::move(m));
+  }
+}
+
 }  // namespace
 
 void open_readers(std::vector<SessionWork*>& group) {
@@ -688,6 +843,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   long long frames = 0;         // the longest song: what the keep arena holds
   long long render_frames = 0;  // the longest song plus its latency: what is rendered
   long long fir_states = 0, fir_bins = 0;
+  std::vector<CompressorParams> comp_params;
+  int comp_states = 0;
+  long long ring_floats = 0, trace_floats = 0;
   size_t max_levels = 0;
   for (SessionWork* w : group) {
     w->slot_offset = slots;
@@ -695,10 +853,18 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     w->keep_offset = keeps;
     w->fir_state_offset = fir_states;
     w->fir_spectrum_offset = fir_bins;
+    w->comp_param_offset = (int)comp_params.size();
+    w->comp_state_offset = comp_states;
+    w->ring_offset = ring_floats;
+    w->trace_offset = trace_floats;
     slots += w->plan.slot_count;
     build_jobs(*w);
     fir_states += w->fir_state_floats;
     fir_bins += w->fir_spectrum_bins;
+    comp_params.insert(comp_params.end(), w->comp_params.begin(), w->comp_params.end());
+    comp_states += w->comp_states;
+    ring_floats += w->ring_floats;
+    trace_floats += w->trace_floats;
     render_frames = std::max(render_frames, w->frames + w->latency);
     meters += (int)w->metered.size();
     keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
@@ -772,6 +938,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     }
     backend->allocate_fir(fir_states, spectra);
   }
+  backend->allocate_dynamics(comp_params, comp_states, ring_floats, trace_floats);
 
   // All tracks of all sessions, for decoding on all cores.
   struct TrackRef {
@@ -861,6 +1028,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
       for (const ChainStep& step : lj.chain) {
         if (!step.gains.empty()) backend->gain(step.gains);
         for (const FirLaunch& f : step.firs) backend->fir(f.shape, f.jobs);
+        if (!step.compressors.empty())
+          backend->compressor(step.compressors, trace_hop_frames(rate));
       }
       if (!lj.faders.empty()) backend->gain(lj.faders);
       if (lj.meters.empty()) continue;
@@ -919,6 +1088,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   std::vector<MeterHop> hops;
   backend->read_meters(states, hops);
   const std::vector<float> pre_chain_peaks = backend->read_peaks();
+  std::vector<CompressorState> comp_state_values;
+  std::vector<float> traces;
+  backend->read_dynamics(comp_state_values, traces);
   for (SessionWork* w : group) {
     // A launch's time is shared by its sessions in proportion to their length.
     const double share = (double)w->frames / std::max<long long>(1, frames) / group.size();
@@ -928,6 +1100,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     if (!w->error.empty()) continue;
     try {
       finish(*w, *backend, states, hops, hops_per_state, pre_chain_peaks);
+      report_dynamics(*w, comp_state_values, traces);
     } catch (const std::exception& e) {
       w->error = e.what();
     }

@@ -36,6 +36,7 @@ struct FirLaunch {
 struct ChainStep {
   std::vector<GainJob> gains;
   std::vector<FirLaunch> firs;
+  std::vector<CompressorJob> compressors;
 };
 
 struct LevelJobs {
@@ -86,6 +87,19 @@ struct SessionWork {
   long long fir_state_offset = 0, fir_state_floats = 0;      // floats, in the launch's states
   long long fir_spectrum_offset = 0, fir_spectrum_bins = 0;  // complex values
   std::vector<FirDesign> fir_designs;
+  // Per node and chain position: the stage's latency (FIR, compressor look-ahead) in
+  // samples; a compressor's look-ahead is the largest its sweeps take (lookahead_max).
+  std::vector<std::vector<long long>> stage_latency;
+  // Compressors: parameter sets, states, delay-line floats and trace values, with their
+  // offsets in the launch's arrays; and what each state reports.
+  struct Dynamics {
+    int node, k, pos, state;
+    long long trace, hops;
+  };
+  std::vector<CompressorParams> comp_params;
+  int comp_param_offset = 0, comp_state_offset = 0, comp_states = 0;
+  long long ring_offset = 0, ring_floats = 0, trace_offset = 0, trace_floats = 0;
+  std::vector<Dynamics> dynamics;
   std::vector<Metered> metered;
   std::vector<LongTermSpectrum> spectra;
 };

@@ -67,6 +67,17 @@ struct NodeMeters {
   bool exceeds_headroom = false;     // pre-chain peak above [session] headroom_dbfs
 };
 
+// A compressor's gain reduction over the song (dB, >= 0): its maximum, its mean, and the
+// maximum of every trace_hz-th of a second.
+struct DynamicsMeters {
+  std::string node;
+  std::string processor;                               // the processor's id
+  std::vector<std::pair<std::string, double>> params;  // the sweep values that reach it
+  double max_db = 0, mean_db = 0;
+  double trace_hz = 10;
+  std::vector<float> trace_db;
+};
+
 struct NodeStats {
   std::string name;
   std::string kind;
@@ -94,7 +105,8 @@ struct RenderResult {
   long long segment_frames = 0;
   long long latency_samples = 0;  // the master's processing latency, compensated
   std::vector<VariantResult> variants;
-  std::vector<NodeMeters> meters;  // every bus and master instance, in plan order
+  std::vector<NodeMeters> meters;        // every bus and master instance, in plan order
+  std::vector<DynamicsMeters> dynamics;  // every compressor of every node instance
   double headroom_dbfs = 0.0;
   double vu_reference_dbfs = -18.0;
   // Auto gain staging: the clip gain change applied to each track (dB), and the passes.

@@ -128,6 +128,21 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
     j["gain_staging"]["clip_gain_change_db"] = gains;
   }
   j["buses"] = buses;
+  json dynamics = json::array();
+  for (const auto& d : r.dynamics) {
+    json params = json::object();
+    for (const auto& [path, value] : d.params) params[path] = value;
+    json trace = json::array();
+    for (float v : d.trace_db) trace.push_back(std::round(v * 100.0) / 100.0);
+    dynamics.push_back({{"node", d.node},
+                        {"processor", d.processor},
+                        {"params", params},
+                        {"gain_reduction_max_db", number_or_null(d.max_db)},
+                        {"gain_reduction_mean_db", number_or_null(d.mean_db)},
+                        {"trace_hz", d.trace_hz},
+                        {"gain_reduction_trace_db", trace}});
+  }
+  j["dynamics"] = dynamics;
   j["warnings"] = r.warnings;
   return j;
 }

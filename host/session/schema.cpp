@@ -56,7 +56,7 @@ std::vector<ProcessorSpec> build_specs() {
         {K::kNumber, "slope", 0.1, 96, nullptr,
          "high/low-pass: dB/octave (6, 12, 18, 24, 36, 48, 72, 96); shelves: RBJ's S (0.1 .. 1)"}},
        nullptr});
-  specs.push_back({"compressor", false, "#5", compressor_keys(), nullptr});
+  specs.push_back({"compressor", true, nullptr, compressor_keys(), nullptr});
   {
     auto band = compressor_keys();
     band.push_back({K::kBool, "solo", 0, 0, nullptr, "hear only this band"});

@@ -233,7 +233,7 @@ TEST(SessionErrors, FlacCannotCarryFloat) {
 TEST(SessionErrors, UnimplementedProcessorIsReportedNotIgnored) {
   // Parses (the format is complete) but rendering says exactly what is missing.
   const Session s = parse_session_text(
-      std::string(kMinimal) + "[master]\nchain = [ { type = \"compressor\", ratio = 2 } ]\n",
+      std::string(kMinimal) + "[master]\nchain = [ { type = \"limiter\", ceiling_dbtp = -1 } ]\n",
       "/sessions/song.toml");
   std::string e;
   try {

@@ -1,0 +1,208 @@
+// The compressor: a feed-forward, log-domain design after D. Giannoulis, M. Massberg and
+// J. D. Reiss, "Digital Dynamic Range Compressor Design -- A Tutorial and Analysis", JAES
+// 60(6), 2012 (equation numbers below are the paper's). Per sample: detect the level of the
+// key (the input, or a sidechain), compute the static gain reduction with a quadratic soft
+// knee (eq. 4), smooth it with a branching one-pole detector in the dB domain (eq. 16, with
+// program-dependent release or opto behaviour as documented in docs/processors.md), and
+// apply it to the (look-ahead delayed) input, blended with the dry signal.
+//
+// Time constants: a one-pole smoother with coefficient a = exp(-1 / (tau fs)) covers
+// 1 - 1/e (63 %) of a step in tau seconds; attack_ms and release_ms are these tau.
+#pragma once
+#include "td_hd.h"
+
+namespace td {
+
+// One compressor instance's settings, in per-sample form.
+struct CompressorParams {
+  float threshold_db;
+  float slope;    // 1 - 1/ratio (0: no compression, 1: limiting)
+  float knee_db;  // W
+  float attack;   // one-pole coefficients exp(-1 / (tau fs))
+  float release;
+  float release_slow;  // auto release: the slow release coefficient (800 ms)
+  float memory;        // auto release and opto: coefficient of the 1 s gain-reduction memory
+  int auto_release;
+  int opto;
+  int rms;          // 1: mean-square detector
+  float rms_coeff;  // its one-pole coefficient (rms_ms)
+  float makeup_db;
+  float link;  // stereo link, 0 .. 1
+  float mix;   // wet share, 0 .. 1
+};
+
+// Static curve (Giannoulis et al., eq. 4): output level y_G for input level x_G, dB.
+TD_HD float compressor_curve_db(const CompressorParams& p, float x_db) {
+  const float over = x_db - p.threshold_db;
+  if (2.0f * over <= -p.knee_db) return x_db;                  // below the knee
+  if (2.0f * over >= p.knee_db) return x_db - p.slope * over;  // above (W = 0: hard knee)
+  const float k = over + 0.5f * p.knee_db;                     // inside the knee: quadratic
+  return x_db - p.slope * k * k / (2.0f * p.knee_db);
+}
+
+// Per channel detector state.
+struct CompressorChannel {
+  float mean_square;  // RMS detector
+  float reduction;    // y_L: smoothed gain reduction, dB (>= 0)
+  float memory;       // slow average of the reduction (auto release, opto), dB
+};
+
+// 10 log10(power) and 10^(db/20) through log2/exp2, the cheapest exact-to-float forms.
+TD_HD float level_db_of(float power) {
+  return 3.01029996f * log2f(power > 1e-30f ? power : 1e-30f);
+}
+
+TD_HD float db_to_amplitude(float db) {
+  return exp2f(db * 0.166096404f);  // log2(10) / 20
+}
+
+// The key's level in dB for one sample of one channel (peak: |x|; RMS: the one-pole mean
+// square, Giannoulis et al. section 2.2).
+TD_HD float detect_db(const CompressorParams& p, CompressorChannel& c, float key) {
+  const float sq = key * key;
+  if (!p.rms) return level_db_of(sq);
+  c.mean_square = p.rms_coeff * c.mean_square + (1.0f - p.rms_coeff) * sq;
+  return level_db_of(c.mean_square);
+}
+
+// Smooths the static gain reduction x_L (dB) into y_L (eq. 16, smooth branching peak
+// detector), with the program dependence of docs/processors.md:
+//  - auto release: the release slows from release_ms towards 800 ms as the reduction is
+//    sustained (its 1 s memory approaches the present reduction) and stays fast on
+//    isolated peaks;
+//  - opto: attack and release slow with the depth of that memory (an optical cell's
+//    light-dependent resistance): tau * (1 + memory / 6 dB) for the attack,
+//    tau * (1 + memory / 3 dB) for the release.
+TD_HD float smooth_reduction(const CompressorParams& p, CompressorChannel& c, float x_l) {
+  c.memory = p.memory * c.memory + (1.0f - p.memory) * x_l;
+  const float y = c.reduction;
+  float a;
+  if (x_l > y) {
+    a = p.attack;
+    if (p.opto) a = powf(a, 1.0f / (1.0f + c.memory * (1.0f / 6.0f)));
+  } else {
+    a = p.release;
+    if (p.auto_release) {
+      // Sustained: memory ~ reduction -> slow; a transient over a low memory -> fast.
+      const float s = y > 1e-6f ? c.memory / y : 1.0f;
+      const float w = s < 0.0f ? 0.0f : (s > 1.0f ? 1.0f : s);
+      a = a + (p.release_slow - a) * w;
+    }
+    if (p.opto) a = powf(a, 1.0f / (1.0f + c.memory * (1.0f / 3.0f)));
+  }
+  c.reduction = a * y + (1.0f - a) * x_l;
+  return c.reduction;
+}
+
+// The gain reductions (dB) of one stereo sample from its key, channels linked by p.link
+// (the louder channel's level drives both at link 1).
+TD_HD void compressor_reduction(const CompressorParams& p, CompressorChannel* ch, float key_l,
+                                float key_r, int channels, float* reduction_db) {
+  float level[2];
+  level[0] = detect_db(p, ch[0], key_l);
+  level[1] = channels > 1 ? detect_db(p, ch[1], key_r) : level[0];
+  const float loud = level[0] > level[1] ? level[0] : level[1];
+  for (int c = 0; c < channels; ++c) {
+    const float x = p.link * loud + (1.0f - p.link) * level[c];
+    const float x_l = x - compressor_curve_db(p, x);
+    reduction_db[c] = smooth_reduction(p, ch[c], x_l);
+  }
+  if (channels == 1) reduction_db[1] = reduction_db[0];
+}
+
+// The output sample from the delayed input and the reduction.
+TD_HD float compressor_apply(const CompressorParams& p, float dry, float reduction_db) {
+  const float g = db_to_amplitude(p.makeup_db - reduction_db);
+  return dry * (p.mix * g + (1.0f - p.mix));
+}
+
+}  // namespace td
+
+namespace td {
+
+// Second-order Butterworth high-pass on the key (sidechain_hpf_hz; RBJ cookbook biquad),
+// direct form I in double precision.
+struct KeyFilter {
+  double b0, b1, b2, a1, a2;  // a0 normalised to 1; b0 = 1, rest 0: no filter
+};
+
+TD_HD double key_filter_step(const KeyFilter& f, double* s, double x) {
+  const double y = f.b0 * x + f.b1 * s[0] + f.b2 * s[1] - f.a1 * s[2] - f.a2 * s[3];
+  s[1] = s[0], s[0] = x, s[3] = s[2], s[2] = y;
+  return y;
+}
+
+// A compressor's state between segments.
+struct CompressorState {
+  CompressorChannel ch[2];
+  double key_filter[2][4];
+  double reduction_sum;  // over the song's samples: the mean reduction
+  float reduction_max;
+};
+
+// One compressor instance on one stereo pair of streams, in place. The output lags the
+// input by `lookahead` samples (the detector sees that far ahead); `ring` holds the last
+// lookahead samples of each channel (ring[0..lookahead) left, then right). A sidechain key
+// that lags the song less than the input does is delayed by key_delay samples through
+// key_ring the same way. The reduction is recorded per trace hop of the song (its maximum)
+// for the report.
+struct CompressorJob {
+  int left, right;          // the audio, in place
+  int key_left, key_right;  // the key streams (equal to left/right without a sidechain)
+  int params;               // index into the parameter array
+  int state;                // index into the state array
+  KeyFilter key_filter;
+  int lookahead, key_delay;        // samples
+  long long ring, key_ring;        // offsets into the ring array (floats)
+  long long song_begin, song_end;  // stream positions of the song at this point
+  long long trace, trace_hops;     // offset into the trace array, and its length
+};
+
+}  // namespace td
+
+namespace td {
+
+// Advances one compressor job over a segment of `frames` samples at stream position
+// `origin`: the body of both launchers (one CPU task or one GPU thread per job).
+TD_HD void compressor_segment(const CompressorJob& job, const CompressorParams& p,
+                              CompressorState& st, float* xl, float* xr, const float* kl,
+                              const float* kr, float* rings, float* trace,
+                              long long trace_hop_frames, long long origin, long long frames) {
+  float* ring_l = rings + job.ring;
+  float* ring_r = ring_l + job.lookahead;
+  float* key_l_ring = rings + job.key_ring;
+  float* key_r_ring = key_l_ring + job.key_delay;
+  for (long long n = 0; n < frames; ++n) {
+    const long long pos = origin + n;
+    // The key is read before the audio is overwritten (a self-keyed compressor).
+    float key_l = kl[n], key_r = kr[n];
+    if (job.key_delay > 0) {
+      const long long i = pos % job.key_delay;
+      const float dl = key_l_ring[i], dr = key_r_ring[i];
+      key_l_ring[i] = key_l, key_r_ring[i] = key_r;
+      key_l = dl, key_r = dr;
+    }
+    key_l = (float)key_filter_step(job.key_filter, st.key_filter[0], key_l);
+    key_r = (float)key_filter_step(job.key_filter, st.key_filter[1], key_r);
+    float reduction[2];
+    compressor_reduction(p, st.ch, key_l, key_r, 2, reduction);
+    float dl = xl[n], dr = xr[n];
+    if (job.lookahead > 0) {
+      const long long i = pos % job.lookahead;
+      const float tl = ring_l[i], tr = ring_r[i];
+      ring_l[i] = dl, ring_r[i] = dr;
+      dl = tl, dr = tr;
+    }
+    xl[n] = compressor_apply(p, dl, reduction[0]);
+    xr[n] = compressor_apply(p, dr, reduction[1]);
+    if (pos >= job.song_begin && pos < job.song_end) {
+      const float r = reduction[0] > reduction[1] ? reduction[0] : reduction[1];
+      st.reduction_sum += r;
+      st.reduction_max = r > st.reduction_max ? r : st.reduction_max;
+      float& t = trace[job.trace + (pos - job.song_begin) / trace_hop_frames];
+      t = r > t ? r : t;
+    }
+  }
+}
+
+}  // namespace td

@@ -1,0 +1,249 @@
+// The compressor through whole renders (issue #5): the static curve of Giannoulis,
+// Massberg & Reiss (JAES 2012, eq. 4) on steady signals, the attack and release time
+// constants on level steps, sidechain keying, look-ahead with latency compensation,
+// parallel mix, the gain-reduction report, and segment independence.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "dynamics.h"
+#include "io/audio_file.h"
+#include "render/render.h"
+#include "test_util.h"
+
+namespace td {
+namespace {
+
+using test::Planar;
+constexpr int kRate = 48000;
+constexpr double kPi = 3.14159265358979323846;
+
+const char* kHeader = R"([session]
+sample_rate = 48000
+[delivery]
+bit_depth = 32
+)";
+
+Planar dc(double level_db, long long frames) {
+  return Planar(2, std::vector<float>(frames, (float)std::pow(10.0, level_db / 20.0)));
+}
+
+Planar sine(double level_db, double hz, long long frames) {
+  Planar p(2, std::vector<float>(frames));
+  const double a = std::pow(10.0, level_db / 20.0);
+  for (long long n = 0; n < frames; ++n)
+    p[0][n] = p[1][n] = (float)(a * std::sin(2 * kPi * hz * n / kRate));
+  return p;
+}
+
+// One stereo track into the master, whose chain is `chain`; returns the delivered file.
+AudioData render_chain(const std::string& chain, const std::vector<Planar>& stems,
+                       const std::string& tracks = "", long long segment = 0,
+                       RenderResult* result = nullptr) {
+  test::TempDir dir;
+  std::string toml = std::string(kHeader) + "[master]\nchain = [ " + chain + " ]\n" +
+                     (tracks.empty() ? "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n" : tracks);
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;
+  o.segment_frames = segment;
+  const RenderResult r = render_session(s, test::memory_stems(stems, kRate), o);
+  if (result) *result = r;
+  return read_audio(dir / "master.wav");
+}
+
+double rms_db(const std::vector<float>& x, long long from, long long to) {
+  double sum = 0;
+  for (long long n = from; n < to; ++n) sum += (double)x[n] * x[n];
+  return 10 * std::log10(sum / (to - from));
+}
+
+// The paper's static curve (eq. 4), written out again here from the text.
+double static_curve_db(double x, double threshold, double ratio, double knee) {
+  if (2 * (x - threshold) < -knee) return x;
+  if (2 * std::fabs(x - threshold) <= knee)
+    return x + (1 / ratio - 1) * std::pow(x - threshold + knee / 2, 2) / (2 * knee);
+  return threshold + (x - threshold) / ratio;
+}
+
+TEST(Compressor, SteadySinesFollowTheStaticCurve) {
+  // RMS detector (50 ms) on a 1 kHz sine: its level is the sine's RMS level; after the
+  // attack settles the output RMS is the curve's output level within 0.05 dB (the
+  // detector's ripple at 2 kHz is below 0.01 dB).
+  for (double level : {-40.0, -26.0, -23.0, -21.0, -20.0, -19.0, -17.0, -12.0, -6.0, -3.0}) {
+    const AudioData out = render_chain(
+        "{ type = \"compressor\", threshold_db = -20, ratio = 4, knee_db = 6, attack_ms = 5, "
+        "release_ms = 50, detector = \"rms\", rms_ms = 50 }",
+        {sine(level, 1000, 2 * kRate)});
+    const double in_rms = level - 3.0103;  // a sine's RMS is 3.01 dB under its peak
+    EXPECT_NEAR(rms_db(out.channels[0], kRate, 2 * kRate), static_curve_db(in_rms, -20, 4, 6), 0.05)
+        << level;
+  }
+}
+
+TEST(Compressor, SteadyLevelsThroughThePeakDetectorFollowTheStaticCurve) {
+  // A constant (DC) signal is its own peak level: exact, inside the knee and out.
+  for (double level : {-30.0, -22.0, -20.0, -18.5, -10.0, 0.0})
+    for (double ratio : {2.0, 10.0}) {
+      const AudioData out = render_chain(
+          "{ type = \"compressor\", threshold_db = -20, ratio = " + std::to_string(ratio) +
+              ", knee_db = 4, attack_ms = 1 }",
+          {dc(level, kRate / 2)});
+      EXPECT_NEAR(20 * std::log10(out.channels[1][kRate / 2 - 1]),
+                  static_curve_db(level, -20, ratio, 4), 0.01)
+          << level << " " << ratio;
+    }
+}
+
+// Gain reduction (dB) of each output sample against a constant input.
+std::vector<double> reduction_of(const AudioData& out, const Planar& in) {
+  std::vector<double> r(out.channels[0].size());
+  for (size_t n = 0; n < r.size(); ++n)
+    r[n] = 20 * std::log10(std::fabs(in[0][n]) / std::fabs(out.channels[0][n]));
+  return r;
+}
+
+TEST(Compressor, AttackAndReleaseAreOnePoleTimeConstants) {
+  // A step from -40 dBFS (no reduction) to -10 dBFS (10 dB over a hard-knee threshold at
+  // ratio 2: 5 dB of reduction) and back. The reduction covers 1 - 1/e of the step in
+  // attack_ms and falls to 1/e of it in release_ms (docs/processors.md).
+  const long long step_up = kRate / 4, step_down = kRate;
+  Planar in = dc(-40, 2 * kRate);
+  for (long long n = step_up; n < step_down; ++n)
+    in[0][n] = in[1][n] = (float)std::pow(10.0, -10.0 / 20);
+  const AudioData out = render_chain(
+      "{ type = \"compressor\", threshold_db = -20, ratio = 2, knee_db = 0, attack_ms = 20, "
+      "release_ms = 150 }",
+      {in});
+  const std::vector<double> r = reduction_of(out, in);
+  const long long attack = kRate * 20 / 1000, release = kRate * 150 / 1000;
+  EXPECT_NEAR(r[step_up + attack - 1], 5.0 * (1 - std::exp(-1.0)), 0.02);
+  EXPECT_NEAR(r[step_down - 1], 5.0, 0.01);
+  EXPECT_NEAR(r[step_down + release - 1], 5.0 * std::exp(-1.0), 0.02);
+}
+
+TEST(Compressor, TheKeyNotTheInputDrivesASidechain) {
+  // The bass (steady -20 dBFS DC) is compressed only while the kick (a -6 dBFS burst of
+  // 100 ms every half second) plays; with the key high-passed above the kick's 50 Hz, it
+  // is not compressed at all. The kick reaches the key but not the mix (its bus is muted;
+  // a key is its node's output, after its own fader and mute).
+  const long long frames = 2 * kRate;
+  Planar kick(2, std::vector<float>(frames, 0.0f));
+  for (long long n = 0; n < frames; ++n)
+    if (n % (kRate / 2) < kRate / 10)
+      kick[0][n] = kick[1][n] = (float)(0.5 * std::sin(2 * kPi * 50 * n / kRate));
+  const Planar bass = dc(-20, frames);
+  auto tracks = [](const std::string& hpf) {
+    return "[[bus]]\nname = \"low\"\nchain = [ { type = \"compressor\", threshold_db = -30, "
+           "ratio = 4, attack_ms = 1, release_ms = 20, sidechain = \"kick\"" +
+           hpf +
+           " } ]\n[[bus]]\nname = \"unheard\"\nmute = true\n"
+           "[[track]]\nname = \"bass\"\nfile = \"b.wav\"\nbus = \"low\"\n"
+           "[[track]]\nname = \"kick\"\nfile = \"k.wav\"\nbus = \"unheard\"\n";
+  };
+  const AudioData keyed =
+      render_chain("{ type = \"gain\", gain_db = 0 }", {bass, kick}, tracks(""));
+  const std::vector<double> r = reduction_of(keyed, bass);
+  EXPECT_GT(r[kRate / 20], 10.0);             // inside a burst
+  EXPECT_LT(r[kRate / 2 - kRate / 20], 0.1);  // between bursts: released
+  const AudioData filtered = render_chain("{ type = \"gain\", gain_db = 0 }", {bass, kick},
+                                          tracks(", sidechain_hpf_hz = 400"));
+  const std::vector<double> f = reduction_of(filtered, bass);
+  EXPECT_LT(*std::max_element(f.begin(), f.end()), 3.0);
+}
+
+TEST(Compressor, LookAheadIsCompensatedAndActsBeforeTheStep) {
+  const long long step = kRate / 2;
+  Planar in = dc(-40, kRate);
+  for (long long n = step; n < kRate; ++n) in[0][n] = in[1][n] = (float)std::pow(10.0, -10.0 / 20);
+  // Ratio 1: no reduction; the 5 ms look-ahead delay is compensated, so the output nulls.
+  const AudioData same =
+      render_chain("{ type = \"compressor\", ratio = 1, lookahead_ms = 5 }", {in});
+  for (long long n = 0; n < kRate; ++n) ASSERT_EQ(same.channels[0][n], in[0][n]) << n;
+  // With compression the detector sees the step 5 ms early: a 1 ms attack has the
+  // reduction in place when the step arrives.
+  const AudioData ahead = render_chain(
+      "{ type = \"compressor\", threshold_db = -20, ratio = 2, knee_db = 0, attack_ms = 1, "
+      "lookahead_ms = 5 }",
+      {in});
+  EXPECT_NEAR(reduction_of(ahead, in)[step], 5.0, 0.05);
+}
+
+TEST(Compressor, MixZeroIsTheDrySignal) {
+  const Planar in = sine(-6, 440, kRate / 2);
+  const AudioData out =
+      render_chain("{ type = \"compressor\", threshold_db = -30, ratio = 8, mix_pct = 0 }", {in});
+  for (long long n = 0; n < kRate / 2; ++n) ASSERT_EQ(out.channels[0][n], in[0][n]);
+}
+
+TEST(Compressor, AutoMakeupRestoresFullScale) {
+  // Giannoulis et al.: the makeup is the reduction of a 0 dBFS level.
+  const AudioData out = render_chain(
+      "{ type = \"compressor\", threshold_db = -20, ratio = 4, knee_db = 0, attack_ms = 1, "
+      "makeup = \"auto\" }",
+      {dc(0, kRate / 4)});
+  EXPECT_NEAR(20 * std::log10(out.channels[0][kRate / 4 - 1]), 0.0, 0.01);
+}
+
+TEST(Compressor, GainReductionIsReportedPerNode) {
+  RenderResult r;
+  render_chain(
+      "{ type = \"compressor\", id = \"glue\", threshold_db = -20, ratio = 2, "
+      "knee_db = 0, attack_ms = 1 }",
+      {dc(-10, kRate)}, "", 0, &r);
+  ASSERT_EQ(r.dynamics.size(), 1u);
+  EXPECT_EQ(r.dynamics[0].processor, "glue");
+  EXPECT_NEAR(r.dynamics[0].max_db, 5.0, 0.01);
+  EXPECT_NEAR(r.dynamics[0].mean_db, 5.0, 0.1);   // the first millisecond is the attack
+  ASSERT_EQ(r.dynamics[0].trace_db.size(), 11u);  // 10 per second, and the partial last
+  EXPECT_NEAR(r.dynamics[0].trace_db[5], 5.0, 0.01);
+}
+
+TEST(Compressor, AutoReleaseIsSlowAfterSustainedReductionAndFastAfterABurst) {
+  auto recovery_frames = [](long long burst) {
+    Planar in = dc(-40, 3 * kRate);
+    for (long long n = kRate / 2; n < kRate / 2 + burst; ++n)
+      in[0][n] = in[1][n] = (float)std::pow(10.0, -10.0 / 20);
+    const AudioData out = render_chain(
+        "{ type = \"compressor\", threshold_db = -20, ratio = 2, knee_db = 0, attack_ms = 1, "
+        "release_ms = 50, release = \"auto\" }",
+        {in});
+    const std::vector<double> r = reduction_of(out, in);
+    const long long end = kRate / 2 + burst;
+    long long n = end;
+    while (n < 3 * kRate && r[n] > r[end - 1] * std::exp(-1.0)) ++n;
+    return n - end;
+  };
+  const long long after_burst = recovery_frames(kRate / 50),
+                  after_hold = recovery_frames(2 * kRate);
+  EXPECT_LT(after_burst, kRate * 120 / 1000);  // near release_ms
+  EXPECT_GT(after_hold, kRate * 400 / 1000);   // towards 800 ms
+}
+
+TEST(Compressor, OptoAttackSlowsWithDeepReduction) {
+  auto reduction_after = [](const std::string& style) {
+    const Planar in = dc(-6, kRate / 2);
+    const AudioData out = render_chain(
+        "{ type = \"compressor\", threshold_db = -30, ratio = 4, knee_db = 0, attack_ms = 10, "
+        "style = \"" +
+            style + "\" }",
+        {in});
+    return reduction_of(out, in)[kRate / 100];  // 10 ms in
+  };
+  EXPECT_LT(reduction_after("opto"), reduction_after("vca"));
+}
+
+TEST(Compressor, TheResultDoesNotDependOnTheSegmentLength) {
+  const Planar in = sine(-3, 97, 3 * kRate);
+  const std::string chain =
+      "{ type = \"compressor\", threshold_db = -24, ratio = 3, attack_ms = 3, release = "
+      "\"auto\", lookahead_ms = 2, detector = \"rms\" }";
+  const AudioData a = render_chain(chain, {in}, "", 0), b = render_chain(chain, {in}, "", 4097),
+                  c = render_chain(chain, {in}, "", 77777);
+  EXPECT_EQ(a.channels[0], b.channels[0]);
+  EXPECT_EQ(a.channels[1], c.channels[1]);
+}
+
+}  // namespace
+}  // namespace td
