@@ -9,6 +9,7 @@
 #include "dither.h"
 #include "dynamics.h"
 #include "fir.h"
+#include "limiter.h"
 #include "loudness.h"
 #include "meters.h"
 #include "mix.h"
@@ -49,6 +50,10 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
 void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
                 const CompressorParams* params, CompressorState* states, float* rings, float* trace,
                 long long trace_hop_frames);
+// Limiters (limiter.h): one task per job, its samples in order.
+void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
+             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
+             float* rings, float* trace, long long trace_hop_frames);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
 // The first `frames` samples of the pair.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
@@ -87,6 +92,9 @@ void deliver_float(const StreamArena& a, int left, int right, float gain, long l
 void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
                 const CompressorParams* params, CompressorState* states, float* rings, float* trace,
                 long long trace_hop_frames, void* stream);
+void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
+             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
+             float* rings, float* trace, long long trace_hop_frames, void* stream);
 // Error text of the last failed launch, or nullptr.
 const char* last_error();
 }  // namespace cuda

@@ -281,6 +281,17 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
   }
 }
 
+void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
+             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
+             float* rings, float* trace, long long trace_hop_frames) {
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int j = 0; j < job_count; ++j) {
+    const LimiterJob& job = jobs[j];
+    limiter_segment(job, params[job.params], f, states[job.state], a.stream(job.left),
+                    a.stream(job.right), rings, trace, trace_hop_frames, a.origin, a.frames);
+  }
+}
+
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  long long frames, int32_t* out) {
   const float* l = a.stream(left);

@@ -245,6 +245,16 @@ __global__ void compressor_kernel(StreamArena a, const CompressorJob* jobs, int 
                      trace, trace_hop_frames, a.origin, a.frames);
 }
 
+__global__ void limiter_kernel(StreamArena a, const LimiterJob* jobs, int job_count,
+                               const LimiterParams* params, TruePeakFilter f, LimiterState* states,
+                               float* rings, float* trace, long long trace_hop_frames) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= job_count) return;
+  const LimiterJob& job = jobs[j];
+  limiter_segment(job, params[job.params], f, states[job.state], a.stream(job.left),
+                  a.stream(job.right), rings, trace, trace_hop_frames, a.origin, a.frames);
+}
+
 cufftHandle fir_plan(int size, int batch, cufftType type) {
   static std::mutex m;
   static std::map<std::pair<std::pair<int, int>, int>, cufftHandle> plans;
@@ -413,6 +423,15 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
   if (job_count == 0) return;
   compressor_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
       a, jobs, job_count, params, states, rings, trace, trace_hop_frames);
+  check_launch();
+}
+
+void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
+             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
+             float* rings, float* trace, long long trace_hop_frames, void* stream) {
+  if (job_count == 0) return;
+  limiter_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
+      a, jobs, job_count, params, f, states, rings, trace, trace_hop_frames);
   check_launch();
 }
 

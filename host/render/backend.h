@@ -54,6 +54,12 @@ class Backend {
                                  long long ring_floats, long long trace_floats) = 0;
   virtual void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) = 0;
   virtual void read_dynamics(std::vector<CompressorState>& states, std::vector<float>& trace) = 0;
+  // Limiters (kernels/limiter.h), after allocate_dynamics (they share its trace array).
+  virtual void allocate_limiters(const std::vector<LimiterParams>& params, int states,
+                                 long long ring_floats) = 0;
+  virtual void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
+                       long long trace_hop_frames) = 0;
+  virtual std::vector<LimiterState> read_limiters() = 0;
 
   // Copies a work slot's current segment to host memory (host-side analysis).
   virtual void download(int slot, float* samples) = 0;

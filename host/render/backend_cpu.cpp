@@ -90,6 +90,18 @@ class CpuBackend final : public Backend {
     states = comp_states_;
     trace = trace_;
   }
+  void allocate_limiters(const std::vector<LimiterParams>& params, int states,
+                         long long ring_floats) override {
+    lim_params_ = params;
+    lim_states_.assign(states, LimiterState{});
+    lim_rings_.assign((size_t)ring_floats, 0.0f);
+  }
+  void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
+               long long trace_hop_frames) override {
+    cpu::limiter(work_, jobs.data(), (int)jobs.size(), lim_params_.data(), f, lim_states_.data(),
+                 lim_rings_.data(), trace_.data(), trace_hop_frames);
+  }
+  std::vector<LimiterState> read_limiters() override { return lim_states_; }
   void download(int slot, float* samples) override {
     std::memcpy(samples, work_.stream(slot), sizeof(float) * work_.frames);
   }
@@ -143,6 +155,9 @@ class CpuBackend final : public Backend {
   std::vector<CompressorParams> comp_params_;
   std::vector<CompressorState> comp_states_;
   std::vector<float> rings_, trace_;
+  std::vector<LimiterParams> lim_params_;
+  std::vector<LimiterState> lim_states_;
+  std::vector<float> lim_rings_;
 };
 
 }  // namespace

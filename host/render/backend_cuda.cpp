@@ -136,6 +136,35 @@ class CudaBackend final : public Backend {
                                     cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
+  void allocate_limiters(const std::vector<LimiterParams>& params, int states,
+                         long long ring_floats) override {
+    lim_params_.upload(params, stream_);
+    lim_state_count_ = states;
+    LimiterState* st = lim_states_.fit((size_t)std::max(1, states));
+    float* r = lim_rings_.fit((size_t)std::max(1LL, ring_floats));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(st, 0, sizeof(LimiterState) * (size_t)std::max(1, states), stream_));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(r, 0, sizeof(float) * (size_t)std::max(1LL, ring_floats), stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
+               long long trace_hop_frames) override {
+    if (jobs.empty()) return;
+    cuda::limiter(work_, jobs_lim_.upload(jobs, stream_), (int)jobs.size(), lim_params_.ptr, f,
+                  lim_states_.ptr, lim_rings_.ptr, trace_.ptr, trace_hop_frames, stream_);
+    check_launch("limiter");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  std::vector<LimiterState> read_limiters() override {
+    std::vector<LimiterState> out(lim_state_count_);
+    if (!out.empty()) {
+      TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), lim_states_.ptr, sizeof(LimiterState) * out.size(),
+                                    cudaMemcpyDeviceToHost, stream_));
+      TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
+    return out;
+  }
   void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
     if (jobs.empty()) return;
     const long long fill = work_.origin % shape.hop;
@@ -274,6 +303,11 @@ class CudaBackend final : public Backend {
   DeviceBuffer<CompressorState> comp_states_;
   DeviceBuffer<float> rings_, trace_;
   int comp_state_count_ = 0;
+  DeviceBuffer<LimiterJob> jobs_lim_;
+  DeviceBuffer<LimiterParams> lim_params_;
+  DeviceBuffer<LimiterState> lim_states_;
+  DeviceBuffer<float> lim_rings_;
+  int lim_state_count_ = 0;
   long long trace_count_ = 0;
   DeviceBuffer<float> fir_states_, fir_spectra_, fir_scratch_, fir_bins_, fir_next_;
 };

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "analysis/analyze.h"
 #include "analysis/meters.h"
 #include "render/backend.h"
 #include "session/schema.h"
@@ -97,7 +98,7 @@ void reject_unimplemented(const Session& s) {
          << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
          << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
          << " (tracked in issue " << (spec ? spec->issue : "?")
-         << "); implemented today: gain, eq, compressor";
+         << "); implemented today: gain, eq, compressor, limiter";
       throw InputError(os.str());
     }
 }
@@ -174,8 +175,9 @@ FirShape eq_shape(const Session& s, const Plan& plan, int node, int pos) {
 }
 
 // The largest value a compressor's look-ahead takes over the session's sweeps, samples.
-long long lookahead_max(const Session& s, const Plan& plan, int node, int pos) {
-  double ms = s.nodes[node].chain[pos].number("lookahead_ms", 0.0);
+long long lookahead_max(const Session& s, const Plan& plan, int node, int pos,
+                        double default_ms = 0.0) {
+  double ms = s.nodes[node].chain[pos].number("lookahead_ms", default_ms);
   for (size_t a = 0; a < plan.axes.size(); ++a) {
     const AxisTarget& t = plan.axes[a];
     if (t.node == node && t.processor == pos && t.band < 0 && t.key == "lookahead_ms")
@@ -217,6 +219,28 @@ CompressorParams compressor_params(const Processor& p, int rate) {
   c.makeup_db = p.text("makeup", "") == "auto" ? -compressor_curve_db(c, 0.0f)
                                                : (float)p.number("makeup_db", 0.0);
   return c;
+}
+
+// A limiter's settings (docs/processors.md): look-ahead at least one sample.
+constexpr double kLimiterLookaheadMs = 5.0, kLimiterReleaseMs = 50.0;
+int limiter_lookahead(const Processor& p, int rate) {
+  return (int)std::max<long long>(
+      1, std::llround(p.number("lookahead_ms", kLimiterLookaheadMs) * 1e-3 * rate));
+}
+
+// A limiter aims this far under its ceiling: true-peak meters with other interpolators
+// (libebur128's, for one) read up to a few hundredths of a dB above the project's meter on
+// dense high-frequency material; this keeps both at or under the ceiling.
+constexpr double kLimiterMarginDb = 0.05;
+
+LimiterParams limiter_params(const Processor& p, int rate, int lookahead_max) {
+  LimiterParams l{};
+  l.ceiling = (float)std::pow(10.0, (p.number("ceiling_dbtp", -1.0) - kLimiterMarginDb) / 20.0);
+  l.release = coefficient(p.number("release_ms", kLimiterReleaseMs), rate);
+  l.lookahead = limiter_lookahead(p, rate);
+  l.pad = std::max(0, lookahead_max - l.lookahead);
+  l.drive = 1.0f;
+  return l;
 }
 
 // The sidechain's key filter: a second-order Butterworth high-pass (RBJ cookbook), or
@@ -289,6 +313,15 @@ void prepare(SessionWork& w) {
   // FIR shapes and the delays that align every bus's inputs (launch.h).
   {
     const int n = (int)s.nodes.size();
+    // The delivery limiter: the master's last enabled processor, when it is a limiter and
+    // the delivery has a loudness target.
+    w.delivery_limiter = -1;
+    if (s.delivery.target_lufs)
+      for (int pos = (int)s.master().chain.size() - 1; pos >= 0; --pos)
+        if (enabled(s.master().chain[pos])) {
+          if (s.master().chain[pos].type == "limiter") w.delivery_limiter = pos;
+          break;
+        }
     w.fir_shapes.assign(n, {});
     w.stage_latency.assign(n, {});
     std::vector<long long> chain_latency(n, 0);
@@ -304,6 +337,10 @@ void prepare(SessionWork& w) {
             w.stage_latency[i][pos] = w.fir_shapes[i][pos].latency();
         } else if (p.type == "compressor") {
           w.stage_latency[i][pos] = lookahead_max(s, plan, i, (int)pos);
+        } else if (p.type == "limiter" && !(i == n - 1 && (int)pos == w.delivery_limiter)) {
+          w.stage_latency[i][pos] =
+              std::max(1LL, lookahead_max(s, plan, i, (int)pos, kLimiterLookaheadMs)) +
+              kLimiterExtraDelay;
         }
         chain_latency[i] += w.stage_latency[i][pos];
       }
@@ -482,6 +519,33 @@ CompressorJob compressor_job(SessionWork& w, int node, int k, int pos, const Pro
   return job;
 }
 
+// A streaming limiter at chain[pos] of a node instance.
+LimiterJob limiter_job(SessionWork& w, int node, int k, int pos, const Processor& proc) {
+  const Session& s = *w.s;
+  const NodeInstance& inst = w.plan.instances[node][k];
+  LimiterJob job{};
+  job.left = w.slot_offset + inst.out[0];
+  job.right = w.slot_offset + inst.out[1];
+  const int latency = (int)w.stage_latency[node][pos];
+  const LimiterParams p = limiter_params(proc, s.sample_rate, latency - kLimiterExtraDelay);
+  job.params = w.lim_param_offset + (int)w.lim_params.size();
+  w.lim_params.push_back(p);
+  job.state = w.lim_state_offset + w.lim_states++;
+  job.ring = w.lim_ring_offset + w.lim_ring_floats;
+  w.lim_ring_floats += limiter_ring_floats(p.lookahead, p.pad);
+  long long lag = w.in_delay[node];
+  for (int q = 0; q <= pos; ++q) lag += w.stage_latency[node][q];
+  job.song_begin = lag;
+  job.song_end = lag + w.frames;
+  const long long hop = trace_hop_frames(s.sample_rate);
+  job.trace_hops = w.frames / hop + 1;
+  job.trace = w.trace_offset + w.trace_floats;
+  w.trace_floats += job.trace_hops;
+  w.limiter_dynamics.push_back(
+      {node, k, pos, job.state - w.lim_state_offset, job.trace - w.trace_offset, job.trace_hops});
+  return job;
+}
+
 // The jobs of every level, with indices offset into the launch's shared arenas.
 void build_jobs(SessionWork& w) {
   const Session& s = *w.s;
@@ -624,6 +688,9 @@ void build_jobs(SessionWork& w) {
             }
           } else if (proc.type == "compressor") {
             step.compressors.push_back(compressor_job(w, node, (int)k, (int)pos, proc));
+          } else if (proc.type == "limiter") {
+            if (node == (int)s.nodes.size() - 1 && (int)pos == w.delivery_limiter) continue;
+            step.limiters.push_back(limiter_job(w, node, (int)k, (int)pos, proc));
           }
         }
       }
@@ -652,6 +719,7 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
     to.gains.insert(to.gains.end(), b.chain[p].gains.begin(), b.chain[p].gains.end());
     to.compressors.insert(to.compressors.end(), b.chain[p].compressors.begin(),
                           b.chain[p].compressors.end());
+    to.limiters.insert(to.limiters.end(), b.chain[p].limiters.begin(), b.chain[p].limiters.end());
     for (const FirLaunch& f : b.chain[p].firs) {
       FirLaunch* launch = nullptr;
       for (auto& g : to.firs)
@@ -666,6 +734,102 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
   a.pre_chain_peaks.insert(a.pre_chain_peaks.end(), b.pre_chain_peaks.begin(),
                            b.pre_chain_peaks.end());
   a.meters.insert(a.meters.end(), b.meters.begin(), b.meters.end());
+}
+
+// The delivery limiter run over a whole kept master at one drive, and measured.
+struct Limited {
+  double drive_db = 0;
+  std::vector<std::vector<float>> audio;
+  Readings readings;
+  std::vector<Band> spectrum;
+  double reduction_p99_db = 0, reduction_max_db = 0;
+};
+
+Limited limit_at(const std::vector<std::vector<float>>& in, LimiterParams p, double drive_db,
+                 int rate, const MeterOptions& mo) {
+  Limited out;
+  out.drive_db = drive_db;
+  p.drive = (float)std::pow(10.0, drive_db / 20.0);
+  const long long frames = (long long)in[0].size();
+  const long long delay = p.lookahead + p.pad + kLimiterExtraDelay;
+  std::vector<float> ring((size_t)limiter_ring_floats(p.lookahead, p.pad), 0.0f);
+  LimiterState st{};
+  const TruePeakFilter f = design_true_peak_filter(rate);
+  out.audio.assign(2, std::vector<float>(frames));
+  std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
+  for (long long n = 0; n < frames + delay; ++n) {
+    float l, r;
+    const float g = limiter_step(p, f, st, ring.data(), n < frames ? in[0][n] : 0.0f,
+                                 n < frames ? in[1][n] : 0.0f, l, r);
+    if (n < delay) continue;
+    out.audio[0][n - delay] = l;
+    out.audio[1][n - delay] = r;
+    const double reduction = g < 1.0f ? -20.0 * std::log10((double)g) : 0.0;
+    out.reduction_max_db = std::max(out.reduction_max_db, reduction);
+    ++histogram[std::min<long long>(3000, std::llround(reduction * 100))];
+  }
+  long long seen = 0;
+  for (int b = 0; b <= 3000; ++b)
+    if ((seen += histogram[b]) >= 0.99 * frames) {
+      out.reduction_p99_db = b / 100.0;
+      break;
+    }
+  const FileAnalysis a = analyze_audio(out.audio, rate, "cpu", mo);
+  out.readings = a.readings;
+  out.spectrum = a.spectrum;
+  return out;
+}
+
+// Drives the delivery limiter so that the delivered loudness meets the target within
+// 0.05 LU (secant steps on the drive; loudness grows by at most 1 LU per dB of drive), then
+// backs off if that needs more than max_reduction_db of limiting (its 99th percentile).
+Limited drive_to_target(const std::vector<std::vector<float>>& in, const LimiterParams& p,
+                        double target, double rendered_lufs, double max_reduction_db, int rate,
+                        const MeterOptions& mo, std::vector<std::string>& warnings) {
+  double d0 = target - rendered_lufs;
+  Limited a = limit_at(in, p, d0, rate, mo);
+  if (!std::isfinite(a.readings.integrated_lufs)) return a;
+  double d1 = d0 + (target - a.readings.integrated_lufs);
+  Limited b = a;
+  for (int i = 0; i < 8 && std::fabs(target - b.readings.integrated_lufs) > 0.05; ++i) {
+    if (d1 != b.drive_db) b = limit_at(in, p, d1, rate, mo);
+    const double err = target - b.readings.integrated_lufs;
+    if (std::fabs(err) <= 0.05) break;
+    double slope = (b.readings.integrated_lufs - a.readings.integrated_lufs) /
+                   (b.drive_db - a.drive_db != 0 ? b.drive_db - a.drive_db : 1.0);
+    slope = std::clamp(slope, 0.05, 1.0);
+    a = b;
+    d1 = b.drive_db + err / slope;
+  }
+  // The limiter follows the meter's own interpolator, but the gain it applies varies
+  // along the interpolator's 16 taps: a residual of a few thousandths of a dB can remain.
+  // Measured on the output; the ceiling is lowered by the excess until none remains.
+  const double ceiling_db = 20.0 * std::log10((double)p.ceiling);
+  LimiterParams q = p;
+  for (int i = 0; i < 4 && b.readings.true_peak_dbtp > ceiling_db; ++i) {
+    q.ceiling *= (float)std::pow(10.0, -(b.readings.true_peak_dbtp - ceiling_db + 0.002) / 20.0);
+    b = limit_at(in, q, b.drive_db, rate, mo);
+  }
+  if (b.reduction_p99_db > max_reduction_db) {
+    // Back off to the drive that limits by the allowed amount (reduction follows drive
+    // about 1:1 once limiting); report it instead of crushing the mix.
+    const double reached = b.readings.integrated_lufs;
+    double d = b.drive_db - (b.reduction_p99_db - max_reduction_db);
+    for (int i = 0; i < 3; ++i) {
+      b = limit_at(in, q, d, rate, mo);
+      if (b.reduction_p99_db <= max_reduction_db + 0.1) break;
+      d -= b.reduction_p99_db - max_reduction_db;
+    }
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(2);
+    os << "reaching " << target << " LUFS (" << reached << " LUFS at that drive) needs more "
+       << "than max_reduction_db = " << max_reduction_db << " dB of limiting: delivered at "
+       << b.readings.integrated_lufs << " LUFS with " << b.reduction_p99_db
+       << " dB of limiting (99th percentile)";
+    warnings.push_back(os.str());
+  }
+  return b;
 }
 
 // Readings, delivery and files of one session after its launch.
@@ -732,7 +896,31 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     const Readings& mr = readings[master_state[k]];
     vr.rendered_lufs = mr.integrated_lufs;
     double gain_db = 0.0;
-    if (s.delivery.target_lufs) {
+    // The delivery limiter: driven to the target on the kept master, written as it is.
+    std::vector<std::vector<float>> limited;
+    if (w.delivery_limiter >= 0 && std::isfinite(vr.rendered_lufs)) {
+      const Processor& lp = w.settings[master][k].chain[w.delivery_limiter];
+      std::vector<float> inter;
+      backend.deliver_float(w.keep_offset + 2 * k, w.keep_offset + 2 * k + 1, 1.0f, w.frames,
+                            inter);
+      std::vector<std::vector<float>> in(2, std::vector<float>(w.frames));
+      for (long long n = 0; n < w.frames; ++n) in[0][n] = inter[2 * n], in[1][n] = inter[2 * n + 1];
+      const LimiterParams lparams =
+          limiter_params(lp, s.sample_rate, limiter_lookahead(lp, s.sample_rate));
+      Limited L =
+          drive_to_target(in, lparams, *s.delivery.target_lufs, vr.rendered_lufs,
+                          lp.number("max_reduction_db", 6.0), s.sample_rate, mo, vr.warnings);
+      vr.limited = true;
+      vr.limiter_drive_db = L.drive_db;
+      vr.limiter_reduction_p99_db = L.reduction_p99_db;
+      vr.limiter_reduction_max_db = L.reduction_max_db;
+      vr.readings = L.readings;
+      vr.spectrum = L.spectrum;
+      limited = std::move(L.audio);
+    }
+    if (!limited.empty()) {
+      // Measured on the delivered audio itself: no delivery gain.
+    } else if (s.delivery.target_lufs) {
       if (std::isfinite(vr.rendered_lufs))
         gain_db = *s.delivery.target_lufs - vr.rendered_lufs;
       else
@@ -742,9 +930,11 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     }
     // Every level figure shifts exactly by the delivery gain (loudness, peaks, RMS and VU
     // are homogeneous in gain); ratios (LRA, crest, PLR, correlation) do not move.
-    vr.readings = shift_readings(mr, gain_db);
-    vr.spectrum = bands[master_state[k]];
-    for (auto& b : vr.spectrum) b.db += gain_db;
+    if (limited.empty()) {
+      vr.readings = shift_readings(mr, gain_db);
+      vr.spectrum = bands[master_state[k]];
+      for (auto& b : vr.spectrum) b.db += gain_db;
+    }
     vr.delivery_gain_db = gain_db;
     vr.delivered_lufs = vr.readings.integrated_lufs;
     vr.sample_peak_dbfs = vr.readings.sample_peak_dbfs;
@@ -754,7 +944,8 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
       os.setf(std::ios::fixed);
       os.precision(2);
       os << "true peak " << vr.true_peak_dbtp << " dBTP is above the ceiling of "
-         << s.delivery.ceiling_dbtp << " dBTP (no limiter yet: issue #5)";
+         << s.delivery.ceiling_dbtp << " dBTP"
+         << (limited.empty() ? " (end the master's chain with a limiter to deliver under it)" : "");
       vr.warnings.push_back(os.str());
     }
     if (s.delivery.bit_depth != 32 && vr.sample_peak_dbfs > 0.0) {
@@ -770,7 +961,23 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
       WriteSpec ws{s.delivery.format, s.delivery.bit_depth, s.sample_rate};
       const float g = db_to_gain((float)gain_db);
       const int left = w.keep_offset + 2 * k;
-      if (s.delivery.bit_depth == 32) {
+      if (!limited.empty()) {
+        // The limited audio is on the host: the CPU delivery path over it.
+        std::vector<float> planar(2 * (size_t)w.frames);
+        std::copy(limited[0].begin(), limited[0].end(), planar.begin());
+        std::copy(limited[1].begin(), limited[1].end(), planar.begin() + w.frames);
+        const StreamArena arena{planar.data(), w.frames, w.frames, 0};
+        if (s.delivery.bit_depth == 32) {
+          std::vector<float> out(2 * (size_t)w.frames);
+          cpu::deliver_float(arena, 0, 1, 1.0f, w.frames, out.data());
+          write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), w.frames);
+        } else {
+          std::vector<int32_t> out(2 * (size_t)w.frames);
+          cpu::deliver_pcm(arena, 0, 1, 1.0f, s.delivery.dither_seed, s.delivery.bit_depth,
+                           w.frames, out.data());
+          write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, w.frames);
+        }
+      } else if (s.delivery.bit_depth == 32) {
         std::vector<float> out;
         backend.deliver_float(left, left + 1, g, w.frames, out);
         write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), w.frames);
@@ -789,10 +996,21 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
 
 // Each compressor's gain reduction: maximum, mean and trace.
 void report_dynamics(SessionWork& w, const std::vector<CompressorState>& states,
-                     const std::vector<float>& traces) {
+                     const std::vector<LimiterState>& limiters, const std::vector<float>& traces) {
   const Session& s = *w.s;
-  for (const auto& d : w.dynamics) {
-    const CompressorState& st = states[w.comp_state_offset + d.state];
+  std::vector<std::pair<const SessionWork::Dynamics*, bool>> all;
+  for (const auto& d : w.dynamics) all.emplace_back(&d, false);
+  for (const auto& d : w.limiter_dynamics) all.emplace_back(&d, true);
+  for (const auto& [dp, is_limiter] : all) {
+    const SessionWork::Dynamics& d = *dp;
+    double sum, max;
+    if (is_limiter) {
+      sum = limiters[w.lim_state_offset + d.state].reduction_sum;
+      max = limiters[w.lim_state_offset + d.state].reduction_max;
+    } else {
+      sum = states[w.comp_state_offset + d.state].reduction_sum;
+      max = states[w.comp_state_offset + d.state].reduction_max;
+    }
     DynamicsMeters m;
     m.node = s.nodes[d.node].name;
     m.processor = s.nodes[d.node].chain[d.pos].id;
@@ -801,8 +1019,8 @@ void report_dynamics(SessionWork& w, const std::vector<CompressorState>& states,
       m.params.emplace_back(s.variants.sweep[axis].path,
                             s.variants.sweep[axis].values[w.plan.instances[d.node][d.k].choice[a]]);
     }
-    m.max_db = st.reduction_max;
-    m.mean_db = st.reduction_sum / std::max<long long>(1, w.frames);
+    m.max_db = max;
+    m.mean_db = sum / std::max<long long>(1, w.frames);
     m.trace_hz = kTraceHz;
     const float* t = traces.data() + w.trace_offset + d.trace;
     m.trace_db.assign(t, t + d.hops);
@@ -846,6 +1064,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   std::vector<CompressorParams> comp_params;
   int comp_states = 0;
   long long ring_floats = 0, trace_floats = 0;
+  std::vector<LimiterParams> lim_params;
+  int lim_states = 0;
+  long long lim_ring_floats = 0;
   size_t max_levels = 0;
   for (SessionWork* w : group) {
     w->slot_offset = slots;
@@ -857,6 +1078,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     w->comp_state_offset = comp_states;
     w->ring_offset = ring_floats;
     w->trace_offset = trace_floats;
+    w->lim_param_offset = (int)lim_params.size();
+    w->lim_state_offset = lim_states;
+    w->lim_ring_offset = lim_ring_floats;
     slots += w->plan.slot_count;
     build_jobs(*w);
     fir_states += w->fir_state_floats;
@@ -865,6 +1089,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     comp_states += w->comp_states;
     ring_floats += w->ring_floats;
     trace_floats += w->trace_floats;
+    lim_params.insert(lim_params.end(), w->lim_params.begin(), w->lim_params.end());
+    lim_states += w->lim_states;
+    lim_ring_floats += w->lim_ring_floats;
     render_frames = std::max(render_frames, w->frames + w->latency);
     meters += (int)w->metered.size();
     keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
@@ -939,6 +1166,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     backend->allocate_fir(fir_states, spectra);
   }
   backend->allocate_dynamics(comp_params, comp_states, ring_floats, trace_floats);
+  backend->allocate_limiters(lim_params, lim_states, lim_ring_floats);
 
   // All tracks of all sessions, for decoding on all cores.
   struct TrackRef {
@@ -1030,6 +1258,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         for (const FirLaunch& f : step.firs) backend->fir(f.shape, f.jobs);
         if (!step.compressors.empty())
           backend->compressor(step.compressors, trace_hop_frames(rate));
+        if (!step.limiters.empty())
+          backend->limiter(step.limiters, tp_filter, trace_hop_frames(rate));
       }
       if (!lj.faders.empty()) backend->gain(lj.faders);
       if (lj.meters.empty()) continue;
@@ -1091,6 +1321,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   std::vector<CompressorState> comp_state_values;
   std::vector<float> traces;
   backend->read_dynamics(comp_state_values, traces);
+  const std::vector<LimiterState> lim_state_values = backend->read_limiters();
   for (SessionWork* w : group) {
     // A launch's time is shared by its sessions in proportion to their length.
     const double share = (double)w->frames / std::max<long long>(1, frames) / group.size();
@@ -1100,7 +1331,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     if (!w->error.empty()) continue;
     try {
       finish(*w, *backend, states, hops, hops_per_state, pre_chain_peaks);
-      report_dynamics(*w, comp_state_values, traces);
+      report_dynamics(*w, comp_state_values, lim_state_values, traces);
     } catch (const std::exception& e) {
       w->error = e.what();
     }

@@ -37,6 +37,7 @@ struct ChainStep {
   std::vector<GainJob> gains;
   std::vector<FirLaunch> firs;
   std::vector<CompressorJob> compressors;
+  std::vector<LimiterJob> limiters;
 };
 
 struct LevelJobs {
@@ -100,6 +101,14 @@ struct SessionWork {
   int comp_param_offset = 0, comp_state_offset = 0, comp_states = 0;
   long long ring_offset = 0, ring_floats = 0, trace_offset = 0, trace_floats = 0;
   std::vector<Dynamics> dynamics;
+  // Limiters, the same way (their gain reduction reported with the compressors'). The
+  // master's last limiter is the delivery limiter when [delivery] target_lufs is set: it
+  // does not run in the stream but at delivery, driven to the target (finish()).
+  std::vector<LimiterParams> lim_params;
+  int lim_param_offset = 0, lim_state_offset = 0, lim_states = 0;
+  long long lim_ring_offset = 0, lim_ring_floats = 0;
+  std::vector<Dynamics> limiter_dynamics;
+  int delivery_limiter = -1;  // its chain position on the master, or -1
   std::vector<Metered> metered;
   std::vector<LongTermSpectrum> spectra;
 };

@@ -51,6 +51,10 @@ struct VariantResult {
   double delivered_lufs = 0.0;
   double sample_peak_dbfs = 0.0;  // delivered
   double true_peak_dbtp = 0.0;    // delivered
+  // The delivery limiter (the master's last processor, driven to [delivery] target_lufs):
+  // its input drive and the gain reduction it applied (99th percentile and maximum, dB).
+  bool limited = false;
+  double limiter_drive_db = 0.0, limiter_reduction_p99_db = 0.0, limiter_reduction_max_db = 0.0;
   std::vector<std::string> warnings;
   Readings readings;           // of the delivered file (measured, then shifted by the gain)
   std::vector<Band> spectrum;  // 1/3-octave long-term spectrum of the delivered file

@@ -90,17 +90,23 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
   for (const auto& v : r.variants) {
     json params = json::object();
     for (const auto& [path, value] : v.params) params[path] = value;
-    variants.push_back({{"id", v.id},
-                        {"params", params},
-                        {"file", v.file.empty() ? json(nullptr) : json(v.file.filename().string())},
-                        {"rendered_lufs", number_or_null(v.rendered_lufs)},
-                        {"delivery_gain_db", number_or_null(v.delivery_gain_db)},
-                        {"integrated_lufs", number_or_null(v.delivered_lufs)},
-                        {"true_peak_dbtp", number_or_null(v.true_peak_dbtp)},
-                        {"sample_peak_dbfs", number_or_null(v.sample_peak_dbfs)},
-                        {"meters", readings_json(v.readings, v.spectrum, false)},
-                        {"vu_series", series_json(v.readings.vu_series, 10)},
-                        {"warnings", v.warnings}});
+    variants.push_back(
+        {{"id", v.id},
+         {"params", params},
+         {"file", v.file.empty() ? json(nullptr) : json(v.file.filename().string())},
+         {"rendered_lufs", number_or_null(v.rendered_lufs)},
+         {"delivery_gain_db", number_or_null(v.delivery_gain_db)},
+         {"integrated_lufs", number_or_null(v.delivered_lufs)},
+         {"true_peak_dbtp", number_or_null(v.true_peak_dbtp)},
+         {"sample_peak_dbfs", number_or_null(v.sample_peak_dbfs)},
+         {"limiter", v.limited
+                         ? json{{"drive_db", number_or_null(v.limiter_drive_db)},
+                                {"reduction_p99_db", number_or_null(v.limiter_reduction_p99_db)},
+                                {"reduction_max_db", number_or_null(v.limiter_reduction_max_db)}}
+                         : json(nullptr)},
+         {"meters", readings_json(v.readings, v.spectrum, false)},
+         {"vu_series", series_json(v.readings.vu_series, 10)},
+         {"warnings", v.warnings}});
   }
   if (s.variants.sweep.empty() && !variants.empty())
     j["master"] = variants[0];

@@ -97,13 +97,16 @@ std::vector<ProcessorSpec> build_specs() {
                     {K::kNumber, "mono_below_hz", 0, 1000, nullptr, "mono below this, Hz"},
                     {K::kNumber, "balance", -1, 1, nullptr, "left/right balance"}},
                    nullptr});
-  specs.push_back({"limiter",
-                   false,
-                   "#5",
-                   {{K::kNumber, "ceiling_dbtp", -20, 0, nullptr, "true-peak ceiling, dBTP"},
-                    {K::kNumber, "release_ms", 1, 2000, nullptr, "release time, ms"},
-                    {K::kNumber, "lookahead_ms", 0, 20, nullptr, "look-ahead, ms"}},
-                   nullptr});
+  specs.push_back(
+      {"limiter",
+       true,
+       nullptr,
+       {{K::kNumber, "ceiling_dbtp", -20, 0, nullptr, "true-peak ceiling, dBTP"},
+        {K::kNumber, "release_ms", 1, 2000, nullptr, "release time constant, ms"},
+        {K::kNumber, "lookahead_ms", 0, 20, nullptr, "look-ahead, ms"},
+        {K::kNumber, "max_reduction_db", 0, 24, nullptr,
+         "delivery: the most limiting the drive to [delivery] target_lufs may use, dB"}},
+       nullptr});
   return specs;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "demo/demo.h"
 #include "dynamics.h"
 #include "io/audio_file.h"
 #include "render/render.h"
@@ -243,6 +244,118 @@ TEST(Compressor, TheResultDoesNotDependOnTheSegmentLength) {
                   c = render_chain(chain, {in}, "", 77777);
   EXPECT_EQ(a.channels[0], b.channels[0]);
   EXPECT_EQ(a.channels[1], c.channels[1]);
+}
+
+}  // namespace
+}  // namespace td
+
+namespace td {
+namespace {
+
+// A signal full of inter-sample peaks: a sine at a quarter of the rate, sampled 45 degrees
+// off its crests (every sample at 0.707 of a peak that lies between samples: +3 dB of
+// true peak over the sample peak), with bursts of a denser 11 kHz tone.
+Planar inter_sample_peaks(double peak_db, long long frames) {
+  Planar p(2, std::vector<float>(frames));
+  const double a = std::pow(10.0, peak_db / 20.0);
+  for (long long n = 0; n < frames; ++n) {
+    double v = a * std::sin(kPi / 2 * n + kPi / 4);
+    if ((n / 4800) % 3 == 1) v = a * std::sin(2 * kPi * 11000.0 * n / kRate + 0.3);
+    p[0][n] = (float)v;
+    p[1][n] = (float)(0.8 * v);
+  }
+  return p;
+}
+
+TEST(Limiter, TheTruePeakStaysUnderTheCeilingByTheMeterAndByLibebur128) {
+  // Driven 6 dB into a -1 dBTP ceiling, a streaming limiter (no loudness target).
+  test::TempDir dir;
+  const std::string toml = std::string(kHeader) +
+                           "[master]\nchain = [ { type = \"limiter\", ceiling_dbtp = -1, "
+                           "release_ms = 30, lookahead_ms = 2 } ]\n"
+                           "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;
+  const RenderResult r =
+      render_session(s, test::memory_stems({inter_sample_peaks(5.0, 2 * kRate)}, kRate), o);
+  EXPECT_LE(r.variants[0].true_peak_dbtp, -1.0);
+  EXPECT_LE(test::ebur128_measure(dir / "master.wav").true_peak_dbtp, -1.0);
+  ASSERT_EQ(r.dynamics.size(), 1u);
+  EXPECT_GT(r.dynamics[0].max_db, 5.0);  // it did work
+}
+
+TEST(Limiter, UnderTheCeilingItIsADelayCompensatedWire) {
+  const Planar in = sine(-12, 1000, kRate);
+  const AudioData out =
+      render_chain("{ type = \"limiter\", ceiling_dbtp = -1, lookahead_ms = 3 }", {in});
+  for (long long n = 0; n < kRate; ++n) ASSERT_EQ(out.channels[0][n], in[0][n]) << n;
+}
+
+TEST(Limiter, DeliveryReachesTheLoudnessTargetUnderTheCeiling) {
+  // A dense mix (the demo song through a bus compressor) delivered at -14 LUFS and
+  // -1 dBTP by driving the master's last limiter: checked with libebur128 on the file.
+  DemoOptions d;
+  d.seconds = 12;
+  const DemoSong song = make_demo_song(d);
+  std::string toml = song.session_toml;
+  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
+  toml.replace(toml.find(trim), trim.size(),
+               "chain = [ { type = \"compressor\", threshold_db = -26, ratio = 2 }, "
+               "{ type = \"limiter\", ceiling_dbtp = -1 } ]");
+  test::TempDir dir;
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;
+  std::vector<Planar> stems;
+  for (const auto& st : song.stems) stems.push_back(st.audio);
+  const RenderResult r = render_session(s, test::memory_stems(stems, kRate), o);
+  const VariantResult& v = r.variants[0];
+  EXPECT_TRUE(v.limited);
+  EXPECT_GT(v.limiter_drive_db, 0.0);
+  EXPECT_TRUE(v.warnings.empty()) << v.warnings[0];
+  const test::Ebur128Reading e = test::ebur128_measure(dir / "master.wav");
+  EXPECT_NEAR(e.integrated_lufs, -14.0, 0.1);
+  EXPECT_LE(e.true_peak_dbtp, -1.0);
+  EXPECT_NEAR(v.delivered_lufs, -14.0, 0.1);
+  EXPECT_LE(v.true_peak_dbtp, -1.0);
+}
+
+TEST(Limiter, ATargetThatNeedsTooMuchLimitingIsReportedNotForced) {
+  // Peaky material (1.5 ms clicks near full scale every 100 ms over a -40 dB tone, about
+  // -16 LUFS): -14 LUFS would need about 3 dB of limiting on 1.5 % of the song, more than
+  // the 1 dB allowed (the allowance is a 99th percentile: the clicks count).
+  Planar in(2, std::vector<float>(4 * kRate, 0.0f));
+  for (long long n = 0; n < 4 * kRate; ++n)
+    in[0][n] = in[1][n] =
+        (n % 4800 < 72) ? (float)(0.9 * std::sin(0.3 * n)) : (float)(0.01 * std::sin(0.05 * n));
+  test::TempDir dir;
+  const std::string toml = std::string(kHeader) +
+                           "target_lufs = -14\n[master]\nchain = [ { type = \"limiter\", "
+                           "ceiling_dbtp = -1, max_reduction_db = 1 } ]\n"
+                           "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;
+  const RenderResult r = render_session(s, test::memory_stems({in}, kRate), o);
+  const VariantResult& v = r.variants[0];
+  ASSERT_FALSE(v.warnings.empty())
+      << v.delivered_lufs << " " << v.limited << " " << v.limiter_drive_db << " "
+      << v.limiter_reduction_p99_db << " " << v.rendered_lufs;
+  EXPECT_NE(v.warnings[0].find("max_reduction_db"), std::string::npos) << v.warnings[0];
+  EXPECT_LT(v.delivered_lufs, -15.0);
+  EXPECT_LE(v.limiter_reduction_p99_db, 1.1);
+  EXPECT_LE(v.true_peak_dbtp, -1.0);
+}
+
+TEST(Limiter, TheResultDoesNotDependOnTheSegmentLength) {
+  const Planar in = inter_sample_peaks(3.0, 2 * kRate);
+  const std::string chain = "{ type = \"limiter\", ceiling_dbtp = -2, lookahead_ms = 4 }";
+  const AudioData a = render_chain(chain, {in}, "", 0), b = render_chain(chain, {in}, "", 3001);
+  EXPECT_EQ(a.channels[0], b.channels[0]);
 }
 
 }  // namespace

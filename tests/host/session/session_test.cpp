@@ -233,7 +233,7 @@ TEST(SessionErrors, FlacCannotCarryFloat) {
 TEST(SessionErrors, UnimplementedProcessorIsReportedNotIgnored) {
   // Parses (the format is complete) but rendering says exactly what is missing.
   const Session s = parse_session_text(
-      std::string(kMinimal) + "[master]\nchain = [ { type = \"limiter\", ceiling_dbtp = -1 } ]\n",
+      std::string(kMinimal) + "[master]\nchain = [ { type = \"saturation\", model = \"tape\" } ]\n",
       "/sessions/song.toml");
   std::string e;
   try {
@@ -243,7 +243,7 @@ TEST(SessionErrors, UnimplementedProcessorIsReportedNotIgnored) {
   }
   EXPECT_NE(e.find("song.toml:6:"), std::string::npos) << e;
   EXPECT_NE(e.find("not supported yet"), std::string::npos) << e;
-  EXPECT_NE(e.find("issue #5"), std::string::npos) << e;
+  EXPECT_NE(e.find("issue #6"), std::string::npos) << e;
 }
 
 }  // namespace
