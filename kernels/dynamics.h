@@ -27,8 +27,9 @@ struct CompressorParams {
   int rms;          // 1: mean-square detector
   float rms_coeff;  // its one-pole coefficient (rms_ms)
   float makeup_db;
-  float link;  // stereo link, 0 .. 1
-  float mix;   // wet share, 0 .. 1
+  float link;      // stereo link, 0 .. 1
+  float mix;       // wet share, 0 .. 1
+  float range_db;  // the most reduction applied (de-esser's range_db); 0: no limit
 };
 
 // Static curve (Giannoulis et al., eq. 4): output level y_G for input level x_G, dB.
@@ -104,7 +105,8 @@ TD_HD void compressor_reduction(const CompressorParams& p, CompressorChannel* ch
   const float loud = level[0] > level[1] ? level[0] : level[1];
   for (int c = 0; c < channels; ++c) {
     const float x = p.link * loud + (1.0f - p.link) * level[c];
-    const float x_l = x - compressor_curve_db(p, x);
+    float x_l = x - compressor_curve_db(p, x);
+    if (p.range_db > 0.0f && x_l > p.range_db) x_l = p.range_db;
     reduction_db[c] = smooth_reduction(p, ch[c], x_l);
   }
   if (channels == 1) reduction_db[1] = reduction_db[0];

@@ -98,7 +98,7 @@ void reject_unimplemented(const Session& s) {
          << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
          << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
          << " (tracked in issue " << (spec ? spec->issue : "?")
-         << "); implemented today: gain, eq, compressor, limiter";
+         << "); implemented today: gain, eq, compressor, multiband, deesser, limiter";
       throw InputError(os.str());
     }
 }
@@ -174,16 +174,46 @@ FirShape eq_shape(const Session& s, const Plan& plan, int node, int pos) {
   return fir_shape(fir_taps_for(duration_s, s.sample_rate), eq_phase(eq));
 }
 
-// The largest value a compressor's look-ahead takes over the session's sweeps, samples.
+// The largest value a compressor's look-ahead takes over the session's sweeps, samples
+// (band >= 0: a multiband band's).
 long long lookahead_max(const Session& s, const Plan& plan, int node, int pos,
-                        double default_ms = 0.0) {
-  double ms = s.nodes[node].chain[pos].number("lookahead_ms", default_ms);
+                        double default_ms = 0.0, int band = -1) {
+  const Processor& p = s.nodes[node].chain[pos];
+  double ms = (band >= 0 ? p.bands[band] : p).number("lookahead_ms", default_ms);
   for (size_t a = 0; a < plan.axes.size(); ++a) {
     const AxisTarget& t = plan.axes[a];
-    if (t.node == node && t.processor == pos && t.band < 0 && t.key == "lookahead_ms")
+    if (t.node == node && t.processor == pos && t.band == band && t.key == "lookahead_ms")
       for (double v : s.variants.sweep[a].values) ms = std::max(ms, v);
   }
   return std::llround(ms * 1e-3 * s.sample_rate);
+}
+
+// The band edges of a multiband (its crossovers_hz) or a de-esser (low_hz, high_hz).
+std::vector<double> crossovers_of(const Processor& p) {
+  if (p.type == "deesser") return {p.number("low_hz", 5000.0), p.number("high_hz", 9000.0)};
+  auto x = p.values.find("crossovers_hz");
+  return x == p.values.end() ? std::vector<double>{} : x->second.list;
+}
+
+// Linear-phase crossover bands: with lp_k(f) = 1 / (1 + (f / f_k)^8) (the squared
+// magnitude of a 4th-order Butterworth low-pass: -6 dB at the edge, 48 dB/octave, as a
+// Linkwitz-Riley crossover's), band b is lp_(b+1) - lp_b (lp_0 = 0, the top band
+// 1 - lp_last). The bands' magnitudes sum to 1 at every frequency and the design is linear
+// in the magnitude, so the band FIRs sum to a pure delay.
+double crossover_band_magnitude(const std::vector<double>& edges, int band, double f) {
+  auto lp = [&](int k) {
+    if (k <= 0) return 0.0;
+    if (k > (int)edges.size()) return 1.0;
+    return 1.0 / (1.0 + std::pow(f / edges[k - 1], 8.0));
+  };
+  return lp(band + 1) - lp(band);
+}
+
+// Long enough for the lowest edge's slope (eq.h's rule for an order-8 pass filter).
+FirShape crossover_shape(const std::vector<double>& edges, int rate) {
+  double duration = 0.0;
+  for (double e : edges) duration = std::max(duration, 7.0 * 8.0 / e);
+  return fir_shape(fir_taps_for(duration, rate), FirPhase::kLinear);
 }
 
 // Gain reduction traces: 10 values a second.
@@ -337,6 +367,12 @@ void prepare(SessionWork& w) {
             w.stage_latency[i][pos] = w.fir_shapes[i][pos].latency();
         } else if (p.type == "compressor") {
           w.stage_latency[i][pos] = lookahead_max(s, plan, i, (int)pos);
+        } else if (p.type == "multiband" || p.type == "deesser") {
+          w.fir_shapes[i][pos] = crossover_shape(crossovers_of(p), s.sample_rate);
+          long long lookahead = 0;
+          for (size_t b = 0; p.type == "multiband" && b < p.bands.size(); ++b)
+            lookahead = std::max(lookahead, lookahead_max(s, plan, i, (int)pos, 0.0, (int)b));
+          w.stage_latency[i][pos] = w.fir_shapes[i][pos].latency() + lookahead;
         } else if (p.type == "limiter" && !(i == n - 1 && (int)pos == w.delivery_limiter)) {
           w.stage_latency[i][pos] =
               std::max(1LL, lookahead_max(s, plan, i, (int)pos, kLimiterLookaheadMs)) +
@@ -399,7 +435,7 @@ namespace {
 
 bool same_design(const FirDesign& a, const FirDesign& b) {
   if (a.phase != b.phase || a.shape.taps != b.shape.taps || a.shape.fft_size != b.shape.fft_size ||
-      a.bands.size() != b.bands.size())
+      a.bands.size() != b.bands.size() || a.band != b.band || a.crossovers != b.crossovers)
     return false;
   for (size_t i = 0; i < a.bands.size(); ++i) {
     const EqBand &x = a.bands[i], &y = b.bands[i];
@@ -410,9 +446,29 @@ bool same_design(const FirDesign& a, const FirDesign& b) {
   return true;
 }
 
-// The overlap-save spectrum of an EQ design. Designs are remembered for the process (up
-// to kSpectrumCacheBytes, oldest forgotten first): the passes of auto gain staging and
-// the launches of a batch reuse the same EQs.
+// The spectrum (complex offset within the session's) of a FIR design, designed once per
+// distinct design: variants that share it share the spectrum.
+long long design_of(SessionWork& w, const FirDesign& d) {
+  for (const FirDesign& e : w.fir_designs)
+    if (same_design(e, d)) return e.spectrum;
+  FirDesign copy = d;
+  copy.spectrum = w.fir_spectrum_bins;
+  w.fir_spectrum_bins += d.shape.fft_size / 2 + 1;
+  w.fir_designs.push_back(std::move(copy));
+  return w.fir_designs.back().spectrum;
+}
+
+long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) {
+  FirDesign d;
+  d.bands = eq_bands_of(eq);
+  d.phase = eq_phase(eq);
+  d.shape = shape;
+  return design_of(w, d);
+}
+
+// The overlap-save spectrum of a FIR design (an EQ or a crossover band). Designs are remembered for
+// the process (up to kSpectrumCacheBytes, oldest forgotten first): the passes of auto gain staging
+// and the launches of a batch reuse the same EQs.
 std::shared_ptr<const std::vector<std::complex<float>>> eq_spectrum(const FirDesign& d, int rate) {
   constexpr size_t kSpectrumCacheBytes = 256u << 20;
   struct Entry {
@@ -427,8 +483,12 @@ std::shared_ptr<const std::vector<std::complex<float>>> eq_spectrum(const FirDes
     for (const Entry& e : cache)
       if (e.rate == rate && same_design(e.design, d)) return e.bins;
   }
-  const std::vector<double> taps =
-      design_fir([&](double f) { return eq_magnitude(d.bands, f); }, rate, d.shape, d.phase);
+  const std::vector<double> taps = design_fir(
+      [&](double f) {
+        return d.band >= 0 ? crossover_band_magnitude(d.crossovers, d.band, f)
+                           : eq_magnitude(d.bands, f);
+      },
+      rate, d.shape, d.phase);
   auto bins = std::make_shared<const std::vector<std::complex<float>>>(
       fir_spectrum(taps, d.shape.fft_size));
   std::lock_guard<std::mutex> lock(m);
@@ -442,41 +502,37 @@ std::shared_ptr<const std::vector<std::complex<float>>> eq_spectrum(const FirDes
   return bins;
 }
 
-// The spectrum (complex offset within the session's) of an EQ setting, designed once per
-// distinct setting: variants that share it share the spectrum.
-long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) {
-  FirDesign d;
-  d.bands = eq_bands_of(eq);
-  d.phase = eq_phase(eq);
-  d.shape = shape;
-  for (const FirDesign& e : w.fir_designs)
-    if (same_design(e, d)) return e.spectrum;
-  d.spectrum = w.fir_spectrum_bins;
-  w.fir_spectrum_bins += shape.fft_size / 2 + 1;
-  w.fir_designs.push_back(std::move(d));
-  return w.fir_designs.back().spectrum;
-}
-
 // The compressor at chain[pos] of a node instance, with its key, delay lines, state and
 // trace allocated in the session's share of the launch's arrays.
-CompressorJob compressor_job(SessionWork& w, int node, int k, int pos, const Processor& proc) {
+// Where a compressor runs: its audio and key slots (absolute), the lag of the stream it
+// reads, and the audio delay (the largest look-ahead of its stage).
+struct CompressorPlace {
+  int left, right;
+  int key_left, key_right;  // equal to left/right when self-keyed
+  long long lag;
+  int lookahead;
+  int band = -1;       // multiband / de-esser band, for the report
+  bool report = true;  // in report.json's dynamics
+};
+
+CompressorJob make_compressor(SessionWork& w, int node, int k, int pos, const Processor& proc,
+                              const CompressorParams& params, const CompressorPlace& place) {
   const Session& s = *w.s;
   const Plan& plan = w.plan;
   const int so = w.slot_offset;
-  const NodeInstance& inst = plan.instances[node][k];
   CompressorJob job{};
-  job.left = job.key_left = so + inst.out[0];
-  job.right = job.key_right = so + inst.out[1];
+  job.left = place.left;
+  job.right = place.right;
+  job.key_left = place.key_left;
+  job.key_right = place.key_right;
   job.params = w.comp_param_offset + (int)w.comp_params.size();
-  w.comp_params.push_back(compressor_params(proc, s.sample_rate));
+  w.comp_params.push_back(params);
   job.state = w.comp_state_offset + w.comp_states++;
   job.key_filter = key_filter_of(proc, s.sample_rate);
-  // The stream's lag behind the song where the compressor reads it.
-  long long lag = w.in_delay[node];
-  for (int p = 0; p < pos; ++p) lag += w.stage_latency[node][p];
-  // The audio is delayed by the node's largest look-ahead; the key by the difference to
+  const long long lag = place.lag;
+  // The audio is delayed by the stage's largest look-ahead; the key by the difference to
   // this instance's own, so every instance has the same latency.
-  job.lookahead = (int)w.stage_latency[node][pos];
+  job.lookahead = place.lookahead;
   long long key_delay =
       job.lookahead - std::llround(proc.number("lookahead_ms", 0.0) * 1e-3 * s.sample_rate);
   const std::string sidechain = proc.text("sidechain", "");
@@ -514,9 +570,132 @@ CompressorJob compressor_job(SessionWork& w, int node, int k, int pos, const Pro
   job.trace_hops = w.frames / hop + 1;
   job.trace = w.trace_offset + w.trace_floats;
   w.trace_floats += job.trace_hops;
-  w.dynamics.push_back(
-      {node, k, pos, job.state - w.comp_state_offset, job.trace - w.trace_offset, job.trace_hops});
+  if (place.report)
+    w.dynamics.push_back({node, k, pos, job.state - w.comp_state_offset, job.trace - w.trace_offset,
+                          job.trace_hops, place.band});
   return job;
+}
+
+// The stream's lag behind the song where chain[pos] of a node reads it.
+long long lag_at(const SessionWork& w, int node, int pos) {
+  long long lag = w.in_delay[node];
+  for (int p = 0; p < pos; ++p) lag += w.stage_latency[node][p];
+  return lag;
+}
+
+// A compressor at chain[pos] of a node instance, on the node's own streams.
+CompressorJob compressor_job(SessionWork& w, int node, int k, int pos, const Processor& proc) {
+  const NodeInstance& inst = w.plan.instances[node][k];
+  CompressorPlace place;
+  place.left = place.key_left = w.slot_offset + inst.out[0];
+  place.right = place.key_right = w.slot_offset + inst.out[1];
+  place.lag = lag_at(w, node, pos);
+  place.lookahead = (int)w.stage_latency[node][pos];
+  return make_compressor(w, node, k, pos, proc, compressor_params(proc, w.s->sample_rate), place);
+}
+
+// A multiband compressor or a de-esser at chain[pos] of a node instance: the streams are
+// copied into band streams (scratch slots of the level), each split by its linear-phase
+// crossover FIR (the bands sum to the input delayed), compressed, and summed back.
+//  - multiband: each band has its own compressor (bypass: none; solo: only soloed bands
+//    are summed);
+//  - de-esser: three bands split at low_hz and high_hz; the middle band keys one
+//    compressor setting (threshold_db, ratio 4, 1 ms attack, 60 ms release, at most
+//    range_db) that reduces the middle band (mode "split") or all three ("wide").
+void band_split_jobs(SessionWork& w, int node, int k, int pos, const Processor& proc,
+                     ChainStep& step, int& scratch_used) {
+  const Session& s = *w.s;
+  const NodeInstance& inst = w.plan.instances[node][k];
+  const int so = w.slot_offset;
+  const int in_l = so + inst.out[0], in_r = so + inst.out[1];
+  const bool deesser = proc.type == "deesser";
+  const std::vector<double> edges = crossovers_of(proc);
+  const int bands = (int)edges.size() + 1;
+  const FirShape& shape = w.fir_shapes[node][pos];
+  const long long lag = lag_at(w, node, pos) + shape.latency();
+  const int lookahead = (int)(w.stage_latency[node][pos] - shape.latency());
+  bool any_solo = false;
+  for (const auto& b : proc.bands) {
+    auto v = b.values.find("solo");
+    any_solo |= v != b.values.end() && v->second.flag;
+  }
+  // Band streams: scratch slots after the plan's.
+  std::vector<int> bl(bands), br(bands);
+  for (int b = 0; b < bands; ++b) {
+    bl[b] = so + w.plan.slot_count + scratch_used++;
+    br[b] = so + w.plan.slot_count + scratch_used++;
+    const int t = (int)step.terms.size();
+    step.terms.push_back({in_l, 1.0f, 0.0f});
+    step.terms.push_back({in_r, 0.0f, 1.0f});
+    step.pre_sums.push_back({bl[b], br[b], t, 2});
+    FirDesign d;
+    d.crossovers = edges;
+    d.band = b;
+    d.shape = shape;
+    const long long spectrum = w.fir_spectrum_offset + design_of(w, d);
+    FirLaunch* launch = nullptr;
+    for (auto& f : step.firs)
+      if (f.shape.fft_size == shape.fft_size && f.shape.taps == shape.taps) launch = &f;
+    if (!launch) {
+      step.firs.push_back({shape, {}});
+      launch = &step.firs.back();
+    }
+    for (int ch : {bl[b], br[b]}) {
+      launch->jobs.push_back({ch, spectrum, w.fir_state_offset + w.fir_state_floats});
+      w.fir_state_floats += fir_state_floats(shape.fft_size, shape.hop);
+    }
+  }
+  CompressorParams unity{};  // a pure delay (bands without a compressor, when look-ahead)
+  unity.attack = unity.release = unity.release_slow = unity.memory = unity.rms_coeff = 0.5f;
+  unity.mix = 1.0f;
+  for (int b = 0; b < bands; ++b) {
+    CompressorPlace place;
+    place.left = place.key_left = bl[b];
+    place.right = place.key_right = br[b];
+    place.lag = lag;
+    place.lookahead = lookahead;
+    place.band = b;
+    if (deesser) {
+      const bool wide = proc.text("mode", "split") == "wide";
+      if (b == 1 || wide) {
+        Processor c;  // the de-esser's compressor
+        c.values["threshold_db"].number = proc.number("threshold_db", -30.0);
+        c.values["ratio"].number = 4.0;
+        c.values["knee_db"].number = 0.0;
+        c.values["attack_ms"].number = 1.0;
+        c.values["release_ms"].number = 60.0;
+        CompressorParams cp = compressor_params(c, s.sample_rate);
+        cp.range_db = (float)proc.number("range_db", 6.0);
+        place.key_left = bl[1];
+        place.key_right = br[1];
+        place.report = b == 1;
+        step.compressors.push_back(make_compressor(w, node, k, pos, proc, cp, place));
+      }
+      continue;
+    }
+    const Processor& band = proc.bands[b];
+    auto by = band.values.find("bypass");
+    if (by != band.values.end() && by->second.flag) {
+      if (lookahead > 0) {
+        place.report = false;
+        step.compressors.push_back(make_compressor(w, node, k, pos, band, unity, place));
+      }
+      continue;
+    }
+    step.compressors.push_back(
+        make_compressor(w, node, k, pos, band, compressor_params(band, s.sample_rate), place));
+  }
+  const int t = (int)step.terms.size();
+  for (int b = 0; b < bands; ++b) {
+    float g = 1.0f;
+    if (!deesser && any_solo) {
+      auto v = proc.bands[b].values.find("solo");
+      g = v != proc.bands[b].values.end() && v->second.flag ? 1.0f : 0.0f;
+    }
+    step.terms.push_back({bl[b], g, 0.0f});
+    step.terms.push_back({br[b], 0.0f, g});
+  }
+  step.post_sums.push_back({in_l, in_r, t, 2 * bands});
 }
 
 // A streaming limiter at chain[pos] of a node instance.
@@ -658,6 +837,7 @@ void build_jobs(SessionWork& w) {
     }
     // The chains, position by position; one launch per processor type (and FIR shape) at
     // each position.
+    int scratch_used = 0;  // band streams of this level
     for (size_t pos = 0; pos < max_chain; ++pos) {
       ChainStep step;
       for (int node : plan.levels[l]) {
@@ -691,11 +871,14 @@ void build_jobs(SessionWork& w) {
           } else if (proc.type == "limiter") {
             if (node == (int)s.nodes.size() - 1 && (int)pos == w.delivery_limiter) continue;
             step.limiters.push_back(limiter_job(w, node, (int)k, (int)pos, proc));
+          } else if (proc.type == "multiband" || proc.type == "deesser") {
+            band_split_jobs(w, node, (int)k, (int)pos, proc, step, scratch_used);
           }
         }
       }
       lj.chain.push_back(std::move(step));
     }
+    w.scratch_slots = std::max(w.scratch_slots, scratch_used);
   }
 }
 
@@ -716,6 +899,16 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
   if (a.chain.size() < b.chain.size()) a.chain.resize(b.chain.size());
   for (size_t p = 0; p < b.chain.size(); ++p) {
     ChainStep& to = a.chain[p];
+    const int base = (int)to.terms.size();
+    for (SumJob j : b.chain[p].pre_sums) {
+      j.term_offset += base;
+      to.pre_sums.push_back(j);
+    }
+    for (SumJob j : b.chain[p].post_sums) {
+      j.term_offset += base;
+      to.post_sums.push_back(j);
+    }
+    to.terms.insert(to.terms.end(), b.chain[p].terms.begin(), b.chain[p].terms.end());
     to.gains.insert(to.gains.end(), b.chain[p].gains.begin(), b.chain[p].gains.end());
     to.compressors.insert(to.compressors.end(), b.chain[p].compressors.begin(),
                           b.chain[p].compressors.end());
@@ -1013,7 +1206,11 @@ void report_dynamics(SessionWork& w, const std::vector<CompressorState>& states,
     }
     DynamicsMeters m;
     m.node = s.nodes[d.node].name;
-    m.processor = s.nodes[d.node].chain[d.pos].id;
+    const Processor& proc = s.nodes[d.node].chain[d.pos];
+    m.processor = proc.id;
+    if (d.band >= 0)
+      m.processor +=
+          "." + (proc.type == "deesser" ? std::string("sibilance") : proc.bands[d.band].id);
     for (size_t a = 0; a < w.plan.reaching_axes[d.node].size(); ++a) {
       const int axis = w.plan.reaching_axes[d.node][a];
       m.params.emplace_back(s.variants.sweep[axis].path,
@@ -1081,8 +1278,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     w->lim_param_offset = (int)lim_params.size();
     w->lim_state_offset = lim_states;
     w->lim_ring_offset = lim_ring_floats;
-    slots += w->plan.slot_count;
     build_jobs(*w);
+    slots += w->plan.slot_count + w->scratch_slots;
     fir_states += w->fir_state_floats;
     fir_bins += w->fir_spectrum_bins;
     comp_params.insert(comp_params.end(), w->comp_params.begin(), w->comp_params.end());
@@ -1254,12 +1451,14 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
       if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
       if (!lj.pre_chain_peaks.empty()) backend->peak_hold(lj.pre_chain_peaks);
       for (const ChainStep& step : lj.chain) {
+        if (!step.pre_sums.empty()) backend->sum(step.pre_sums, step.terms);
         if (!step.gains.empty()) backend->gain(step.gains);
         for (const FirLaunch& f : step.firs) backend->fir(f.shape, f.jobs);
         if (!step.compressors.empty())
           backend->compressor(step.compressors, trace_hop_frames(rate));
         if (!step.limiters.empty())
           backend->limiter(step.limiters, tp_filter, trace_hop_frames(rate));
+        if (!step.post_sums.empty()) backend->sum(step.post_sums, step.terms);
       }
       if (!lj.faders.empty()) backend->gain(lj.faders);
       if (lj.meters.empty()) continue;

@@ -34,6 +34,10 @@ struct FirLaunch {
 
 // One chain position of every node of a level: one launch per processor type and shape.
 struct ChainStep {
+  // Band splitting (multiband, de-esser): copies into band streams first, the band sums
+  // back last; their terms index `terms`.
+  std::vector<SumJob> pre_sums, post_sums;
+  std::vector<SumTerm> terms;
   std::vector<GainJob> gains;
   std::vector<FirLaunch> firs;
   std::vector<CompressorJob> compressors;
@@ -54,6 +58,9 @@ struct LevelJobs {
 // A FIR to design: an EQ's enabled bands at one setting, and where its spectrum goes.
 struct FirDesign {
   std::vector<EqBand> bands;
+  // Or a crossover band: band `band` of the split at `crossovers` (Hz).
+  std::vector<double> crossovers;
+  int band = -1;
   FirPhase phase = FirPhase::kLinear;
   FirShape shape;
   long long spectrum = 0;  // complex offset in the launch's spectrum array
@@ -96,6 +103,7 @@ struct SessionWork {
   struct Dynamics {
     int node, k, pos, state;
     long long trace, hops;
+    int band;  // multiband / de-esser band, or -1
   };
   std::vector<CompressorParams> comp_params;
   int comp_param_offset = 0, comp_state_offset = 0, comp_states = 0;
@@ -109,6 +117,7 @@ struct SessionWork {
   long long lim_ring_offset = 0, lim_ring_floats = 0;
   std::vector<Dynamics> limiter_dynamics;
   int delivery_limiter = -1;  // its chain position on the master, or -1
+  int scratch_slots = 0;      // band streams of multiband / de-esser stages, after the plan's
   std::vector<Metered> metered;
   std::vector<LongTermSpectrum> spectra;
 };

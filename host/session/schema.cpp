@@ -61,17 +61,17 @@ std::vector<ProcessorSpec> build_specs() {
     auto band = compressor_keys();
     band.push_back({K::kBool, "solo", 0, 0, nullptr, "hear only this band"});
     band.push_back({K::kBool, "bypass", 0, 0, nullptr, "band passes uncompressed"});
-    specs.push_back({"multiband-band", false, "#5", band, nullptr});
+    specs.push_back({"multiband-band", true, nullptr, band, nullptr});
   }
   specs.push_back({"multiband",
-                   false,
-                   "#5",
+                   true,
+                   nullptr,
                    {{K::kNumberList, "crossovers_hz", 20, 20000, nullptr,
                      "band edges, Hz, ascending (1 to 4 of them)"}},
                    "multiband-band"});
   specs.push_back({"deesser",
-                   false,
-                   "#5",
+                   true,
+                   nullptr,
                    {{K::kNumber, "low_hz", 2000, 16000, nullptr, "sibilance band low edge, Hz"},
                     {K::kNumber, "high_hz", 2000, 20000, nullptr, "sibilance band high edge, Hz"},
                     {K::kNumber, "threshold_db", -80, 0, nullptr, "detection threshold, dBFS"},

@@ -278,6 +278,25 @@ struct Parser {
              "does not apply to a " + p.type + " band (" + eq_band_keys(p.type) + ")");
       p.values[key] = processor_value(v, typed, where + "." + key);
     }
+    if (p.type == "multiband") {
+      auto x = p.values.find("crossovers_hz");
+      if (x == p.values.end())
+        fail(&n, where + ".crossovers_hz", "missing: 1 to 4 band edges in Hz, ascending");
+      const auto& edges = x->second.list;
+      if (edges.empty() || edges.size() > 4)
+        fail(t.get("crossovers_hz"), where + ".crossovers_hz",
+             "needs 1 to 4 band edges (2 to 5 bands), has " + std::to_string(edges.size()));
+      for (size_t i = 1; i < edges.size(); ++i)
+        if (edges[i] <= edges[i - 1])
+          fail(t.get("crossovers_hz"), where + ".crossovers_hz", "band edges must ascend");
+      if (p.bands.size() != edges.size() + 1)
+        fail(t.get("bands") ? t.get("bands") : &n, where + ".bands",
+             "needs one table per band: " + std::to_string(edges.size() + 1) + " for " +
+                 std::to_string(edges.size()) + " crossover(s), has " +
+                 std::to_string(p.bands.size()));
+    }
+    if (p.type == "deesser" && p.number("low_hz", 5000) >= p.number("high_hz", 9000))
+      fail(&n, where + ".high_hz", "must be above low_hz (defaults 5000 .. 9000)");
     if (spec_name == "eq-band") {
       if (!p.values.count("freq"))
         fail(&n, where + ".freq",

@@ -360,3 +360,122 @@ TEST(Limiter, TheResultDoesNotDependOnTheSegmentLength) {
 
 }  // namespace
 }  // namespace td
+
+namespace td {
+namespace {
+
+// The level (dB) of frequency f in x[from, to), by correlation with a complex tone.
+double tone_db(const std::vector<float>& x, double f, long long from, long long to) {
+  double re = 0, im = 0;
+  for (long long n = from; n < to; ++n) {
+    re += x[n] * std::cos(2 * kPi * f * n / kRate);
+    im += x[n] * std::sin(2 * kPi * f * n / kRate);
+  }
+  return 20 * std::log10(2 * std::hypot(re, im) / (to - from));
+}
+
+Planar two_tones(double low_db, double high_db, long long frames) {
+  Planar p(2, std::vector<float>(frames));
+  for (long long n = 0; n < frames; ++n)
+    p[0][n] = p[1][n] =
+        (float)(std::pow(10.0, low_db / 20) * std::sin(2 * kPi * 60 * n / kRate) +
+                std::pow(10.0, high_db / 20) * std::sin(2 * kPi * 5000 * n / kRate));
+  return p;
+}
+
+TEST(Multiband, UnityBandsNullAgainstTheInput) {
+  // Linear-phase crossovers whose bands sum to a delay that is compensated: with no band
+  // compressing, the output equals the input to below -100 dBFS.
+  Planar in(2, std::vector<float>(kRate));
+  unsigned x = 1;
+  for (auto& ch : in)
+    for (float& v : ch) v = (float)((x = x * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
+  const AudioData out = render_chain(
+      "{ type = \"multiband\", crossovers_hz = [120, 1000, 6000], bands = [ { ratio = 1 }, "
+      "{ ratio = 1 }, { bypass = true }, { ratio = 1, lookahead_ms = 2 } ] }",
+      {in});
+  double worst = 0;
+  for (int c = 0; c < 2; ++c)
+    for (long long n = 0; n < kRate; ++n)
+      worst = std::max(worst, (double)std::fabs(out.channels[c][n] - in[c][n]));
+  EXPECT_LT(20 * std::log10(worst), -100.0);
+}
+
+TEST(Multiband, OnlyTheBandOverItsThresholdIsCompressed) {
+  // 60 Hz at -6 dBFS and 5 kHz at -30 dBFS, split at 300 Hz: the low band's compressor
+  // (threshold -20, 4:1) turns the 60 Hz down; the 5 kHz tone keeps its level.
+  const Planar in = two_tones(-6, -30, 2 * kRate);
+  RenderResult r;
+  const AudioData out = render_chain(
+      "{ type = \"multiband\", id = \"mb\", crossovers_hz = [300], bands = [ { id = \"low\", "
+      "threshold_db = -20, ratio = 4, knee_db = 0, attack_ms = 5, release_ms = 50 }, "
+      "{ id = \"high\", threshold_db = -20, ratio = 4 } ] }",
+      {in}, "", 0, &r);
+  EXPECT_LT(tone_db(out.channels[0], 60, kRate, 2 * kRate), -10.0);
+  EXPECT_NEAR(tone_db(out.channels[0], 5000, kRate, 2 * kRate), -30.0, 0.1);
+  ASSERT_EQ(r.dynamics.size(), 2u);
+  EXPECT_EQ(r.dynamics[0].processor, "mb.low");
+  EXPECT_GT(r.dynamics[0].max_db, 5.0);
+  EXPECT_LT(r.dynamics[1].max_db, 0.01);
+}
+
+TEST(Multiband, SoloedBandsAloneAreHeard) {
+  const Planar in = two_tones(-12, -12, kRate);
+  const AudioData out = render_chain(
+      "{ type = \"multiband\", crossovers_hz = [800], bands = [ { ratio = 1 }, "
+      "{ ratio = 1, solo = true } ] }",
+      {in});
+  // The other band is gone to the crossover FIR's stop band: the Kaiser window's side lobes
+  // (about -90 dB) are its floor.
+  EXPECT_LT(tone_db(out.channels[0], 60, kRate / 2, kRate), -85.0);
+  EXPECT_NEAR(tone_db(out.channels[0], 5000, kRate / 2, kRate), -12.0, 0.05);
+}
+
+// A voice-like 300 Hz tone at -12 dBFS with sibilant bursts (7 kHz, -10 dBFS, 80 ms of
+// every 500 ms).
+Planar sibilant(long long frames) {
+  Planar p(2, std::vector<float>(frames));
+  for (long long n = 0; n < frames; ++n) {
+    double v = 0.25 * std::sin(2 * kPi * 300 * n / kRate);
+    if (n % (kRate / 2) < kRate * 8 / 100) v += 0.316 * std::sin(2 * kPi * 7000 * n / kRate);
+    p[0][n] = p[1][n] = (float)v;
+  }
+  return p;
+}
+
+TEST(Deesser, ReducesTheBurstsAndNothingElse) {
+  const long long frames = 2 * kRate;
+  const Planar in = sibilant(frames);
+  RenderResult r;
+  const AudioData out =
+      render_chain("{ type = \"deesser\", threshold_db = -30, range_db = 6 }", {in}, "", 0, &r);
+  ASSERT_EQ(r.dynamics.size(), 1u);
+  EXPECT_EQ(r.dynamics[0].processor, "deesser.sibilance");
+  // The trace (10 per second): reduction during the bursts, none between them.
+  const std::vector<float>& t = r.dynamics[0].trace_db;
+  EXPECT_GT(t[10], 5.0);  // 1.0 .. 1.1 s: a burst
+  // 1.3 .. 1.4 s, 220 ms after a burst: released but for the 60 ms release's tail
+  // (6 dB e^(-220/60) = 0.15 dB).
+  EXPECT_LT(t[13], 0.2);
+  // Without bursts, nothing at all.
+  RenderResult calm;
+  Planar voice = in;
+  for (auto& ch : voice)
+    for (long long n = 0; n < frames; ++n)
+      ch[n] = (float)(0.25 * std::sin(2 * kPi * 300 * n / kRate));
+  render_chain("{ type = \"deesser\", threshold_db = -30, range_db = 6 }", {voice}, "", 0, &calm);
+  EXPECT_LT(calm.dynamics[0].max_db, 0.01);
+  EXPECT_LE(r.dynamics[0].max_db, 6.0 + 1e-4);  // range_db
+  // Split mode: the burst is turned down, the 300 Hz tone keeps its level within it.
+  const long long burst = kRate + kRate / 50, burst_end = kRate + kRate * 7 / 100;
+  EXPECT_LT(tone_db(out.channels[0], 7000, burst, burst_end), -14.0);
+  EXPECT_NEAR(tone_db(out.channels[0], 300, burst, burst_end), -12.04, 0.1);
+  // Wide mode: the whole signal dips with the burst.
+  const AudioData wide = render_chain(
+      "{ type = \"deesser\", threshold_db = -30, range_db = 6, mode = \"wide\" }", {in});
+  EXPECT_LT(tone_db(wide.channels[0], 300, burst, burst_end), -16.0);
+  EXPECT_NEAR(tone_db(wide.channels[0], 300, kRate * 13 / 10, kRate * 14 / 10), -12.04, 0.2);
+}
+
+}  // namespace
+}  // namespace td
