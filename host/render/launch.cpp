@@ -720,8 +720,8 @@ LimiterJob limiter_job(SessionWork& w, int node, int k, int pos, const Processor
   job.trace_hops = w.frames / hop + 1;
   job.trace = w.trace_offset + w.trace_floats;
   w.trace_floats += job.trace_hops;
-  w.limiter_dynamics.push_back(
-      {node, k, pos, job.state - w.lim_state_offset, job.trace - w.trace_offset, job.trace_hops});
+  w.limiter_dynamics.push_back({node, k, pos, job.state - w.lim_state_offset,
+                                job.trace - w.trace_offset, job.trace_hops, -1});
   return job;
 }
 

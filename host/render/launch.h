@@ -103,7 +103,7 @@ struct SessionWork {
   struct Dynamics {
     int node, k, pos, state;
     long long trace, hops;
-    int band;  // multiband / de-esser band, or -1
+    int band = -1;  // multiband / de-esser band, or -1
   };
   std::vector<CompressorParams> comp_params;
   int comp_param_offset = 0, comp_state_offset = 0, comp_states = 0;
