@@ -27,9 +27,10 @@ struct CompressorParams {
   int rms;          // 1: mean-square detector
   float rms_coeff;  // its one-pole coefficient (rms_ms)
   float makeup_db;
-  float link;      // stereo link, 0 .. 1
-  float mix;       // wet share, 0 .. 1
-  float range_db;  // the most reduction applied (de-esser's range_db); 0: no limit
+  float link;              // stereo link, 0 .. 1
+  float mix;               // wet share, 0 .. 1
+  float range_db;          // the most reduction applied (de-esser's range_db); 0: no limit
+  float knee_start_power;  // 10^((threshold_db - knee_db / 2) / 10): no reduction below
 };
 
 // Static curve (Giannoulis et al., eq. 4): output level y_G for input level x_G, dB.
@@ -92,13 +93,41 @@ TD_HD float smooth_reduction(const CompressorParams& p, CompressorChannel& c, fl
     if (p.opto) a = powf(a, 1.0f / (1.0f + c.memory * (1.0f / 3.0f)));
   }
   c.reduction = a * y + (1.0f - a) * x_l;
+  // Released to nothing: exactly 0 (the gain is then exactly unity and costs nothing).
+  if (c.reduction < 1e-6f) c.reduction = 0.0f;
+  if (c.memory < 1e-6f) c.memory = 0.0f;
   return c.reduction;
+}
+
+// The key's power for one sample of one channel: |k|^2, or the RMS detector's mean square.
+TD_HD float detect_power(const CompressorParams& p, CompressorChannel& c, float key) {
+  const float sq = key * key;
+  if (!p.rms) return sq;
+  c.mean_square = p.rms_coeff * c.mean_square + (1.0f - p.rms_coeff) * sq;
+  return c.mean_square;
 }
 
 // The gain reductions (dB) of one stereo sample from its key, channels linked by p.link
 // (the louder channel's level drives both at link 1).
 TD_HD void compressor_reduction(const CompressorParams& p, CompressorChannel* ch, float key_l,
                                 float key_r, int channels, float* reduction_db) {
+  if (p.link >= 1.0f) {
+    // Fully linked: one level, one reduction for both channels. Under the knee the static
+    // reduction is exactly 0 and the logarithm is not needed.
+    const float pl = detect_power(p, ch[0], key_l);
+    const float pr = channels > 1 ? detect_power(p, ch[1], key_r) : pl;
+    const float loud = pl > pr ? pl : pr;
+    float x_l = 0.0f;
+    if (loud > p.knee_start_power) {
+      const float x = level_db_of(loud);
+      x_l = x - compressor_curve_db(p, x);
+      if (p.range_db > 0.0f && x_l > p.range_db) x_l = p.range_db;
+    }
+    reduction_db[0] = reduction_db[1] = smooth_reduction(p, ch[0], x_l);
+    ch[1].reduction = ch[0].reduction;
+    ch[1].memory = ch[0].memory;
+    return;
+  }
   float level[2];
   level[0] = detect_db(p, ch[0], key_l);
   level[1] = channels > 1 ? detect_db(p, ch[1], key_r) : level[0];
@@ -114,7 +143,8 @@ TD_HD void compressor_reduction(const CompressorParams& p, CompressorChannel* ch
 
 // The output sample from the delayed input and the reduction.
 TD_HD float compressor_apply(const CompressorParams& p, float dry, float reduction_db) {
-  const float g = db_to_amplitude(p.makeup_db - reduction_db);
+  const float change_db = p.makeup_db - reduction_db;
+  const float g = change_db == 0.0f ? 1.0f : db_to_amplitude(change_db);
   return dry * (p.mix * g + (1.0f - p.mix));
 }
 
@@ -195,8 +225,16 @@ TD_HD void compressor_segment(const CompressorJob& job, const CompressorParams& 
       ring_l[i] = dl, ring_r[i] = dr;
       dl = tl, dr = tr;
     }
-    xl[n] = compressor_apply(p, dl, reduction[0]);
-    xr[n] = compressor_apply(p, dr, reduction[1]);
+    if (reduction[0] == reduction[1]) {
+      const float change_db = p.makeup_db - reduction[0];
+      const float g = change_db == 0.0f ? 1.0f : db_to_amplitude(change_db);
+      const float k = p.mix * g + (1.0f - p.mix);
+      xl[n] = dl * k;
+      xr[n] = dr * k;
+    } else {
+      xl[n] = compressor_apply(p, dl, reduction[0]);
+      xr[n] = compressor_apply(p, dr, reduction[1]);
+    }
     if (pos >= job.song_begin && pos < job.song_end) {
       const float r = reduction[0] > reduction[1] ? reduction[0] : reduction[1];
       st.reduction_sum += r;

@@ -36,87 +36,118 @@ struct LimiterParams {
   int pad;        // extra delay so that instances with less look-ahead than their node's
                   // largest have the same latency: L + pad + kLimiterExtraDelay
   float drive;    // linear input gain (the delivery's drive to a loudness target)
+  float bound;    // true_peak_gain_bound of the filter: windows whose samples are all under
+                  // ceiling / bound cannot peak over the ceiling and skip the interpolator
+  double inverse_lookahead;  // 1 / L
 };
 
-// Floats of delay-line memory a limiter job needs.
+// Floats of memory a limiter job needs: both channels' delay lines (each written twice,
+// so the interpolator's window is always contiguous), the hold's running-minimum queue
+// (values and sample indices), the moving average's terms and the pad's gains.
 TD_HD long long limiter_ring_floats(int lookahead, int pad) {
-  const long long delay = lookahead + pad + kLimiterExtraDelay;
-  const long long hold = lookahead + 2 * kLimiterReach + 1;
-  return 2 * (delay + 1) + hold + lookahead + (pad + 1);
+  const long long size = lookahead + pad + kLimiterExtraDelay + 1;
+  const long long queue = lookahead + 2 * kLimiterReach + 2;
+  return 4 * size + 2 * queue + lookahead + (pad + 1);
 }
 
 struct LimiterState {
-  double box_sum;       // the sum of the last L smooth[] values
-  float smooth;         // smooth[m - 1]
-  float hold_min;       // min of the hold ring
-  long long count;      // input samples seen
+  double box_sum;   // the sum of the last L smooth[] values
+  float smooth;     // smooth[m - 1]
+  long long count;  // input samples seen
+  int pos;          // write position in the delay lines
+  int queue_head, queue_len;
+  int box_pos, gain_pos;
+  int hot;              // samples the interpolator's window still holds a loud sample
   float reduction_max;  // dB
   double reduction_sum;
   int started;
 };
 
 // One input sample pair in, one output sample pair out (the pair that arrived
-// lookahead + kLimiterExtraDelay samples earlier; zeros before). `ring` is the job's
+// lookahead + pad + kLimiterExtraDelay samples earlier; zeros before). `ring` is the job's
 // memory (limiter_ring_floats). Returns the gain applied to the output pair.
 TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
                          float* ring, float in_l, float in_r, float& out_l, float& out_r) {
-  const long long delay = p.lookahead + p.pad + kLimiterExtraDelay, size = delay + 1;
-  const long long hold_size = p.lookahead + 2 * kLimiterReach + 1;
+  const int size = p.lookahead + p.pad + kLimiterExtraDelay + 1;
+  const int hold = p.lookahead + 2 * kLimiterReach + 1;  // the hold window
+  const int queue = hold + 1;
   float* xl = ring;
-  float* xr = ring + size;
-  float* hold = ring + 2 * size;
-  float* box = hold + hold_size;
+  float* xr = ring + 2 * size;
+  float* queue_value = ring + 4 * size;
+  int* queue_index = reinterpret_cast<int*>(queue_value + queue);  // never read as float
+  float* box = queue_value + 2 * queue;
   float* gains = box + p.lookahead;  // pad + 1 past gains
   if (!st.started) {
     st.started = 1;
     st.smooth = 1.0f;
-    st.hold_min = 1.0f;
-    for (long long i = 0; i < hold_size; ++i) hold[i] = 1.0f;
     for (int i = 0; i < p.lookahead; ++i) box[i] = 1.0f;
     for (int i = 0; i <= p.pad; ++i) gains[i] = 1.0f;
     st.box_sum = p.lookahead;
   }
   const long long n = st.count++;
-  xl[n % size] = in_l * p.drive;
-  xr[n % size] = in_r * p.drive;
-  // 1-2: the need at signal time m = n - reach (the interpolator reads x[m-7 .. m+8]).
+  const int w = st.pos;
+  st.pos = w + 1 == size ? 0 : w + 1;
+  xl[w] = xl[w + size] = in_l * p.drive;
+  xr[w] = xr[w + size] = in_r * p.drive;
+  // 1-2: the need at signal time m = n - 8: the interpolator's window x[n-15 .. n] ends at
+  // w + size. Phase 0 is the sample x[m] itself (a Nyquist filter).
+  const float* wl = xl + w + size - (kTruePeakTaps - 1);
+  const float* wr = xr + w + size - (kTruePeakTaps - 1);
+  // A window can peak over the ceiling only while it holds a sample over ceiling / bound:
+  // `hot` counts down the samples such a one stays in the window.
+  if (max_of(abs_of(xl[w]), abs_of(xr[w])) * p.bound > p.ceiling)
+    st.hot = kTruePeakTaps;
+  else if (st.hot > 0)
+    --st.hot;
   float tp = 0.0f;
-  for (int c = 0; c < 2; ++c) {
-    const float* x = c ? xr : xl;
-    for (int ph = 0; ph < f.phases; ++ph) {
-      float v = 0.0f;
+  if (st.hot > 0) {
+    tp = max_of(abs_of(wl[kTruePeakTaps - 1 - kLimiterReach]),
+                abs_of(wr[kTruePeakTaps - 1 - kLimiterReach]));
+    for (int ph = 1; ph < f.phases; ++ph) {
+      float vl = 0.0f, vr = 0.0f;
       for (int k = 0; k < kTruePeakTaps; ++k) {
-        const long long i = n - k;
-        v += f.h[ph][k] * (i >= 0 ? x[i % size] : 0.0f);
+        // tap k weighs x[n - k], which is window element 15 - k
+        vl += f.h[ph][k] * wl[kTruePeakTaps - 1 - k];
+        vr += f.h[ph][k] * wr[kTruePeakTaps - 1 - k];
       }
-      tp = max_of(tp, abs_of(v));
+      tp = max_of(tp, max_of(abs_of(vl), abs_of(vr)));
     }
   }
   const float need = tp > p.ceiling ? p.ceiling / tp : 1.0f;
-  // 3: the running minimum of the hold window (rescanned only when its minimum leaves).
-  const long long slot = n % hold_size;
-  const float leaving = hold[slot];
-  hold[slot] = need;
-  if (need <= st.hold_min) {
-    st.hold_min = need;
-  } else if (leaving <= st.hold_min) {
-    float m = 1.0f;
-    for (long long i = 0; i < hold_size; ++i) m = hold[i] < m ? hold[i] : m;
-    st.hold_min = m;
+  // 3: the minimum of the hold window by a monotonic queue (ascending values; entries that
+  // can never be the minimum again are dropped), amortised constant time.
+  while (st.queue_len > 0) {
+    int back = st.queue_head + st.queue_len - 1;
+    if (back >= queue) back -= queue;
+    if (queue_value[back] < need) break;
+    --st.queue_len;
   }
+  int tail = st.queue_head + st.queue_len;
+  if (tail >= queue) tail -= queue;
+  const int now = (int)(n & 0x3fffffff);
+  queue_value[tail] = need;
+  queue_index[tail] = now;
+  ++st.queue_len;
+  // Drop the front once it is older than the window (indices wrap at 2^30 samples).
+  while (((now - queue_index[st.queue_head]) & 0x3fffffff) >= hold) {
+    st.queue_head = st.queue_head + 1 == queue ? 0 : st.queue_head + 1;
+    --st.queue_len;
+  }
+  const float hold_min = queue_value[st.queue_head];  // the window's minimum (<= 1)
   // 4: instant attack, one-pole release.
-  const float released = p.release * st.smooth + (1.0f - p.release) * st.hold_min;
-  st.smooth = st.hold_min < released ? st.hold_min : released;
+  const float released = p.release * st.smooth + (1.0f - p.release) * hold_min;
+  st.smooth = hold_min < released ? hold_min : released;
   // 5: the moving average over the look-ahead.
-  const long long b = n % p.lookahead;
-  st.box_sum += (double)st.smooth - (double)box[b];
-  box[b] = st.smooth;
+  st.box_sum += (double)st.smooth - (double)box[st.box_pos];
+  box[st.box_pos] = st.smooth;
+  st.box_pos = st.box_pos + 1 == p.lookahead ? 0 : st.box_pos + 1;
   // gain[] for signal time n - L - 15, applied pad samples later.
-  gains[n % (p.pad + 1)] = (float)(st.box_sum / p.lookahead);
-  const float gain = gains[(n + 1) % (p.pad + 1)];  // written pad samples ago (or now)
-  const long long out = n - delay;
-  out_l = out >= 0 ? xl[out % size] * gain : 0.0f;
-  out_r = out >= 0 ? xr[out % size] * gain : 0.0f;
+  gains[st.gain_pos] = (float)(st.box_sum * p.inverse_lookahead);
+  st.gain_pos = st.gain_pos + 1 == p.pad + 1 ? 0 : st.gain_pos + 1;
+  const float gain = gains[st.gain_pos];  // written pad samples ago (or just now)
+  // The output: x[n - delay], the element after the one just written (size = delay + 1).
+  out_l = xl[w + 1] * gain;
+  out_r = xr[w + 1] * gain;
   return gain;
 }
 

@@ -246,6 +246,7 @@ CompressorParams compressor_params(const Processor& p, int rate) {
   c.mix = (float)(p.number("mix_pct", 100.0) / 100.0);
   // Automatic makeup (Giannoulis et al., section 2.4): the reduction the static curve
   // applies to a full-scale (0 dBFS) level.
+  c.knee_start_power = (float)std::pow(10.0, (c.threshold_db - 0.5 * c.knee_db) / 10.0);
   c.makeup_db = p.text("makeup", "") == "auto" ? -compressor_curve_db(c, 0.0f)
                                                : (float)p.number("makeup_db", 0.0);
   return c;
@@ -270,6 +271,8 @@ LimiterParams limiter_params(const Processor& p, int rate, int lookahead_max) {
   l.lookahead = limiter_lookahead(p, rate);
   l.pad = std::max(0, lookahead_max - l.lookahead);
   l.drive = 1.0f;
+  l.bound = true_peak_gain_bound(design_true_peak_filter(rate));
+  l.inverse_lookahead = 1.0 / l.lookahead;
   return l;
 }
 
@@ -648,6 +651,8 @@ void band_split_jobs(SessionWork& w, int node, int k, int pos, const Processor& 
   CompressorParams unity{};  // a pure delay (bands without a compressor, when look-ahead)
   unity.attack = unity.release = unity.release_slow = unity.memory = unity.rms_coeff = 0.5f;
   unity.mix = 1.0f;
+  unity.link = 1.0f;
+  unity.knee_start_power = HUGE_VALF;
   for (int b = 0; b < bands; ++b) {
     CompressorPlace place;
     place.left = place.key_left = bl[b];
