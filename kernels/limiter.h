@@ -103,14 +103,27 @@ TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, Limite
   if (st.hot > 0) {
     tp = max_of(abs_of(wl[kTruePeakTaps - 1 - kLimiterReach]),
                 abs_of(wr[kTruePeakTaps - 1 - kLimiterReach]));
-    for (int ph = 1; ph < f.phases; ++ph) {
-      float vl = 0.0f, vr = 0.0f;
+    if (f.phases == 4) {
+      // Four phases side by side (the tap-major copy of the filter): SIMD lanes.
+      float al[4] = {0, 0, 0, 0}, ar[4] = {0, 0, 0, 0};
       for (int k = 0; k < kTruePeakTaps; ++k) {
         // tap k weighs x[n - k], which is window element 15 - k
-        vl += f.h[ph][k] * wl[kTruePeakTaps - 1 - k];
-        vr += f.h[ph][k] * wr[kTruePeakTaps - 1 - k];
+        const float xl_k = wl[kTruePeakTaps - 1 - k], xr_k = wr[kTruePeakTaps - 1 - k];
+        for (int ph = 0; ph < 4; ++ph) {
+          al[ph] += f.h4[k][ph] * xl_k;
+          ar[ph] += f.h4[k][ph] * xr_k;
+        }
       }
-      tp = max_of(tp, max_of(abs_of(vl), abs_of(vr)));
+      for (int ph = 1; ph < 4; ++ph) tp = max_of(tp, max_of(abs_of(al[ph]), abs_of(ar[ph])));
+    } else {
+      for (int ph = 1; ph < f.phases; ++ph) {
+        float vl = 0.0f, vr = 0.0f;
+        for (int k = 0; k < kTruePeakTaps; ++k) {
+          vl += f.h[ph][k] * wl[kTruePeakTaps - 1 - k];
+          vr += f.h[ph][k] * wr[kTruePeakTaps - 1 - k];
+        }
+        tp = max_of(tp, max_of(abs_of(vl), abs_of(vr)));
+      }
     }
   }
   const float need = tp > p.ceiling ? p.ceiling / tp : 1.0f;
