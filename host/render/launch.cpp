@@ -98,7 +98,7 @@ void reject_unimplemented(const Session& s) {
          << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
          << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
          << " (tracked in issue " << (spec ? spec->issue : "?")
-         << "); implemented today: gain, eq, compressor, multiband, deesser, limiter";
+         << "); implemented today: gain, eq, compressor, multiband, deesser, limiter, imager";
       throw InputError(os.str());
     }
 }
@@ -186,6 +186,18 @@ long long lookahead_max(const Session& s, const Plan& plan, int node, int pos,
       for (double v : s.variants.sweep[a].values) ms = std::max(ms, v);
   }
   return std::llround(ms * 1e-3 * s.sample_rate);
+}
+
+// Every value a processor key takes over the session's sweeps (the file's value first).
+std::vector<double> swept_values(const Session& s, const Plan& plan, int node, int pos,
+                                 const std::string& key, double fallback) {
+  std::vector<double> out = {s.nodes[node].chain[pos].number(key, fallback)};
+  for (size_t a = 0; a < plan.axes.size(); ++a) {
+    const AxisTarget& t = plan.axes[a];
+    if (t.node == node && t.processor == pos && t.band < 0 && t.key == key)
+      out.insert(out.end(), s.variants.sweep[a].values.begin(), s.variants.sweep[a].values.end());
+  }
+  return out;
 }
 
 // The band edges of a multiband (its crossovers_hz) or a de-esser (low_hz, high_hz).
@@ -370,6 +382,16 @@ void prepare(SessionWork& w) {
             w.stage_latency[i][pos] = w.fir_shapes[i][pos].latency();
         } else if (p.type == "compressor") {
           w.stage_latency[i][pos] = lookahead_max(s, plan, i, (int)pos);
+        } else if (p.type == "imager") {
+          // A linear-phase side high-pass when any variant asks for mono lows: the lowest
+          // such frequency sets the FIR (the crossovers' rule).
+          double lowest = 0.0;
+          for (double hz : swept_values(s, plan, i, (int)pos, "mono_below_hz", 0.0))
+            if (hz > 0.0 && (lowest == 0.0 || hz < lowest)) lowest = hz;
+          if (lowest > 0.0) {
+            w.fir_shapes[i][pos] = crossover_shape({lowest}, s.sample_rate);
+            w.stage_latency[i][pos] = w.fir_shapes[i][pos].latency();
+          }
         } else if (p.type == "multiband" || p.type == "deesser") {
           w.fir_shapes[i][pos] = crossover_shape(crossovers_of(p), s.sample_rate);
           long long lookahead = 0;
@@ -730,6 +752,58 @@ LimiterJob limiter_job(SessionWork& w, int node, int k, int pos, const Processor
   return job;
 }
 
+// The FIR job of one stream with a design, grouped into the step's launch of its shape.
+void add_fir(SessionWork& w, ChainStep& step, int stream, const FirDesign& d) {
+  const long long spectrum = w.fir_spectrum_offset + design_of(w, d);
+  FirLaunch* launch = nullptr;
+  for (auto& f : step.firs)
+    if (f.shape.fft_size == d.shape.fft_size && f.shape.taps == d.shape.taps) launch = &f;
+  if (!launch) {
+    step.firs.push_back({d.shape, {}});
+    launch = &step.firs.back();
+  }
+  launch->jobs.push_back({stream, spectrum, w.fir_state_offset + w.fir_state_floats});
+  w.fir_state_floats += fir_state_floats(d.shape.fft_size, d.shape.hop);
+}
+
+// The imager at chain[pos] of a node instance, in mid/side: M = (L + R) / 2 and
+// S = (L - R) / 2 into two scratch streams; with mono lows, S through a linear-phase
+// high-pass at mono_below_hz (1 - lp of the crossovers: below it the side is gone, above it
+// untouched) and M through the flat FIR of the same length (a pure delay); then
+// L = bl (M + w S), R = br (M - w S) with w = width_pct / 100 and (bl, br) the balance law.
+void imager_jobs(SessionWork& w, int node, int k, int pos, const Processor& proc, ChainStep& step,
+                 int& scratch_used) {
+  const NodeInstance& inst = w.plan.instances[node][k];
+  const int so = w.slot_offset;
+  const int l = so + inst.out[0], r = so + inst.out[1];
+  const int m = so + w.plan.slot_count + scratch_used++;
+  const int side = so + w.plan.slot_count + scratch_used++;
+  const int t = (int)step.terms.size();
+  step.terms.push_back({l, 0.5f, 0.5f});
+  step.terms.push_back({r, 0.5f, -0.5f});
+  step.pre_sums.push_back({m, side, t, 2});
+  const FirShape& shape = w.fir_shapes[node][pos];
+  if (shape.taps > 0) {
+    FirDesign flat;  // no edges, band 0: magnitude 1
+    flat.band = 0;
+    flat.shape = shape;
+    add_fir(w, step, m, flat);
+    FirDesign high = flat;
+    const double hz = proc.number("mono_below_hz", 0.0);
+    if (hz > 0.0) {
+      high.crossovers = {hz};
+      high.band = 1;
+    }
+    add_fir(w, step, side, high);
+  }
+  const float width = (float)(proc.number("width_pct", 100.0) / 100.0);
+  const StereoGains b = balance_gains((float)proc.number("balance", 0.0));
+  const int u = (int)step.terms.size();
+  step.terms.push_back({m, b.left, b.right});
+  step.terms.push_back({side, b.left * width, -b.right * width});
+  step.post_sums.push_back({l, r, u, 2});
+}
+
 // The jobs of every level, with indices offset into the launch's shared arenas.
 void build_jobs(SessionWork& w) {
   const Session& s = *w.s;
@@ -878,6 +952,8 @@ void build_jobs(SessionWork& w) {
             step.limiters.push_back(limiter_job(w, node, (int)k, (int)pos, proc));
           } else if (proc.type == "multiband" || proc.type == "deesser") {
             band_split_jobs(w, node, (int)k, (int)pos, proc, step, scratch_used);
+          } else if (proc.type == "imager") {
+            imager_jobs(w, node, (int)k, (int)pos, proc, step, scratch_used);
           }
         }
       }

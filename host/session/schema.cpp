@@ -91,8 +91,8 @@ std::vector<ProcessorSpec> build_specs() {
                     {K::kString, "antialias", 0, 0, "adaa|none", "antiderivative anti-aliasing"}},
                    nullptr});
   specs.push_back({"imager",
-                   false,
-                   "#6",
+                   true,
+                   nullptr,
                    {{K::kNumber, "width_pct", 0, 200, nullptr, "side level, % (100: unchanged)"},
                     {K::kNumber, "mono_below_hz", 0, 1000, nullptr, "mono below this, Hz"},
                     {K::kNumber, "balance", -1, 1, nullptr, "left/right balance"}},
