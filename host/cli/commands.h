@@ -15,6 +15,7 @@ int run_render(const std::vector<std::string>& args);
 int run_analyze(const std::vector<std::string>& args);
 int run_batch_command(const std::vector<std::string>& args);
 int run_merge(const std::vector<std::string>& args);
+int run_init(const std::vector<std::string>& args);
 
 // --backend must be cpu, cuda or auto; otherwise InputError naming the command.
 void check_backend(const std::string& backend, const std::string& command);

@@ -1,0 +1,102 @@
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "init/init.h"
+#include "io/audio_file.h"
+
+namespace po = boost::program_options;
+
+namespace td {
+
+int run_init(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "Usage: topdown init STEMS_DIR -o SONG.toml [--template T] [--render OUT_DIR]\n\n"
+      "Makes a session from a folder of client stems: every audio file becomes a track on\n"
+      "a bus chosen by its name (English and German keywords and studio abbreviations;\n"
+      "where the name says nothing, by its sound), L/R pairs become stereo tracks, the\n"
+      "template puts its starting chains on the mix bus and the buses, clip gains keep\n"
+      "every bus at or under -12 dBFS before its chain, and compressor thresholds are set\n"
+      "from measured levels (a few measuring renders). Files the routing could not place\n"
+      "go to the bus \"other\" and are listed.\n\nOptions");
+  // clang-format off
+  opts.add_options()
+      ("help,h", "show this help")
+      ("out,o", po::value<std::string>(), "the session file to write")
+      ("template", po::value<std::string>()->default_value("pop-rock"),
+       "pop-rock | electronic | orchestral | minimal")
+      ("render", po::value<std::string>(), "then render the new session into this folder")
+      ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
+      ("json", "print what was done as JSON on stdout");
+  // clang-format on
+  po::options_description hidden;
+  hidden.add_options()("stems", po::value<std::string>(), "stems folder");
+  po::positional_options_description pos;
+  pos.add("stems", 1);
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts
+              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
+    return 0;
+  }
+  if (!vm.count("stems")) throw InputError("init: missing STEMS_DIR (see topdown init --help)");
+  if (!vm.count("out")) throw InputError("init: missing -o SONG.toml (see topdown init --help)");
+  const std::string backend = vm["backend"].as<std::string>();
+  check_backend(backend, "init");
+  InitOptions io;
+  io.template_name = vm["template"].as<std::string>();
+  io.backend = backend;
+  const std::filesystem::path out = vm["out"].as<std::string>();
+  const InitResult r = init_session(vm["stems"].as<std::string>(), out, io);
+  write_text_atomic(out, r.toml);
+  const bool json = vm.count("json") > 0;
+  if (json) {
+    nlohmann::json j;
+    j["session"] = out.string();
+    j["template"] = io.template_name;
+    nlohmann::json tracks = nlohmann::json::array();
+    for (const auto& t : r.tracks)
+      tracks.push_back({{"name", t.name},
+                        {"bus", t.bus},
+                        {"sources", t.sources},
+                        {"clip_gain_db", t.gain_db},
+                        {"why", t.reason}});
+    j["tracks"] = tracks;
+    j["unknown"] = r.unknown;
+    nlohmann::json red = nlohmann::json::object();
+    for (const auto& [k, v] : r.reductions) red[k] = v;
+    j["gain_reduction_mean_db"] = red;
+    j["measuring_renders"] = r.passes;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "wrote " << out.string() << " (" << r.tracks.size() << " tracks, template "
+              << io.template_name << ", " << r.passes << " measuring renders)\n";
+    for (const auto& t : r.tracks) std::cout << "  " << t.bus << " <- " << t.name << "\n";
+    if (!r.unknown.empty()) {
+      std::cout << "not recognised (on the bus \"other\"):";
+      for (const auto& u : r.unknown) std::cout << " " << u;
+      std::cout << "\n";
+    }
+    for (const auto& [k, v] : r.reductions)
+      std::cout << "  " << k << ": " << v << " dB mean gain reduction\n";
+  }
+  if (vm.count("render")) {
+    const Session session = parse_session_file(out);
+    const std::filesystem::path dir = vm["render"].as<std::string>();
+    std::filesystem::create_directories(dir);
+    RenderOptions ro;
+    ro.backend = backend;
+    ro.out_dir = dir;
+    ro.progress = json ? nullptr : terminal_progress();
+    const RenderResult result = render_session(session, stems_from_files(session), ro);
+    return finish_render(session, result, dir, false);
+  }
+  return 0;
+}
+
+}  // namespace td
