@@ -235,20 +235,30 @@ std::string bus_from_audio(const AudioTraits& t) {
 }
 
 int stereo_side(const std::string& stem, std::string* base) {
-  // The last word decides: a lone L/R letter or left/right (links/rechts), after a
-  // separator or as the last letter after a separator-less name ("GtrL" is not a pair).
+  // The last word decides: a lone L/R letter or left/right (links/rechts) after a
+  // separator ("GtrL" is not a pair).
   static const char* kSuffixes[][2] = {
-      {"_left", "_right"}, {"-left", "-right"},   {" left", " right"},
-      {".left", ".right"}, {"_links", "_rechts"}, {"_l", "_r"},
-      {".l", ".r"},        {"-l", "-r"},          {" l", " r"}};
-  std::string lower = stem;
+      {"_left", "_right"},   {"-left", "-right"},   {" left", " right"},   {".left", ".right"},
+      {"_links", "_rechts"}, {"-links", "-rechts"}, {" links", " rechts"}, {"_l", "_r"},
+      {".l", ".r"},          {"-l", "-r"},          {" l", " r"}};
+  // Clients number their files ("07 OH L", "08 OH R"): the numbering is not part of the
+  // name the two sides share.
+  size_t start = 0;
+  while (start < stem.size() && std::isdigit((unsigned char)stem[start])) ++start;
+  if (start > 0)
+    while (start < stem.size() &&
+           (stem[start] == ' ' || stem[start] == '_' || stem[start] == '-' || stem[start] == '.'))
+      ++start;
+  if (start == stem.size()) start = 0;
+  const std::string name = stem.substr(start);
+  std::string lower = name;
   for (char& c : lower) c = (char)std::tolower((unsigned char)c);
   for (const auto& pair : kSuffixes)
     for (int side = 0; side < 2; ++side) {
       const std::string suf = pair[side];
       if (lower.size() > suf.size() &&
           lower.compare(lower.size() - suf.size(), suf.size(), suf) == 0) {
-        if (base) *base = stem.substr(0, stem.size() - suf.size());
+        if (base) *base = name.substr(0, name.size() - suf.size());
         return side;
       }
     }

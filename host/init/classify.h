@@ -30,7 +30,8 @@ AudioTraits audio_traits(const std::vector<std::vector<float>>& audio, int sampl
 std::string bus_from_audio(const AudioTraits& t);
 
 // "gtr_L" and "gtr_R" (also .L/.R, -l/-r, _left/_right, links/rechts): the shared base
-// name and the side (0 left, 1 right), or side -1 for a name that is not one of a pair.
+// name (without the clients' leading numbering, "07 OH L" -> "OH") and the side (0 left,
+// 1 right), or side -1 for a name that is not one of a pair.
 int stereo_side(const std::string& file_stem, std::string* base);
 
 }  // namespace td

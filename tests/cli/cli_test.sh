@@ -36,6 +36,18 @@ printf '[[track]]\nname = "kick"\nfile = "kick.wav"\n' >"$dir/missing.toml"
 expect 1 "missing stem" -- "$topdown" render "$dir/missing.toml" -o "$dir/out3"
 grep -q "kick.wav: file not found" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 
+expect 0 "init --help" -- "$topdown" init --help
+expect 1 "init: no such folder" -- "$topdown" init "$dir/nostems" -o "$dir/x.toml"
+grep -q "nostems: not a folder of stems" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+expect 1 "init: unknown template" -- "$topdown" init "$dir" -o "$dir/x.toml" --template jazz
+grep -q "allowed: pop-rock, electronic, orchestral, minimal" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+expect 0 "demo export for init" -- "$topdown" demo --export "$dir/client" --seconds 6
+rm "$dir/client/session.toml"
+expect 0 "init --render: stems folder to a delivered master" -- \
+  "$topdown" init "$dir/client/stems" -o "$dir/client/song.toml" --render "$dir/client/out" --backend cpu
+[ -f "$dir/client/out/master.wav" ] || { echo "FAIL: init --render wrote no master"; fail=1; }
+grep -q 'name = "drums"' "$dir/client/song.toml" || { echo "FAIL: no drum bus"; fail=1; }
+
 expect 0 "demo renders" -- "$topdown" demo -o "$dir/demo" --seconds 4 --backend cpu
 grep -q "LUFS integrated" "$dir/out" || { echo "FAIL: demo prints no loudness"; fail=1; }
 [ -s "$dir/demo/master.wav" ] && [ -s "$dir/demo/report.json" ] || { echo "FAIL: demo outputs"; fail=1; }
