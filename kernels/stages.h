@@ -13,6 +13,7 @@
 #include "loudness.h"
 #include "meters.h"
 #include "mix.h"
+#include "saturation.h"
 #include "true_peak.h"
 
 namespace td {
@@ -54,6 +55,9 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
              float* rings, float* trace, long long trace_hop_frames);
+// Saturation (saturation.h): one task per job, its samples in order.
+void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
+                const SaturationParams* params, SaturationState* states, float* memory);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
 // The first `frames` samples of the pair.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
@@ -95,6 +99,9 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
              float* rings, float* trace, long long trace_hop_frames, void* stream);
+void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
+                const SaturationParams* params, SaturationState* states, float* memory,
+                void* stream);
 // Error text of the last failed launch, or nullptr.
 const char* last_error();
 }  // namespace cuda

@@ -292,6 +292,14 @@ void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
   }
 }
 
+void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
+                const SaturationParams* params, SaturationState* states, float* memory) {
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int j = 0; j < job_count; ++j)
+    saturation_segment(jobs[j], params[jobs[j].params], states[jobs[j].state],
+                       a.stream(jobs[j].left), a.stream(jobs[j].right), memory, a.frames);
+}
+
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  long long frames, int32_t* out) {
   const float* l = a.stream(left);

@@ -255,6 +255,15 @@ __global__ void limiter_kernel(StreamArena a, const LimiterJob* jobs, int job_co
                   a.stream(job.right), rings, trace, trace_hop_frames, a.origin, a.frames);
 }
 
+__global__ void saturation_kernel(StreamArena a, const SaturationJob* jobs, int job_count,
+                                  const SaturationParams* params, SaturationState* states,
+                                  float* memory) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= job_count) return;
+  saturation_segment(jobs[j], params[jobs[j].params], states[jobs[j].state], a.stream(jobs[j].left),
+                     a.stream(jobs[j].right), memory, a.frames);
+}
+
 cufftHandle fir_plan(int size, int batch, cufftType type) {
   static std::mutex m;
   static std::map<std::pair<std::pair<int, int>, int>, cufftHandle> plans;
@@ -432,6 +441,15 @@ void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
   if (job_count == 0) return;
   limiter_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
       a, jobs, job_count, params, f, states, rings, trace, trace_hop_frames);
+  check_launch();
+}
+
+void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
+                const SaturationParams* params, SaturationState* states, float* memory,
+                void* stream) {
+  if (job_count == 0) return;
+  saturation_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(a, jobs, job_count,
+                                                                            params, states, memory);
   check_launch();
 }
 

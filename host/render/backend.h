@@ -60,6 +60,10 @@ class Backend {
   virtual void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
                        long long trace_hop_frames) = 0;
   virtual std::vector<LimiterState> read_limiters() = 0;
+  // Saturation (kernels/saturation.h): parameter sets, zeroed states and memory.
+  virtual void allocate_saturation(const std::vector<SaturationParams>& params, int states,
+                                   long long memory_floats) = 0;
+  virtual void saturation(const std::vector<SaturationJob>& jobs) = 0;
 
   // Copies a work slot's current segment to host memory (host-side analysis).
   virtual void download(int slot, float* samples) = 0;

@@ -102,6 +102,16 @@ class CpuBackend final : public Backend {
                  lim_rings_.data(), trace_.data(), trace_hop_frames);
   }
   std::vector<LimiterState> read_limiters() override { return lim_states_; }
+  void allocate_saturation(const std::vector<SaturationParams>& params, int states,
+                           long long memory_floats) override {
+    sat_params_ = params;
+    sat_states_.assign(states, SaturationState{});
+    sat_memory_.assign((size_t)memory_floats, 0.0f);
+  }
+  void saturation(const std::vector<SaturationJob>& jobs) override {
+    cpu::saturation(work_, jobs.data(), (int)jobs.size(), sat_params_.data(), sat_states_.data(),
+                    sat_memory_.data());
+  }
   void download(int slot, float* samples) override {
     std::memcpy(samples, work_.stream(slot), sizeof(float) * work_.frames);
   }
@@ -158,6 +168,9 @@ class CpuBackend final : public Backend {
   std::vector<LimiterParams> lim_params_;
   std::vector<LimiterState> lim_states_;
   std::vector<float> lim_rings_;
+  std::vector<SaturationParams> sat_params_;
+  std::vector<SaturationState> sat_states_;
+  std::vector<float> sat_memory_;
 };
 
 }  // namespace

@@ -165,6 +165,24 @@ class CudaBackend final : public Backend {
     }
     return out;
   }
+  void allocate_saturation(const std::vector<SaturationParams>& params, int states,
+                           long long memory_floats) override {
+    sat_params_.upload(params, stream_);
+    SaturationState* st = sat_states_.fit((size_t)std::max(1, states));
+    float* m = sat_memory_.fit((size_t)std::max(1LL, memory_floats));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(st, 0, sizeof(SaturationState) * (size_t)std::max(1, states), stream_));
+    TD_CUDA_CHECK(
+        cudaMemsetAsync(m, 0, sizeof(float) * (size_t)std::max(1LL, memory_floats), stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void saturation(const std::vector<SaturationJob>& jobs) override {
+    if (jobs.empty()) return;
+    cuda::saturation(work_, jobs_sat_.upload(jobs, stream_), (int)jobs.size(), sat_params_.ptr,
+                     sat_states_.ptr, sat_memory_.ptr, stream_);
+    check_launch("saturation");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
   void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
     if (jobs.empty()) return;
     const long long fill = work_.origin % shape.hop;
@@ -308,6 +326,10 @@ class CudaBackend final : public Backend {
   DeviceBuffer<LimiterState> lim_states_;
   DeviceBuffer<float> lim_rings_;
   int lim_state_count_ = 0;
+  DeviceBuffer<SaturationJob> jobs_sat_;
+  DeviceBuffer<SaturationParams> sat_params_;
+  DeviceBuffer<SaturationState> sat_states_;
+  DeviceBuffer<float> sat_memory_;
   long long trace_count_ = 0;
   DeviceBuffer<float> fir_states_, fir_spectra_, fir_scratch_, fir_bins_, fir_next_;
 };

@@ -98,7 +98,7 @@ void reject_unimplemented(const Session& s) {
          << (n.kind == NodeKind::kMaster ? std::string("[master]") : n.name) << ".chain[" << i
          << "] (type \"" << p.type << "\", id \"" << p.id << "\"): processor not supported yet"
          << " (tracked in issue " << (spec ? spec->issue : "?")
-         << "); implemented today: gain, eq, compressor, multiband, deesser, limiter, imager";
+         << "); implemented today: every processor";
       throw InputError(os.str());
     }
 }
@@ -288,6 +288,86 @@ LimiterParams limiter_params(const Processor& p, int rate, int lookahead_max) {
   return l;
 }
 
+// Saturation (docs/processors.md). The oversampling stages' low-pass FIRs: Kaiser-
+// windowed sincs (beta 10, about 100 dB of stop band) whose pass band ends at 20 kHz (or
+// 0.42 of the rate) and whose stop band starts where the stage's images (and the curve's
+// aliases) would reach back into it; stage s runs at 2^(s+1) times the rate and has
+// n = 1 (mod 2^(s+1)) taps, so every stage delays by whole samples at the rates below.
+int sat_stages(const Processor& p) {
+  const int factor = (int)p.number("oversampling", 8.0);
+  return factor >= 8 ? 3 : factor >= 4 ? 2 : factor >= 2 ? 1 : 0;
+}
+
+void sat_filters(SaturationParams& sp, int rate) {
+  const double pi = 3.14159265358979323846, beta = 10.0;
+  const double pass = std::min(20000.0, 0.42 * rate);
+  int wet = 0;
+  for (int s = 0; s < sp.stages; ++s) {
+    const double high = rate * std::pow(2.0, s + 1), low = high / 2;
+    const double stop = low - pass, cutoff = 0.5 * (pass + stop);
+    const double dw = 2 * pi * (stop - pass) / high;
+    int n = (int)std::ceil((100.0 - 8.0) / (2.285 * dw)) + 1;
+    const int m = 1 << (s + 1);
+    n = ((n - 1 + m - 1) / m) * m + 1;
+    n = std::min(n, kSatMaxTaps);
+    sp.taps[s] = n;
+    const double c = (n - 1) / 2.0, fc = cutoff / high;
+    double sum = 0;
+    std::vector<double> h(n);
+    for (int k = 0; k < n; ++k) {
+      const double t = k - c;
+      const double sinc = t == 0 ? 2 * fc : std::sin(2 * pi * fc * t) / (pi * t);
+      const double r = t / (c + 1);
+      h[k] = sinc * std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, 1 - r * r))) /
+             std::cyl_bessel_i(0.0, beta);
+      sum += h[k];
+    }
+    for (int k = 0; k < n; ++k) sp.h[s][k] = (float)(h[k] / sum);
+    wet += (n - 1) / m;
+  }
+  sp.wet_latency = wet;
+}
+
+// The wet path's latency of a saturation at `stages` at this rate.
+int sat_wet_latency(int stages, int rate) {
+  SaturationParams sp{};
+  sp.stages = stages;
+  sat_filters(sp, rate);
+  return sp.wet_latency;
+}
+
+SaturationParams saturation_params(const Processor& p, int rate, int latency) {
+  const double pi = 3.14159265358979323846;
+  SaturationParams sp{};
+  const std::string model = p.text("model", "tape");
+  sp.model = model == "soft" ? 0 : model == "hard" ? 1 : model == "tube" ? 2 : 3;
+  sp.stages = sat_stages(p);
+  // Defaults (docs/processors.md, measured in tests): 8x oversampling, and for the hard
+  // clip, whose corners alias most, ADAA on top.
+  sp.adaa = p.text("antialias", sp.model == 1 ? "adaa" : "none") == "adaa";
+  sat_filters(sp, rate);
+  sp.pad = std::max(0, latency - sp.wet_latency);
+  sp.drive = (float)std::pow(10.0, p.number("drive_db", 0.0) / 20.0);
+  // The tube's curve is biased by 0.2 to begin with: it always adds some even harmonics.
+  sp.bias = (float)(p.number("bias", 0.0) + (sp.model == 2 ? 0.2 : 0.0));
+  const double b = sp.bias, e = 1e-4;
+  sp.f_bias = (float)sat_curve(sp.model, b);
+  const double slope = (sat_curve(sp.model, b + e) - sat_curve(sp.model, b - e)) / (2 * e);
+  sp.norm = (float)(1.0 / (sp.drive * slope));
+  sp.mix = (float)(p.number("mix_pct", 100.0) / 100.0);
+  sp.output = (float)std::pow(10.0, p.number("output_db", 0.0) / 20.0);
+  // Tape tone: a first-order shelf at 3 kHz, +-6 dB for tone +-1, before the curve (the
+  // brighter, the earlier the highs saturate) and its inverse after.
+  const double tone = p.number("tone", 0.0);
+  const double fs_high = rate * std::pow(2.0, sp.stages), K = 2 * fs_high;
+  const double wz = 2 * pi * 3000.0, wp = wz * std::pow(10.0, 6.0 * tone / 20.0);
+  sp.eg = (float)((1 + K / wz) / (1 + K / wp));
+  sp.e0 = (float)((1 - K / wz) / (1 + K / wz));
+  sp.e1 = (float)((1 - K / wp) / (1 + K / wp));
+  sp.dc = b != 0.0 ? (float)std::exp(-2 * pi * 5.0 / rate) : 0.0f;
+  return sp;
+}
+
 // The sidechain's key filter: a second-order Butterworth high-pass (RBJ cookbook), or
 // none.
 KeyFilter key_filter_of(const Processor& p, int rate) {
@@ -382,6 +462,15 @@ void prepare(SessionWork& w) {
             w.stage_latency[i][pos] = w.fir_shapes[i][pos].latency();
         } else if (p.type == "compressor") {
           w.stage_latency[i][pos] = lookahead_max(s, plan, i, (int)pos);
+        } else if (p.type == "saturation") {
+          int latency = 0;
+          for (double f : swept_values(s, plan, i, (int)pos, "oversampling", 8.0)) {
+            Processor q = p;
+            q.values["oversampling"].kind = ProcessorValue::Kind::kNumber;
+            q.values["oversampling"].number = f;
+            latency = std::max(latency, sat_wet_latency(sat_stages(q), s.sample_rate));
+          }
+          w.stage_latency[i][pos] = latency;
         } else if (p.type == "imager") {
           // A linear-phase side high-pass when any variant asks for mono lows: the lowest
           // such frequency sets the FIR (the crossovers' rule).
@@ -954,6 +1043,18 @@ void build_jobs(SessionWork& w) {
             band_split_jobs(w, node, (int)k, (int)pos, proc, step, scratch_used);
           } else if (proc.type == "imager") {
             imager_jobs(w, node, (int)k, (int)pos, proc, step, scratch_used);
+          } else if (proc.type == "saturation") {
+            const SaturationParams sp =
+                saturation_params(proc, s.sample_rate, (int)w.stage_latency[node][pos]);
+            SaturationJob job{};
+            job.left = so + inst.out[0];
+            job.right = so + inst.out[1];
+            job.params = w.sat_param_offset + (int)w.sat_params.size();
+            w.sat_params.push_back(sp);
+            job.state = w.sat_state_offset + w.sat_states++;
+            job.memory = w.sat_memory_offset + w.sat_memory_floats;
+            w.sat_memory_floats += 2 * sat_channel_floats(sp);
+            step.saturations.push_back(job);
           }
         }
       }
@@ -994,6 +1095,8 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
     to.compressors.insert(to.compressors.end(), b.chain[p].compressors.begin(),
                           b.chain[p].compressors.end());
     to.limiters.insert(to.limiters.end(), b.chain[p].limiters.begin(), b.chain[p].limiters.end());
+    to.saturations.insert(to.saturations.end(), b.chain[p].saturations.begin(),
+                          b.chain[p].saturations.end());
     for (const FirLaunch& f : b.chain[p].firs) {
       FirLaunch* launch = nullptr;
       for (auto& g : to.firs)
@@ -1345,6 +1448,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   std::vector<LimiterParams> lim_params;
   int lim_states = 0;
   long long lim_ring_floats = 0;
+  std::vector<SaturationParams> sat_params;
+  int sat_states = 0;
+  long long sat_memory = 0;
   size_t max_levels = 0;
   for (SessionWork* w : group) {
     w->slot_offset = slots;
@@ -1359,6 +1465,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     w->lim_param_offset = (int)lim_params.size();
     w->lim_state_offset = lim_states;
     w->lim_ring_offset = lim_ring_floats;
+    w->sat_param_offset = (int)sat_params.size();
+    w->sat_state_offset = sat_states;
+    w->sat_memory_offset = sat_memory;
     build_jobs(*w);
     slots += w->plan.slot_count + w->scratch_slots;
     fir_states += w->fir_state_floats;
@@ -1370,6 +1479,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     lim_params.insert(lim_params.end(), w->lim_params.begin(), w->lim_params.end());
     lim_states += w->lim_states;
     lim_ring_floats += w->lim_ring_floats;
+    sat_params.insert(sat_params.end(), w->sat_params.begin(), w->sat_params.end());
+    sat_states += w->sat_states;
+    sat_memory += w->sat_memory_floats;
     render_frames = std::max(render_frames, w->frames + w->latency);
     meters += (int)w->metered.size();
     keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
@@ -1445,6 +1557,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   }
   backend->allocate_dynamics(comp_params, comp_states, ring_floats, trace_floats);
   backend->allocate_limiters(lim_params, lim_states, lim_ring_floats);
+  backend->allocate_saturation(sat_params, sat_states, sat_memory);
 
   // All tracks of all sessions, for decoding on all cores.
   struct TrackRef {
@@ -1537,6 +1650,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         for (const FirLaunch& f : step.firs) backend->fir(f.shape, f.jobs);
         if (!step.compressors.empty())
           backend->compressor(step.compressors, trace_hop_frames(rate));
+        if (!step.saturations.empty()) backend->saturation(step.saturations);
         if (!step.limiters.empty())
           backend->limiter(step.limiters, tp_filter, trace_hop_frames(rate));
         if (!step.post_sums.empty()) backend->sum(step.post_sums, step.terms);

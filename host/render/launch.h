@@ -42,6 +42,7 @@ struct ChainStep {
   std::vector<FirLaunch> firs;
   std::vector<CompressorJob> compressors;
   std::vector<LimiterJob> limiters;
+  std::vector<SaturationJob> saturations;
 };
 
 struct LevelJobs {
@@ -117,7 +118,10 @@ struct SessionWork {
   long long lim_ring_offset = 0, lim_ring_floats = 0;
   std::vector<Dynamics> limiter_dynamics;
   int delivery_limiter = -1;  // its chain position on the master, or -1
-  int scratch_slots = 0;      // band streams of multiband / de-esser stages, after the plan's
+  std::vector<SaturationParams> sat_params;
+  int sat_param_offset = 0, sat_state_offset = 0, sat_states = 0;
+  long long sat_memory_offset = 0, sat_memory_floats = 0;
+  int scratch_slots = 0;  // band streams of multiband / de-esser stages, after the plan's
   std::vector<Metered> metered;
   std::vector<LongTermSpectrum> spectra;
 };

@@ -79,8 +79,8 @@ std::vector<ProcessorSpec> build_specs() {
                     {K::kString, "mode", 0, 0, "split|wide", "what is reduced"}},
                    nullptr});
   specs.push_back({"saturation",
-                   false,
-                   "#6",
+                   true,
+                   nullptr,
                    {{K::kString, "model", 0, 0, "tape|tube|soft|hard", "transfer curve"},
                     {K::kNumber, "drive_db", 0, 36, nullptr, "input drive, dB"},
                     {K::kNumber, "bias", -1, 1, nullptr, "asymmetry (even harmonics)"},

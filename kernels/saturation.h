@@ -1,0 +1,214 @@
+// Saturation: a memoryless transfer curve (soft, hard, tube, tape) run at up to 8x the
+// sample rate through linear-phase FIR stages, optionally with first-order antiderivative
+// anti-aliasing (ADAA: J. D. Parker, V. Zavalishin and E. Le Bivic, "Reducing the Aliasing
+// of Nonlinear Waveshaping Using Continuous-Time Convolution", DAFx 2016). The curves and
+// their antiderivatives are documented in docs/processors.md.
+#pragma once
+#include "td_hd.h"
+
+namespace td {
+
+enum class SaturationModel { kSoft = 0, kHard = 1, kTube = 2, kTape = 3 };
+
+constexpr int kSatMaxStages = 3;  // 2x, 4x, 8x
+constexpr int kSatMaxTaps = 161;
+
+struct SaturationParams {
+  int model;
+  int stages;    // log2 of the oversampling factor
+  int adaa;      // 1: first-order ADAA at the oversampled rate
+  float drive;   // linear input gain g
+  float bias;    // b: offset before the curve (even harmonics)
+  float f_bias;  // f(b) and 1 / (g f'(b)): the output is (f(g x + b) - f(b)) / (g f'(b))
+  float norm;
+  float mix;     // wet share
+  float output;  // linear output gain
+  // Tape tone: a first-order shelf before the curve, its inverse after, at the
+  // oversampled rate: pre(z) = g (1 + e0 z^-1) / (1 + e1 z^-1).
+  float eg, e0, e1;
+  float dc;  // DC blocker pole (bias), 0: none
+  int taps[kSatMaxStages];
+  float h[kSatMaxStages][kSatMaxTaps];  // stage s runs between rates 2^s and 2^(s+1)
+  int wet_latency;  // sum of (taps_s - 1) / 2^(s+1): the oversampling's delay, base samples
+  int pad;          // more delay so that every instance of a node has the same latency
+};
+
+// The curves (u: the driven, biased input).
+TD_HD double sat_curve(int model, double u) {
+  switch (model) {
+    case 1:  // hard clip
+      return u > 1.0 ? 1.0 : (u < -1.0 ? -1.0 : u);
+    case 2:  // tube: the algebraic sigmoid u / sqrt(1 + u^2)
+      return u / sqrt(1.0 + u * u);
+    default: {  // soft and tape: the rational tanh u (27 + u^2) / (27 + 9 u^2), +-1 beyond 3
+      if (u >= 3.0) return 1.0;
+      if (u <= -3.0) return -1.0;
+      return u * (27.0 + u * u) / (27.0 + 9.0 * u * u);
+    }
+  }
+}
+
+// Their antiderivatives (ADAA).
+TD_HD double sat_antiderivative(int model, double u) {
+  switch (model) {
+    case 1: {
+      const double a = u < 0 ? -u : u;
+      return a <= 1.0 ? 0.5 * u * u : a - 0.5;
+    }
+    case 2:
+      return sqrt(1.0 + u * u);
+    default: {
+      // u^2 / 18 + (4/9) ln(3 u^2 + 9) inside; |u| - 3 + F(3) beyond.
+      const double a = u < 0 ? -u : u;
+      if (a >= 3.0) return a - 3.0 + (0.5 + (4.0 / 9.0) * log(36.0));
+      return u * u / 18.0 + (4.0 / 9.0) * log(3.0 * u * u + 9.0);
+    }
+  }
+}
+
+// Per channel state; the FIR histories live in the job's float memory.
+struct SaturationChannel {
+  double adaa_u, adaa_f;           // the previous curve input and its antiderivative
+  float pre_x, pre_y, de_x, de_y;  // emphasis filters
+  float dc_x, dc_y;                // DC blocker
+  int up_pos[kSatMaxStages], down_pos[kSatMaxStages];
+  int dry_pos, pad_pos;
+};
+
+struct SaturationState {
+  SaturationChannel ch[2];
+};
+
+// Floats of FIR history per channel: each stage's up and down histories, written twice
+// (contiguous windows), and the dry delay line.
+TD_HD long long sat_channel_floats(const SaturationParams& p) {
+  long long n = (p.wet_latency + 1) + (p.pad + 1);
+  for (int s = 0; s < p.stages; ++s) n += 2LL * ((p.taps[s] + 1) / 2) + 2LL * p.taps[s];
+  return n;
+}
+
+TD_HD float sat_shape(const SaturationParams& p, SaturationChannel& c, float x) {
+  float v = x;
+  if (p.model == 3) {  // tape pre-emphasis
+    const float y = p.eg * (v + p.e0 * c.pre_x) - p.e1 * c.pre_y;
+    c.pre_x = v, c.pre_y = y;
+    v = y;
+  }
+  const double u = (double)p.drive * v + p.bias;
+  double f;
+  if (p.adaa) {
+    const double F = sat_antiderivative(p.model, u);
+    const double du = u - c.adaa_u;
+    f = (du > 1e-5 || du < -1e-5) ? (F - c.adaa_f) / du : sat_curve(p.model, 0.5 * (u + c.adaa_u));
+    c.adaa_u = u, c.adaa_f = F;
+  } else {
+    f = sat_curve(p.model, u);
+  }
+  float y = (float)((f - p.f_bias) * p.norm);
+  if (p.model == 3) {  // de-emphasis: the inverse filter
+    const float z = (y + p.e1 * c.de_x) / p.eg - p.e0 * c.de_y;
+    c.de_x = y, c.de_y = z;
+    y = z;
+  }
+  return y;
+}
+
+// One base-rate sample through the oversampled curve; `mem` is the channel's memory.
+TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* mem, float x) {
+  float buf[1 << kSatMaxStages];
+  buf[0] = x;
+  int count = 1;
+  float* m = mem;
+  float* up_hist[kSatMaxStages];
+  float* down_hist[kSatMaxStages];
+  for (int s = 0; s < p.stages; ++s) {
+    up_hist[s] = m;
+    m += 2 * ((p.taps[s] + 1) / 2);
+    down_hist[s] = m;
+    m += 2 * p.taps[s];
+  }
+  // Up: each stage doubles the rate (zero stuffing and its low-pass, as two phases).
+  for (int s = 0; s < p.stages; ++s) {
+    const int n = p.taps[s], half = (n + 1) / 2;
+    float out[1 << kSatMaxStages];
+    for (int i = 0; i < count; ++i) {
+      int& pos = c.up_pos[s];
+      float* hist = up_hist[s];
+      hist[pos] = hist[pos + half] = buf[i];
+      const float* win = hist + pos + half;  // win[-j]: the input j samples ago
+      pos = pos + 1 == half ? 0 : pos + 1;
+      float y0 = 0.0f, y1 = 0.0f;
+      for (int j = 0; j < half; ++j) {
+        y0 += p.h[s][2 * j] * win[-j];
+        if (2 * j + 1 < n) y1 += p.h[s][2 * j + 1] * win[-j];
+      }
+      out[2 * i] = 2.0f * y0;
+      out[2 * i + 1] = 2.0f * y1;
+    }
+    count *= 2;
+    for (int i = 0; i < count; ++i) buf[i] = out[i];
+  }
+  for (int i = 0; i < count; ++i) buf[i] = sat_shape(p, c, buf[i]);
+  // Down: each stage's low-pass, then every second sample.
+  for (int s = p.stages - 1; s >= 0; --s) {
+    const int n = p.taps[s];
+    float* hist = down_hist[s];
+    int& pos = c.down_pos[s];
+    for (int i = 0; i < count / 2; ++i) {
+      // The output is taken at the even (base-aligned) high-rate sample, so that every
+      // stage's delay is a whole number of samples at the rate below it.
+      hist[pos] = hist[pos + n] = buf[2 * i];
+      const float* win = hist + pos + n;  // win[-j]: the sample j ago
+      pos = pos + 1 == n ? 0 : pos + 1;
+      float y = 0.0f;
+      for (int j = 0; j < n; ++j) y += p.h[s][j] * win[-j];
+      hist[pos] = hist[pos + n] = buf[2 * i + 1];
+      pos = pos + 1 == n ? 0 : pos + 1;
+      buf[i] = y;
+    }
+    count /= 2;
+  }
+  float y = buf[0];
+  if (p.dc > 0.0f) {  // DC blocker after a biased curve
+    const float z = y - c.dc_x + p.dc * c.dc_y;
+    c.dc_x = y, c.dc_y = z;
+    y = z;
+  }
+  // The dry signal delayed like the wet path, mixed, then the instance's padding.
+  float* dry = m;
+  const int dry_size = p.wet_latency + 1;
+  dry[c.dry_pos] = x;
+  c.dry_pos = c.dry_pos + 1 == dry_size ? 0 : c.dry_pos + 1;
+  const float dry_out = dry[c.dry_pos];  // written wet_latency samples ago
+  float out = p.output * (p.mix * y + (1.0f - p.mix) * dry_out);
+  float* pad = dry + dry_size;
+  pad[c.pad_pos] = out;
+  c.pad_pos = c.pad_pos + 1 == p.pad + 1 ? 0 : c.pad_pos + 1;
+  out = pad[c.pad_pos];
+  return out;
+}
+
+}  // namespace td
+
+namespace td {
+
+// One saturation instance on a stereo pair, in place.
+struct SaturationJob {
+  int left, right;
+  int params, state;
+  long long memory;  // offset of its two channels' memory (2 x sat_channel_floats)
+};
+
+TD_HD void saturation_segment(const SaturationJob& job, const SaturationParams& p,
+                              SaturationState& st, float* xl, float* xr, float* memory,
+                              long long frames) {
+  const long long per = sat_channel_floats(p);
+  float* ml = memory + job.memory;
+  float* mr = ml + per;
+  for (long long n = 0; n < frames; ++n) {
+    xl[n] = sat_process(p, st.ch[0], ml, xl[n]);
+    xr[n] = sat_process(p, st.ch[1], mr, xr[n]);
+  }
+}
+
+}  // namespace td
