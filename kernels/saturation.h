@@ -25,13 +25,27 @@ struct SaturationParams {
   float output;  // linear output gain
   // Tape tone: a first-order shelf before the curve, its inverse after, at the
   // oversampled rate: pre(z) = g (1 + e0 z^-1) / (1 + e1 z^-1).
-  float eg, e0, e1;
+  float eg, e0, e1, eg_inverse;
   float dc;  // DC blocker pole (bias), 0: none
   int taps[kSatMaxStages];
   float h[kSatMaxStages][kSatMaxTaps];  // stage s runs between rates 2^s and 2^(s+1)
+  // The up-sampler's two phases, time-reversed so that each output is a forward dot
+  // product with the history window (oldest first): up[s][p][i] = h[2 (half - 1 - i) + p].
+  float up[kSatMaxStages][2][(kSatMaxTaps + 1) / 2];
   int wet_latency;  // sum of (taps_s - 1) / 2^(s+1): the oversampling's delay, base samples
   int pad;          // more delay so that every instance of a node has the same latency
 };
+
+// A dot product in eight fixed lanes summed in a fixed order: vectorisable without
+// reassociation, and the same bits on every run.
+TD_HD float sat_dot(const float* a, const float* b, int n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
+  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
 
 // The curves (u: the driven, biased input).
 TD_HD double sat_curve(int model, double u) {
@@ -45,6 +59,20 @@ TD_HD double sat_curve(int model, double u) {
       if (u <= -3.0) return -1.0;
       return u * (27.0 + u * u) / (27.0 + 9.0 * u * u);
     }
+  }
+}
+
+// The same curves in single precision (without ADAA).
+TD_HD float sat_curve_float(int model, float u) {
+  switch (model) {
+    case 1:
+      return u > 1.0f ? 1.0f : (u < -1.0f ? -1.0f : u);
+    case 2:
+      return u / sqrtf(1.0f + u * u);
+    default:
+      if (u >= 3.0f) return 1.0f;
+      if (u <= -3.0f) return -1.0f;
+      return u * (27.0f + u * u) / (27.0f + 9.0f * u * u);
   }
 }
 
@@ -102,11 +130,11 @@ TD_HD float sat_shape(const SaturationParams& p, SaturationChannel& c, float x) 
     f = (du > 1e-5 || du < -1e-5) ? (F - c.adaa_f) / du : sat_curve(p.model, 0.5 * (u + c.adaa_u));
     c.adaa_u = u, c.adaa_f = F;
   } else {
-    f = sat_curve(p.model, u);
+    f = sat_curve_float(p.model, (float)u);  // no difference quotient: float suffices
   }
   float y = (float)((f - p.f_bias) * p.norm);
   if (p.model == 3) {  // de-emphasis: the inverse filter
-    const float z = (y + p.e1 * c.de_x) / p.eg - p.e0 * c.de_y;
+    const float z = (y + p.e1 * c.de_x) * p.eg_inverse - p.e0 * c.de_y;
     c.de_x = y, c.de_y = z;
     y = z;
   }
@@ -135,15 +163,10 @@ TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* 
       int& pos = c.up_pos[s];
       float* hist = up_hist[s];
       hist[pos] = hist[pos + half] = buf[i];
-      const float* win = hist + pos + half;  // win[-j]: the input j samples ago
+      const float* win = hist + pos + 1;  // the last `half` inputs, oldest first
       pos = pos + 1 == half ? 0 : pos + 1;
-      float y0 = 0.0f, y1 = 0.0f;
-      for (int j = 0; j < half; ++j) {
-        y0 += p.h[s][2 * j] * win[-j];
-        if (2 * j + 1 < n) y1 += p.h[s][2 * j + 1] * win[-j];
-      }
-      out[2 * i] = 2.0f * y0;
-      out[2 * i + 1] = 2.0f * y1;
+      out[2 * i] = 2.0f * sat_dot(p.up[s][0], win, half);
+      out[2 * i + 1] = 2.0f * sat_dot(p.up[s][1], win, half);
     }
     count *= 2;
     for (int i = 0; i < count; ++i) buf[i] = out[i];
@@ -158,10 +181,9 @@ TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* 
       // The output is taken at the even (base-aligned) high-rate sample, so that every
       // stage's delay is a whole number of samples at the rate below it.
       hist[pos] = hist[pos + n] = buf[2 * i];
-      const float* win = hist + pos + n;  // win[-j]: the sample j ago
+      const float* win = hist + pos + 1;  // the last n samples, oldest first
       pos = pos + 1 == n ? 0 : pos + 1;
-      float y = 0.0f;
-      for (int j = 0; j < n; ++j) y += p.h[s][j] * win[-j];
+      const float y = sat_dot(p.h[s], win, n);  // h is symmetric: reversed, the same
       hist[pos] = hist[pos + n] = buf[2 * i + 1];
       pos = pos + 1 == n ? 0 : pos + 1;
       buf[i] = y;

@@ -127,7 +127,9 @@ std::string session_text(const Layout& l, const Template& t, const std::string& 
       << num(t.glue_target) << " dB of reduction.\n  "
       << compressor_text(cal["master.glue"], ", knee_db = 6, attack_ms = 10, release = \"auto\"")
       << ",\n";
-  s << "  # (Tape saturation belongs here once issue #6 lands.)\n";
+  if (t.bus_chains)
+    s << "  # Tape: harmonics and glue.\n"
+      << "  { type = \"saturation\", id = \"tape\", model = \"tape\", drive_db = 3 },\n";
   if (!calibrating)
     s << "  # The maximizer: delivers [delivery] target_lufs under the ceiling.\n"
       << "  { type = \"limiter\", id = \"max\", ceiling_dbtp = -1.0 },\n";
@@ -150,7 +152,9 @@ std::string session_text(const Layout& l, const Template& t, const std::string& 
         s << "  # Scoop the boxy 400 Hz.\n"
           << "  { type = \"eq\", id = \"scoop\", bands = [ { type = \"bell\", freq = 400, gain_db "
              "= -2, "
-             "q = 1.2 } ] },\n]\n";
+             "q = 1.2 } ] },\n"
+          << "  # Tape for density.\n"
+          << "  { type = \"saturation\", id = \"tape\", model = \"tape\", drive_db = 4 },\n]\n";
       } else if (bus == "bass") {
         s << "chain = [\n";
         if (t.bass_multiband)
@@ -184,7 +188,9 @@ std::string session_text(const Layout& l, const Template& t, const std::string& 
           << compressor_text(cal["vocals.level"],
                              ", knee_db = 6, attack_ms = 10, release_ms = 200, "
                              "style = \"opto\"")
-          << ",\n]\n";
+          << ",\n  # A little drive for presence, half wet.\n"
+          << "  { type = \"saturation\", id = \"drive\", model = \"soft\", drive_db = 6, mix_pct "
+             "= 50 },\n]\n";
       } else if (bus == "keys") {
         s << "chain = [\n  # Make room for the vocal: cut the 400 Hz mud.\n"
           << "  { type = \"eq\", id = \"eq\", bands = [ { type = \"bell\", freq = 400, gain_db = "

@@ -323,6 +323,12 @@ void sat_filters(SaturationParams& sp, int rate) {
       sum += h[k];
     }
     for (int k = 0; k < n; ++k) sp.h[s][k] = (float)(h[k] / sum);
+    const int half = (n + 1) / 2;
+    for (int ph = 0; ph < 2; ++ph)
+      for (int i = 0; i < half; ++i) {
+        const int k = 2 * (half - 1 - i) + ph;
+        sp.up[s][ph][i] = k < n ? sp.h[s][k] : 0.0f;
+      }
     wet += (n - 1) / m;
   }
   sp.wet_latency = wet;
@@ -362,6 +368,7 @@ SaturationParams saturation_params(const Processor& p, int rate, int latency) {
   const double fs_high = rate * std::pow(2.0, sp.stages), K = 2 * fs_high;
   const double wz = 2 * pi * 3000.0, wp = wz * std::pow(10.0, 6.0 * tone / 20.0);
   sp.eg = (float)((1 + K / wz) / (1 + K / wp));
+  sp.eg_inverse = (float)((1 + K / wp) / (1 + K / wz));
   sp.e0 = (float)((1 - K / wz) / (1 + K / wz));
   sp.e1 = (float)((1 - K / wp) / (1 + K / wp));
   sp.dc = b != 0.0 ? (float)std::exp(-2 * pi * 5.0 / rate) : 0.0f;
@@ -993,7 +1000,13 @@ void build_jobs(SessionWork& w) {
         const float fader = plan.audible[node] ? db_to_gain((float)st.fader_db) : 0.0f;
         if (fader != 1.0f)
           for (int c = 0; c < 2; ++c) lj.faders.push_back({so + inst.out[c], fader});
-        if (n.kind == NodeKind::kMaster || (n.kind == NodeKind::kBus && w.opt.bus_meters)) {
+        // Metered: the master, every bus (unless the render asks not to), and tracks with
+        // an imager (their stereo image: correlation) when buses are metered.
+        const bool imaged = std::any_of(n.chain.begin(), n.chain.end(), [](const Processor& p) {
+          return p.type == "imager" && enabled(p);
+        });
+        if (n.kind == NodeKind::kMaster ||
+            ((n.kind == NodeKind::kBus || imaged) && w.opt.bus_meters)) {
           const int index = w.meter_offset + (int)w.metered.size();
           w.metered.push_back({node, (int)k});
           const long long in = w.in_delay[node], out = w.out_delay[node];
@@ -1245,7 +1258,9 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     if (node == master) master_state[k] = (int)m;
     NodeMeters nm;
     nm.node = s.nodes[node].name;
-    nm.kind = s.nodes[node].kind == NodeKind::kMaster ? "master" : "bus";
+    nm.kind = s.nodes[node].kind == NodeKind::kMaster ? "master"
+              : s.nodes[node].kind == NodeKind::kBus  ? "bus"
+                                                      : "track";
     for (size_t a = 0; a < plan.reaching_axes[node].size(); ++a) {
       const int axis = plan.reaching_axes[node][a];
       nm.params.emplace_back(s.variants.sweep[axis].path,
