@@ -127,3 +127,34 @@ TEST(Imager, SweptAndSegmentedRendersAgree) {
 
 }  // namespace
 }  // namespace td
+
+namespace td {
+namespace {
+
+TEST(Imager, ATrackWithAnImagerHasItsCorrelationInTheReport) {
+  test::TempDir dir;
+  const std::string toml =
+      "[session]\nsample_rate = 48000\n[delivery]\nbit_depth = 32\n"
+      "[[track]]\nname = \"keys\"\nfile = \"k.wav\"\n"
+      "chain = [ { type = \"imager\", width_pct = 0 } ]\n"
+      "[[track]]\nname = \"gtr\"\nfile = \"g.wav\"\n";
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;
+  const test::Planar wide = {test::sine(300, 0.3, 1.0, 48000, 1)[0],
+                             test::sine(300, 0.3, 1.0, 48000, 1, 1.5)[0]};
+  const RenderResult r = render_session(s, test::memory_stems({wide, wide}, 48000), o);
+  bool found = false;
+  for (const auto& m : r.meters)
+    if (m.node == "keys") {
+      found = true;
+      EXPECT_EQ(m.kind, "track");
+      ASSERT_TRUE(m.readings.correlation.has_value());
+      EXPECT_NEAR(*m.readings.correlation, 1.0, 1e-6);
+    }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace td
