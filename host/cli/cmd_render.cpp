@@ -12,8 +12,10 @@ int run_render(const std::vector<std::string>& args) {
       "Usage: topdown render SESSION.toml -o OUT_DIR [options]\n\n"
       "Renders a session: decodes and resamples the stems, runs the bus tree (tracks,\n"
       "buses, master) and every variant of [variants], gains each master to\n"
-      "[delivery] target_lufs and writes OUT_DIR/master.wav (or OUT_DIR/variants/<id>.wav)\n"
-      "and OUT_DIR/report.json.\n\nOptions");
+      "[delivery] target_lufs and writes OUT_DIR/master.wav (or OUT_DIR/variants/<id>.wav),\n"
+      "OUT_DIR/report.json and OUT_DIR/report.csv. With references ([[reference]] or\n"
+      "--reference) every variant is compared with them, loudness-matched, scored and\n"
+      "ranked (docs/references.md).\n\nOptions");
   // clang-format off
   opts.add_options()
       ("help,h", "show this help")
@@ -23,6 +25,12 @@ int run_render(const std::vector<std::string>& args) {
       ("auto-gain-stage", "lower track clip gains so that no bus peaks above [session] "
        "headroom_dbfs before its chain (also [session] auto_gain_stage = true)")
       ("no-bus-meters", "meter only the master (faster; report.json then has no \"buses\")")
+      ("reference", po::value<std::vector<std::string>>()->composing(),
+       "a reference track to compare and rank the variants against (repeatable; adds to the "
+       "session's [[reference]] entries)")
+      ("write-variants", po::value<std::string>()->default_value("all"),
+       "whose audio is written: all | top:K (the K closest to the references) | none; every "
+       "variant is measured either way")
       ("json", "print the report as JSON on stdout (with timings)");
   // clang-format on
   po::options_description hidden;
@@ -56,6 +64,9 @@ int run_render(const std::vector<std::string>& args) {
   ro.progress = terminal_progress();
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   ro.bus_meters = vm.count("no-bus-meters") == 0;
+  if (vm.count("reference"))
+    for (const auto& f : vm["reference"].as<std::vector<std::string>>()) ro.references.push_back(f);
+  ro.write_variants = vm["write-variants"].as<std::string>();
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   const RenderResult result = render_session(session, stems_from_files(session), ro);
   return finish_render(session, result, out, vm.count("json") > 0);

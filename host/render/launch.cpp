@@ -394,9 +394,20 @@ void prepare(SessionWork& w) {
   RenderResult& r = w.r;
   w.t_start = Clock::now();
   reject_unimplemented(s);
-  for (const auto& ref : s.references)
-    r.warnings.push_back("[[reference]] " + ref.file.string() +
-                         ": reference comparison is not supported yet (issue #7); not compared");
+  // References must exist and be readable before any rendering.
+  for (const auto& ref : s.references) probe_stem(ref.file, s.sample_rate);
+  for (const auto& f : opt.references) probe_stem(f, s.sample_rate);
+  {
+    const std::string& m = opt.write_variants;
+    bool ok = m == "all" || m == "none";
+    if (m.rfind("top:", 0) == 0) {
+      const std::string k = m.substr(4);
+      ok = !k.empty() && k.size() < 7 && std::all_of(k.begin(), k.end(), ::isdigit) &&
+           std::stoi(k) > 0;
+    }
+    if (!ok)
+      throw InputError("--write-variants: \"" + m + "\" (allowed: all, none, top:K with K >= 1)");
+  }
 
   // Stems: channel counts and the session length (longest stem plus the tail).
   w.channels.assign(s.nodes.size(), 2);
@@ -1222,6 +1233,21 @@ Limited drive_to_target(const std::vector<std::vector<float>>& in, const Limiter
   return b;
 }
 
+// The session's references and the render's --reference files, each measured like a
+// delivered master (BS.1770-4 loudness, LRA, peaks, correlation, 1/3-octave spectrum).
+std::vector<std::pair<Reference, Measured>> measure_references(const SessionWork& w) {
+  std::vector<Reference> refs = w.s->references;
+  for (const auto& f : w.opt.references) refs.push_back({f, 1.0, 0});
+  std::vector<std::pair<Reference, Measured>> out;
+  MeterOptions mo;
+  mo.series = true;
+  for (const auto& ref : refs) {
+    const FileAnalysis a = analyze_file(ref.file, "cpu", mo);
+    out.emplace_back(ref, Measured{a.readings, a.spectrum});
+  }
+  return out;
+}
+
 // Readings, delivery and files of one session after its launch.
 void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
             std::vector<MeterHop>& hops, long long hops_per_state,
@@ -1278,7 +1304,9 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
   const bool has_variants = !s.variants.sweep.empty();
   if (opt.write_audio && has_variants)
     std::filesystem::create_directories(opt.out_dir / "variants");
-  for (int v = 0; v < plan.variant_count(); ++v) {
+  // References, measured once: the comparison of every variant with them.
+  std::vector<std::pair<Reference, Measured>> references = measure_references(w);
+  auto deliver = [&](int v, bool write) {
     const int k = plan.variant_instance[v][master];
     VariantResult vr;
     vr.id = has_variants ? variant_id(plan.variant_ids[v], plan.variant_total) : "master";
@@ -1347,7 +1375,15 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
       os << "sample peak " << vr.sample_peak_dbfs << " dBFS: the fixed-point file clips";
       vr.warnings.push_back(os.str());
     }
-    if (opt.write_audio) {
+    vr.comparisons.clear();
+    for (const auto& [ref, measured] : references) {
+      Comparison c = compare(Measured{vr.readings, vr.spectrum}, measured, ScoreWeights{});
+      c.reference = ref.file.filename().string();
+      c.weight = ref.weight;
+      vr.comparisons.push_back(std::move(c));
+    }
+    vr.score = blended_score(vr.comparisons);
+    if (write) {
       vr.file = has_variants ? opt.out_dir / "variants" / (vr.id + "." + s.delivery.format)
                              : opt.out_dir / ("master." + s.delivery.format);
       WriteSpec ws{s.delivery.format, s.delivery.bit_depth, s.sample_rate};
@@ -1380,8 +1416,27 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
         write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, w.frames);
       }
     }
-    r.variants.push_back(std::move(vr));
+    return vr;
+  };
+  // Every variant measured and compared; the audio of those asked for written (top:K:
+  // after the ranking, the chosen ones delivered again: the same bits).
+  const std::string mode = opt.write_audio ? opt.write_variants : "none";
+  for (int v = 0; v < plan.variant_count(); ++v) {
+    r.variants.push_back(deliver(v, mode == "all"));
     progress("write", (double)(v + 1) / plan.variant_count());
+  }
+  std::vector<int> order(r.variants.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = (int)i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return r.variants[a].score < r.variants[b].score; });
+  for (size_t i = 0; i < order.size(); ++i) r.variants[order[i]].rank = (int)i + 1;
+  if (mode.rfind("top:", 0) == 0) {
+    const int k = std::stoi(mode.substr(4));
+    for (int i = 0; i < k && i < (int)order.size(); ++i) {
+      const int rank = r.variants[order[i]].rank;
+      r.variants[order[i]] = deliver(order[i], true);
+      r.variants[order[i]].rank = rank;
+    }
   }
   r.timings.write_s = seconds_since(t_write);
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/compare.h"
 #include "analysis/meters.h"
 #include "graph/plan.h"
 #include "io/audio_file.h"
@@ -40,6 +41,11 @@ struct RenderOptions {
   // a session with many variants. Empty: all.
   std::vector<int> only_variants;
   std::function<void(const std::string& stage, double fraction)> progress;
+  // Reference tracks besides the session's [[reference]] entries (weight 1).
+  std::vector<std::filesystem::path> references;
+  // Which variants' audio is written: "all", "top:K" (the K best by score) or "none";
+  // every variant is measured and compared either way.
+  std::string write_variants = "all";
 };
 
 struct VariantResult {
@@ -53,6 +59,11 @@ struct VariantResult {
   double true_peak_dbtp = 0.0;    // delivered
   // The delivery limiter (the master's last processor, driven to [delivery] target_lufs):
   // its input drive and the gain reduction it applied (99th percentile and maximum, dB).
+  // Against the references (loudness-matched), and the blended score (lower is closer);
+  // rank 1 is the closest. Without references: no comparisons, score 0, rank by id.
+  std::vector<Comparison> comparisons;
+  double score = 0.0;
+  int rank = 0;
   bool limited = false;
   double limiter_drive_db = 0.0, limiter_reduction_p99_db = 0.0, limiter_reduction_max_db = 0.0;
   std::vector<std::string> warnings;

@@ -1,6 +1,8 @@
 #include "report/report.h"
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 
 namespace td {
 
@@ -40,6 +42,38 @@ nlohmann::json readings_json(const Readings& r, const std::vector<Band>& spectru
   }
   j["notes"] = r.notes;
   return j;
+}
+
+std::string report_csv(const RenderResult& r) {
+  // One row per variant, best first when ranked: the figures a spreadsheet sorts by.
+  std::vector<const VariantResult*> rows;
+  for (const auto& v : r.variants) rows.push_back(&v);
+  std::stable_sort(rows.begin(), rows.end(), [](const VariantResult* a, const VariantResult* b) {
+    return a->rank < b->rank;
+  });
+  std::ostringstream os;
+  os << "rank,id,score";
+  if (!r.variants.empty())
+    for (const auto& pv : r.variants[0].params) os << "," << pv.first;
+  os << ",integrated_lufs,true_peak_dbtp,lra_lu,plr_db,crest_db,spectral_rms_db,file\n";
+  auto num = [](double x) {
+    if (!std::isfinite(x)) return std::string();
+    std::ostringstream n;
+    n << x;
+    return n.str();
+  };
+  for (const VariantResult* v : rows) {
+    double spectral = 0, weights = 0;
+    for (const auto& c : v->comparisons)
+      spectral += c.weight * c.spectral_rms_db, weights += c.weight;
+    os << v->rank << "," << v->id << "," << num(v->score);
+    for (const auto& pv : v->params) os << "," << num(pv.second);
+    os << "," << num(v->delivered_lufs) << "," << num(v->true_peak_dbtp) << ","
+       << num(v->readings.lra_lu) << "," << num(v->readings.plr_db) << ","
+       << num(v->readings.crest_db) << "," << (weights > 0 ? num(spectral / weights) : "") << ","
+       << (v->file.empty() ? "" : v->file.filename().string()) << "\n";
+  }
+  return os.str();
 }
 
 nlohmann::json make_report(const Session& s, const RenderResult& r) {
@@ -87,7 +121,16 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
                {"peak_streams", r.slots},
                {"latency_samples", r.latency_samples}};
   json variants = json::array();
-  for (const auto& v : r.variants) {
+  // Best first when there are references to rank against; in id order otherwise.
+  std::vector<const VariantResult*> ranked;
+  for (const auto& v : r.variants) ranked.push_back(&v);
+  const bool has_references = !r.variants.empty() && !r.variants[0].comparisons.empty();
+  if (has_references)
+    std::stable_sort(
+        ranked.begin(), ranked.end(),
+        [](const VariantResult* a, const VariantResult* b) { return a->rank < b->rank; });
+  for (const VariantResult* vp : ranked) {
+    const VariantResult& v = *vp;
     json params = json::object();
     for (const auto& [path, value] : v.params) params[path] = value;
     variants.push_back(
@@ -107,6 +150,28 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
          {"meters", readings_json(v.readings, v.spectrum, false)},
          {"vu_series", series_json(v.readings.vu_series, 10)},
          {"warnings", v.warnings}});
+    if (has_references) {
+      json refs = json::array();
+      for (const auto& c : v.comparisons) {
+        json bands = json::array();
+        for (const auto& b : c.band_difference)
+          bands.push_back({{"hz", b.hz}, {"db", std::round(b.db * 1000.0) / 1000.0}});
+        refs.push_back({{"reference", c.reference},
+                        {"weight", c.weight},
+                        {"level_match_db", number_or_null(c.level_match_db)},
+                        {"spectral_rms_db", number_or_null(c.spectral_rms_db)},
+                        {"band_difference_db", bands},
+                        {"plr_difference_db", number_or_null(c.plr_difference_db)},
+                        {"lra_difference_lu", number_or_null(c.lra_difference_lu)},
+                        {"crest_difference_db", number_or_null(c.crest_difference_db)},
+                        {"short_term_difference_lu", number_or_null(c.short_term_difference_lu)},
+                        {"correlation_difference", number_or_null(c.correlation_difference)},
+                        {"score", number_or_null(c.score)}});
+      }
+      variants.back()["rank"] = v.rank;
+      variants.back()["score"] = number_or_null(v.score);
+      variants.back()["references"] = refs;
+    }
   }
   if (s.variants.sweep.empty() && !variants.empty())
     j["master"] = variants[0];

@@ -10,6 +10,9 @@ namespace td {
 
 extern const char* const kVersion;
 
+// report.csv: one row per variant (best first when ranked against references).
+std::string report_csv(const RenderResult& result);
+
 nlohmann::json make_report(const Session& session, const RenderResult& result);
 
 // A number or null for -inf/NaN (JSON has no infinities).
