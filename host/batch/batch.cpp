@@ -324,6 +324,8 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
       try {
         write_text_atomic(dir / report_name[i],
                           make_report(*p.session, outcome.result).dump(2) + "\n");
+        if (report_name[i] == "report.json")
+          write_text_atomic(dir / "report.csv", report_csv(outcome.result));
         const VariantResult& first = outcome.result.variants.front();
         const nlohmann::json summary = {{"integrated_lufs", number_or_null(first.delivered_lufs)},
                                         {"true_peak_dbtp", number_or_null(first.true_peak_dbtp)},
@@ -432,10 +434,18 @@ nlohmann::json merge_shards(const std::filesystem::path& out_dir, std::vector<in
           merged["buses"].push_back(b);
     }
     if (merged.is_null()) continue;
+    // Ranked across the shards: by score (ties by id, as a single render ranks them) when
+    // the variants were compared with references, by id otherwise.
     std::sort(variants_all.begin(), variants_all.end(),
               [](const nlohmann::json& a, const nlohmann::json& b) {
+                const bool scored = a.contains("score") && b.contains("score") &&
+                                    a["score"].is_number() && b["score"].is_number();
+                if (scored && a["score"].get<double>() != b["score"].get<double>())
+                  return a["score"].get<double>() < b["score"].get<double>();
                 return a["id"].get<std::string>() < b["id"].get<std::string>();
               });
+    for (size_t v = 0; v < variants_all.size(); ++v)
+      if (variants_all[v].contains("rank")) variants_all[v]["rank"] = (int)v + 1;
     merged["variants"] = variants_all;
     merged["plan"]["variants"] = (int)variants_all.size();
     merged["plan"]["merged_from_shards"] = count;

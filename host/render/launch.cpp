@@ -1382,7 +1382,9 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
       c.weight = ref.weight;
       vr.comparisons.push_back(std::move(c));
     }
-    vr.score = blended_score(vr.comparisons);
+    // Held to the report's precision (0.0001): variants that differ by less tie and keep
+    // their order, so a ranking merged from shards' reports is the same as a single one.
+    vr.score = std::round(blended_score(vr.comparisons) * 1e4) / 1e4;
     if (write) {
       vr.file = has_variants ? opt.out_dir / "variants" / (vr.id + "." + s.delivery.format)
                              : opt.out_dir / ("master." + s.delivery.format);

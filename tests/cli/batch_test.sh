@@ -17,7 +17,8 @@ for n in 1 2 3 4 5 6; do
 done
 printf '[[track]]\nname = "x"\nfile = "missing.wav"\n' >"$dir/jobs/broken.toml"
 # One session with 12 variants: with 3 shards it is split by variants (>= 4 per shard).
-{ cat "$dir/jobs/song1.toml"; printf '[variants.sweep]\n"master.trim.gain_db" = [-4, -3, -2, -1]\n"drums.fader_db" = [-1, 0, 1]\n'; } >"$dir/jobs/swept.toml"
+# It is ranked against a reference (song 2's master): the merge re-ranks across shards.
+{ cat "$dir/jobs/song1.toml"; printf '[[reference]]\nfile = "../song2/stems/kick.wav"\n[variants.sweep]\n"master.trim.gain_db" = [-4, -3, -2, -1]\n"drums.fader_db" = [-1, 0, 1]\n'; } >"$dir/jobs/swept.toml"
 
 # Uninterrupted reference.
 "$topdown" batch "$dir/jobs" -o "$dir/ref" --backend cpu >"$dir/log" 2>&1
@@ -93,6 +94,7 @@ python3 - "$dir/ref/swept/report.json" "$dir/sharded/swept/report.json" <<'PY' |
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 assert a["variants"] == b["variants"]
+assert [v["rank"] for v in b["variants"]] == list(range(1, 13)), "ranked best first"
 assert b["plan"]["merged_from_shards"] == 3
 PY
 python3 - "$dir/ref/batch.json" "$dir/sharded/batch.json" <<'PY' || bad "merged batch.json equals the unsharded one (timings aside)"
