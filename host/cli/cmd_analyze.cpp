@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "analysis/analyze.h"
+#include "analysis/compare.h"
 #include "cli/commands.h"
 #include "report/report.h"
 
@@ -53,17 +54,20 @@ void print_text(const FileAnalysis& a) {
 
 int run_analyze(const std::vector<std::string>& args) {
   po::options_description opts(
-      "Usage: topdown analyze FILE [FILE...] [--json] [--series]\n\n"
+      "Usage: topdown analyze FILE [FILE...] [--reference REF]... [--json] [--series]\n\n"
       "Measures audio files: integrated loudness, loudness range, momentary and short-term\n"
       "maxima (ITU-R BS.1770-4, EBU R128, EBU Tech 3341/3342), true peak, sample peak, RMS,\n"
       "crest factor, PLR, stereo correlation, VU and the 1/3-octave long-term spectrum\n"
-      "(docs/meters.md).\n\nOptions");
+      "(docs/meters.md). With --reference, each file is also compared with the\n"
+      "reference(s), loudness-matched, and scored (docs/references.md).\n\nOptions");
   opts.add_options()("help,h", "show this help")(
       "json", "one JSON object per file (an array for several files) on stdout")(
       "series", "with --json: momentary_series and short_term_series, every 10 ms")(
       "vu-reference-dbfs", po::value<double>()->default_value(-18.0),
       "sine peak level that reads 0 VU, -40 .. 0")(
-      "backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto");
+      "backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")(
+      "reference", po::value<std::vector<std::string>>()->composing(),
+      "a reference track to compare each FILE with (repeatable)");
   po::options_description hidden;
   hidden.add_options()("files", po::value<std::vector<std::string>>(), "files");
   po::positional_options_description pos;
@@ -88,9 +92,25 @@ int run_analyze(const std::vector<std::string>& args) {
   const bool json = vm.count("json") > 0;
   mo.series = json && vm.count("series") > 0;
   const auto& files = vm["files"].as<std::vector<std::string>>();
+  std::vector<std::pair<std::string, Measured>> references;
+  if (vm.count("reference")) {
+    MeterOptions ro = mo;
+    ro.series = true;  // the short-term distribution is compared
+    for (const auto& r : vm["reference"].as<std::vector<std::string>>()) {
+      const FileAnalysis a = analyze_file(r, backend, ro);
+      references.emplace_back(r, Measured{a.readings, a.spectrum});
+    }
+    mo.series = true;
+  }
   nlohmann::json array = nlohmann::json::array();
   for (const auto& f : files) {
     const FileAnalysis a = analyze_file(f, backend, mo);
+    std::vector<Comparison> comparisons;
+    for (const auto& [name, m] : references) {
+      Comparison c = compare(Measured{a.readings, a.spectrum}, m, ScoreWeights{});
+      c.reference = name;
+      comparisons.push_back(c);
+    }
     if (!a.backend_notice.empty() && &f == &files.front())
       std::cerr << "topdown: " << a.backend_notice << "\n";
     if (json) {
@@ -99,10 +119,31 @@ int run_analyze(const std::vector<std::string>& args) {
           {"sample_rate", a.sample_rate},
           {"channels", a.channels},
           {"duration_s", number_or_null((double)a.frames / std::max(1, a.sample_rate))}};
-      j.update(readings_json(a.readings, a.spectrum, mo.series));
+      j.update(readings_json(a.readings, a.spectrum, json && vm.count("series") > 0));
+      if (!comparisons.empty()) {
+        nlohmann::json refs = nlohmann::json::array();
+        for (const auto& c : comparisons)
+          refs.push_back({{"reference", c.reference},
+                          {"level_match_db", number_or_null(c.level_match_db)},
+                          {"spectral_rms_db", number_or_null(c.spectral_rms_db)},
+                          {"plr_difference_db", number_or_null(c.plr_difference_db)},
+                          {"lra_difference_lu", number_or_null(c.lra_difference_lu)},
+                          {"crest_difference_db", number_or_null(c.crest_difference_db)},
+                          {"short_term_difference_lu", number_or_null(c.short_term_difference_lu)},
+                          {"correlation_difference", number_or_null(c.correlation_difference)},
+                          {"score", number_or_null(c.score)}});
+        j["references"] = refs;
+        j["score"] = number_or_null(blended_score(comparisons));
+      }
       array.push_back(j);
     } else {
       print_text(a);
+      for (const auto& c : comparisons)
+        std::printf(
+            "  against %s (gained %+.2f dB to match): spectral RMS %.2f dB, PLR %+.2f dB, "
+            "LRA %+.2f LU, score %.3f\n",
+            c.reference.c_str(), c.level_match_db, c.spectral_rms_db, c.plr_difference_db,
+            c.lra_difference_lu, c.score);
     }
   }
   if (json) std::cout << (files.size() == 1 ? array[0] : array).dump(2) << "\n";

@@ -48,6 +48,11 @@ expect 0 "init --render: stems folder to a delivered master" -- \
 [ -f "$dir/client/out/master.wav" ] || { echo "FAIL: init --render wrote no master"; fail=1; }
 grep -q 'name = "drums"' "$dir/client/song.toml" || { echo "FAIL: no drum bus"; fail=1; }
 
+expect 0 "analyze against a reference" -- "$topdown" analyze "$dir/client/out/master.wav" \
+  --reference "$dir/client/out/master.wav" --json --backend cpu
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert abs(j['score']) < 1e-3, j['score']" \
+  "$dir/out" || { echo "FAIL: a file against itself scores 0"; fail=1; }
+
 expect 0 "demo renders" -- "$topdown" demo -o "$dir/demo" --seconds 4 --backend cpu
 grep -q "LUFS integrated" "$dir/out" || { echo "FAIL: demo prints no loudness"; fail=1; }
 [ -s "$dir/demo/master.wav" ] && [ -s "$dir/demo/report.json" ] || { echo "FAIL: demo outputs"; fail=1; }
