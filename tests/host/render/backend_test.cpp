@@ -20,37 +20,57 @@ class Backends : public ::testing::TestWithParam<std::string> {
     std::string why;
     if (GetParam() == "cuda" && !cuda_available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
   }
+
+  // The demo song's session with float delivery (no dither: files comparable sample by
+  // sample).
+  static std::string float_session(const DemoSong& song) {
+    std::string toml = song.session_toml;
+    toml.replace(toml.find("bit_depth = 24"), 14, "bit_depth = 32");
+    return toml;
+  }
+
+  // Renders `toml` with the song's stems on the CPU and on the backend under test.
+  std::pair<RenderResult, RenderResult> render_both(const std::string& toml, const DemoSong& song) {
+    std::vector<test::Planar> stems;
+    for (const auto& st : song.stems) stems.push_back(st.audio);
+    const Session s = parse_session_text(toml, "demo.toml");
+    RenderOptions o1, o2;
+    o1.backend = "cpu";
+    o1.out_dir = cpu_dir_.path;
+    o2.backend = GetParam();
+    o2.out_dir = dev_dir_.path;
+    return {render_session(s, test::memory_stems(stems, 48000), o1),
+            render_session(s, test::memory_stems(stems, 48000), o2)};
+  }
+
+  // The largest sample difference between two renders of a variant.
+  static double worst_difference(const VariantResult& a, const VariantResult& b) {
+    const AudioData x = read_audio(a.file), y = read_audio(b.file);
+    EXPECT_EQ(x.channels[0].size(), y.channels[0].size());
+    double worst = 0.0;
+    for (int c = 0; c < 2; ++c)
+      for (size_t i = 0; i < x.channels[c].size() && i < y.channels[c].size(); ++i)
+        worst = std::max(worst, (double)std::fabs(x.channels[c][i] - y.channels[c][i]));
+    return worst;
+  }
+
+  test::TempDir cpu_dir_, dev_dir_;
 };
 
 TEST_P(Backends, RenderMatchesTheCpuRender) {
   DemoOptions o;
   o.seconds = 6.0;
   const DemoSong song = make_demo_song(o);
-  std::string toml = song.session_toml;
-  toml.replace(toml.find("bit_depth = 24"), 14, "bit_depth = 32");
-  toml += "[variants.sweep]\n\"master.trim.gain_db\" = [-3, -1]\n\"drums.fader_db\" = [-2, 0]\n";
-  std::vector<test::Planar> stems;
-  for (const auto& st : song.stems) stems.push_back(st.audio);
-  test::TempDir cpu_dir, dev_dir;
-  const Session s = parse_session_text(toml, "demo.toml");
-  RenderOptions o1, o2;
-  o1.backend = "cpu";
-  o1.out_dir = cpu_dir.path;
-  o2.backend = GetParam();
-  o2.out_dir = dev_dir.path;
-  const RenderResult a = render_session(s, test::memory_stems(stems, 48000), o1);
-  const RenderResult b = render_session(s, test::memory_stems(stems, 48000), o2);
+  const std::string toml = float_session(song) +
+                           "[variants.sweep]\n\"master.trim.gain_db\" = [-3, -1]\n"
+                           "\"drums.fader_db\" = [-2, 0]\n";
+  const auto [a, b] = render_both(toml, song);
   ASSERT_EQ(a.variants.size(), b.variants.size());
   for (size_t v = 0; v < a.variants.size(); ++v) {
     // Loudness from double-precision K-weighting on both: equal to 0.001 LU.
     EXPECT_NEAR(a.variants[v].rendered_lufs, b.variants[v].rendered_lufs, 1e-3);
-    const AudioData x = read_audio(a.variants[v].file), y = read_audio(b.variants[v].file);
-    double worst = 0.0;
-    for (int c = 0; c < 2; ++c)
-      for (size_t i = 0; i < x.channels[c].size(); ++i)
-        worst = std::max(worst, (double)std::fabs(x.channels[c][i] - y.channels[c][i]));
     // Same math in float; powf/cosf differ by an ulp or two between libm and CUDA: -120 dBFS.
-    EXPECT_LT(worst, 1e-6) << a.variants[v].id;
+    EXPECT_LT(worst_difference(a.variants[v], b.variants[v]), 1e-6) << a.variants[v].id;
   }
 }
 
@@ -61,8 +81,7 @@ TEST_P(Backends, EqMatchesTheCpuEq) {
   DemoOptions o;
   o.seconds = 4.0;
   const DemoSong song = make_demo_song(o);
-  std::string toml = song.session_toml;
-  toml.replace(toml.find("bit_depth = 24"), 14, "bit_depth = 32");
+  std::string toml = float_session(song);
   toml += R"([variants.sweep]
 "drums.lows.hp.freq" = [40, 80]
 "master.tone.air.gain_db" = [0.5, 1.5]
@@ -84,30 +103,14 @@ TEST_P(Backends, EqMatchesTheCpuEq) {
   add_chain("name = \"drums\"",
             "{ type = \"eq\", id = \"lows\", mode = \"minimum\", bands = [ { id = \"hp\", type = "
             "\"highpass\", freq = 60, slope = 18 } ] }");
-  std::vector<test::Planar> stems;
-  for (const auto& st : song.stems) stems.push_back(st.audio);
-  test::TempDir cpu_dir, dev_dir;
-  const Session s = parse_session_text(toml, "demo.toml");
-  RenderOptions o1, o2;
-  o1.backend = "cpu";
-  o1.out_dir = cpu_dir.path;
-  o2.backend = GetParam();
-  o2.out_dir = dev_dir.path;
-  const RenderResult a = render_session(s, test::memory_stems(stems, 48000), o1);
-  const RenderResult b = render_session(s, test::memory_stems(stems, 48000), o2);
+  const auto [a, b] = render_both(toml, song);
   ASSERT_EQ(a.variants.size(), 4u);
   ASSERT_EQ(a.variants.size(), b.variants.size());
   EXPECT_GT(a.latency_samples, 0);
   EXPECT_EQ(a.latency_samples, b.latency_samples);
   for (size_t v = 0; v < a.variants.size(); ++v) {
     EXPECT_NEAR(a.variants[v].rendered_lufs, b.variants[v].rendered_lufs, 1e-3);
-    const AudioData x = read_audio(a.variants[v].file), y = read_audio(b.variants[v].file);
-    ASSERT_EQ(x.channels[0].size(), y.channels[0].size());
-    double worst = 0.0;
-    for (int c = 0; c < 2; ++c)
-      for (size_t i = 0; i < x.channels[c].size(); ++i)
-        worst = std::max(worst, (double)std::fabs(x.channels[c][i] - y.channels[c][i]));
-    EXPECT_LT(worst, 1e-5) << a.variants[v].id;
+    EXPECT_LT(worst_difference(a.variants[v], b.variants[v]), 1e-5) << a.variants[v].id;
   }
 }
 
@@ -118,8 +121,7 @@ TEST_P(Backends, DynamicsMatchTheCpuDynamics) {
   DemoOptions o;
   o.seconds = 4.0;
   const DemoSong song = make_demo_song(o);
-  std::string toml = song.session_toml;
-  toml.replace(toml.find("bit_depth = 24"), 14, "bit_depth = 32");
+  std::string toml = float_session(song);
   toml += R"([variants.sweep]
 "master.glue.ratio" = [2, 4]
 "master.max.ceiling_dbtp" = [-3, -1]
@@ -134,28 +136,13 @@ TEST_P(Backends, DynamicsMatchTheCpuDynamics) {
   toml.insert(toml.find('\n', bass) + 1,
               "chain = [ { type = \"compressor\", threshold_db = -30, ratio = 4, sidechain = "
               "\"kick\" } ]\n");
-  std::vector<test::Planar> stems;
-  for (const auto& st : song.stems) stems.push_back(st.audio);
-  test::TempDir cpu_dir, dev_dir;
-  const Session s = parse_session_text(toml, "demo.toml");
-  RenderOptions o1, o2;
-  o1.backend = "cpu";
-  o1.out_dir = cpu_dir.path;
-  o2.backend = GetParam();
-  o2.out_dir = dev_dir.path;
-  const RenderResult a = render_session(s, test::memory_stems(stems, 48000), o1);
-  const RenderResult b = render_session(s, test::memory_stems(stems, 48000), o2);
+  const auto [a, b] = render_both(toml, song);
   ASSERT_EQ(a.variants.size(), 4u);
   ASSERT_EQ(a.dynamics.size(), b.dynamics.size());
   for (size_t d = 0; d < a.dynamics.size(); ++d)
     EXPECT_NEAR(a.dynamics[d].max_db, b.dynamics[d].max_db, 0.01);
   for (size_t v = 0; v < a.variants.size(); ++v) {
-    const AudioData x = read_audio(a.variants[v].file), y = read_audio(b.variants[v].file);
-    double worst = 0.0;
-    for (int c = 0; c < 2; ++c)
-      for (size_t i = 0; i < x.channels[c].size(); ++i)
-        worst = std::max(worst, (double)std::fabs(x.channels[c][i] - y.channels[c][i]));
-    EXPECT_LT(worst, 1e-4) << a.variants[v].id;
+    EXPECT_LT(worst_difference(a.variants[v], b.variants[v]), 1e-4) << a.variants[v].id;
   }
 }
 
@@ -165,33 +152,17 @@ TEST_P(Backends, SaturationAndImagerMatchTheCpu) {
   DemoOptions o;
   o.seconds = 3.0;
   const DemoSong song = make_demo_song(o);
-  std::string toml = song.session_toml;
-  toml.replace(toml.find("bit_depth = 24"), 14, "bit_depth = 32");
+  std::string toml = float_session(song);
   toml += "[variants.sweep]\n\"master.tape.drive_db\" = [3, 9]\n";
   const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
   toml.replace(toml.find(trim), trim.size(),
                "chain = [ { type = \"saturation\", id = \"tape\", model = \"tape\", tone = 0.5 }, "
                "{ type = \"saturation\", id = \"clip\", model = \"hard\", drive_db = 3 }, "
                "{ type = \"imager\", width_pct = 120, mono_below_hz = 150 } ]");
-  std::vector<test::Planar> stems;
-  for (const auto& st : song.stems) stems.push_back(st.audio);
-  test::TempDir cpu_dir, dev_dir;
-  const Session s = parse_session_text(toml, "demo.toml");
-  RenderOptions o1, o2;
-  o1.backend = "cpu";
-  o1.out_dir = cpu_dir.path;
-  o2.backend = GetParam();
-  o2.out_dir = dev_dir.path;
-  const RenderResult a = render_session(s, test::memory_stems(stems, 48000), o1);
-  const RenderResult b = render_session(s, test::memory_stems(stems, 48000), o2);
+  const auto [a, b] = render_both(toml, song);
   ASSERT_EQ(a.variants.size(), 2u);
   for (size_t v = 0; v < a.variants.size(); ++v) {
-    const AudioData x = read_audio(a.variants[v].file), y = read_audio(b.variants[v].file);
-    double worst = 0.0;
-    for (int c = 0; c < 2; ++c)
-      for (size_t i = 0; i < x.channels[c].size(); ++i)
-        worst = std::max(worst, (double)std::fabs(x.channels[c][i] - y.channels[c][i]));
-    EXPECT_LT(worst, 1e-5) << a.variants[v].id;
+    EXPECT_LT(worst_difference(a.variants[v], b.variants[v]), 1e-5) << a.variants[v].id;
   }
 }
 
