@@ -119,4 +119,24 @@ std::string read_bytes(const std::filesystem::path& file) {
   return s.str();
 }
 
+std::string chain_session(const std::string& chain, const std::string& tracks,
+                          const std::string& extra) {
+  return "[session]\nsample_rate = 48000\n[delivery]\nbit_depth = 32\n[master]\nchain = [ " +
+         chain + " ]\n" +
+         (tracks.empty() ? "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n" : tracks) + extra;
+}
+
+AudioData render_text(const std::string& toml, const std::vector<Planar>& stems, long long segment,
+                      RenderResult* result) {
+  TempDir dir;
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = "cpu";
+  o.out_dir = dir.path;
+  o.segment_frames = segment;
+  const RenderResult r = render_session(s, memory_stems(stems, 48000), o);
+  if (result) *result = r;
+  return read_audio(dir / "master.wav");
+}
+
 }  // namespace td::test

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "io/audio_file.h"
 #include "render/render.h"
 
 namespace td::test {
@@ -41,5 +42,16 @@ double ebur128_integrated(const Planar& audio, int sample_rate);
 std::vector<StemSource> memory_stems(const std::vector<Planar>& audio, int sample_rate);
 
 std::string read_bytes(const std::filesystem::path& file);
+
+// A session at 48 kHz with float delivery (no dither): the master's chain is `chain` (the
+// body of a TOML array) and its input one track "t" (file t.wav), or `tracks` (TOML
+// [[track]] / [[bus]] tables) when given; `extra` is appended.
+std::string chain_session(const std::string& chain, const std::string& tracks = "",
+                          const std::string& extra = "");
+
+// Renders a session text on the CPU with in-memory stems (track order) at 48 kHz in a
+// temporary folder; returns the delivered master.wav. segment 0: the backend's length.
+AudioData render_text(const std::string& toml, const std::vector<Planar>& stems,
+                      long long segment = 0, RenderResult* result = nullptr);
 
 }  // namespace td::test

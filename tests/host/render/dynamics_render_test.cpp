@@ -41,17 +41,7 @@ Planar sine(double level_db, double hz, long long frames) {
 AudioData render_chain(const std::string& chain, const std::vector<Planar>& stems,
                        const std::string& tracks = "", long long segment = 0,
                        RenderResult* result = nullptr) {
-  test::TempDir dir;
-  std::string toml = std::string(kHeader) + "[master]\nchain = [ " + chain + " ]\n" +
-                     (tracks.empty() ? "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n" : tracks);
-  const Session s = parse_session_text(toml, dir / "song.toml");
-  RenderOptions o;
-  o.backend = "cpu";
-  o.out_dir = dir.path;
-  o.segment_frames = segment;
-  const RenderResult r = render_session(s, test::memory_stems(stems, kRate), o);
-  if (result) *result = r;
-  return read_audio(dir / "master.wav");
+  return test::render_text(test::chain_session(chain, tracks), stems, segment, result);
 }
 
 double rms_db(const std::vector<float>& x, long long from, long long to) {

@@ -51,17 +51,7 @@ Planar noise(long long frames, float amplitude, unsigned seed) {
 AudioData render_master(const std::string& master_chain, const Planar& stem,
                         const std::string& extra = "", long long segment = 0,
                         RenderResult* result = nullptr) {
-  test::TempDir dir;
-  const std::string toml = std::string(kHeader) + "[master]\nchain = [ " + master_chain +
-                           " ]\n[[track]]\nname = \"t\"\nfile = \"t.wav\"\n" + extra;
-  const Session s = parse_session_text(toml, dir / "song.toml");
-  RenderOptions o;
-  o.backend = "cpu";
-  o.out_dir = dir.path;
-  o.segment_frames = segment;
-  const RenderResult r = render_session(s, test::memory_stems({stem}, kRate), o);
-  if (result) *result = r;
-  return read_audio(dir / "master.wav");
+  return test::render_text(test::chain_session(master_chain, "", extra), {stem}, segment, result);
 }
 
 double db(double x) {

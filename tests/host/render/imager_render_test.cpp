@@ -18,19 +18,7 @@ constexpr double kPi = 3.14159265358979323846;
 
 AudioData render_imager(const std::string& imager, const Planar& stem,
                         RenderResult* result = nullptr, long long segment = 0) {
-  test::TempDir dir;
-  const std::string toml =
-      "[session]\nsample_rate = 48000\n[delivery]\nbit_depth = 32\n"
-      "[master]\nchain = [ " +
-      imager + " ]\n[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
-  const Session s = parse_session_text(toml, dir / "song.toml");
-  RenderOptions o;
-  o.backend = "cpu";
-  o.out_dir = dir.path;
-  o.segment_frames = segment;
-  const RenderResult r = render_session(s, test::memory_stems({stem}, kRate), o);
-  if (result) *result = r;
-  return read_audio(dir / "master.wav");
+  return test::render_text(test::chain_session(imager), {stem}, segment, result);
 }
 
 // Two tones whose left and right differ in phase: an image with width.

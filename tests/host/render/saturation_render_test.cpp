@@ -21,18 +21,7 @@ constexpr int kRate = 48000;
 constexpr double kPi = 3.14159265358979323846;
 
 AudioData render_sat(const std::string& sat, const Planar& stem, long long segment = 0) {
-  test::TempDir dir;
-  const std::string toml =
-      "[session]\nsample_rate = 48000\n[delivery]\nbit_depth = 32\n"
-      "[master]\nchain = [ " +
-      sat + " ]\n[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
-  const Session s = parse_session_text(toml, dir / "song.toml");
-  RenderOptions o;
-  o.backend = "cpu";
-  o.out_dir = dir.path;
-  o.segment_frames = segment;
-  render_session(s, test::memory_stems({stem}, kRate), o);
-  return read_audio(dir / "master.wav");
+  return test::render_text(test::chain_session(sat), {stem}, segment);
 }
 
 Planar sine(double amplitude, double hz, long long frames) {
