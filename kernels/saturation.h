@@ -4,6 +4,8 @@
 // of Nonlinear Waveshaping Using Continuous-Time Convolution", DAFx 2016). The curves and
 // their antiderivatives are documented in docs/processors.md.
 #pragma once
+#include <cmath>
+
 #include "td_hd.h"
 
 namespace td {

@@ -55,6 +55,11 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
              float* rings, float* trace, long long trace_hop_frames);
+// A whole stereo signal through one fresh limiter, the output aligned with the input (its
+// latency flushed with zeros at the end): the delivery limiter's passes over a kept
+// master. gain[n] is the gain applied to output sample n.
+void limiter_whole(const LimiterParams& p, const TruePeakFilter& f, const float* in_l,
+                   const float* in_r, long long frames, float* out_l, float* out_r, float* gain);
 // Saturation (saturation.h): one task per job, its samples in order.
 void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                 const SaturationParams* params, SaturationState* states, float* memory);

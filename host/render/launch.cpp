@@ -14,6 +14,7 @@
 #include "analysis/analyze.h"
 #include "analysis/meters.h"
 #include "render/backend.h"
+#include "saturation_design.h"
 #include "session/schema.h"
 
 namespace td {
@@ -207,20 +208,6 @@ std::vector<double> crossovers_of(const Processor& p) {
   return x == p.values.end() ? std::vector<double>{} : x->second.list;
 }
 
-// Linear-phase crossover bands: with lp_k(f) = 1 / (1 + (f / f_k)^8) (the squared
-// magnitude of a 4th-order Butterworth low-pass: -6 dB at the edge, 48 dB/octave, as a
-// Linkwitz-Riley crossover's), band b is lp_(b+1) - lp_b (lp_0 = 0, the top band
-// 1 - lp_last). The bands' magnitudes sum to 1 at every frequency and the design is linear
-// in the magnitude, so the band FIRs sum to a pure delay.
-double crossover_band_magnitude(const std::vector<double>& edges, int band, double f) {
-  auto lp = [&](int k) {
-    if (k <= 0) return 0.0;
-    if (k > (int)edges.size()) return 1.0;
-    return 1.0 / (1.0 + std::pow(f / edges[k - 1], 8.0));
-  };
-  return lp(band + 1) - lp(band);
-}
-
 // Long enough for the lowest edge's slope (eq.h's rule for an order-8 pass filter).
 FirShape crossover_shape(const std::vector<double>& edges, int rate) {
   double duration = 0.0;
@@ -288,50 +275,10 @@ LimiterParams limiter_params(const Processor& p, int rate, int lookahead_max) {
   return l;
 }
 
-// Saturation (docs/processors.md). The oversampling stages' low-pass FIRs: Kaiser-
-// windowed sincs (beta 10, about 100 dB of stop band) whose pass band ends at 20 kHz (or
-// 0.42 of the rate) and whose stop band starts where the stage's images (and the curve's
-// aliases) would reach back into it; stage s runs at 2^(s+1) times the rate and has
-// n = 1 (mod 2^(s+1)) taps, so every stage delays by whole samples at the rates below.
+// Saturation (docs/processors.md; its FIR stages: kernels/saturation_design.h).
 int sat_stages(const Processor& p) {
   const int factor = (int)p.number("oversampling", 8.0);
   return factor >= 8 ? 3 : factor >= 4 ? 2 : factor >= 2 ? 1 : 0;
-}
-
-void sat_filters(SaturationParams& sp, int rate) {
-  const double pi = 3.14159265358979323846, beta = 10.0;
-  const double pass = std::min(20000.0, 0.42 * rate);
-  int wet = 0;
-  for (int s = 0; s < sp.stages; ++s) {
-    const double high = rate * std::pow(2.0, s + 1), low = high / 2;
-    const double stop = low - pass, cutoff = 0.5 * (pass + stop);
-    const double dw = 2 * pi * (stop - pass) / high;
-    int n = (int)std::ceil((100.0 - 8.0) / (2.285 * dw)) + 1;
-    const int m = 1 << (s + 1);
-    n = ((n - 1 + m - 1) / m) * m + 1;
-    n = std::min(n, kSatMaxTaps);
-    sp.taps[s] = n;
-    const double c = (n - 1) / 2.0, fc = cutoff / high;
-    double sum = 0;
-    std::vector<double> h(n);
-    for (int k = 0; k < n; ++k) {
-      const double t = k - c;
-      const double sinc = t == 0 ? 2 * fc : std::sin(2 * pi * fc * t) / (pi * t);
-      const double r = t / (c + 1);
-      h[k] = sinc * std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, 1 - r * r))) /
-             std::cyl_bessel_i(0.0, beta);
-      sum += h[k];
-    }
-    for (int k = 0; k < n; ++k) sp.h[s][k] = (float)(h[k] / sum);
-    const int half = (n + 1) / 2;
-    for (int ph = 0; ph < 2; ++ph)
-      for (int i = 0; i < half; ++i) {
-        const int k = 2 * (half - 1 - i) + ph;
-        sp.up[s][ph][i] = k < n ? sp.h[s][k] : 0.0f;
-      }
-    wet += (n - 1) / m;
-  }
-  sp.wet_latency = wet;
 }
 
 // The wet path's latency of a saturation at `stages` at this rate.
@@ -590,14 +537,6 @@ long long design_of(SessionWork& w, const FirDesign& d) {
   return w.fir_designs.back().spectrum;
 }
 
-long long design_of(SessionWork& w, const Processor& eq, const FirShape& shape) {
-  FirDesign d;
-  d.bands = eq_bands_of(eq);
-  d.phase = eq_phase(eq);
-  d.shape = shape;
-  return design_of(w, d);
-}
-
 // The overlap-save spectrum of a FIR design (an EQ or a crossover band). Designs are remembered for
 // the process (up to kSpectrumCacheBytes, oldest forgotten first): the passes of auto gain staging
 // and the launches of a batch reuse the same EQs.
@@ -636,6 +575,37 @@ std::shared_ptr<const std::vector<std::complex<float>>> eq_spectrum(const FirDes
 
 // The compressor at chain[pos] of a node instance, with its key, delay lines, state and
 // trace allocated in the session's share of the launch's arrays.
+// The stream's lag behind the song where chain[pos] of a node reads it.
+long long lag_at(const SessionWork& w, int node, int pos) {
+  long long lag = w.in_delay[node];
+  for (int p = 0; p < pos; ++p) lag += w.stage_latency[node][p];
+  return lag;
+}
+
+// A gain-reduction trace of the session's song (kTraceHz values a second) in the
+// launch's trace array: its offset and length.
+void allocate_trace(SessionWork& w, long long& trace, long long& hops) {
+  hops = w.frames / trace_hop_frames(w.s->sample_rate) + 1;
+  trace = w.trace_offset + w.trace_floats;
+  w.trace_floats += hops;
+}
+
+// The step's launch of FIRs of this shape (one batched call per shape), made if new.
+FirLaunch& launch_for(ChainStep& step, const FirShape& shape) {
+  for (auto& f : step.firs)
+    if (f.shape.fft_size == shape.fft_size && f.shape.taps == shape.taps) return f;
+  step.firs.push_back({shape, {}});
+  return step.firs.back();
+}
+
+// The FIR job of one stream with a design, in the step's launch of its shape.
+void add_fir(SessionWork& w, ChainStep& step, int stream, const FirDesign& d) {
+  const long long spectrum = w.fir_spectrum_offset + design_of(w, d);
+  launch_for(step, d.shape)
+      .jobs.push_back({stream, spectrum, w.fir_state_offset + w.fir_state_floats});
+  w.fir_state_floats += fir_state_floats(d.shape.fft_size, d.shape.hop);
+}
+
 // Where a compressor runs: its audio and key slots (absolute), the lag of the stream it
 // reads, and the audio delay (the largest look-ahead of its stage).
 struct CompressorPlace {
@@ -698,21 +668,11 @@ CompressorJob make_compressor(SessionWork& w, int node, int k, int pos, const Pr
   w.ring_floats += 2LL * job.key_delay;
   job.song_begin = lag + job.lookahead;
   job.song_end = job.song_begin + w.frames;
-  const long long hop = trace_hop_frames(s.sample_rate);
-  job.trace_hops = w.frames / hop + 1;
-  job.trace = w.trace_offset + w.trace_floats;
-  w.trace_floats += job.trace_hops;
+  allocate_trace(w, job.trace, job.trace_hops);
   if (place.report)
     w.dynamics.push_back({node, k, pos, job.state - w.comp_state_offset, job.trace - w.trace_offset,
                           job.trace_hops, place.band});
   return job;
-}
-
-// The stream's lag behind the song where chain[pos] of a node reads it.
-long long lag_at(const SessionWork& w, int node, int pos) {
-  long long lag = w.in_delay[node];
-  for (int p = 0; p < pos; ++p) lag += w.stage_latency[node][p];
-  return lag;
 }
 
 // A compressor at chain[pos] of a node instance, on the node's own streams.
@@ -764,18 +724,7 @@ void band_split_jobs(SessionWork& w, int node, int k, int pos, const Processor& 
     d.crossovers = edges;
     d.band = b;
     d.shape = shape;
-    const long long spectrum = w.fir_spectrum_offset + design_of(w, d);
-    FirLaunch* launch = nullptr;
-    for (auto& f : step.firs)
-      if (f.shape.fft_size == shape.fft_size && f.shape.taps == shape.taps) launch = &f;
-    if (!launch) {
-      step.firs.push_back({shape, {}});
-      launch = &step.firs.back();
-    }
-    for (int ch : {bl[b], br[b]}) {
-      launch->jobs.push_back({ch, spectrum, w.fir_state_offset + w.fir_state_floats});
-      w.fir_state_floats += fir_state_floats(shape.fft_size, shape.hop);
-    }
+    for (int ch : {bl[b], br[b]}) add_fir(w, step, ch, d);
   }
   CompressorParams unity{};  // a pure delay (bands without a compressor, when look-ahead)
   unity.attack = unity.release = unity.release_slow = unity.memory = unity.rms_coeff = 0.5f;
@@ -846,31 +795,12 @@ LimiterJob limiter_job(SessionWork& w, int node, int k, int pos, const Processor
   job.state = w.lim_state_offset + w.lim_states++;
   job.ring = w.lim_ring_offset + w.lim_ring_floats;
   w.lim_ring_floats += limiter_ring_floats(p.lookahead, p.pad);
-  long long lag = w.in_delay[node];
-  for (int q = 0; q <= pos; ++q) lag += w.stage_latency[node][q];
-  job.song_begin = lag;
-  job.song_end = lag + w.frames;
-  const long long hop = trace_hop_frames(s.sample_rate);
-  job.trace_hops = w.frames / hop + 1;
-  job.trace = w.trace_offset + w.trace_floats;
-  w.trace_floats += job.trace_hops;
+  job.song_begin = lag_at(w, node, pos + 1);  // at its output
+  job.song_end = job.song_begin + w.frames;
+  allocate_trace(w, job.trace, job.trace_hops);
   w.limiter_dynamics.push_back({node, k, pos, job.state - w.lim_state_offset,
                                 job.trace - w.trace_offset, job.trace_hops, -1});
   return job;
-}
-
-// The FIR job of one stream with a design, grouped into the step's launch of its shape.
-void add_fir(SessionWork& w, ChainStep& step, int stream, const FirDesign& d) {
-  const long long spectrum = w.fir_spectrum_offset + design_of(w, d);
-  FirLaunch* launch = nullptr;
-  for (auto& f : step.firs)
-    if (f.shape.fft_size == d.shape.fft_size && f.shape.taps == d.shape.taps) launch = &f;
-  if (!launch) {
-    step.firs.push_back({d.shape, {}});
-    launch = &step.firs.back();
-  }
-  launch->jobs.push_back({stream, spectrum, w.fir_state_offset + w.fir_state_floats});
-  w.fir_state_floats += fir_state_floats(d.shape.fft_size, d.shape.hop);
 }
 
 // The imager at chain[pos] of a node instance, in mid/side: M = (L + R) / 2 and
@@ -1045,19 +975,11 @@ void build_jobs(SessionWork& w) {
           } else if (proc.type == "eq") {
             const FirShape& shape = w.fir_shapes[node][pos];
             if (shape.taps == 0) continue;  // no enabled band: nothing to do
-            const long long spectrum = w.fir_spectrum_offset + design_of(w, proc, shape);
-            FirLaunch* launch = nullptr;
-            for (auto& f : step.firs)
-              if (f.shape.fft_size == shape.fft_size && f.shape.taps == shape.taps) launch = &f;
-            if (!launch) {
-              step.firs.push_back({shape, {}});
-              launch = &step.firs.back();
-            }
-            for (int c = 0; c < 2; ++c) {
-              launch->jobs.push_back(
-                  {so + inst.out[c], spectrum, w.fir_state_offset + w.fir_state_floats});
-              w.fir_state_floats += fir_state_floats(shape.fft_size, shape.hop);
-            }
+            FirDesign d;
+            d.bands = eq_bands_of(proc);
+            d.phase = eq_phase(proc);
+            d.shape = shape;
+            for (int c = 0; c < 2; ++c) add_fir(w, step, so + inst.out[c], d);
           } else if (proc.type == "compressor") {
             step.compressors.push_back(compressor_job(w, node, (int)k, (int)pos, proc));
           } else if (proc.type == "limiter") {
@@ -1122,13 +1044,8 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
     to.saturations.insert(to.saturations.end(), b.chain[p].saturations.begin(),
                           b.chain[p].saturations.end());
     for (const FirLaunch& f : b.chain[p].firs) {
-      FirLaunch* launch = nullptr;
-      for (auto& g : to.firs)
-        if (g.shape.fft_size == f.shape.fft_size && g.shape.taps == f.shape.taps) launch = &g;
-      if (launch)
-        launch->jobs.insert(launch->jobs.end(), f.jobs.begin(), f.jobs.end());
-      else
-        to.firs.push_back(f);
+      FirLaunch& into = launch_for(to, f.shape);
+      into.jobs.insert(into.jobs.end(), f.jobs.begin(), f.jobs.end());
     }
   }
   a.faders.insert(a.faders.end(), b.faders.begin(), b.faders.end());
@@ -1152,19 +1069,12 @@ Limited limit_at(const std::vector<std::vector<float>>& in, LimiterParams p, dou
   out.drive_db = drive_db;
   p.drive = (float)std::pow(10.0, drive_db / 20.0);
   const long long frames = (long long)in[0].size();
-  const long long delay = p.lookahead + p.pad + kLimiterExtraDelay;
-  std::vector<float> ring((size_t)limiter_ring_floats(p.lookahead, p.pad), 0.0f);
-  LimiterState st{};
-  const TruePeakFilter f = design_true_peak_filter(rate);
   out.audio.assign(2, std::vector<float>(frames));
+  std::vector<float> gain(frames);
+  cpu::limiter_whole(p, design_true_peak_filter(rate), in[0].data(), in[1].data(), frames,
+                     out.audio[0].data(), out.audio[1].data(), gain.data());
   std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
-  for (long long n = 0; n < frames + delay; ++n) {
-    float l, r;
-    const float g = limiter_step(p, f, st, ring.data(), n < frames ? in[0][n] : 0.0f,
-                                 n < frames ? in[1][n] : 0.0f, l, r);
-    if (n < delay) continue;
-    out.audio[0][n - delay] = l;
-    out.audio[1][n - delay] = r;
+  for (float g : gain) {
     const double reduction = g < 1.0f ? -20.0 * std::log10((double)g) : 0.0;
     out.reduction_max_db = std::max(out.reduction_max_db, reduction);
     ++histogram[std::min<long long>(3000, std::llround(reduction * 100))];

@@ -1,0 +1,53 @@
+#include "saturation_design.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace td {
+
+double crossover_band_magnitude(const std::vector<double>& edges, int band, double f) {
+  auto lp = [&](int k) {
+    if (k <= 0) return 0.0;
+    if (k > (int)edges.size()) return 1.0;
+    return 1.0 / (1.0 + std::pow(f / edges[k - 1], 8.0));
+  };
+  return lp(band + 1) - lp(band);
+}
+
+void sat_filters(SaturationParams& sp, int rate) {
+  const double pi = 3.14159265358979323846, beta = 10.0;
+  const double pass = std::min(20000.0, 0.42 * rate);
+  int wet = 0;
+  for (int s = 0; s < sp.stages; ++s) {
+    const double high = rate * std::pow(2.0, s + 1), low = high / 2;
+    const double stop = low - pass, cutoff = 0.5 * (pass + stop);
+    const double dw = 2 * pi * (stop - pass) / high;
+    int n = (int)std::ceil((100.0 - 8.0) / (2.285 * dw)) + 1;
+    const int m = 1 << (s + 1);
+    n = ((n - 1 + m - 1) / m) * m + 1;
+    n = std::min(n, kSatMaxTaps);
+    sp.taps[s] = n;
+    const double c = (n - 1) / 2.0, fc = cutoff / high;
+    double sum = 0;
+    std::vector<double> h(n);
+    for (int k = 0; k < n; ++k) {
+      const double t = k - c;
+      const double sinc = t == 0 ? 2 * fc : std::sin(2 * pi * fc * t) / (pi * t);
+      const double r = t / (c + 1);
+      h[k] = sinc * std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, 1 - r * r))) /
+             std::cyl_bessel_i(0.0, beta);
+      sum += h[k];
+    }
+    for (int k = 0; k < n; ++k) sp.h[s][k] = (float)(h[k] / sum);
+    const int half = (n + 1) / 2;
+    for (int ph = 0; ph < 2; ++ph)
+      for (int i = 0; i < half; ++i) {
+        const int k = 2 * (half - 1 - i) + ph;
+        sp.up[s][ph][i] = k < n ? sp.h[s][k] : 0.0f;
+      }
+    wet += (n - 1) / m;
+  }
+  sp.wet_latency = wet;
+}
+
+}  // namespace td
