@@ -141,11 +141,12 @@ TD_HD void compressor_reduction(const CompressorParams& p, CompressorChannel* ch
   if (channels == 1) reduction_db[1] = reduction_db[0];
 }
 
-// The output sample from the delayed input and the reduction.
-TD_HD float compressor_apply(const CompressorParams& p, float dry, float reduction_db) {
+// The factor the delayed input is multiplied by for a reduction (dB): makeup, gain and the
+// dry/wet mix.
+TD_HD float compressor_factor(const CompressorParams& p, float reduction_db) {
   const float change_db = p.makeup_db - reduction_db;
   const float g = change_db == 0.0f ? 1.0f : db_to_amplitude(change_db);
-  return dry * (p.mix * g + (1.0f - p.mix));
+  return p.mix * g + (1.0f - p.mix);
 }
 
 }  // namespace td
@@ -225,16 +226,11 @@ TD_HD void compressor_segment(const CompressorJob& job, const CompressorParams& 
       ring_l[i] = dl, ring_r[i] = dr;
       dl = tl, dr = tr;
     }
-    if (reduction[0] == reduction[1]) {
-      const float change_db = p.makeup_db - reduction[0];
-      const float g = change_db == 0.0f ? 1.0f : db_to_amplitude(change_db);
-      const float k = p.mix * g + (1.0f - p.mix);
-      xl[n] = dl * k;
-      xr[n] = dr * k;
-    } else {
-      xl[n] = compressor_apply(p, dl, reduction[0]);
-      xr[n] = compressor_apply(p, dr, reduction[1]);
-    }
+    // Linked channels share one reduction: one gain for both.
+    const float kl = compressor_factor(p, reduction[0]);
+    const float kr = reduction[1] == reduction[0] ? kl : compressor_factor(p, reduction[1]);
+    xl[n] = dl * kl;
+    xr[n] = dr * kr;
     if (pos >= job.song_begin && pos < job.song_end) {
       const float r = reduction[0] > reduction[1] ? reduction[0] : reduction[1];
       st.reduction_sum += r;

@@ -49,32 +49,27 @@ TD_HD float sat_dot(const float* a, const float* b, int n) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-// The curves (u: the driven, biased input).
-TD_HD double sat_curve(int model, double u) {
-  switch (model) {
-    case 1:  // hard clip
-      return u > 1.0 ? 1.0 : (u < -1.0 ? -1.0 : u);
-    case 2:  // tube: the algebraic sigmoid u / sqrt(1 + u^2)
-      return u / sqrt(1.0 + u * u);
-    default: {  // soft and tape: the rational tanh u (27 + u^2) / (27 + 9 u^2), +-1 beyond 3
-      if (u >= 3.0) return 1.0;
-      if (u <= -3.0) return -1.0;
-      return u * (27.0 + u * u) / (27.0 + 9.0 * u * u);
-    }
-  }
+// The curves (u: the driven, biased input), in double (ADAA, design) or float.
+TD_HD float sat_sqrt(float x) {
+  return sqrtf(x);
+}
+TD_HD double sat_sqrt(double x) {
+  return sqrt(x);
 }
 
-// The same curves in single precision (without ADAA).
-TD_HD float sat_curve_float(int model, float u) {
+template <typename T>
+TD_HD T sat_curve(int model, T u) {
+  const T one = 1;
   switch (model) {
-    case 1:
-      return u > 1.0f ? 1.0f : (u < -1.0f ? -1.0f : u);
-    case 2:
-      return u / sqrtf(1.0f + u * u);
-    default:
-      if (u >= 3.0f) return 1.0f;
-      if (u <= -3.0f) return -1.0f;
-      return u * (27.0f + u * u) / (27.0f + 9.0f * u * u);
+    case 1:  // hard clip
+      return u > one ? one : (u < -one ? -one : u);
+    case 2:  // tube: the algebraic sigmoid u / sqrt(1 + u^2)
+      return u / sat_sqrt(one + u * u);
+    default: {  // soft and tape: the rational tanh u (27 + u^2) / (27 + 9 u^2), +-1 beyond 3
+      if (u >= T(3)) return one;
+      if (u <= T(-3)) return -one;
+      return u * (T(27) + u * u) / (T(27) + T(9) * u * u);
+    }
   }
 }
 
@@ -129,10 +124,11 @@ TD_HD float sat_shape(const SaturationParams& p, SaturationChannel& c, float x) 
   if (p.adaa) {
     const double F = sat_antiderivative(p.model, u);
     const double du = u - c.adaa_u;
-    f = (du > 1e-5 || du < -1e-5) ? (F - c.adaa_f) / du : sat_curve(p.model, 0.5 * (u + c.adaa_u));
+    f = (du > 1e-5 || du < -1e-5) ? (F - c.adaa_f) / du
+                                  : sat_curve<double>(p.model, 0.5 * (u + c.adaa_u));
     c.adaa_u = u, c.adaa_f = F;
   } else {
-    f = sat_curve_float(p.model, (float)u);  // no difference quotient: float suffices
+    f = sat_curve<float>(p.model, (float)u);  // no difference quotient: float suffices
   }
   float y = (float)((f - p.f_bias) * p.norm);
   if (p.model == 3) {  // de-emphasis: the inverse filter

@@ -304,8 +304,9 @@ SaturationParams saturation_params(const Processor& p, int rate, int latency) {
   // The tube's curve is biased by 0.2 to begin with: it always adds some even harmonics.
   sp.bias = (float)(p.number("bias", 0.0) + (sp.model == 2 ? 0.2 : 0.0));
   const double b = sp.bias, e = 1e-4;
-  sp.f_bias = (float)sat_curve(sp.model, b);
-  const double slope = (sat_curve(sp.model, b + e) - sat_curve(sp.model, b - e)) / (2 * e);
+  sp.f_bias = (float)sat_curve<double>(sp.model, b);
+  const double slope =
+      (sat_curve<double>(sp.model, b + e) - sat_curve<double>(sp.model, b - e)) / (2 * e);
   sp.norm = (float)(1.0 / (sp.drive * slope));
   sp.mix = (float)(p.number("mix_pct", 100.0) / 100.0);
   sp.output = (float)std::pow(10.0, p.number("output_db", 0.0) / 20.0);
