@@ -26,10 +26,8 @@ int next_pow2(long long n) {
   return p;
 }
 
-double kaiser(double x /* -1 .. 1 */) {
-  const double r = 1.0 - x * x;
-  return std::cyl_bessel_i(0.0, kKaiserBeta * std::sqrt(std::max(0.0, r))) /
-         std::cyl_bessel_i(0.0, kKaiserBeta);
+double kaiser(double x) {
+  return kaiser_window(x, kKaiserBeta);
 }
 
 // Real data of length m (even) from its m/2 + 1 Hermitian bins: x = IDFT(X), normalised.
@@ -70,6 +68,11 @@ std::vector<std::complex<double>> forward_real(std::vector<double> x) {
 }
 
 }  // namespace
+
+double kaiser_window(double x, double beta) {
+  const double r = 1.0 - x * x;
+  return std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, r))) / std::cyl_bessel_i(0.0, beta);
+}
 
 int fir_taps_for(double duration_s, double sample_rate) {
   const double half = std::ceil(0.5 * std::min(duration_s, kFirMaxSeconds) * sample_rate);

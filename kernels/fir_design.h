@@ -47,6 +47,9 @@ std::vector<double> design_fir(const std::function<double(double)>& magnitude, d
 // transformed, scaled by 1 / fft_size (FFTW's inverse is unnormalised); fft_size/2 + 1 bins.
 std::vector<std::complex<float>> fir_spectrum(const std::vector<double>& taps, int fft_size);
 
+// The Kaiser window at x in -1 .. 1 (0 at the centre), shape beta.
+double kaiser_window(double x, double beta);
+
 // The FIR's response at one frequency (a direct DTFT sum, for tests and reports).
 std::complex<double> fir_response(const std::vector<double>& taps, double f_hz, double sample_rate);
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "fir_design.h"
+
 namespace td {
 
 double crossover_band_magnitude(const std::vector<double>& edges, int band, double f) {
@@ -34,8 +36,7 @@ void sat_filters(SaturationParams& sp, int rate) {
       const double t = k - c;
       const double sinc = t == 0 ? 2 * fc : std::sin(2 * pi * fc * t) / (pi * t);
       const double r = t / (c + 1);
-      h[k] = sinc * std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, 1 - r * r))) /
-             std::cyl_bessel_i(0.0, beta);
+      h[k] = sinc * kaiser_window(r, beta);
       sum += h[k];
     }
     for (int k = 0; k < n; ++k) sp.h[s][k] = (float)(h[k] / sum);

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "fft.h"
+#include "spectrum.h"
 
 namespace td {
 
@@ -208,17 +208,13 @@ AudioTraits audio_traits(const std::vector<std::vector<float>>& audio, int sampl
     }
   const double rms = std::sqrt(sum / std::max<long long>(1, count));
   t.crest_db = rms > 0 ? 20 * std::log10(peak / rms) : 0;
-  // Long-term spectrum: Hann-windowed 4096-point frames of the first channel.
+  // The long-term spectrum of the meters (spectrum.h), every channel, 4096-point frames.
   const int n = 4096;
-  RealFft fft(n);
-  std::vector<double> power(n / 2 + 1, 0.0);
-  const auto& x = audio[0];
-  for (size_t start = 0; start + n <= x.size(); start += n) {
-    for (int i = 0; i < n; ++i)
-      fft.input()[i] = x[start + i] * (float)(0.5 - 0.5 * std::cos(2 * 3.14159265358979 * i / n));
-    fft.execute();
-    for (int k = 0; k <= n / 2; ++k) power[k] += std::norm(fft.output()[k]);
-  }
+  LongTermSpectrum spectrum = make_spectrum(n, (int)audio.size());
+  for (size_t c = 0; c < audio.size(); ++c)
+    spectrum_add_channel(spectrum, (int)c, audio[c].data(), (long long)audio[c].size());
+  spectrum_finish(spectrum);
+  const std::vector<double> power = spectrum_bins(spectrum);
   double num = 0, den = 0;
   for (int k = 1; k <= n / 2; ++k) {
     num += power[k] * k * (double)sample_rate / n;
