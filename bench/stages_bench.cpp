@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <fftw3.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -129,6 +130,46 @@ void BM_FftFloor(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations() * streams * kFrames);
 }
 
+// One compressor (2:1, 10 ms attack, release range(1) ms, peak, linked) on one stereo pair:
+// the sequential recurrence (range(0) = 1 chunk) against the chunked one (range(0) = 0: as
+// many chunks as the threads and the warm-up allow; the same output bit for bit).
+void BM_CompressorOneJob(benchmark::State& st) {
+  Arena ar(2);
+  td::CompressorParams p{};
+  p.threshold_db = -6.0f;
+  p.slope = 0.5f;
+  p.knee_db = 6.0f;
+  p.attack = std::exp(-1.0f / (0.010f * 48000.0f));
+  p.release = std::exp(-1.0f / (1e-3f * (float)st.range(1) * 48000.0f));
+  p.link = 1.0f;
+  p.mix = 1.0f;
+  p.knee_start_power = std::pow(10.0f, -0.9f);
+  td::CompressorJob job{};
+  job.left = 0;
+  job.right = 1;
+  job.key_left = 0;
+  job.key_right = 1;
+  job.key_filter = td::KeyFilter{1, 0, 0, 0, 0};
+  job.song_end = 1LL << 40;
+  job.trace_hops = 1 << 20;
+  td::CompressorState state{};
+  std::vector<float> trace(1 << 20), rings(1);
+  long long origin = 0;
+  for (auto _ : st) {
+    ar.a.origin = origin;
+    td::cpu::compressor(ar.a, &job, 1, &p, &state, rings.data(), trace.data(), 1 << 12,
+                        (int)st.range(0));
+    origin += kFrames;
+  }
+  st.SetItemsProcessed(st.iterations() * kFrames);
+}
+
+BENCHMARK(BM_CompressorOneJob)
+    ->Args({1, 20})
+    ->Args({0, 20})
+    ->Args({1, 100})
+    ->Args({0, 100})
+    ->UseRealTime();
 BENCHMARK(BM_Fir)->Arg(48)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FftFloor)->Arg(48)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemcpyFloor)->Arg(24)->UseRealTime();

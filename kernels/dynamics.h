@@ -76,7 +76,9 @@ TD_HD float detect_db(const CompressorParams& p, CompressorChannel& c, float key
 //    light-dependent resistance): tau * (1 + memory / 6 dB) for the attack,
 //    tau * (1 + memory / 3 dB) for the release.
 TD_HD float smooth_reduction(const CompressorParams& p, CompressorChannel& c, float x_l) {
-  c.memory = p.memory * c.memory + (1.0f - p.memory) * x_l;
+  // The memory only exists for the program-dependent modes (it would otherwise be state
+  // that a chunked compressor has to reconstruct for nothing).
+  if (p.auto_release || p.opto) c.memory = p.memory * c.memory + (1.0f - p.memory) * x_l;
   const float y = c.reduction;
   float a;
   if (x_l > y) {
@@ -165,13 +167,17 @@ TD_HD double key_filter_step(const KeyFilter& f, double* s, double x) {
   return y;
 }
 
-// A compressor's state between segments.
+// A compressor's state between segments. The gain-reduction sum is kept in fixed point
+// (kReductionQuantum dB per unit): integer sums do not depend on the order of addition, so
+// a compressor cut into chunks reports exactly what the sequential one does.
 struct CompressorState {
   CompressorChannel ch[2];
   double key_filter[2][4];
-  double reduction_sum;  // over the song's samples: the mean reduction
+  long long reduction_sum_q;  // over the song's samples, in units of kReductionQuantum
   float reduction_max;
 };
+
+constexpr double kReductionQuantum = 1.0 / 1048576.0;  // 2^-20 dB: exact as a float scale
 
 // One compressor instance on one stereo pair of streams, in place. The output lags the
 // input by `lookahead` samples (the detector sees that far ahead); `ring` holds the last
@@ -190,6 +196,37 @@ struct CompressorJob {
   long long song_begin, song_end;  // stream positions of the song at this point
   long long trace, trace_hops;     // offset into the trace array, and its length
 };
+
+// The detector for one sample of (already delayed) key: the key filter, then the linked or
+// per-channel reduction (dB).
+TD_HD void compressor_detect(const CompressorJob& job, const CompressorParams& p,
+                             CompressorState& st, float key_l, float key_r, float* reduction) {
+  key_l = (float)key_filter_step(job.key_filter, st.key_filter[0], key_l);
+  key_r = (float)key_filter_step(job.key_filter, st.key_filter[1], key_r);
+  compressor_reduction(p, st.ch, key_l, key_r, 2, reduction);
+}
+
+// The output for one (look-ahead delayed) input sample. Linked channels share one
+// reduction: one gain for both.
+TD_HD void compressor_output(const CompressorParams& p, const float* reduction, float in_l,
+                             float in_r, float* out_l, float* out_r) {
+  const float kl = compressor_factor(p, reduction[0]);
+  const float kr = reduction[1] == reduction[0] ? kl : compressor_factor(p, reduction[1]);
+  *out_l = in_l * kl;
+  *out_r = in_r * kr;
+}
+
+// Adds one sample's reduction at stream position pos to the statistics and the trace.
+TD_HD void compressor_record(const CompressorJob& job, CompressorState& st, float* trace,
+                             long long trace_hop_frames, long long pos, float reduction_l,
+                             float reduction_r) {
+  if (pos < job.song_begin || pos >= job.song_end) return;
+  const float r = reduction_l > reduction_r ? reduction_l : reduction_r;
+  st.reduction_sum_q += (long long)(r * (float)(1.0 / kReductionQuantum));
+  st.reduction_max = r > st.reduction_max ? r : st.reduction_max;
+  float& t = trace[job.trace + (pos - job.song_begin) / trace_hop_frames];
+  t = r > t ? r : t;
+}
 
 }  // namespace td
 
@@ -215,10 +252,8 @@ TD_HD void compressor_segment(const CompressorJob& job, const CompressorParams& 
       key_l_ring[i] = key_l, key_r_ring[i] = key_r;
       key_l = dl, key_r = dr;
     }
-    key_l = (float)key_filter_step(job.key_filter, st.key_filter[0], key_l);
-    key_r = (float)key_filter_step(job.key_filter, st.key_filter[1], key_r);
     float reduction[2];
-    compressor_reduction(p, st.ch, key_l, key_r, 2, reduction);
+    compressor_detect(job, p, st, key_l, key_r, reduction);
     float dl = xl[n], dr = xr[n];
     if (job.lookahead > 0) {
       const long long i = pos % job.lookahead;
@@ -226,18 +261,8 @@ TD_HD void compressor_segment(const CompressorJob& job, const CompressorParams& 
       ring_l[i] = dl, ring_r[i] = dr;
       dl = tl, dr = tr;
     }
-    // Linked channels share one reduction: one gain for both.
-    const float kl = compressor_factor(p, reduction[0]);
-    const float kr = reduction[1] == reduction[0] ? kl : compressor_factor(p, reduction[1]);
-    xl[n] = dl * kl;
-    xr[n] = dr * kr;
-    if (pos >= job.song_begin && pos < job.song_end) {
-      const float r = reduction[0] > reduction[1] ? reduction[0] : reduction[1];
-      st.reduction_sum += r;
-      st.reduction_max = r > st.reduction_max ? r : st.reduction_max;
-      float& t = trace[job.trace + (pos - job.song_begin) / trace_hop_frames];
-      t = r > t ? r : t;
-    }
+    compressor_output(p, reduction, dl, dr, xl + n, xr + n);
+    compressor_record(job, st, trace, trace_hop_frames, pos, reduction[0], reduction[1]);
   }
 }
 

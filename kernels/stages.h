@@ -8,6 +8,7 @@
 
 #include "dither.h"
 #include "dynamics.h"
+#include "dynamics_chunks.h"
 #include "fir.h"
 #include "limiter.h"
 #include "loudness.h"
@@ -46,11 +47,14 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
 // spectra: interleaved complex float bins; states: per job, fir_state_floats floats.
 void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, int taps, int hop,
          const float* spectra, float* states);
-// Compressors (dynamics.h): one task per job, its samples in order (a recurrence).
+// Compressors (dynamics.h): one task per job, its samples in order (a recurrence); with
+// fewer jobs than threads each job's segment is cut into chunks (dynamics_chunks.h; the
+// result is identical). chunks: per job, 0 = chosen from the job and thread counts.
 // trace[job.trace + hop] holds the largest reduction of each trace hop of the song.
-void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
-                const CompressorParams* params, CompressorState* states, float* rings, float* trace,
-                long long trace_hop_frames);
+// Returns the samples the chunk fix-up re-ran.
+long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
+                     const CompressorParams* params, CompressorState* states, float* rings,
+                     float* trace, long long trace_hop_frames, int chunks = 0);
 // Limiters (limiter.h): one task per job, its samples in order.
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
@@ -98,9 +102,12 @@ void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t
                  long long frames, int32_t* out, void* stream);
 void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
                    float* out, void* stream);
-void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
-                const CompressorParams* params, CompressorState* states, float* rings, float* trace,
-                long long trace_hop_frames, void* stream);
+// host_jobs, host_params: the same in host memory (the chunked path plans from them).
+// chunks: per job, 0 = enough to fill the device (the result is identical either way).
+void compressor(const StreamArena& a, const CompressorJob* jobs, const CompressorJob* host_jobs,
+                int job_count, const CompressorParams* params, const CompressorParams* host_params,
+                CompressorState* states, float* rings, float* trace, long long trace_hop_frames,
+                int chunks, void* stream);
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
              float* rings, float* trace, long long trace_hop_frames, void* stream);

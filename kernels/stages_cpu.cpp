@@ -269,16 +269,77 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
   }
 }
 
-void compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
-                const CompressorParams* params, CompressorState* states, float* rings, float* trace,
-                long long trace_hop_frames) {
+long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
+                     const CompressorParams* params, CompressorState* states, float* rings,
+                     float* trace, long long trace_hop_frames, int chunks) {
+  long long warmup = 0;
+  for (int j = 0; j < job_count; ++j)
+    warmup = std::max(warmup, compressor_warmup_frames(params[jobs[j].params]));
+  const int count =
+      chunks > 0 ? chunks
+                 : compressor_chunk_count(job_count, omp_get_max_threads(), a.frames, warmup);
+  if (count <= 1) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int j = 0; j < job_count; ++j) {
+      const CompressorJob& job = jobs[j];
+      compressor_segment(job, params[job.params], states[job.state], a.stream(job.left),
+                         a.stream(job.right), a.stream(job.key_left), a.stream(job.key_right),
+                         rings, trace, trace_hop_frames, a.origin, a.frames);
+    }
+    return 0;
+  }
+  // Chunked (dynamics_chunks.h): detect, fix, apply.
+  const long long frames = a.frames;
+  std::vector<float> red((size_t)job_count * 2 * frames);
+  std::vector<CompressorState> guess((size_t)job_count * count), end((size_t)job_count * count);
+  long long lookahead_total = 0;
+  std::vector<long long> edge_at(job_count);
+  for (int j = 0; j < job_count; ++j) {
+    edge_at[j] = lookahead_total;
+    lookahead_total += 2LL * jobs[j].lookahead * (count + 1);
+  }
+  std::vector<float> edges((size_t)std::max(1LL, lookahead_total));
+  auto red_l = [&](int j) { return red.data() + (size_t)j * 2 * frames; };
+  auto red_r = [&](int j) { return red_l(j) + frames; };
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int t = 0; t < job_count * count; ++t) {
+    const int j = t / count, c = t % count;
+    const CompressorJob& job = jobs[j];
+    compressor_detect_chunk(job, params[job.params], states[job.state], a.stream(job.key_left),
+                            a.stream(job.key_right), rings, a.origin, frames, count, c, red_l(j),
+                            red_r(j), &guess[t], &end[t]);
+  }
+  long long rerun = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : rerun)
+  for (int j = 0; j < job_count; ++j) {
+    const CompressorJob& job = jobs[j];
+    const float* kl = a.stream(job.key_left);
+    const float* kr = a.stream(job.key_right);
+    rerun += compressor_fix_chunks(job, params[job.params], states[job.state], kl, kr, rings,
+                                   a.origin, frames, count, red_l(j), red_r(j),
+                                   &guess[(size_t)j * count], &end[(size_t)j * count]);
+    compressor_advance_key_ring(job, kl, kr, rings, a.origin, frames);
+    for (int c = 0; c <= count; ++c)
+      compressor_save_edge(job, a.stream(job.left), a.stream(job.right), rings, a.origin, frames,
+                           count, c, edges.data() + edge_at[j] + 2LL * job.lookahead * c);
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int t = 0; t < job_count * count; ++t) {
+    const int j = t / count, c = t % count;
+    const CompressorJob& job = jobs[j];
+    compressor_apply_chunk(job, params[job.params], a.stream(job.left), a.stream(job.right),
+                           edges.data() + edge_at[j] + 2LL * job.lookahead * c, frames, count, c,
+                           red_l(j), red_r(j));
+  }
 #pragma omp parallel for schedule(dynamic, 1)
   for (int j = 0; j < job_count; ++j) {
     const CompressorJob& job = jobs[j];
-    compressor_segment(job, params[job.params], states[job.state], a.stream(job.left),
-                       a.stream(job.right), a.stream(job.key_left), a.stream(job.key_right), rings,
-                       trace, trace_hop_frames, a.origin, a.frames);
+    compressor_advance_ring(job, edges.data() + edge_at[j] + 2LL * job.lookahead * count, rings,
+                            a.origin, frames);
+    compressor_record_segment(job, states[job.state], red_l(j), red_r(j), trace, trace_hop_frames,
+                              a.origin, frames);
   }
+  return rerun;
 }
 
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,

@@ -104,6 +104,7 @@ class CudaBackend final : public Backend {
   void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
                          long long ring_floats, long long trace_floats) override {
     comp_params_.upload(params, stream_);
+    comp_params_host_ = params;
     comp_state_count_ = states;
     trace_count_ = trace_floats;
     CompressorState* st = comp_states_.fit((size_t)std::max(1, states));
@@ -119,8 +120,9 @@ class CudaBackend final : public Backend {
   }
   void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) override {
     if (jobs.empty()) return;
-    cuda::compressor(work_, jobs_comp_.upload(jobs, stream_), (int)jobs.size(), comp_params_.ptr,
-                     comp_states_.ptr, rings_.ptr, trace_.ptr, trace_hop_frames, stream_);
+    cuda::compressor(work_, jobs_comp_.upload(jobs, stream_), jobs.data(), (int)jobs.size(),
+                     comp_params_.ptr, comp_params_host_.data(), comp_states_.ptr, rings_.ptr,
+                     trace_.ptr, trace_hop_frames, 0, stream_);
     check_launch("compressor");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
@@ -318,6 +320,7 @@ class CudaBackend final : public Backend {
   DeviceBuffer<FirJob> jobs_fir_;
   DeviceBuffer<CompressorJob> jobs_comp_;
   DeviceBuffer<CompressorParams> comp_params_;
+  std::vector<CompressorParams> comp_params_host_;
   DeviceBuffer<CompressorState> comp_states_;
   DeviceBuffer<float> rings_, trace_;
   int comp_state_count_ = 0;

@@ -1368,7 +1368,7 @@ void report_dynamics(SessionWork& w, const std::vector<CompressorState>& states,
       sum = limiters[w.lim_state_offset + d.state].reduction_sum;
       max = limiters[w.lim_state_offset + d.state].reduction_max;
     } else {
-      sum = states[w.comp_state_offset + d.state].reduction_sum;
+      sum = (double)states[w.comp_state_offset + d.state].reduction_sum_q * kReductionQuantum;
       max = states[w.comp_state_offset + d.state].reduction_max;
     }
     DynamicsMeters m;

@@ -4,6 +4,8 @@
 // parallel mix, the gain-reduction report, and segment independence.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
 
 #include "demo/demo.h"
@@ -234,6 +236,29 @@ TEST(Compressor, TheResultDoesNotDependOnTheSegmentLength) {
                   c = render_chain(chain, {in}, "", 77777);
   EXPECT_EQ(a.channels[0], b.channels[0]);
   EXPECT_EQ(a.channels[1], c.channels[1]);
+}
+
+// With fewer compressors than threads, each one's segments are cut into chunks that run in
+// parallel (kernels/dynamics_chunks.h); the render must not change by a bit.
+TEST(Compressor, TheResultDoesNotDependOnTheThreadCount) {
+  Planar in = sine(-6, 131, 12 * kRate);
+  for (long long n = 0; n < 12 * kRate; ++n) {
+    const double t = (double)n / kRate;
+    const float swell = (float)(std::fmod(t, 1.7) < 0.9 ? 1.0 : 0.1);
+    in[0][n] *= swell;
+    in[1][n] *= swell * 0.8f;
+  }
+  const std::string chain =
+      "{ type = \"compressor\", threshold_db = -20, ratio = 4, attack_ms = 5, release_ms = 50, "
+      "lookahead_ms = 1, stereo_link_pct = 50 }";
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const AudioData one = render_chain(chain, {in});
+  omp_set_num_threads(4);
+  const AudioData four = render_chain(chain, {in});
+  omp_set_num_threads(threads);
+  EXPECT_EQ(one.channels[0], four.channels[0]);
+  EXPECT_EQ(one.channels[1], four.channels[1]);
 }
 
 }  // namespace
