@@ -54,6 +54,13 @@ void spectrum_add_channel(LongTermSpectrum& s, int channel, const float* x, long
   ch.pending.erase(ch.pending.begin(), ch.pending.begin() + start);
 }
 
+void spectrum_add_mix(LongTermSpectrum& s, int channel, const float* l, const float* r,
+                      float gain_l, float gain_r, long long frames) {
+  std::vector<float> x((size_t)frames);
+  for (long long n = 0; n < frames; ++n) x[(size_t)n] = gain_l * l[n] + gain_r * r[n];
+  spectrum_add_channel(s, channel, x.data(), frames);
+}
+
 void spectrum_add(LongTermSpectrum& s, const float* const* x, long long frames) {
   for (int c = 0; c < (int)s.channels.size(); ++c) spectrum_add_channel(s, c, x[c], frames);
 }
@@ -85,6 +92,18 @@ std::vector<double> spectrum_bins(const LongTermSpectrum& s) {
   for (size_t k = 0; k < bins.size(); ++k) {
     const double c = (k == 0 || (int)k == s.fft_size / 2) ? 1.0 : 2.0;
     bins[k] *= c * scale;
+  }
+  return bins;
+}
+
+std::vector<double> spectrum_channel_bins(const LongTermSpectrum& s, int channel) {
+  const SpectrumChannel& ch = s.channels[channel];
+  std::vector<double> bins(s.fft_size / 2 + 1, 0.0);
+  if (ch.frames_analysed == 0) return bins;
+  const double scale = 1.0 / ((double)s.fft_size * s.window_power * ch.frames_analysed);
+  for (size_t k = 0; k < bins.size(); ++k) {
+    const double c = (k == 0 || (int)k == s.fft_size / 2) ? 1.0 : 2.0;
+    bins[k] = ch.power[k] * c * scale;
   }
   return bins;
 }

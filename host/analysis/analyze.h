@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "analysis/meters.h"
+#include "analysis/spectra.h"
 
 namespace td {
 
@@ -14,7 +15,7 @@ struct FileAnalysis {
   int channels = 0;
   long long frames = 0;
   Readings readings;
-  std::vector<Band> spectrum;
+  StereoSpectra spectra;
   std::string backend;
   std::string backend_notice;  // set when --backend auto fell back to the CPU
 };

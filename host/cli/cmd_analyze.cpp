@@ -42,7 +42,7 @@ void print_text(const FileAnalysis& a) {
   std::printf("  VU max               %s\n", fmt(r.vu_max, "VU").c_str());
   std::printf("  1/3-octave spectrum (dB re full scale):\n   ");
   int col = 0;
-  for (const auto& b : a.spectrum) {
+  for (const auto& b : a.spectra.total) {
     std::printf(" %6g Hz %6s", b.hz, std::isfinite(b.db) ? fmt(b.db, "").c_str() : "-inf");
     if (++col % 4 == 0) std::printf("\n   ");
   }
@@ -98,7 +98,7 @@ int run_analyze(const std::vector<std::string>& args) {
     ro.series = true;  // the short-term distribution is compared
     for (const auto& r : vm["reference"].as<std::vector<std::string>>()) {
       const FileAnalysis a = analyze_file(r, backend, ro);
-      references.emplace_back(r, Measured{a.readings, a.spectrum});
+      references.emplace_back(r, Measured{a.readings, a.spectra});
     }
     mo.series = true;
   }
@@ -107,7 +107,7 @@ int run_analyze(const std::vector<std::string>& args) {
     const FileAnalysis a = analyze_file(f, backend, mo);
     std::vector<Comparison> comparisons;
     for (const auto& [name, m] : references) {
-      Comparison c = compare(Measured{a.readings, a.spectrum}, m, ScoreWeights{});
+      Comparison c = compare(Measured{a.readings, a.spectra}, m, ScoreWeights{});
       c.reference = name;
       comparisons.push_back(c);
     }
@@ -119,19 +119,10 @@ int run_analyze(const std::vector<std::string>& args) {
           {"sample_rate", a.sample_rate},
           {"channels", a.channels},
           {"duration_s", number_or_null((double)a.frames / std::max(1, a.sample_rate))}};
-      j.update(readings_json(a.readings, a.spectrum, json && vm.count("series") > 0));
+      j.update(readings_json(a.readings, a.spectra.total, json && vm.count("series") > 0));
       if (!comparisons.empty()) {
         nlohmann::json refs = nlohmann::json::array();
-        for (const auto& c : comparisons)
-          refs.push_back({{"reference", c.reference},
-                          {"level_match_db", number_or_null(c.level_match_db)},
-                          {"spectral_rms_db", number_or_null(c.spectral_rms_db)},
-                          {"plr_difference_db", number_or_null(c.plr_difference_db)},
-                          {"lra_difference_lu", number_or_null(c.lra_difference_lu)},
-                          {"crest_difference_db", number_or_null(c.crest_difference_db)},
-                          {"short_term_difference_lu", number_or_null(c.short_term_difference_lu)},
-                          {"correlation_difference", number_or_null(c.correlation_difference)},
-                          {"score", number_or_null(c.score)}});
+        for (const auto& c : comparisons) refs.push_back(comparison_json(c));
         j["references"] = refs;
         j["score"] = number_or_null(blended_score(comparisons));
       }
@@ -141,9 +132,9 @@ int run_analyze(const std::vector<std::string>& args) {
       for (const auto& c : comparisons)
         std::printf(
             "  against %s (gained %+.2f dB to match): spectral RMS %.2f dB, PLR %+.2f dB, "
-            "LRA %+.2f LU, score %.3f\n",
+            "LRA %+.2f LU, width RMS %.3f, translation RMS %.2f dB, score %.3f\n",
             c.reference.c_str(), c.level_match_db, c.spectral_rms_db, c.plr_difference_db,
-            c.lra_difference_lu, c.score);
+            c.lra_difference_lu, c.width_rms_difference, c.translation_rms_db, c.score);
     }
   }
   if (json) std::cout << (files.size() == 1 ? array[0] : array).dump(2) << "\n";

@@ -1060,7 +1060,7 @@ struct Limited {
   double drive_db = 0;
   std::vector<std::vector<float>> audio;
   Readings readings;
-  std::vector<Band> spectrum;
+  StereoSpectra spectra;
   double reduction_p99_db = 0, reduction_max_db = 0;
 };
 
@@ -1088,7 +1088,7 @@ Limited limit_at(const std::vector<std::vector<float>>& in, LimiterParams p, dou
     }
   const FileAnalysis a = analyze_audio(out.audio, rate, "cpu", mo);
   out.readings = a.readings;
-  out.spectrum = a.spectrum;
+  out.spectra = a.spectra;
   return out;
 }
 
@@ -1154,7 +1154,7 @@ std::vector<std::pair<Reference, Measured>> measure_references(const SessionWork
   mo.series = true;
   for (const auto& ref : refs) {
     const FileAnalysis a = analyze_file(ref.file, "cpu", mo);
-    out.emplace_back(ref, Measured{a.readings, a.spectrum});
+    out.emplace_back(ref, Measured{a.readings, a.spectra});
   }
   return out;
 }
@@ -1176,9 +1176,8 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
   mo.vu_reference_dbfs = s.vu_reference_dbfs;
   r.headroom_dbfs = s.headroom_dbfs;
   r.vu_reference_dbfs = s.vu_reference_dbfs;
-  const int fft_size = spectrum_fft_size(s.sample_rate);
   std::vector<Readings> readings(w.metered.size());
-  std::vector<std::vector<Band>> bands(w.metered.size());
+  std::vector<StereoSpectra> spectra(w.metered.size());
 #pragma omp parallel for schedule(dynamic, 1)
   for (long long m = 0; m < (long long)w.metered.size(); ++m) {
     const long long g = w.meter_offset + m;
@@ -1186,7 +1185,7 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     meter_finish(states[g], h, 2);
     readings[m] = compute_readings(states[g], h, 2, s.sample_rate, mo);
     spectrum_finish(w.spectra[m]);
-    bands[m] = third_octave_bands(spectrum_bins(w.spectra[m]), s.sample_rate, fft_size);
+    spectra[m] = stereo_spectra(w.spectra[m], s.sample_rate);
   }
   const int master = (int)s.nodes.size() - 1;
   std::vector<int> master_state(plan.instances[master].size(), -1);
@@ -1204,7 +1203,7 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
                              s.variants.sweep[axis].values[plan.instances[node][k].choice[a]]);
     }
     nm.readings = readings[m];
-    nm.spectrum = bands[m];
+    nm.spectrum = spectra[m].total;
     nm.pre_chain_peak_dbfs = gain_to_db(pre_chain_peaks[w.meter_offset + m]);
     nm.exceeds_headroom = nm.pre_chain_peak_dbfs > s.headroom_dbfs + 1e-9;
     r.meters.push_back(std::move(nm));
@@ -1246,7 +1245,7 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
       vr.limiter_reduction_p99_db = L.reduction_p99_db;
       vr.limiter_reduction_max_db = L.reduction_max_db;
       vr.readings = L.readings;
-      vr.spectrum = L.spectrum;
+      vr.spectra = L.spectra;
       limited = std::move(L.audio);
     }
     if (!limited.empty()) {
@@ -1263,8 +1262,8 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     // are homogeneous in gain); ratios (LRA, crest, PLR, correlation) do not move.
     if (limited.empty()) {
       vr.readings = shift_readings(mr, gain_db);
-      vr.spectrum = bands[master_state[k]];
-      for (auto& b : vr.spectrum) b.db += gain_db;
+      vr.spectra = spectra[master_state[k]];
+      shift_spectra(vr.spectra, gain_db);
     }
     vr.delivery_gain_db = gain_db;
     vr.delivered_lufs = vr.readings.integrated_lufs;
@@ -1288,7 +1287,7 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     }
     vr.comparisons.clear();
     for (const auto& [ref, measured] : references) {
-      Comparison c = compare(Measured{vr.readings, vr.spectrum}, measured, ScoreWeights{});
+      Comparison c = compare(Measured{vr.readings, vr.spectra}, measured, s.ranking);
       c.reference = ref.file.filename().string();
       c.weight = ref.weight;
       vr.comparisons.push_back(std::move(c));
@@ -1471,7 +1470,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     frames = std::max(frames, w->frames);
     max_levels = std::max(max_levels, w->levels.size());
     for (size_t m = 0; m < w->metered.size(); ++m)
-      w->spectra.push_back(make_spectrum(spectrum_fft_size(rate), 2));
+      w->spectra.push_back(make_mid_side_spectrum(rate));
   }
   std::string notice;
   std::unique_ptr<Backend> backend = make_backend(opt.backend, &notice);
@@ -1676,7 +1675,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         long long b, e;  // the song part of the segment
         job_range(origin, len, lj.meters[t / 2].begin, lj.meters[t / 2].end, b, e);
         if (e > b)
-          spectrum_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][t % 2] + b, e - b);
+          mid_side_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][0] + b,
+                               audio[t / 2][1] + b, e - b);
       }
     }
     for (SessionWork* w : group) {

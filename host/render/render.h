@@ -67,8 +67,8 @@ struct VariantResult {
   bool limited = false;
   double limiter_drive_db = 0.0, limiter_reduction_p99_db = 0.0, limiter_reduction_max_db = 0.0;
   std::vector<std::string> warnings;
-  Readings readings;           // of the delivered file (measured, then shifted by the gain)
-  std::vector<Band> spectrum;  // 1/3-octave long-term spectrum of the delivered file
+  Readings readings;      // of the delivered file (measured, then shifted by the gain)
+  StereoSpectra spectra;  // 1/3-octave long-term spectra of the delivered file
 };
 
 // The meters of one rendered bus (or master) instance, at its output (after the fader).

@@ -44,6 +44,55 @@ nlohmann::json readings_json(const Readings& r, const std::vector<Band>& spectru
   return j;
 }
 
+namespace {
+
+nlohmann::json bands_json(const std::vector<Band>& bands) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& b : bands)
+    out.push_back({{"hz", b.hz}, {"db", std::round(b.db * 1000.0) / 1000.0}});
+  return out;
+}
+
+// Side / mid energy per band, the mix's and the reference's.
+nlohmann::json width_json(const Comparison& c) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& w : c.width)
+    out.push_back({{"hz", w.hz},
+                   {"mix", std::round(w.mix * 1e4) / 1e4},
+                   {"reference", std::round(w.reference * 1e4) / 1e4}});
+  return out;
+}
+
+nlohmann::json translation_json(const Comparison& c) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : c.translation)
+    out.push_back({{"system", t.system},
+                   {"level_match_db", number_or_null(t.level_match_db)},
+                   {"spectral_rms_db", number_or_null(t.spectral_rms_db)},
+                   {"band_difference_db", bands_json(t.band_difference)}});
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json comparison_json(const Comparison& c) {
+  return {{"reference", c.reference},
+          {"weight", c.weight},
+          {"level_match_db", number_or_null(c.level_match_db)},
+          {"spectral_rms_db", number_or_null(c.spectral_rms_db)},
+          {"band_difference_db", bands_json(c.band_difference)},
+          {"plr_difference_db", number_or_null(c.plr_difference_db)},
+          {"lra_difference_lu", number_or_null(c.lra_difference_lu)},
+          {"crest_difference_db", number_or_null(c.crest_difference_db)},
+          {"short_term_difference_lu", number_or_null(c.short_term_difference_lu)},
+          {"correlation_difference", number_or_null(c.correlation_difference)},
+          {"width", width_json(c)},
+          {"width_rms_difference", number_or_null(c.width_rms_difference)},
+          {"translation", translation_json(c)},
+          {"translation_rms_db", number_or_null(c.translation_rms_db)},
+          {"score", number_or_null(c.score)}};
+}
+
 std::string report_csv(const RenderResult& r) {
   // One row per variant, best first when ranked: the figures a spreadsheet sorts by.
   std::vector<const VariantResult*> rows;
@@ -55,7 +104,8 @@ std::string report_csv(const RenderResult& r) {
   os << "rank,id,score";
   if (!r.variants.empty())
     for (const auto& pv : r.variants[0].params) os << "," << pv.first;
-  os << ",integrated_lufs,true_peak_dbtp,lra_lu,plr_db,crest_db,spectral_rms_db,file\n";
+  os << ",integrated_lufs,true_peak_dbtp,lra_lu,plr_db,crest_db,spectral_rms_db,"
+        "width_rms_difference,translation_rms_db,file\n";
   auto num = [](double x) {
     if (!std::isfinite(x)) return std::string();
     std::ostringstream n;
@@ -63,14 +113,19 @@ std::string report_csv(const RenderResult& r) {
     return n.str();
   };
   for (const VariantResult* v : rows) {
-    double spectral = 0, weights = 0;
-    for (const auto& c : v->comparisons)
+    double spectral = 0, width = 0, translation = 0, weights = 0;
+    for (const auto& c : v->comparisons) {
       spectral += c.weight * c.spectral_rms_db, weights += c.weight;
+      width += c.weight * c.width_rms_difference;
+      translation += c.weight * c.translation_rms_db;
+    }
     os << v->rank << "," << v->id << "," << num(v->score);
     for (const auto& pv : v->params) os << "," << num(pv.second);
     os << "," << num(v->delivered_lufs) << "," << num(v->true_peak_dbtp) << ","
        << num(v->readings.lra_lu) << "," << num(v->readings.plr_db) << ","
        << num(v->readings.crest_db) << "," << (weights > 0 ? num(spectral / weights) : "") << ","
+       << (weights > 0 ? num(width / weights) : "") << ","
+       << (weights > 0 ? num(translation / weights) : "") << ","
        << (v->file.empty() ? "" : v->file.filename().string()) << "\n";
   }
   return os.str();
@@ -147,26 +202,13 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
                                 {"reduction_p99_db", number_or_null(v.limiter_reduction_p99_db)},
                                 {"reduction_max_db", number_or_null(v.limiter_reduction_max_db)}}
                          : json(nullptr)},
-         {"meters", readings_json(v.readings, v.spectrum, false)},
+         {"meters", readings_json(v.readings, v.spectra.total, false)},
          {"vu_series", series_json(v.readings.vu_series, 10)},
          {"warnings", v.warnings}});
     if (has_references) {
       json refs = json::array();
       for (const auto& c : v.comparisons) {
-        json bands = json::array();
-        for (const auto& b : c.band_difference)
-          bands.push_back({{"hz", b.hz}, {"db", std::round(b.db * 1000.0) / 1000.0}});
-        refs.push_back({{"reference", c.reference},
-                        {"weight", c.weight},
-                        {"level_match_db", number_or_null(c.level_match_db)},
-                        {"spectral_rms_db", number_or_null(c.spectral_rms_db)},
-                        {"band_difference_db", bands},
-                        {"plr_difference_db", number_or_null(c.plr_difference_db)},
-                        {"lra_difference_lu", number_or_null(c.lra_difference_lu)},
-                        {"crest_difference_db", number_or_null(c.crest_difference_db)},
-                        {"short_term_difference_lu", number_or_null(c.short_term_difference_lu)},
-                        {"correlation_difference", number_or_null(c.correlation_difference)},
-                        {"score", number_or_null(c.score)}});
+        refs.push_back(comparison_json(c));
       }
       variants.back()["rank"] = v.rank;
       variants.back()["score"] = number_or_null(v.score);

@@ -10,6 +10,9 @@ namespace td {
 
 extern const char* const kVersion;
 
+// One comparison with a reference, as report.json and `analyze --json` write it.
+nlohmann::json comparison_json(const Comparison& c);
+
 // report.csv: one row per variant (best first when ranked against references).
 std::string report_csv(const RenderResult& result);
 

@@ -401,8 +401,9 @@ struct Parser {
   Session parse(const toml::table& root) {
     Session s;
     s.file = file;
-    only_keys(root, "(top level)",
-              {"session", "delivery", "master", "bus", "track", "variants", "reference"});
+    only_keys(
+        root, "(top level)",
+        {"session", "delivery", "master", "bus", "track", "variants", "reference", "ranking"});
 
     if (const toml::node* n = root.get("session")) {
       const auto& t = table(*n, "[session]");
@@ -539,6 +540,16 @@ struct Parser {
       }
     check_cycles(s);
     if (const toml::node* n = root.get("variants")) variants(table(*n, "[variants]"), s);
+    if (const toml::node* n = root.get("ranking")) {
+      const auto& t = table(*n, "[ranking]");
+      only_keys(t, "[ranking]", {"spectral", "dynamics", "stereo", "width", "translation"});
+      ScoreWeights& w = s.ranking;
+      w.spectral = number(t, "spectral", "[ranking]", 0, 100).value_or(w.spectral);
+      w.dynamics = number(t, "dynamics", "[ranking]", 0, 100).value_or(w.dynamics);
+      w.stereo = number(t, "stereo", "[ranking]", 0, 100).value_or(w.stereo);
+      w.width = number(t, "width", "[ranking]", 0, 100).value_or(w.width);
+      w.translation = number(t, "translation", "[ranking]", 0, 100).value_or(w.translation);
+    }
     if (const toml::node* n = root.get("reference")) {
       const auto& a = array(*n, "[[reference]]");
       for (size_t i = 0; i < a.size(); ++i) {

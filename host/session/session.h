@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "analysis/score_weights.h"
+
 namespace td {
 
 // Bad input: the message is complete and meant for the user as it is.
@@ -105,6 +107,7 @@ struct Session {
   std::vector<Node> nodes;  // tracks, then buses, then the master (always last)
   Variants variants;
   std::vector<Reference> references;
+  ScoreWeights ranking;  // [ranking]
 
   int find(const std::string& name) const;  // node index or -1
   const Node& master() const { return nodes.back(); }

@@ -32,21 +32,20 @@ Measured measure(const std::vector<std::vector<float>>& audio) {
   MeterOptions mo;
   mo.series = true;
   const FileAnalysis a = analyze_audio(audio, kRate, "cpu", mo);
-  return {a.readings, a.spectrum};
+  return {a.readings, a.spectra};
 }
 
-// x filtered circularly with +3 dB per decade above 1 kHz: forward real FFT, gains,
-// then the inverse as IDFT(X)[t] = DFT(X)[(n - t) mod n] / n, the DFT of the full
-// Hermitian spectrum taken as two real transforms (of its real and imaginary parts).
-std::vector<float> tilted(const std::vector<float>& x) {
+// x filtered circularly by a real gain per frequency: forward real FFT, gains, then the
+// inverse as IDFT(X)[t] = DFT(X)[(n - t) mod n] / n, the DFT of the full Hermitian
+// spectrum taken as two real transforms (of its real and imaginary parts).
+std::vector<float> filtered(const std::vector<float>& x, double (*gain)(double hz)) {
   const int n = (int)x.size();
   RealFft fwd(n);
   std::copy(x.begin(), x.end(), fwd.input());
   fwd.execute();
   std::vector<std::complex<float>> bins(fwd.output(), fwd.output() + n / 2 + 1);
   for (int k = 0; k <= n / 2; ++k) {
-    const double f = (double)k * kRate / n;
-    if (f > 1000.0) bins[k] *= (float)std::pow(10.0, 3.0 * std::log10(f / 1000.0) / 20.0);
+    bins[k] *= (float)gain((double)k * kRate / n);
   }
   RealFft re(n), im(n);
   for (int k = 0; k < n; ++k) {
@@ -67,12 +66,27 @@ std::vector<float> tilted(const std::vector<float>& x) {
   return out;
 }
 
+// +3 dB per decade above 1 kHz.
+double tilt_gain(double f) {
+  return f > 1000.0 ? std::pow(10.0, 3.0 * std::log10(f / 1000.0) / 20.0) : 1.0;
+}
+
+std::vector<float> tilted(const std::vector<float>& x) {
+  return filtered(x, tilt_gain);
+}
+
 TEST(Compare, AMixIdenticalToTheReferenceIsAPerfectMatch) {
   const auto x = noise(10 * kRate, 1);
   const Measured m = measure(x);
   const Comparison c = compare(m, m, ScoreWeights{});
   EXPECT_NEAR(c.score, 0.0, 1e-9);
   for (const auto& b : c.band_difference) EXPECT_NEAR(b.db, 0.0, 1e-9) << b.hz;
+  EXPECT_NEAR(c.width_rms_difference, 0.0, 1e-12);
+  ASSERT_EQ(c.translation.size(), 4u);
+  for (const auto& t : c.translation) {
+    EXPECT_NEAR(t.spectral_rms_db, 0.0, 1e-9) << t.system;
+    EXPECT_NEAR(t.level_match_db, 0.0, 1e-9) << t.system;
+  }
 }
 
 TEST(Compare, ALouderCopyIsStillAPerfectMatch) {
@@ -82,7 +96,57 @@ TEST(Compare, ALouderCopyIsStillAPerfectMatch) {
   const Comparison c = compare(measure(x), measure(y), ScoreWeights{});
   EXPECT_NEAR(c.level_match_db, -6.02, 0.01);
   for (const auto& b : c.band_difference) EXPECT_NEAR(b.db, 0.0, 1e-3) << b.hz;
+  for (const auto& t : c.translation) EXPECT_NEAR(t.spectral_rms_db, 0.0, 1e-3) << t.system;
+  EXPECT_NEAR(c.width_rms_difference, 0.0, 1e-4);
   EXPECT_NEAR(c.score, 0.0, 2e-3);
+}
+
+// Width per band is side / mid energy. A mix whose channels share a mid signal and carry an
+// uncorrelated side signal at half its amplitude has a ratio of 0.25 in every band; its
+// mono fold (side removed) has 0. Checked from 400 Hz, tolerance 0.02: a band's ratio of
+// two noise powers from 10 s scatters by sqrt(2 / (bins x frames)), 3 % at 400 Hz (64
+// bins of 1.46 Hz x 14 frames) and less above, so 0.02 is three standard deviations.
+TEST(Compare, WidthPerBandIsTheSideToMidEnergyRatio) {
+  const auto m = noise(10 * kRate, 5), side = noise(10 * kRate, 6);
+  std::vector<std::vector<float>> wide(2, std::vector<float>(m[0].size())), mono = wide;
+  for (size_t n = 0; n < m[0].size(); ++n) {
+    const float s = 0.5f * side[0][n];
+    wide[0][n] = m[0][n] + s, wide[1][n] = m[0][n] - s;
+    mono[0][n] = mono[1][n] = m[0][n];
+  }
+  const Comparison c = compare(measure(wide), measure(mono), ScoreWeights{});
+  ASSERT_GE(c.width.size(), 25u);
+  for (const auto& b : c.width) {
+    if (b.hz < 400) continue;
+    EXPECT_NEAR(b.mix, 0.25, 0.02) << b.hz;
+    EXPECT_NEAR(b.reference, 0.0, 1e-9) << b.hz;
+  }
+  EXPECT_NEAR(c.width_rms_difference, 0.25, 0.03);
+  // The same energy: the stereo spectra hardly differ, the width term carries the score.
+  EXPECT_GT(c.score, ScoreWeights{}.width * 0.2);
+}
+
+// +6 dB below 100 Hz (a bass-heavy variant) shows in the full-range comparison and on the
+// car, and not on the phone, which reproduces nothing there.
+double bass_gain(double f) {
+  return f < 100.0 ? 2.0 : 1.0;
+}
+
+TEST(Compare, ABassBoostTranslatesToTheCarAndNotToThePhone) {
+  const int n = 1 << 19;
+  const auto x = noise(n, 7);
+  const std::vector<std::vector<float>> y = {filtered(x[0], bass_gain), filtered(x[1], bass_gain)};
+  const Comparison c = compare(measure(y), measure(x), ScoreWeights{});
+  auto system = [&](const std::string& name) {
+    for (const auto& t : c.translation)
+      if (t.system == name) return t;
+    ADD_FAILURE() << name;
+    return Translation{};
+  };
+  EXPECT_GT(c.spectral_rms_db, 1.0);
+  EXPECT_GT(system("car").spectral_rms_db, 1.0);
+  EXPECT_LT(system("phone").spectral_rms_db, 0.1);
+  for (const auto& b : system("phone").band_difference) EXPECT_GE(b.hz, 160.0);
 }
 
 TEST(Compare, ATiltShowsInTheBandDifference) {

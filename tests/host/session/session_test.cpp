@@ -129,6 +129,28 @@ TEST(SessionErrors, OutOfRangeProcessorParameter) {
   EXPECT_NE(e.find("allowed: 1 .. inf"), std::string::npos) << e;
 }
 
+TEST(Session, RankingWeightsDefaultAndCanBeSet) {
+  const Session d = parse_session_text(kMinimal, "/sessions/song.toml");
+  EXPECT_EQ(d.ranking.spectral, 1.0);
+  EXPECT_EQ(d.ranking.translation, 0.5);
+  const Session s = parse_session_text(
+      std::string(kMinimal) + "[ranking]\nspectral = 2\nwidth = 0\ntranslation = 1.5\n",
+      "/sessions/song.toml");
+  EXPECT_EQ(s.ranking.spectral, 2.0);
+  EXPECT_EQ(s.ranking.width, 0.0);
+  EXPECT_EQ(s.ranking.translation, 1.5);
+  EXPECT_EQ(s.ranking.dynamics, 0.5);  // not given: the default
+}
+
+TEST(SessionErrors, RankingWeightOutOfRangeOrUnknown) {
+  std::string e = error_of(std::string(kMinimal) + "[ranking]\nstereo = -1\n");
+  EXPECT_NE(e.find("stereo"), std::string::npos) << e;
+  EXPECT_NE(e.find("allowed: 0 .. 100"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[ranking]\nloudness = 1\n");
+  EXPECT_NE(e.find("loudness"), std::string::npos) << e;
+  EXPECT_NE(e.find("translation"), std::string::npos) << e;  // the allowed keys are listed
+}
+
 TEST(SessionErrors, BadChoiceListsTheChoices) {
   const std::string e = error_of(std::string(kMinimal) + "[delivery]\nformat = \"mp3\"\n");
   EXPECT_NE(e.find("[delivery].format"), std::string::npos) << e;

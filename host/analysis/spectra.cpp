@@ -1,0 +1,70 @@
+#include "analysis/spectra.h"
+
+#include <map>
+#include <mutex>
+
+#include "analysis/playback.h"
+
+namespace td {
+
+LongTermSpectrum make_mid_side_spectrum(int sample_rate) {
+  return make_spectrum(spectrum_fft_size(sample_rate), 2);
+}
+
+void mid_side_add_channel(LongTermSpectrum& s, int channel, const float* l, const float* r,
+                          long long frames) {
+  spectrum_add_mix(s, channel, l, r, 0.5f, channel == 0 ? 0.5f : -0.5f, frames);
+}
+
+void mid_side_add(LongTermSpectrum& s, const float* l, const float* r, long long frames) {
+  for (int c = 0; c < 2; ++c) mid_side_add_channel(s, c, l, r, frames);
+}
+
+namespace {
+
+// |H(f)|^2 of every playback system on an FFT grid, computed once per grid.
+const std::vector<std::vector<double>>& playback_power(int sample_rate, int fft_size) {
+  static std::mutex m;
+  static std::map<std::pair<int, int>, std::vector<std::vector<double>>> cache;
+  std::lock_guard<std::mutex> lock(m);
+  auto& grid = cache[{sample_rate, fft_size}];
+  if (grid.empty())
+    for (const PlaybackSystem& sys : playback_systems()) {
+      std::vector<double> h(fft_size / 2 + 1);
+      for (size_t k = 0; k < h.size(); ++k) {
+        const double a = playback_magnitude(sys, (double)k * sample_rate / fft_size);
+        h[k] = a * a;
+      }
+      grid.push_back(std::move(h));
+    }
+  return grid;
+}
+
+}  // namespace
+
+StereoSpectra stereo_spectra(const LongTermSpectrum& ms, int sample_rate) {
+  const std::vector<double> mid = spectrum_channel_bins(ms, 0), side = spectrum_channel_bins(ms, 1);
+  std::vector<double> total(mid.size());
+  for (size_t k = 0; k < mid.size(); ++k) total[k] = mid[k] + side[k];
+  StereoSpectra out;
+  out.total = third_octave_bands(total, sample_rate, ms.fft_size);
+  out.mid = third_octave_bands(mid, sample_rate, ms.fft_size);
+  out.side = third_octave_bands(side, sample_rate, ms.fft_size);
+  const auto& power = playback_power(sample_rate, ms.fft_size);
+  for (size_t i = 0; i < playback_systems().size(); ++i) {
+    const std::vector<double>& heard_from = playback_systems()[i].mono ? mid : total;
+    std::vector<double> heard(heard_from.size());
+    for (size_t k = 0; k < heard.size(); ++k) heard[k] = heard_from[k] * power[i][k];
+    out.playback.push_back(third_octave_bands(heard, sample_rate, ms.fft_size));
+  }
+  return out;
+}
+
+void shift_spectra(StereoSpectra& s, double db) {
+  for (auto* bands : {&s.total, &s.mid, &s.side})
+    for (auto& b : *bands) b.db += db;
+  for (auto& bands : s.playback)
+    for (auto& b : bands) b.db += db;
+}
+
+}  // namespace td

@@ -1,0 +1,36 @@
+// The long-term spectra of a stereo signal as the meters report them and the reference
+// comparison uses them: the stereo spectrum, its mid and side parts (the width per band is
+// their ratio) and what each playback system of the translation check lets through.
+#pragma once
+#include <vector>
+
+#include "../../kernels/spectrum.h"
+#include "analysis/meters.h"
+
+namespace td {
+
+struct StereoSpectra {
+  std::vector<Band> total;  // (L^2 + R^2) / 2 per band: mid + side
+  std::vector<Band> mid;    // ((L + R) / 2)^2
+  std::vector<Band> side;   // ((L - R) / 2)^2
+  // Per playback_systems() entry: the band powers heard through it (its curve applied to
+  // the fine spectrum, |H(f)|^2 per FFT bin, before the bands are summed; mono systems
+  // play the mid).
+  std::vector<std::vector<Band>> playback;
+};
+
+// The mid/side long-term spectrum of a stereo signal: channel 0 mid, channel 1 side.
+LongTermSpectrum make_mid_side_spectrum(int sample_rate);
+// Feeds it one stretch of a stereo (or, with l == r, mono) signal.
+void mid_side_add(LongTermSpectrum& s, const float* l, const float* r, long long frames);
+// One channel of that, for callers that feed mid and side on different threads.
+void mid_side_add_channel(LongTermSpectrum& s, int channel, const float* l, const float* r,
+                          long long frames);
+
+// The spectra from a finished mid/side spectrum.
+StereoSpectra stereo_spectra(const LongTermSpectrum& mid_side, int sample_rate);
+
+// Every band shifted by a gain (dB).
+void shift_spectra(StereoSpectra& s, double db);
+
+}  // namespace td
