@@ -17,6 +17,7 @@
 #include "io/audio_file.h"
 #include "render/render.h"
 #include "report/report.h"
+#include "report/report_html.h"
 #include "session/session.h"
 
 namespace td {
@@ -324,8 +325,10 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
       try {
         write_text_atomic(dir / report_name[i],
                           make_report(*p.session, outcome.result).dump(2) + "\n");
-        if (report_name[i] == "report.json")
+        if (report_name[i] == "report.json") {
           write_text_atomic(dir / "report.csv", report_csv(outcome.result));
+          write_text_atomic(dir / "report.html", report_html(*p.session, outcome.result));
+        }
         const VariantResult& first = outcome.result.variants.front();
         const nlohmann::json summary = {{"integrated_lufs", number_or_null(first.delivered_lufs)},
                                         {"true_peak_dbtp", number_or_null(first.true_peak_dbtp)},

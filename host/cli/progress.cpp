@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "io/audio_file.h"
 #include "report/report.h"
+#include "report/report_html.h"
 
 namespace td {
 
@@ -29,6 +30,7 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
   const nlohmann::json report = make_report(s, r);
   write_text_atomic(out_dir / "report.json", report.dump(2) + "\n");
   write_text_atomic(out_dir / "report.csv", report_csv(r));
+  write_text_atomic(out_dir / "report.html", report_html(s, r));
   if (!r.backend_notice.empty()) std::cerr << "topdown: " << r.backend_notice << "\n";
   for (const auto& w : r.warnings) std::cerr << "topdown: warning: " << w << "\n";
   int hot = 0;

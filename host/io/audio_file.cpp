@@ -415,4 +415,68 @@ AudioData read_audio(const std::filesystem::path& file) {
   return d;
 }
 
+namespace {
+
+// libsndfile's virtual I/O over a growing string.
+struct MemoryFile {
+  std::string bytes;
+  sf_count_t at = 0;
+};
+
+sf_count_t memory_length(void* user) {
+  return (sf_count_t) static_cast<MemoryFile*>(user)->bytes.size();
+}
+
+sf_count_t memory_seek(sf_count_t offset, int whence, void* user) {
+  MemoryFile* m = static_cast<MemoryFile*>(user);
+  const sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->at : m->bytes.size();
+  m->at = base + offset;
+  return m->at;
+}
+
+sf_count_t memory_read(void* ptr, sf_count_t count, void* user) {
+  MemoryFile* m = static_cast<MemoryFile*>(user);
+  const sf_count_t left = (sf_count_t)m->bytes.size() - m->at;
+  const sf_count_t n = count < left ? count : (left > 0 ? left : 0);
+  std::memcpy(ptr, m->bytes.data() + m->at, (size_t)n);
+  m->at += n;
+  return n;
+}
+
+sf_count_t memory_write(const void* ptr, sf_count_t count, void* user) {
+  MemoryFile* m = static_cast<MemoryFile*>(user);
+  if ((size_t)(m->at + count) > m->bytes.size()) m->bytes.resize((size_t)(m->at + count));
+  std::memcpy(&m->bytes[(size_t)m->at], ptr, (size_t)count);
+  m->at += count;
+  return count;
+}
+
+sf_count_t memory_tell(void* user) {
+  return static_cast<MemoryFile*>(user)->at;
+}
+
+}  // namespace
+
+std::string encode_flac16(const std::vector<std::vector<float>>& planar, int sample_rate) {
+  const int channels = (int)planar.size();
+  const long long frames = channels ? (long long)planar[0].size() : 0;
+  SF_VIRTUAL_IO io{memory_length, memory_seek, memory_read, memory_write, memory_tell};
+  MemoryFile m;
+  SF_INFO sfi{};
+  sfi.samplerate = sample_rate;
+  sfi.channels = channels;
+  sfi.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
+  SNDFILE* f = sf_open_virtual(&io, SFM_WRITE, &sfi, &m);
+  if (!f) throw std::runtime_error(std::string("FLAC encoder: ") + sf_strerror(nullptr));
+  std::vector<short> interleaved((size_t)(frames * channels));
+  for (long long n = 0; n < frames; ++n)
+    for (int c = 0; c < channels; ++c) {
+      const float v = std::max(-1.0f, std::min(1.0f, planar[c][(size_t)n])) * 32767.0f;
+      interleaved[(size_t)(n * channels + c)] = (short)std::lrint(v);
+    }
+  sf_writef_short(f, interleaved.data(), frames);
+  sf_close(f);
+  return m.bytes;
+}
+
 }  // namespace td

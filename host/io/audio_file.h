@@ -57,6 +57,10 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
 // Writes text the same way (reports).
 void write_text_atomic(const std::filesystem::path& file, const std::string& text);
 
+// Encodes planar float audio as a 16-bit FLAC file in memory (libsndfile's virtual I/O): the
+// report page's embedded excerpts. Samples are rounded (no dither: a listening preview).
+std::string encode_flac16(const std::vector<std::vector<float>>& planar, int sample_rate);
+
 // Reads any libsndfile format into planar float (tests and analysis).
 struct AudioData {
   int sample_rate = 0;

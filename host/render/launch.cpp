@@ -493,8 +493,9 @@ void prepare(SessionWork& w) {
                  cb = std::filesystem::weakly_canonical(b, e2);
       return !e1 && !e2 && ca == cb;
     };
-    std::vector<std::filesystem::path> outputs = {opt.out_dir / "report.json",
-                                                  opt.out_dir / ("master." + s.delivery.format)};
+    std::vector<std::filesystem::path> outputs = {
+        opt.out_dir / "report.json", opt.out_dir / "report.csv", opt.out_dir / "report.html",
+        opt.out_dir / ("master." + s.delivery.format)};
     for (int v = 0; v < plan.variant_count() && !s.variants.sweep.empty(); ++v)
       outputs.push_back(
           opt.out_dir / "variants" /
@@ -1216,6 +1217,7 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     std::filesystem::create_directories(opt.out_dir / "variants");
   // References, measured once: the comparison of every variant with them.
   std::vector<std::pair<Reference, Measured>> references = measure_references(w);
+  for (const auto& [ref, m] : references) r.references.push_back({ref.file, ref.weight, m});
   auto deliver = [&](int v, bool write) {
     const int k = plan.variant_instance[v][master];
     VariantResult vr;

@@ -107,6 +107,13 @@ struct Timings {
   double decode_s = 0, stages_s = 0, measure_s = 0, write_s = 0, total_s = 0;
 };
 
+// A reference track as measured for the comparisons (readings with their series).
+struct ReferenceResult {
+  std::filesystem::path file;
+  double weight = 1.0;
+  Measured measured;
+};
+
 struct RenderResult {
   std::string backend;
   std::string backend_notice;
@@ -120,6 +127,7 @@ struct RenderResult {
   long long segment_frames = 0;
   long long latency_samples = 0;  // the master's processing latency, compensated
   std::vector<VariantResult> variants;
+  std::vector<ReferenceResult> references;
   std::vector<NodeMeters> meters;        // every bus and master instance, in plan order
   std::vector<DynamicsMeters> dynamics;  // every compressor of every node instance
   double headroom_dbfs = 0.0;

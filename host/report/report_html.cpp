@@ -1,0 +1,216 @@
+#include "report/report_html.h"
+
+#include <algorithm>
+#include <boost/archive/iterators/base64_from_binary.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "analysis/playback.h"
+#include "io/audio_file.h"
+#include "report/report.h"
+#include "report/report_page.h"
+
+namespace td {
+namespace {
+
+using nlohmann::json;
+
+std::string base64(const std::string& bytes) {
+  using namespace boost::archive::iterators;
+  using It = base64_from_binary<transform_width<std::string::const_iterator, 6, 8>>;
+  const size_t pad = (3 - bytes.size() % 3) % 3;
+  const std::string padded = bytes + std::string(pad, '\0');
+  std::string out(It(padded.begin()), It(padded.end()));
+  out.replace(out.size() - pad, pad, pad, '=');
+  return out;
+}
+
+json bands(const std::vector<Band>& b, double shift_db = 0.0) {
+  json out = json::array();
+  for (const auto& x : b) out.push_back({x.hz, number_or_null(x.db + shift_db)});
+  return out;
+}
+
+// The short-term loudness every half second, [t_s, lufs].
+json short_term(const Readings& r, double shift_db = 0.0) {
+  json out = json::array();
+  double next = 0.0;
+  for (const auto& [t, lufs] : r.short_term_series)
+    if (t >= next) {
+      out.push_back({std::round(t * 10.0) / 10.0, number_or_null(lufs + shift_db)});
+      next = t + 0.5;
+    }
+  return out;
+}
+
+// The start (s) of the loudest `length_s` stretch by mean short-term loudness (1 s grid).
+double loudest_start(const Readings& r, double length_s, double duration_s) {
+  if (duration_s <= length_s) return 0.0;
+  double best = 0.0, best_mean = -1e300;
+  for (double start = 0.0; start + length_s <= duration_s; start += 1.0) {
+    double sum = 0;
+    int n = 0;
+    for (const auto& [t, lufs] : r.short_term_series)
+      if (t - 3.0 >= start && t <= start + length_s && std::isfinite(lufs)) sum += lufs, ++n;
+    if (n > 0 && sum / n > best_mean) best_mean = sum / n, best = start;
+  }
+  return best;
+}
+
+// An excerpt of a file as an embedded FLAC (base64), or empty if it cannot be read.
+std::string excerpt(const std::filesystem::path& file, double start_s, double length_s) {
+  try {
+    const AudioData a = read_audio(file);
+    if (a.channels.empty()) return "";
+    const long long frames = (long long)a.channels[0].size();
+    const long long b = std::min(frames, (long long)std::llround(start_s * a.sample_rate));
+    const long long e = std::min(frames, b + (long long)std::llround(length_s * a.sample_rate));
+    std::vector<std::vector<float>> part;
+    for (const auto& ch : a.channels) part.emplace_back(ch.begin() + b, ch.begin() + e);
+    return base64(encode_flac16(part, a.sample_rate));
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+bool params_match(const std::vector<std::pair<std::string, double>>& sub,
+                  const std::vector<std::pair<std::string, double>>& all) {
+  for (const auto& [path, value] : sub) {
+    bool found = false;
+    for (const auto& [p, v] : all) found |= p == path && v == value;
+    if (!found) return false;
+  }
+  return true;
+}
+
+json variant_json(const RenderResult& r, const VariantResult& v) {
+  json params = json::object();
+  for (const auto& [path, value] : v.params) params[path] = value;
+  json comparisons = json::array();
+  for (const auto& c : v.comparisons) comparisons.push_back(comparison_json(c));
+  json dynamics = json::array();
+  for (const auto& d : r.dynamics) {
+    if (d.node != "master" || !params_match(d.params, v.params)) continue;
+    json trace = json::array();
+    for (float x : d.trace_db) trace.push_back(std::round(x * 100.0) / 100.0);
+    dynamics.push_back({{"processor", d.processor}, {"trace_hz", d.trace_hz}, {"trace", trace}});
+  }
+  json buses = json::array();
+  for (const auto& m : r.meters) {
+    if (m.kind != "bus" || !params_match(m.params, v.params)) continue;
+    buses.push_back({{"node", m.node},
+                     {"pre_chain_peak_dbfs", number_or_null(m.pre_chain_peak_dbfs)},
+                     {"true_peak_dbtp", number_or_null(m.readings.true_peak_dbtp)}});
+  }
+  return {{"id", v.id},
+          {"rank", v.rank},
+          {"score", number_or_null(v.score)},
+          {"params", params},
+          {"file", v.file.empty() ? json(nullptr) : json(v.file.filename().string())},
+          {"integrated_lufs", number_or_null(v.delivered_lufs)},
+          {"true_peak_dbtp", number_or_null(v.true_peak_dbtp)},
+          {"lra_lu", number_or_null(v.readings.lra_lu)},
+          {"plr_db", number_or_null(v.readings.plr_db)},
+          {"crest_db", number_or_null(v.readings.crest_db)},
+          {"spectrum", bands(v.spectra.total)},
+          {"short_term", short_term(v.readings)},
+          {"comparisons", comparisons},
+          {"dynamics", dynamics},
+          {"buses", buses}};
+}
+
+}  // namespace
+
+std::string report_html(const Session& s, const RenderResult& r, const HtmlOptions& o) {
+  std::vector<const VariantResult*> ranked;
+  for (const auto& v : r.variants) ranked.push_back(&v);
+  std::stable_sort(
+      ranked.begin(), ranked.end(),
+      [](const VariantResult* a, const VariantResult* b) { return a->rank < b->rank; });
+  json data;
+  data["session"] = s.file.filename().string();
+  data["sample_rate"] = r.sample_rate;
+  data["duration_s"] = (double)r.frames / std::max(1, r.sample_rate);
+  data["headroom_dbfs"] = r.headroom_dbfs;
+  data["params"] = json::array();
+  for (const auto& a : s.variants.sweep) data["params"].push_back(a.path);
+  data["variants"] = json::array();
+  for (const VariantResult* v : ranked) data["variants"].push_back(variant_json(r, *v));
+  data["references"] = json::array();
+  for (const auto& ref : r.references)
+    data["references"].push_back(
+        {{"name", ref.file.filename().string()},
+         {"weight", ref.weight},
+         {"integrated_lufs", number_or_null(ref.measured.readings.integrated_lufs)},
+         {"spectrum", bands(ref.measured.spectra.total)},
+         {"short_term", short_term(ref.measured.readings)}});
+  // Playback systems: their curves at the band centres and the players' FIRs (float32).
+  const int taps = playback_fir_taps(r.sample_rate);
+  data["systems"] = json::array();
+  for (const PlaybackSystem& sys : playback_systems()) {
+    const std::vector<double> fir = playback_fir(sys, r.sample_rate, taps);
+    std::string bytes(fir.size() * sizeof(float), '\0');
+    for (size_t i = 0; i < fir.size(); ++i) {
+      const float f = (float)fir[i];
+      std::memcpy(&bytes[i * sizeof(float)], &f, sizeof f);
+    }
+    json curve = json::array();
+    for (int i = 0; i < 31; ++i) {
+      const double hz = 1000.0 * std::pow(2.0, (i - 17) / 3.0);
+      curve.push_back({hz, std::round(200.0 * std::log10(playback_magnitude(sys, hz))) / 10.0});
+    }
+    data["systems"].push_back({{"name", sys.name},
+                               {"mono", sys.mono},
+                               {"description", sys.description},
+                               {"curve", curve},
+                               {"fir", base64(bytes)}});
+  }
+  // Players: the best written variants on one common stretch (the best one's loudest), the
+  // references on their own loudest; each gained to the quietest source's loudness.
+  json sources = json::array();
+  const double duration = (double)r.frames / std::max(1, r.sample_rate);
+  double start = 0.0;
+  for (const VariantResult* v : ranked)
+    if (!v->file.empty()) {
+      start = loudest_start(v->readings, o.excerpt_s, duration);
+      break;
+    }
+  int players = 0;
+  for (const VariantResult* v : ranked) {
+    if (v->file.empty() || players >= o.max_variant_players) continue;
+    const std::string audio = excerpt(v->file, start, o.excerpt_s);
+    if (audio.empty()) continue;
+    ++players;
+    sources.push_back({{"id", v->id},
+                       {"kind", "variant"},
+                       {"lufs", number_or_null(v->delivered_lufs)},
+                       {"start_s", start},
+                       {"flac", audio}});
+  }
+  for (const auto& ref : r.references) {
+    const Readings& rr = ref.measured.readings;
+    const double ref_duration =
+        rr.short_term_series.empty() ? o.excerpt_s : rr.short_term_series.back().first;
+    const double ref_start = loudest_start(rr, o.excerpt_s, ref_duration);
+    const std::string audio = excerpt(ref.file, ref_start, o.excerpt_s);
+    if (audio.empty()) continue;
+    sources.push_back({{"id", ref.file.filename().string()},
+                       {"kind", "reference"},
+                       {"lufs", number_or_null(rr.integrated_lufs)},
+                       {"start_s", ref_start},
+                       {"flac", audio}});
+  }
+  data["players"] = {{"taps", taps}, {"sources", sources}};
+  // JSON inside <script>: "</" must not close the element.
+  std::string blob = data.dump();
+  for (size_t at = blob.find("</"); at != std::string::npos; at = blob.find("</", at + 3))
+    blob.replace(at, 2, "<\\/");
+  std::string page = kReportPage;
+  const std::string marker = "/*TOPDOWN_DATA*/";
+  page.replace(page.find(marker), marker.size(), blob);
+  return page;
+}
+
+}  // namespace td
