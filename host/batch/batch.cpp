@@ -325,10 +325,13 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
       try {
         write_text_atomic(dir / report_name[i],
                           make_report(*p.session, outcome.result).dump(2) + "\n");
-        if (report_name[i] == "report.json") {
+        // A shard's page shows its own variants; `merge` re-ranks the shards' reports.
+        const std::string page =
+            report_name[i].substr(0, report_name[i].size() - std::string(".json").size()) +
+            ".html";
+        write_text_atomic(dir / page, report_html(*p.session, outcome.result));
+        if (report_name[i] == "report.json")
           write_text_atomic(dir / "report.csv", report_csv(outcome.result));
-          write_text_atomic(dir / "report.html", report_html(*p.session, outcome.result));
-        }
         const VariantResult& first = outcome.result.variants.front();
         const nlohmann::json summary = {{"integrated_lufs", number_or_null(first.delivered_lufs)},
                                         {"true_peak_dbtp", number_or_null(first.true_peak_dbtp)},
