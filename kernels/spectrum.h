@@ -32,16 +32,24 @@ int spectrum_fft_size(int sample_rate);
 void spectrum_add(LongTermSpectrum& s, const float* const* x, long long frames);
 // One channel's part of spectrum_add: different channels may run on different threads.
 void spectrum_add_channel(LongTermSpectrum& s, int channel, const float* x, long long frames);
-// Feeds channel `channel` with gain_l * l + gain_r * r: the mid ((l + r) / 2) and side
-// ((l - r) / 2) spectra of a stereo signal, from which the stereo spectrum (their sum) and
-// the width per band (their ratio) follow.
-void spectrum_add_mix(LongTermSpectrum& s, int channel, const float* l, const float* r,
-                      float gain_l, float gain_r, long long frames);
+// Feeds channel 0 with the mid ((l + r) / 2) and channel 1 with the side ((l - r) / 2) of a
+// stereo signal (spectrum_stage.h), from which the stereo spectrum (their sum) and the
+// width per band (their ratio) follow; `channel` picks one of them.
+void spectrum_add_mid_side(LongTermSpectrum& s, int channel, const float* l, const float* r,
+                           long long frames);
 // Analyses what is pending (zero-padded) if no full frame was seen, so short files count.
 void spectrum_finish(LongTermSpectrum& s);
 // Mean-square power per bin (a full-scale sine's bins sum to 0.5), bins 0 .. fft_size / 2.
 std::vector<double> spectrum_bins(const LongTermSpectrum& s);
 // The same for one channel alone.
 std::vector<double> spectrum_channel_bins(const LongTermSpectrum& s, int channel);
+// A spectrum state's result: mean-square bins of its mid and side (Backend::read_spectra).
+struct MidSideBins {
+  std::vector<double> mid, side;
+};
+
+// Mean-square bins from summed frame powers of an fft_size-point Hann analysis.
+std::vector<double> mean_square_bins(const std::vector<double>& power, long long frames,
+                                     int fft_size, double window_power);
 
 }  // namespace td

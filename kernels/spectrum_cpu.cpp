@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "spectrum.h"
+#include "spectrum_stage.h"
 
 namespace td {
 
@@ -32,7 +33,7 @@ void analyse_frame(const LongTermSpectrum& s, SpectrumChannel& ch, const float* 
   for (int i = 0; i < s.fft_size; ++i) in[i] = x[i] * s.window[i];
   ch.fft->execute();
   const std::complex<float>* out = ch.fft->output();
-  for (int k = 0; k <= s.fft_size / 2; ++k) ch.power[k] += (double)std::norm(out[k]);
+  for (int k = 0; k <= s.fft_size / 2; ++k) ch.power[k] += bin_power(out[k].real(), out[k].imag());
   ++ch.frames_analysed;
 }
 }  // namespace
@@ -54,10 +55,10 @@ void spectrum_add_channel(LongTermSpectrum& s, int channel, const float* x, long
   ch.pending.erase(ch.pending.begin(), ch.pending.begin() + start);
 }
 
-void spectrum_add_mix(LongTermSpectrum& s, int channel, const float* l, const float* r,
-                      float gain_l, float gain_r, long long frames) {
+void spectrum_add_mid_side(LongTermSpectrum& s, int channel, const float* l, const float* r,
+                           long long frames) {
   std::vector<float> x((size_t)frames);
-  for (long long n = 0; n < frames; ++n) x[(size_t)n] = gain_l * l[n] + gain_r * r[n];
+  for (long long n = 0; n < frames; ++n) x[(size_t)n] = mid_side_sample(l[n], r[n], channel);
   spectrum_add_channel(s, channel, x.data(), frames);
 }
 
@@ -96,16 +97,21 @@ std::vector<double> spectrum_bins(const LongTermSpectrum& s) {
   return bins;
 }
 
-std::vector<double> spectrum_channel_bins(const LongTermSpectrum& s, int channel) {
-  const SpectrumChannel& ch = s.channels[channel];
-  std::vector<double> bins(s.fft_size / 2 + 1, 0.0);
-  if (ch.frames_analysed == 0) return bins;
-  const double scale = 1.0 / ((double)s.fft_size * s.window_power * ch.frames_analysed);
+std::vector<double> mean_square_bins(const std::vector<double>& power, long long frames,
+                                     int fft_size, double window_power) {
+  std::vector<double> bins(fft_size / 2 + 1, 0.0);
+  if (frames == 0) return bins;
+  const double scale = 1.0 / ((double)fft_size * window_power * frames);
   for (size_t k = 0; k < bins.size(); ++k) {
-    const double c = (k == 0 || (int)k == s.fft_size / 2) ? 1.0 : 2.0;
-    bins[k] = ch.power[k] * c * scale;
+    const double c = (k == 0 || (int)k == fft_size / 2) ? 1.0 : 2.0;
+    bins[k] = power[k] * c * scale;
   }
   return bins;
+}
+
+std::vector<double> spectrum_channel_bins(const LongTermSpectrum& s, int channel) {
+  const SpectrumChannel& ch = s.channels[channel];
+  return mean_square_bins(ch.power, ch.frames_analysed, s.fft_size, s.window_power);
 }
 
 }  // namespace td

@@ -15,6 +15,7 @@
 #include "meters.h"
 #include "mix.h"
 #include "saturation.h"
+#include "spectrum_stage.h"
 #include "true_peak.h"
 
 namespace td {
@@ -114,6 +115,14 @@ void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
 void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                 const SaturationParams* params, SaturationState* states, float* memory,
                 void* stream);
+// Long-term mid/side spectra (spectrum_stage.h) of samples [skip, skip + frames) of the
+// current segment of every job: frames of fft_size points (Hann `window`), transformed in
+// batches with cuFFT, bin powers summed in frame order into power[(2 state + channel) *
+// (fft_size/2 + 1) + bin]; pending holds each slot's samples short of a frame. host_jobs,
+// pending_len and frames_analysed (per slot) live in host memory and are updated here.
+void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, long long skip,
+             long long frames, int fft_size, const float* window, float* pending,
+             long long* pending_len, double* power, long long* frames_analysed, void* stream);
 // Error text of the last failed launch, or nullptr.
 const char* last_error();
 }  // namespace cuda

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 #include <cufft.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -332,6 +333,61 @@ __global__ void saturation_kernel(StreamArena a, const SaturationJob* jobs, int 
                      a.stream(jobs[j].right), memory, a.frames);
 }
 
+// The spectrum stage: one frame of one channel of one job per task, in frame order.
+struct SpectrumTask {
+  int left, right;
+  int channel;
+  long long slot;         // state * 2 + channel: its pending buffer and its power row
+  long long first;        // the frame's first sample in (pending ++ segment part)
+  long long pending_len;  // samples pending before this call
+};
+
+// A run of consecutive tasks of one slot within a batch: summed by one thread per bin.
+struct SpectrumRun {
+  int first, count;
+  long long slot;
+};
+
+__global__ void spectrum_gather_kernel(StreamArena a, const SpectrumTask* tasks, int fft_size,
+                                       long long skip, const float* window, const float* pending,
+                                       float* scratch) {
+  const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (n >= fft_size) return;
+  const SpectrumTask& t = tasks[blockIdx.y];
+  const long long v = t.first + n;
+  const float x = v < t.pending_len
+                      ? pending[t.slot * fft_size + v]
+                      : mid_side_sample(a.stream(t.left)[skip + v - t.pending_len],
+                                        a.stream(t.right)[skip + v - t.pending_len], t.channel);
+  scratch[(long long)blockIdx.y * fft_size + n] = x * window[n];
+}
+
+__global__ void spectrum_accumulate_kernel(const SpectrumRun* runs, const float2* bins, int nbins,
+                                           double* power) {
+  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= nbins) return;
+  const SpectrumRun& r = runs[blockIdx.y];
+  double sum = power[r.slot * nbins + k];
+  for (int i = 0; i < r.count; ++i) {  // frame order: the CPU's sums
+    const float2 c = bins[(long long)(r.first + i) * nbins + k];
+    sum += bin_power(c.x, c.y);
+  }
+  power[r.slot * nbins + k] = sum;
+}
+
+// The samples left after the call's whole frames become the slot's pending samples.
+__global__ void spectrum_pending_kernel(StreamArena a, const SpectrumTask* rest, int fft_size,
+                                        long long skip, long long frames, float* pending) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const SpectrumTask& t = rest[blockIdx.y];  // first: where the rest starts
+  const long long v = t.first + i;
+  if (v >= t.pending_len + frames || i >= fft_size) return;
+  if (v < t.pending_len) return;  // already pending, in place (no whole frame this call)
+  pending[t.slot * fft_size + (v % fft_size)] =
+      mid_side_sample(a.stream(t.left)[skip + v - t.pending_len],
+                      a.stream(t.right)[skip + v - t.pending_len], t.channel);
+}
+
 cufftHandle fir_plan(int size, int batch, cufftType type) {
   static std::mutex m;
   static std::map<std::pair<std::pair<int, int>, int>, cufftHandle> plans;
@@ -492,6 +548,97 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
     check_launch();
     if (g_last_error) return;
   }
+}
+
+void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, long long skip,
+             long long frames, int fft_size, const float* window, float* pending,
+             long long* pending_len, double* power, long long* frames_analysed, void* stream) {
+  if (job_count == 0 || frames <= 0) return;
+  const cudaStream_t s = (cudaStream_t)stream;
+  const int nbins = fft_size / 2 + 1;
+  // Plan on the host: every whole frame of every slot, then the rest of each slot.
+  std::vector<SpectrumTask> tasks, rest;
+  for (int j = 0; j < job_count; ++j)
+    for (int c = 0; c < 2; ++c) {
+      const SpectrumJob& job = host_jobs[j];
+      const long long slot = 2LL * job.state + c, had = pending_len[slot];
+      const long long whole = (had + frames) / fft_size;
+      for (long long k = 0; k < whole; ++k)
+        tasks.push_back({job.left, job.right, c, slot, k * fft_size, had});
+      rest.push_back({job.left, job.right, c, slot, whole * fft_size, had});
+      pending_len[slot] = (had + frames) % fft_size;
+      frames_analysed[slot] += whole;
+    }
+  constexpr int kBatch = 256;  // frames per transform: 32 MiB of scratch at 32768 points
+  SpectrumTask* tasks_d = nullptr;
+  SpectrumTask* rest_d = nullptr;
+  SpectrumRun* runs_d = nullptr;
+  float* scratch = nullptr;
+  float2* bins = nullptr;
+  cudaError_t e = cudaSuccess;
+  auto keep = [&](cudaError_t r) {
+    if (e == cudaSuccess) e = r;
+  };
+  const size_t batch_max = std::min<size_t>(kBatch, std::max<size_t>(1, tasks.size()));
+  keep(cudaMallocAsync((void**)&tasks_d, sizeof(SpectrumTask) * std::max<size_t>(1, tasks.size()),
+                       s));
+  keep(cudaMallocAsync((void**)&rest_d, sizeof(SpectrumTask) * rest.size(), s));
+  keep(cudaMallocAsync((void**)&runs_d, sizeof(SpectrumRun) * batch_max, s));
+  keep(cudaMallocAsync((void**)&scratch, sizeof(float) * fft_size * batch_max, s));
+  keep(cudaMallocAsync((void**)&bins, sizeof(float2) * nbins * batch_max, s));
+  if (e != cudaSuccess) {
+    g_last_error = cudaGetErrorString(e);
+    return;
+  }
+  if (!tasks.empty())
+    cudaMemcpyAsync(tasks_d, tasks.data(), sizeof(SpectrumTask) * tasks.size(),
+                    cudaMemcpyHostToDevice, s);
+  cudaMemcpyAsync(rest_d, rest.data(), sizeof(SpectrumTask) * rest.size(), cudaMemcpyHostToDevice,
+                  s);
+  std::vector<SpectrumRun> runs;
+  for (size_t first = 0; first < tasks.size() && !g_last_error; first += kBatch) {
+    const int n = (int)std::min<size_t>(kBatch, tasks.size() - first);
+    spectrum_gather_kernel<<<dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n), kThreads, 0,
+                             s>>>(a, tasks_d + first, fft_size, skip, window, pending, scratch);
+    check_launch();
+    if (g_last_error) break;
+    const cufftHandle forward = fir_plan(fft_size, n, CUFFT_R2C);
+    if (!forward) {
+      g_last_error = "cuFFT could not plan the spectrum transforms";
+      break;
+    }
+    cufftSetStream(forward, s);
+    if (cufftExecR2C(forward, scratch, reinterpret_cast<cufftComplex*>(bins)) != CUFFT_SUCCESS) {
+      g_last_error = "cuFFT spectrum transform failed";
+      break;
+    }
+    runs.clear();
+    for (int i = 0; i < n; ++i) {
+      const long long slot = tasks[first + i].slot;
+      if (runs.empty() || runs.back().slot != slot)
+        runs.push_back({i, 1, slot});
+      else
+        ++runs.back().count;
+    }
+    // Pageable memory: staged before the call returns, so `runs` may change after it.
+    cudaMemcpyAsync(runs_d, runs.data(), sizeof(SpectrumRun) * runs.size(), cudaMemcpyHostToDevice,
+                    s);
+    spectrum_accumulate_kernel<<<dim3((unsigned)((nbins + kThreads - 1) / kThreads),
+                                      (unsigned)runs.size()),
+                                 kThreads, 0, s>>>(runs_d, bins, nbins, power);
+    check_launch();
+  }
+  if (!g_last_error) {
+    spectrum_pending_kernel<<<dim3((unsigned)((fft_size + kThreads - 1) / kThreads),
+                                   (unsigned)rest.size()),
+                              kThreads, 0, s>>>(a, rest_d, fft_size, skip, frames, pending);
+    check_launch();
+  }
+  cudaFreeAsync(tasks_d, s);
+  cudaFreeAsync(rest_d, s);
+  cudaFreeAsync(runs_d, s);
+  cudaFreeAsync(scratch, s);
+  cudaFreeAsync(bins, s);
 }
 
 void compressor(const StreamArena& a, const CompressorJob* jobs, const CompressorJob* host_jobs,

@@ -29,7 +29,7 @@ FileAnalysis analyze(const StemInfo& info, StemReader& reader, const std::string
   backend->allocate_meters(1, hops_per_state);
   const KWeighting k = design_kweighting(info.sample_rate);
   const TruePeakFilter f = design_true_peak_filter(info.sample_rate);
-  LongTermSpectrum spectrum = make_mid_side_spectrum(info.sample_rate);
+  backend->allocate_spectra(1, spectrum_fft_size(info.sample_rate));
   std::vector<std::vector<float>> staging(2, std::vector<float>(segment));
   const MeterJob job{0, info.channels > 1 ? 1 : 0, info.channels, 0, 0, info.frames};
 
@@ -45,15 +45,16 @@ FileAnalysis analyze(const StemInfo& info, StemReader& reader, const std::string
     for (int c = 0; c < info.channels; ++c)
       if (!backend->host_slot(c)) backend->upload(c, staging[c].data());
     backend->meters({job}, k, f, hop_frames, origin + len == info.frames, 0, len);
-    mid_side_add(spectrum, out[0], out[info.channels > 1 ? 1 : 0], len);
+    // A mono file is its own mid and has no side.
+    backend->spectra({{0, info.channels > 1 ? 1 : 0, 0}}, 0, len);
   }
   std::vector<MeterState> states;
   std::vector<MeterHop> hops;
   backend->read_meters(states, hops);
   meter_finish(states[0], hops.data(), info.channels);
   a.readings = compute_readings(states[0], hops.data(), info.channels, info.sample_rate, options);
-  spectrum_finish(spectrum);
-  a.spectra = stereo_spectra(spectrum, info.sample_rate);
+  const std::vector<MidSideBins> bins = backend->read_spectra();
+  a.spectra = stereo_spectra(bins[0].mid, bins[0].side, info.sample_rate);
   return a;
 }
 

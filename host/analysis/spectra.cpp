@@ -13,7 +13,7 @@ LongTermSpectrum make_mid_side_spectrum(int sample_rate) {
 
 void mid_side_add_channel(LongTermSpectrum& s, int channel, const float* l, const float* r,
                           long long frames) {
-  spectrum_add_mix(s, channel, l, r, 0.5f, channel == 0 ? 0.5f : -0.5f, frames);
+  spectrum_add_mid_side(s, channel, l, r, frames);
 }
 
 void mid_side_add(LongTermSpectrum& s, const float* l, const float* r, long long frames) {
@@ -43,19 +43,24 @@ const std::vector<std::vector<double>>& playback_power(int sample_rate, int fft_
 }  // namespace
 
 StereoSpectra stereo_spectra(const LongTermSpectrum& ms, int sample_rate) {
-  const std::vector<double> mid = spectrum_channel_bins(ms, 0), side = spectrum_channel_bins(ms, 1);
+  return stereo_spectra(spectrum_channel_bins(ms, 0), spectrum_channel_bins(ms, 1), sample_rate);
+}
+
+StereoSpectra stereo_spectra(const std::vector<double>& mid, const std::vector<double>& side,
+                             int sample_rate) {
+  const int fft_size = 2 * ((int)mid.size() - 1);
   std::vector<double> total(mid.size());
   for (size_t k = 0; k < mid.size(); ++k) total[k] = mid[k] + side[k];
   StereoSpectra out;
-  out.total = third_octave_bands(total, sample_rate, ms.fft_size);
-  out.mid = third_octave_bands(mid, sample_rate, ms.fft_size);
-  out.side = third_octave_bands(side, sample_rate, ms.fft_size);
-  const auto& power = playback_power(sample_rate, ms.fft_size);
+  out.total = third_octave_bands(total, sample_rate, fft_size);
+  out.mid = third_octave_bands(mid, sample_rate, fft_size);
+  out.side = third_octave_bands(side, sample_rate, fft_size);
+  const auto& power = playback_power(sample_rate, fft_size);
   for (size_t i = 0; i < playback_systems().size(); ++i) {
     const std::vector<double>& heard_from = playback_systems()[i].mono ? mid : total;
     std::vector<double> heard(heard_from.size());
     for (size_t k = 0; k < heard.size(); ++k) heard[k] = heard_from[k] * power[i][k];
-    out.playback.push_back(third_octave_bands(heard, sample_rate, ms.fft_size));
+    out.playback.push_back(third_octave_bands(heard, sample_rate, fft_size));
   }
   return out;
 }

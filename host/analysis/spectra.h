@@ -27,8 +27,10 @@ void mid_side_add(LongTermSpectrum& s, const float* l, const float* r, long long
 void mid_side_add_channel(LongTermSpectrum& s, int channel, const float* l, const float* r,
                           long long frames);
 
-// The spectra from a finished mid/side spectrum.
+// The spectra from a finished mid/side spectrum, or from its mean-square bins.
 StereoSpectra stereo_spectra(const LongTermSpectrum& mid_side, int sample_rate);
+StereoSpectra stereo_spectra(const std::vector<double>& mid, const std::vector<double>& side,
+                             int sample_rate);
 
 // Every band shifted by a gain (dB).
 void shift_spectra(StereoSpectra& s, double db);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../../kernels/fir_design.h"
+#include "../../kernels/spectrum.h"
 #include "../../kernels/stages.h"
 
 namespace td {
@@ -64,6 +65,14 @@ class Backend {
   virtual void allocate_saturation(const std::vector<SaturationParams>& params, int states,
                                    long long memory_floats) = 0;
   virtual void saturation(const std::vector<SaturationJob>& jobs) = 0;
+
+  // Long-term mid/side spectra (kernels/spectrum_stage.h): `states` zeroed spectra of
+  // fft_size points; spectra feeds samples [skip, skip + frames) of the current segment of
+  // every job into its state; read_spectra returns each state's mean-square bins (a state
+  // that saw less than one frame is analysed zero-padded, so short files count).
+  virtual void allocate_spectra(int states, int fft_size) = 0;
+  virtual void spectra(const std::vector<SpectrumJob>& jobs, long long skip, long long frames) = 0;
+  virtual std::vector<MidSideBins> read_spectra() = 0;
 
   // Copies a work slot's current segment to host memory (host-side analysis).
   virtual void download(int slot, float* samples) = 0;

@@ -75,6 +75,27 @@ class CpuBackend final : public Backend {
     cpu::fir(work_, jobs.data(), (int)jobs.size(), shape.fft_size, shape.taps, shape.hop,
              fir_spectra_.data(), fir_states_.data());
   }
+  void allocate_spectra(int states, int fft_size) override {
+    spectra_.clear();
+    for (int i = 0; i < states; ++i) spectra_.push_back(make_spectrum(fft_size, 2));
+  }
+  void spectra(const std::vector<SpectrumJob>& jobs, long long skip, long long frames) override {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long t = 0; t < 2 * (long long)jobs.size(); ++t) {
+      const SpectrumJob& job = jobs[t / 2];
+      spectrum_add_mid_side(spectra_[job.state], (int)(t % 2), work_.stream(job.left) + skip,
+                            work_.stream(job.right) + skip, frames);
+    }
+  }
+  std::vector<MidSideBins> read_spectra() override {
+    std::vector<MidSideBins> out(spectra_.size());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long i = 0; i < (long long)spectra_.size(); ++i) {
+      spectrum_finish(spectra_[i]);
+      out[i] = {spectrum_channel_bins(spectra_[i], 0), spectrum_channel_bins(spectra_[i], 1)};
+    }
+    return out;
+  }
   void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
                          long long ring_floats, long long trace_floats) override {
     comp_params_ = params;
@@ -101,7 +122,9 @@ class CpuBackend final : public Backend {
     cpu::limiter(work_, jobs.data(), (int)jobs.size(), lim_params_.data(), f, lim_states_.data(),
                  lim_rings_.data(), trace_.data(), trace_hop_frames);
   }
-  std::vector<LimiterState> read_limiters() override { return lim_states_; }
+  std::vector<LimiterState> read_limiters() override {
+    return lim_states_;
+  }
   void allocate_saturation(const std::vector<SaturationParams>& params, int states,
                            long long memory_floats) override {
     sat_params_ = params;
@@ -133,11 +156,15 @@ class CpuBackend final : public Backend {
     states = states_;
     hops = hops_;
   }
-  void allocate_peaks(int count) override { peaks_.assign(count, 0.0f); }
+  void allocate_peaks(int count) override {
+    peaks_.assign(count, 0.0f);
+  }
   void peak_hold(const std::vector<PeakJob>& jobs) override {
     cpu::peak_hold(work_, jobs.data(), (int)jobs.size(), peaks_.data());
   }
-  std::vector<float> read_peaks() override { return peaks_; }
+  std::vector<float> read_peaks() override {
+    return peaks_;
+  }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long frames,
                    std::vector<int32_t>& out) override {
     out.resize(2 * frames);
@@ -164,6 +191,7 @@ class CpuBackend final : public Backend {
   std::vector<float> fir_states_, fir_spectra_;
   std::vector<CompressorParams> comp_params_;
   std::vector<CompressorState> comp_states_;
+  std::vector<LongTermSpectrum> spectra_;
   std::vector<float> rings_, trace_;
   std::vector<LimiterParams> lim_params_;
   std::vector<LimiterState> lim_states_;

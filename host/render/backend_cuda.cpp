@@ -101,6 +101,56 @@ class CudaBackend final : public Backend {
     fir_spectra_.upload(spectra, stream_);
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
+  void allocate_spectra(int states, int fft_size) override {
+    const LongTermSpectrum shape = make_spectrum(fft_size, 0);  // the window
+    spec_fft_size_ = fft_size;
+    spec_window_power_ = shape.window_power;
+    spec_window_.upload(shape.window, stream_);
+    const size_t slots = 2 * (size_t)std::max(1, states);
+    float* pending = spec_pending_.fit(slots * fft_size);
+    double* power = spec_power_.fit(slots * (fft_size / 2 + 1));
+    TD_CUDA_CHECK(cudaMemsetAsync(pending, 0, sizeof(float) * slots * fft_size, stream_));
+    TD_CUDA_CHECK(cudaMemsetAsync(power, 0, sizeof(double) * slots * (fft_size / 2 + 1), stream_));
+    spec_pending_len_.assign(2 * (size_t)states, 0);
+    spec_frames_.assign(2 * (size_t)states, 0);
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void spectra(const std::vector<SpectrumJob>& jobs, long long skip, long long frames) override {
+    StreamArena view = work_;
+    cuda::spectra(view, jobs.data(), (int)jobs.size(), skip, frames, spec_fft_size_,
+                  spec_window_.ptr, spec_pending_.ptr, spec_pending_len_.data(), spec_power_.ptr,
+                  spec_frames_.data(), stream_);
+    check_launch("spectra");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  std::vector<MidSideBins> read_spectra() override {
+    const int n = spec_fft_size_, nbins = n / 2 + 1;
+    const size_t slots = spec_frames_.size();
+    std::vector<double> power(slots * nbins);
+    if (slots)
+      TD_CUDA_CHECK(cudaMemcpy(power.data(), spec_power_.ptr, sizeof(double) * power.size(),
+                               cudaMemcpyDeviceToHost));
+    std::vector<std::vector<double>> bins(slots);
+    for (size_t slot = 0; slot < slots; ++slot) {
+      std::vector<double> p(power.begin() + slot * nbins, power.begin() + (slot + 1) * nbins);
+      long long frames = spec_frames_[slot];
+      if (frames == 0) {  // shorter than a frame: the pending samples, zero-padded, once
+        LongTermSpectrum one = make_spectrum(n, 1);
+        std::vector<float> pending(n, 0.0f);
+        TD_CUDA_CHECK(cudaMemcpy(pending.data(), spec_pending_.ptr + slot * n,
+                                 sizeof(float) * spec_pending_len_[slot], cudaMemcpyDeviceToHost));
+        spectrum_add_channel(one, 0, pending.data(), spec_pending_len_[slot]);
+        spectrum_finish(one);
+        p = one.channels[0].power;
+        frames = one.channels[0].frames_analysed;
+      }
+      bins[slot] = mean_square_bins(p, frames, n, spec_window_power_);
+    }
+    std::vector<MidSideBins> out(slots / 2);
+    for (size_t s = 0; s < out.size(); ++s)
+      out[s] = {std::move(bins[2 * s]), std::move(bins[2 * s + 1])};
+    return out;
+  }
   void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
                          long long ring_floats, long long trace_floats) override {
     comp_params_.upload(params, stream_);
@@ -319,6 +369,11 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> floats_;
   DeviceBuffer<FirJob> jobs_fir_;
   DeviceBuffer<CompressorJob> jobs_comp_;
+  DeviceBuffer<float> spec_window_, spec_pending_;
+  DeviceBuffer<double> spec_power_;
+  std::vector<long long> spec_pending_len_, spec_frames_;
+  int spec_fft_size_ = 0;
+  double spec_window_power_ = 0.0;
   DeviceBuffer<CompressorParams> comp_params_;
   std::vector<CompressorParams> comp_params_host_;
   DeviceBuffer<CompressorState> comp_states_;

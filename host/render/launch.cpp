@@ -1163,7 +1163,8 @@ std::vector<std::pair<Reference, Measured>> measure_references(const SessionWork
 // Readings, delivery and files of one session after its launch.
 void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
             std::vector<MeterHop>& hops, long long hops_per_state,
-            const std::vector<float>& pre_chain_peaks) {
+            const std::vector<float>& pre_chain_peaks,
+            const std::vector<MidSideBins>& spectrum_bins) {
   const Session& s = *w.s;
   const RenderOptions& opt = w.opt;
   const Plan& plan = w.plan;
@@ -1185,8 +1186,7 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
     MeterHop* h = hops.data() + g * hops_per_state;
     meter_finish(states[g], h, 2);
     readings[m] = compute_readings(states[g], h, 2, s.sample_rate, mo);
-    spectrum_finish(w.spectra[m]);
-    spectra[m] = stereo_spectra(w.spectra[m], s.sample_rate);
+    spectra[m] = stereo_spectra(spectrum_bins[g].mid, spectrum_bins[g].side, s.sample_rate);
   }
   const int master = (int)s.nodes.size() - 1;
   std::vector<int> master_state(plan.instances[master].size(), -1);
@@ -1471,8 +1471,6 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
     frames = std::max(frames, w->frames);
     max_levels = std::max(max_levels, w->levels.size());
-    for (size_t m = 0; m < w->metered.size(); ++m)
-      w->spectra.push_back(make_mid_side_spectrum(rate));
   }
   std::string notice;
   std::unique_ptr<Backend> backend = make_backend(opt.backend, &notice);
@@ -1507,6 +1505,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   const TruePeakFilter tp_filter = design_true_peak_filter(rate);
   const long long hops_per_state = frames / hop_frames + 2;
   backend->allocate_meters(meters, hops_per_state);
+  backend->allocate_spectra(meters, spectrum_fft_size(rate));
   backend->allocate_peaks(meters);
   {
     // Every distinct FIR of the launch, designed on all cores.
@@ -1576,20 +1575,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   std::vector<LevelJobs> levels(max_levels);
   for (SessionWork* w : group)
     for (size_t l = 0; l < w->levels.size(); ++l) append_level(levels[l], w->levels[l]);
-  struct MeterRef {
-    SessionWork* w;
-    size_t m;
-  };
-  std::vector<std::vector<MeterRef>> meter_refs(max_levels);  // per level, in meters order
-  for (size_t l = 0; l < max_levels; ++l)
-    for (const MeterJob& job : levels[l].meters)
-      for (SessionWork* w : group)
-        if (job.state >= w->meter_offset && job.state < w->meter_offset + (int)w->metered.size())
-          meter_refs[l].push_back({w, (size_t)(job.state - w->meter_offset)});
-
   double decode_s = 0.0, stages_s = 0.0;
   std::vector<std::vector<float>> staging(2 * all.size());
-  std::vector<std::vector<float>> spectrum_staging;
   for (long long origin = 0; origin < render_frames; origin += segment) {
     const long long len = std::min(segment, render_frames - origin);
     backend->begin_segment(origin, len);
@@ -1657,28 +1644,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
           if (job.begin == span.first && job.end == span.second) jobs.push_back(job);
         backend->meters(jobs, kweighting, tp_filter, hop_frames, span.second <= origin + len, b,
                         e - b);
-      }
-      std::vector<std::array<const float*, 2>> audio(lj.meters.size());
-      spectrum_staging.resize(2 * lj.meters.size());
-      for (size_t j = 0; j < lj.meters.size(); ++j)
-        for (int c = 0; c < 2; ++c) {
-          const int slot = c ? lj.meters[j].right : lj.meters[j].left;
-          const float* h = backend->host_slot(slot);
-          if (!h) {
-            spectrum_staging[2 * j + c].resize(segment);
-            backend->download(slot, spectrum_staging[2 * j + c].data());
-            h = spectrum_staging[2 * j + c].data();
-          }
-          audio[j][c] = h;
-        }
-#pragma omp parallel for schedule(dynamic, 1)
-      for (long long t = 0; t < 2 * (long long)lj.meters.size(); ++t) {
-        const MeterRef& ref = meter_refs[l][t / 2];
-        long long b, e;  // the song part of the segment
-        job_range(origin, len, lj.meters[t / 2].begin, lj.meters[t / 2].end, b, e);
-        if (e > b)
-          mid_side_add_channel(ref.w->spectra[ref.m], (int)(t % 2), audio[t / 2][0] + b,
-                               audio[t / 2][1] + b, e - b);
+        std::vector<SpectrumJob> spectrum_jobs;
+        for (const MeterJob& job : jobs) spectrum_jobs.push_back({job.left, job.right, job.state});
+        backend->spectra(spectrum_jobs, b, e - b);
       }
     }
     for (SessionWork* w : group) {
@@ -1697,6 +1665,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   std::vector<MeterHop> hops;
   backend->read_meters(states, hops);
   const std::vector<float> pre_chain_peaks = backend->read_peaks();
+  const std::vector<MidSideBins> spectrum_bins = backend->read_spectra();
   std::vector<CompressorState> comp_state_values;
   std::vector<float> traces;
   backend->read_dynamics(comp_state_values, traces);
@@ -1709,7 +1678,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     w->r.segment_frames = segment;
     if (!w->error.empty()) continue;
     try {
-      finish(*w, *backend, states, hops, hops_per_state, pre_chain_peaks);
+      finish(*w, *backend, states, hops, hops_per_state, pre_chain_peaks, spectrum_bins);
       report_dynamics(*w, comp_state_values, lim_state_values, traces);
     } catch (const std::exception& e) {
       w->error = e.what();

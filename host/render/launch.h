@@ -123,7 +123,6 @@ struct SessionWork {
   long long sat_memory_offset = 0, sat_memory_floats = 0;
   int scratch_slots = 0;  // band streams of multiband / de-esser stages, after the plan's
   std::vector<Metered> metered;
-  std::vector<LongTermSpectrum> spectra;
 };
 
 // Validates and plans a session (no audio yet). Throws InputError.
