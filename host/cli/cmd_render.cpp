@@ -13,7 +13,8 @@ int run_render(const std::vector<std::string>& args) {
       "Renders a session: decodes and resamples the stems, runs the bus tree (tracks,\n"
       "buses, master) and every variant of [variants], gains each master to\n"
       "[delivery] target_lufs and writes OUT_DIR/master.wav (or OUT_DIR/variants/<id>.wav),\n"
-      "OUT_DIR/report.json and OUT_DIR/report.csv. With references ([[reference]] or\n"
+      "OUT_DIR/report.json, OUT_DIR/report.csv and OUT_DIR/report.html (open it in a\n"
+      "browser: ranking, plots, level-matched A/B players). With references ([[reference]] or\n"
       "--reference) every variant is compared with them, loudness-matched, scored and\n"
       "ranked (docs/references.md).\n\nOptions");
   // clang-format off
