@@ -1063,6 +1063,7 @@ struct Limited {
   Readings readings;
   StereoSpectra spectra;
   double reduction_p99_db = 0, reduction_max_db = 0;
+  std::vector<float> trace_db;  // the largest reduction of every 1 / kTraceHz s
 };
 
 Limited limit_at(const std::vector<std::vector<float>>& in, LimiterParams p, double drive_db,
@@ -1076,8 +1077,13 @@ Limited limit_at(const std::vector<std::vector<float>>& in, LimiterParams p, dou
   cpu::limiter_whole(p, design_true_peak_filter(rate), in[0].data(), in[1].data(), frames,
                      out.audio[0].data(), out.audio[1].data(), gain.data());
   std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
-  for (float g : gain) {
+  const long long hop = trace_hop_frames(rate);
+  out.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
+  for (long long n = 0; n < frames; ++n) {
+    const float g = gain[(size_t)n];
     const double reduction = g < 1.0f ? -20.0 * std::log10((double)g) : 0.0;
+    float& t = out.trace_db[(size_t)(n / hop)];
+    t = std::max(t, (float)reduction);
     out.reduction_max_db = std::max(out.reduction_max_db, reduction);
     ++histogram[std::min<long long>(3000, std::llround(reduction * 100))];
   }
@@ -1246,6 +1252,8 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
       vr.limiter_drive_db = L.drive_db;
       vr.limiter_reduction_p99_db = L.reduction_p99_db;
       vr.limiter_reduction_max_db = L.reduction_max_db;
+      vr.limiter_trace_db = std::move(L.trace_db);
+      vr.limiter_id = lp.id;
       vr.readings = L.readings;
       vr.spectra = L.spectra;
       limited = std::move(L.audio);

@@ -66,6 +66,8 @@ struct VariantResult {
   int rank = 0;
   bool limited = false;
   double limiter_drive_db = 0.0, limiter_reduction_p99_db = 0.0, limiter_reduction_max_db = 0.0;
+  std::string limiter_id;
+  std::vector<float> limiter_trace_db;  // its largest reduction of every tenth of a second
   std::vector<std::string> warnings;
   Readings readings;      // of the delivered file (measured, then shifted by the gain)
   StereoSpectra spectra;  // 1/3-octave long-term spectra of the delivered file

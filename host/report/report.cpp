@@ -75,6 +75,12 @@ nlohmann::json translation_json(const Comparison& c) {
 
 }  // namespace
 
+nlohmann::json trace_json(const std::vector<float>& trace_db) {
+  nlohmann::json out = nlohmann::json::array();
+  for (float v : trace_db) out.push_back(std::round(v * 100.0) / 100.0);
+  return out;
+}
+
 nlohmann::json comparison_json(const Comparison& c) {
   return {{"reference", c.reference},
           {"weight", c.weight},
@@ -200,7 +206,9 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
          {"limiter", v.limited
                          ? json{{"drive_db", number_or_null(v.limiter_drive_db)},
                                 {"reduction_p99_db", number_or_null(v.limiter_reduction_p99_db)},
-                                {"reduction_max_db", number_or_null(v.limiter_reduction_max_db)}}
+                                {"reduction_max_db", number_or_null(v.limiter_reduction_max_db)},
+                                {"trace_hz", 10},
+                                {"reduction_trace_db", trace_json(v.limiter_trace_db)}}
                          : json(nullptr)},
          {"meters", readings_json(v.readings, v.spectra.total, false)},
          {"vu_series", series_json(v.readings.vu_series, 10)},
@@ -245,8 +253,7 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
   for (const auto& d : r.dynamics) {
     json params = json::object();
     for (const auto& [path, value] : d.params) params[path] = value;
-    json trace = json::array();
-    for (float v : d.trace_db) trace.push_back(std::round(v * 100.0) / 100.0);
+    const json trace = trace_json(d.trace_db);
     dynamics.push_back({{"node", d.node},
                         {"processor", d.processor},
                         {"params", params},

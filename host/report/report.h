@@ -25,6 +25,9 @@ nlohmann::json number_or_null(double v);
 // series: also momentary_series and short_term_series ([t_end_s, lufs] every 10 ms).
 nlohmann::json readings_json(const Readings& r, const std::vector<Band>& spectrum, bool series);
 
+// A gain-reduction trace, to 0.01 dB.
+nlohmann::json trace_json(const std::vector<float>& trace_db);
+
 // A time series thinned to one point per `step` (the VU trace in report.json: 100 ms).
 nlohmann::json series_json(const std::vector<std::pair<double, double>>& s, size_t step);
 

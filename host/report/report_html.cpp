@@ -93,9 +93,13 @@ json variant_json(const RenderResult& r, const VariantResult& v) {
   json dynamics = json::array();
   for (const auto& d : r.dynamics) {
     if (d.node != "master" || !params_match(d.params, v.params)) continue;
-    json trace = json::array();
-    for (float x : d.trace_db) trace.push_back(std::round(x * 100.0) / 100.0);
-    dynamics.push_back({{"processor", d.processor}, {"trace_hz", d.trace_hz}, {"trace", trace}});
+    dynamics.push_back(
+        {{"processor", d.processor}, {"trace_hz", d.trace_hz}, {"trace", trace_json(d.trace_db)}});
+  }
+  if (v.limited) {  // the delivery limiter, driven to the target on the kept master
+    dynamics.push_back({{"processor", v.limiter_id + " (delivery)"},
+                        {"trace_hz", 10.0},
+                        {"trace", trace_json(v.limiter_trace_db)}});
   }
   json buses = json::array();
   for (const auto& m : r.meters) {
