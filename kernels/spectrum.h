@@ -29,8 +29,7 @@ struct LongTermSpectrum {
 // the 1/3-octave bands down to 20 Hz.
 LongTermSpectrum make_spectrum(int fft_size, int channels);
 int spectrum_fft_size(int sample_rate);
-void spectrum_add(LongTermSpectrum& s, const float* const* x, long long frames);
-// One channel's part of spectrum_add: different channels may run on different threads.
+// Feeds one channel (different channels may run on different threads).
 void spectrum_add_channel(LongTermSpectrum& s, int channel, const float* x, long long frames);
 // Feeds channel 0 with the mid ((l + r) / 2) and channel 1 with the side ((l - r) / 2) of a
 // stereo signal (spectrum_stage.h), from which the stereo spectrum (their sum) and the

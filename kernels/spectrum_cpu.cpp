@@ -62,10 +62,6 @@ void spectrum_add_mid_side(LongTermSpectrum& s, int channel, const float* l, con
   spectrum_add_channel(s, channel, x.data(), frames);
 }
 
-void spectrum_add(LongTermSpectrum& s, const float* const* x, long long frames) {
-  for (int c = 0; c < (int)s.channels.size(); ++c) spectrum_add_channel(s, c, x[c], frames);
-}
-
 void spectrum_finish(LongTermSpectrum& s) {
   long long analysed = 0;
   for (const auto& ch : s.channels) analysed += ch.frames_analysed;

@@ -7,19 +7,6 @@
 
 namespace td {
 
-LongTermSpectrum make_mid_side_spectrum(int sample_rate) {
-  return make_spectrum(spectrum_fft_size(sample_rate), 2);
-}
-
-void mid_side_add_channel(LongTermSpectrum& s, int channel, const float* l, const float* r,
-                          long long frames) {
-  spectrum_add_mid_side(s, channel, l, r, frames);
-}
-
-void mid_side_add(LongTermSpectrum& s, const float* l, const float* r, long long frames) {
-  for (int c = 0; c < 2; ++c) mid_side_add_channel(s, c, l, r, frames);
-}
-
 namespace {
 
 // |H(f)|^2 of every playback system on an FFT grid, computed once per grid.
@@ -41,10 +28,6 @@ const std::vector<std::vector<double>>& playback_power(int sample_rate, int fft_
 }
 
 }  // namespace
-
-StereoSpectra stereo_spectra(const LongTermSpectrum& ms, int sample_rate) {
-  return stereo_spectra(spectrum_channel_bins(ms, 0), spectrum_channel_bins(ms, 1), sample_rate);
-}
 
 StereoSpectra stereo_spectra(const std::vector<double>& mid, const std::vector<double>& side,
                              int sample_rate) {

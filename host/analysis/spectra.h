@@ -4,7 +4,6 @@
 #pragma once
 #include <vector>
 
-#include "../../kernels/spectrum.h"
 #include "analysis/meters.h"
 
 namespace td {
@@ -19,16 +18,7 @@ struct StereoSpectra {
   std::vector<std::vector<Band>> playback;
 };
 
-// The mid/side long-term spectrum of a stereo signal: channel 0 mid, channel 1 side.
-LongTermSpectrum make_mid_side_spectrum(int sample_rate);
-// Feeds it one stretch of a stereo (or, with l == r, mono) signal.
-void mid_side_add(LongTermSpectrum& s, const float* l, const float* r, long long frames);
-// One channel of that, for callers that feed mid and side on different threads.
-void mid_side_add_channel(LongTermSpectrum& s, int channel, const float* l, const float* r,
-                          long long frames);
-
-// The spectra from a finished mid/side spectrum, or from its mean-square bins.
-StereoSpectra stereo_spectra(const LongTermSpectrum& mid_side, int sample_rate);
+// The spectra from the mean-square bins of the mid and the side (Backend::read_spectra).
 StereoSpectra stereo_spectra(const std::vector<double>& mid, const std::vector<double>& side,
                              int sample_rate);
 
