@@ -268,7 +268,7 @@ function buildButtons() {
   const srcSpan = document.getElementById("sources"), sysSpan = document.getElementById("systems");
   if (!player.sources.length) {
     document.getElementById("player-note").textContent =
-      "No audio was written for these variants (--write-variants none) and no reference could be read: nothing to play.";
+      "No audio was written for these variants (--write-variants none) and there is no reference: nothing to play.";
     document.getElementById("play").disabled = true;
   }
   const lufs = player.sources.map(s => s.lufs).filter(x => x !== null);
@@ -292,8 +292,8 @@ function buildButtons() {
     b.addEventListener("click", () => setSystem(name));
     sysSpan.appendChild(b);
   }
-  document.getElementById("player-note").textContent +=
-    " Every excerpt is gained to the quietest source's integrated loudness (" + fmt(common, 1) +
+  if (player.sources.length) document.getElementById("player-note").textContent =
+    "Every excerpt is gained to the quietest source's integrated loudness (" + fmt(common, 1) +
     " LUFS) so that louder is not mistaken for better; variants share one stretch of the song, references play their loudest " +
     "stretch. Playback systems are the translation check's curves (linear-phase FIRs; phone and smart speaker in mono).";
   if (player.sources.length) player.current = player.sources[0].id;
