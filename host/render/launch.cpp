@@ -1,11 +1,14 @@
 #include "render/launch.h"
 
+#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -1342,11 +1345,33 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
   };
   // Every variant measured and compared; the audio of those asked for written (top:K:
   // after the ranking, the chosen ones delivered again: the same bits).
+  // Variants are delivered in parallel on the CPU backend (each one's limiter passes and
+  // measurements are independent; the CUDA backend's copies share one stream), as many at
+  // once as a quarter of the memory holds (a delivery keeps about 8 stereo copies).
   const std::string mode = opt.write_audio ? opt.write_variants : "none";
-  for (int v = 0; v < plan.variant_count(); ++v) {
-    r.variants.push_back(deliver(v, mode == "all"));
-    progress("write", (double)(v + 1) / plan.variant_count());
+  const int count = plan.variant_count();
+  const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
+  const double per_delivery = 64.0 * (double)std::max<long long>(1, w.frames);
+  const int threads = backend.name() != "cpu"
+                          ? 1
+                          : (int)std::clamp(0.25 * pages * page / per_delivery, 1.0,
+                                            (double)std::max(1, omp_get_max_threads()));
+  r.variants.assign(count, VariantResult{});
+  std::exception_ptr failure;
+  std::atomic<int> delivered{0};
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int v = 0; v < count; ++v) {
+    try {
+      r.variants[v] = deliver(v, mode == "all");
+    } catch (...) {
+#pragma omp critical(td_deliver_failure)
+      if (!failure) failure = std::current_exception();
+    }
+    const int done = ++delivered;
+    if (omp_get_thread_num() == 0) progress("write", (double)done / count);
   }
+  if (failure) std::rethrow_exception(failure);
+  if (count > 0) progress("write", 1.0);
   std::vector<int> order(r.variants.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = (int)i;
   std::stable_sort(order.begin(), order.end(),
