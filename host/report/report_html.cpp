@@ -182,10 +182,14 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
       break;
     }
   int players = 0;
+  json missing = json::array();  // files that could not be read back: named on the page
   for (const VariantResult* v : ranked) {
     if (v->file.empty() || players >= o.max_variant_players) continue;
     const std::string audio = excerpt(v->file, start, o.excerpt_s);
-    if (audio.empty()) continue;
+    if (audio.empty()) {
+      missing.push_back(v->file.filename().string());
+      continue;
+    }
     ++players;
     sources.push_back({{"id", v->id},
                        {"kind", "variant"},
@@ -199,14 +203,17 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
         rr.short_term_series.empty() ? o.excerpt_s : rr.short_term_series.back().first;
     const double ref_start = loudest_start(rr, o.excerpt_s, ref_duration);
     const std::string audio = excerpt(ref.file, ref_start, o.excerpt_s);
-    if (audio.empty()) continue;
+    if (audio.empty()) {
+      missing.push_back(ref.file.filename().string());
+      continue;
+    }
     sources.push_back({{"id", ref.file.filename().string()},
                        {"kind", "reference"},
                        {"lufs", number_or_null(rr.integrated_lufs)},
                        {"start_s", ref_start},
                        {"flac", audio}});
   }
-  data["players"] = {{"taps", taps}, {"sources", sources}};
+  data["players"] = {{"taps", taps}, {"sources", sources}, {"missing", missing}};
   // JSON inside <script>: "</" must not close the element.
   std::string blob = data.dump();
   for (size_t at = blob.find("</"); at != std::string::npos; at = blob.find("</", at + 3))

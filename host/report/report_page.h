@@ -296,6 +296,9 @@ function buildButtons() {
     "Every excerpt is gained to the quietest source's integrated loudness (" + fmt(common, 1) +
     " LUFS) so that louder is not mistaken for better; variants share one stretch of the song, references play their loudest " +
     "stretch. Playback systems are the translation check's curves (linear-phase FIRs; phone and smart speaker in mono).";
+  if (data.players.missing.length)
+    document.getElementById("player-note").textContent +=
+      " Could not be read back for a player: " + data.players.missing.join(", ") + ".";
   if (player.sources.length) player.current = player.sources[0].id;
   markButtons();
 }
