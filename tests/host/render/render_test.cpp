@@ -4,6 +4,7 @@
 #include "render/render.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 #include <sndfile.h>
 
 #include <cmath>
@@ -325,6 +326,42 @@ TEST(Determinism, TheResultDoesNotDependOnTheSegmentLength) {
   }
   EXPECT_EQ(files[0], files[1]);
   EXPECT_EQ(files[0], files[2]);
+}
+
+TEST(Determinism, VariantsDeliveredInParallelAreTheSameAsOneAtATime) {
+  // The delivery (limiter driven to the target, measurements, files) runs for several
+  // variants at once on the CPU: the files and figures must not depend on the thread count.
+  DemoOptions o;
+  o.seconds = 4.0;
+  const DemoSong song = make_demo_song(o);
+  std::string toml = song.session_toml;
+  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
+  ASSERT_NE(toml.find(trim), std::string::npos);
+  toml.replace(toml.find(trim), trim.size(),
+               "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 }, "
+               "{ type = \"limiter\", id = \"max\" } ]");
+  toml += "[variants.sweep]\n\"master.trim.gain_db\" = [-4, 0, 3]\n\"drums.fader_db\" = [-2, 2]\n";
+  const Session s = parse_session_text(toml, "demo.toml");
+  std::vector<RenderResult> results;
+  std::vector<test::TempDir> dirs(2);
+  const int threads = omp_get_max_threads();
+  for (int i = 0; i < 2; ++i) {
+    omp_set_num_threads(i == 0 ? 1 : 4);
+    RenderOptions ro;
+    ro.backend = "cpu";
+    ro.out_dir = dirs[i].path;
+    results.push_back(render_session(s, test::memory_stems(stems_of(song), 48000), ro));
+  }
+  omp_set_num_threads(threads);
+  ASSERT_EQ(results[0].variants.size(), 6u);
+  for (size_t v = 0; v < 6; ++v) {
+    const VariantResult &a = results[0].variants[v], &b = results[1].variants[v];
+    EXPECT_TRUE(a.limited) << a.id;
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.limiter_drive_db, b.limiter_drive_db) << a.id;
+    EXPECT_EQ(a.delivered_lufs, b.delivered_lufs) << a.id;
+    EXPECT_EQ(test::read_bytes(a.file), test::read_bytes(b.file)) << a.id;
+  }
 }
 
 TEST(Files, RenderFromStemFilesResamplesAndReportsThem) {
