@@ -119,6 +119,13 @@ std::string read_bytes(const std::filesystem::path& file) {
   return s.str();
 }
 
+std::string with_master_chain(std::string demo_toml, const std::string& chain) {
+  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
+  const size_t at = demo_toml.find(trim);
+  if (at == std::string::npos) throw std::runtime_error("the demo session's master chain changed");
+  return demo_toml.replace(at, trim.size(), "chain = [ " + chain + " ]");
+}
+
 std::string chain_session(const std::string& chain, const std::string& tracks,
                           const std::string& extra) {
   return "[session]\nsample_rate = 48000\n[delivery]\nbit_depth = 32\n[master]\nchain = [ " +

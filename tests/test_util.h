@@ -49,6 +49,10 @@ std::string read_bytes(const std::filesystem::path& file);
 std::string chain_session(const std::string& chain, const std::string& tracks = "",
                           const std::string& extra = "");
 
+// The demo session (DemoSong::session_toml) with its master chain (the trim) replaced by
+// `chain` (the body of a TOML array). Throws if the demo's chain is not found.
+std::string with_master_chain(std::string demo_toml, const std::string& chain);
+
 // Renders a session text on the CPU with in-memory stems (track order) at 48 kHz in a
 // temporary folder; returns the delivered master.wav. segment 0: the backend's length.
 AudioData render_text(const std::string& toml, const std::vector<Planar>& stems,

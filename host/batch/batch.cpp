@@ -313,8 +313,8 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
 
   double budget = opt.memory_budget_bytes;
   if (budget <= 0) {
-    const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
-    budget = pages > 0 && page > 0 ? pages * page / 4 : 4.0 * (1 << 30);
+    const double bytes = physical_memory_bytes();
+    budget = bytes > 0 ? bytes / 4 : 4.0 * (1 << 30);
   }
   render_sessions(work, opt.backend, budget, 0, [&](size_t w, const SessionOutcome& outcome) {
     const size_t i = work_index[w];
@@ -327,8 +327,7 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
                           make_report(*p.session, outcome.result).dump(2) + "\n");
         // A shard's page shows its own variants; `merge` re-ranks the shards' reports.
         const std::string page =
-            report_name[i].substr(0, report_name[i].size() - std::string(".json").size()) +
-            ".html";
+            report_name[i].substr(0, report_name[i].size() - std::string(".json").size()) + ".html";
         write_text_atomic(dir / page, report_html(*p.session, outcome.result));
         if (report_name[i] == "report.json")
           write_text_atomic(dir / "report.csv", report_csv(outcome.result));

@@ -22,6 +22,11 @@
 
 namespace td {
 
+double physical_memory_bytes() {
+  const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? pages * page : 0.0;
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -1350,11 +1355,10 @@ void finish(SessionWork& w, Backend& backend, std::vector<MeterState>& states,
   // once as a quarter of the memory holds (a delivery keeps about 8 stereo copies).
   const std::string mode = opt.write_audio ? opt.write_variants : "none";
   const int count = plan.variant_count();
-  const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
   const double per_delivery = 64.0 * (double)std::max<long long>(1, w.frames);
   const int threads = backend.name() != "cpu"
                           ? 1
-                          : (int)std::clamp(0.25 * pages * page / per_delivery, 1.0,
+                          : (int)std::clamp(0.25 * physical_memory_bytes() / per_delivery, 1.0,
                                             (double)std::max(1, omp_get_max_threads()));
   r.variants.assign(count, VariantResult{});
   std::exception_ptr failure;
@@ -1518,8 +1522,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   // a launch that cannot fit in memory instead of failing half way.
   {
     const double need = 4.0 * ((double)keeps * frames + (double)slots * segment);
-    const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
-    const double have = pages > 0 && page > 0 ? 0.8 * pages * page : 0.0;
+    const double have = 0.8 * physical_memory_bytes();
     if (have > 0 && need > have) {
       char msg[512];
       std::snprintf(msg, sizeof msg,

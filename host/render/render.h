@@ -141,6 +141,9 @@ struct RenderResult {
   Timings timings;
 };
 
+// This machine's physical memory in bytes, 0 when the system does not say.
+double physical_memory_bytes();
+
 // Throws InputError for bad input (including processors not implemented yet).
 RenderResult render_session(const Session& session, const std::vector<StemSource>& stems,
                             const RenderOptions& options);

@@ -241,11 +241,11 @@ TEST(CompressorChunks, AWrongGuessIsRepairedByTheFixUp) {
 }
 
 TEST(CompressorChunks, ChunkCountFillsTheWorkersAndKeepsChunksLong) {
-  EXPECT_EQ(compressor_chunk_count(8, 8, 1 << 20, 0), 1);           // enough jobs: no chunking
-  EXPECT_EQ(compressor_chunk_count(1, 2, 1 << 18, 0), 2);           // one job, two threads
-  EXPECT_EQ(compressor_chunk_count(3, 16, 1 << 20, 0), 6);          // ceil(16 / 3)
-  EXPECT_EQ(compressor_chunk_count(1, 1024, 1 << 18, 0), 16);       // no chunk below 2^14 frames
-  EXPECT_EQ(compressor_chunk_count(1, 1024, 1000, 0), 1);           // too short to cut
+  EXPECT_EQ(compressor_chunk_count(8, 8, 1 << 20, 0), 1);          // enough jobs: no chunking
+  EXPECT_EQ(compressor_chunk_count(1, 2, 1 << 18, 0), 2);          // one job, two threads
+  EXPECT_EQ(compressor_chunk_count(3, 16, 1 << 20, 0), 6);         // ceil(16 / 3)
+  EXPECT_EQ(compressor_chunk_count(1, 1024, 1 << 18, 0), 16);      // no chunk below 2^14 frames
+  EXPECT_EQ(compressor_chunk_count(1, 1024, 1000, 0), 1);          // too short to cut
   EXPECT_EQ(compressor_chunk_count(1, 1024, 1 << 20, 100000), 5);  // none below 2 warm-ups
   // The warm-up: 24 time constants of the slowest smoother (100 ms release at 48 kHz).
   EXPECT_NEAR(compressor_warmup_frames(params(-20, 2, 0, 10, 100)), 24 * 4800, 3);

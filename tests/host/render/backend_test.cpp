@@ -139,11 +139,11 @@ TEST_P(Backends, DynamicsMatchTheCpuDynamics) {
 "master.glue.ratio" = [2, 4]
 "master.max.ceiling_dbtp" = [-3, -1]
 )";
-  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
-  toml.replace(toml.find(trim), trim.size(),
-               "chain = [ { type = \"compressor\", id = \"glue\", threshold_db = -24, style = "
-               "\"opto\", release = \"auto\", lookahead_ms = 2 }, { type = \"limiter\", id = "
-               "\"max\", ceiling_dbtp = -1 } ]");
+  toml = test::with_master_chain(
+      toml,
+      "{ type = \"compressor\", id = \"glue\", threshold_db = -24, style = "
+      "\"opto\", release = \"auto\", lookahead_ms = 2 }, { type = \"limiter\", id = "
+      "\"max\", ceiling_dbtp = -1 }");
   const size_t bass = toml.find("name = \"bass\"");
   ASSERT_NE(bass, std::string::npos);
   toml.insert(toml.find('\n', bass) + 1,
@@ -167,11 +167,11 @@ TEST_P(Backends, SaturationAndImagerMatchTheCpu) {
   const DemoSong song = make_demo_song(o);
   std::string toml = float_session(song);
   toml += "[variants.sweep]\n\"master.tape.drive_db\" = [3, 9]\n";
-  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
-  toml.replace(toml.find(trim), trim.size(),
-               "chain = [ { type = \"saturation\", id = \"tape\", model = \"tape\", tone = 0.5 }, "
-               "{ type = \"saturation\", id = \"clip\", model = \"hard\", drive_db = 3 }, "
-               "{ type = \"imager\", width_pct = 120, mono_below_hz = 150 } ]");
+  toml = test::with_master_chain(
+      toml,
+      "{ type = \"saturation\", id = \"tape\", model = \"tape\", tone = 0.5 }, "
+      "{ type = \"saturation\", id = \"clip\", model = \"hard\", drive_db = 3 }, "
+      "{ type = \"imager\", width_pct = 120, mono_below_hz = 150 }");
   const auto [a, b] = render_both(toml, song);
   ASSERT_EQ(a.variants.size(), 2u);
   for (size_t v = 0; v < a.variants.size(); ++v) {

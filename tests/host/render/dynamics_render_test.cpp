@@ -3,7 +3,6 @@
 // constants on level steps, sidechain keying, look-ahead with latency compensation,
 // parallel mix, the gain-reduction report, and segment independence.
 #include <gtest/gtest.h>
-
 #include <omp.h>
 
 #include <cmath>
@@ -315,10 +314,9 @@ TEST(Limiter, DeliveryReachesTheLoudnessTargetUnderTheCeiling) {
   d.seconds = 12;
   const DemoSong song = make_demo_song(d);
   std::string toml = song.session_toml;
-  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
-  toml.replace(toml.find(trim), trim.size(),
-               "chain = [ { type = \"compressor\", threshold_db = -26, ratio = 2 }, "
-               "{ type = \"limiter\", ceiling_dbtp = -1 } ]");
+  toml = test::with_master_chain(toml,
+                                 "{ type = \"compressor\", threshold_db = -26, ratio = 2 }, "
+                                 "{ type = \"limiter\", ceiling_dbtp = -1 }");
   test::TempDir dir;
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;

@@ -335,11 +335,9 @@ TEST(Determinism, VariantsDeliveredInParallelAreTheSameAsOneAtATime) {
   o.seconds = 4.0;
   const DemoSong song = make_demo_song(o);
   std::string toml = song.session_toml;
-  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
-  ASSERT_NE(toml.find(trim), std::string::npos);
-  toml.replace(toml.find(trim), trim.size(),
-               "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 }, "
-               "{ type = \"limiter\", id = \"max\" } ]");
+  toml = test::with_master_chain(toml,
+                                 "{ type = \"gain\", id = \"trim\", gain_db = -2.0 }, "
+                                 "{ type = \"limiter\", id = \"max\" }");
   toml += "[variants.sweep]\n\"master.trim.gain_db\" = [-4, 0, 3]\n\"drums.fader_db\" = [-2, 2]\n";
   const Session s = parse_session_text(toml, "demo.toml");
   std::vector<RenderResult> results;
