@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "fft.h"
+#include "kernels/fft.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {

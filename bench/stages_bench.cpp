@@ -8,9 +8,9 @@
 #include <cstring>
 #include <vector>
 
-#include "fft.h"
-#include "fir_design.h"
-#include "stages.h"
+#include "kernels/fft.h"
+#include "kernels/fir_design.h"
+#include "kernels/stages.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // A compressor cut into chunks, for a level with too few compressors to fill the machine
-// (DESIGN.md section 3): one job's segment is split into `count` chunks that run in
+// (docs/architecture.md, "Recurrences with too few streams"): one job's segment is split into `count` chunks that run in
 // parallel, and the result is bit for bit the sequential one.
 //
 //  1. detect (parallel, one task per chunk): each chunk guesses its start state by running

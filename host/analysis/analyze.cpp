@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "io/audio_file.h"
-#include "render/backend.h"
-#include "spectrum.h"
+#include "backend/backend.h"
+#include "kernels/spectrum.h"
 
 namespace td {
 

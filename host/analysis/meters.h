@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../../kernels/meters.h"
+#include "kernels/meters.h"
 
 namespace td {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "../../kernels/fir_design.h"
+#include "kernels/fir_design.h"
 
 namespace td {
 namespace {

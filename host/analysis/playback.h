@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../../kernels/eq.h"
+#include "kernels/eq.h"
 
 namespace td {
 

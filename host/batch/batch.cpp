@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "../../kernels/dither.h"  // mix64
+#include "kernels/dither.h"  // mix64
 #include "io/audio_file.h"
 #include "render/render.h"
 #include "report/report.h"

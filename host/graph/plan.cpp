@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "../../kernels/dither.h"  // mix64: the same portable generator everywhere
+#include "kernels/dither.h"  // mix64: the same portable generator everywhere
 
 namespace td {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "spectrum.h"
+#include "kernels/spectrum.h"
 
 namespace td {
 

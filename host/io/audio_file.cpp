@@ -12,7 +12,7 @@
 #include <memory>
 #include <sstream>
 
-#include "session/session.h"
+#include "base/input_error.h"
 
 namespace td {
 namespace {

@@ -16,20 +16,11 @@
 
 #include "analysis/analyze.h"
 #include "analysis/meters.h"
-#include "render/backend.h"
-#include "saturation_design.h"
+#include "backend/backend.h"
+#include "kernels/saturation_design.h"
 #include "session/schema.h"
 
 namespace td {
-
-double physical_memory_bytes() {
-  const double pages = (double)sysconf(_SC_PHYS_PAGES), page = (double)sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? pages * page : 0.0;
-}
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 namespace {
 

@@ -7,16 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "../../kernels/eq.h"
-#include "../../kernels/fir_design.h"
-#include "../../kernels/stages.h"
+#include "kernels/eq.h"
+#include "kernels/fir_design.h"
+#include "kernels/spectrum.h"
+#include "kernels/stages.h"
 #include "render/render.h"
-#include "spectrum.h"
 
 namespace td {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t);
 
 // A node's settings in one instance: the session's values with the sweep applied.
 struct NodeSettings {

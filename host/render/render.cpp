@@ -4,7 +4,7 @@
 #include <future>
 #include <memory>
 
-#include "render/backend.h"
+#include "backend/backend.h"
 #include "render/launch.h"
 
 namespace td {

@@ -8,6 +8,7 @@
 
 #include "analysis/compare.h"
 #include "analysis/meters.h"
+#include "base/system.h"
 #include "graph/plan.h"
 #include "io/audio_file.h"
 #include "session/session.h"
@@ -140,9 +141,6 @@ struct RenderResult {
   std::vector<std::string> warnings;
   Timings timings;
 };
-
-// This machine's physical memory in bytes, 0 when the system does not say.
-double physical_memory_bytes();
 
 // Throws InputError for bad input (including processors not implemented yet).
 RenderResult render_session(const Session& session, const std::vector<StemSource>& stems,

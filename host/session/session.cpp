@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 // Newlines and trailing commas inside inline tables (TOML 1.1), so that chains can be
-// written over several lines as in DESIGN section 2.
+// written over several lines (docs/session-format.md).
 #define TOML_ENABLE_UNRELEASED_FEATURES 1
 #include <toml++/toml.h>
 

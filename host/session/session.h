@@ -9,13 +9,9 @@
 #include <vector>
 
 #include "analysis/score_weights.h"
+#include "base/input_error.h"
 
 namespace td {
-
-// Bad input: the message is complete and meant for the user as it is.
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct AutomationPoint {
   double time_s;

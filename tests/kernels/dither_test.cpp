@@ -1,5 +1,5 @@
 // TPDF dither: deterministic, triangular, and quantisation that rounds and clips.
-#include "dither.h"
+#include "kernels/dither.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "stages.h"
+#include "kernels/stages.h"
 
 namespace td {
 namespace {

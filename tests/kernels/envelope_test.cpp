@@ -1,9 +1,9 @@
 // Automation envelopes: exact at breakpoints, linear between, held outside.
-#include "envelope.h"
+#include "kernels/envelope.h"
 
 #include <gtest/gtest.h>
 
-#include "mix.h"
+#include "kernels/mix.h"
 
 namespace td {
 namespace {

@@ -6,14 +6,14 @@
 // prototype's at f / f0 = tan(pi fd / fs) / tan(pi f0 / fs). Evaluating the cookbook's own
 // coefficient formulas there checks every prototype formula independently (same numbers
 // to rounding: 1e-9 dB).
-#include "eq.h"
+#include "kernels/eq.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <complex>
 
-#include "fir_design.h"
+#include "kernels/fir_design.h"
 
 namespace td {
 namespace {

@@ -1,5 +1,5 @@
 // Pan laws: the values a mixing engineer reads off a console's documentation.
-#include "pan_law.h"
+#include "kernels/pan_law.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // True peak against EBU Tech 3341 cases 15-19 (sines near fs/4 .. fs/8 whose sample peaks
 // miss the waveform's peak): expected -6.0 dBTP (+3.0 for case 19), tolerance +0.2/-0.4 dB.
-#include "true_peak.h"
+#include "kernels/true_peak.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "analysis/analyze.h"
-#include "fft.h"
+#include "kernels/fft.h"
 #include "io/audio_file.h"
 #include "render/render.h"
 #include "test_util.h"

@@ -9,8 +9,8 @@
 #include <random>
 
 #include "analysis/analyze.h"
-#include "fir_design.h"
-#include "spectrum.h"
+#include "kernels/fir_design.h"
+#include "kernels/spectrum.h"
 
 namespace td {
 namespace {

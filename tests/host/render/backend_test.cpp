@@ -1,6 +1,6 @@
 // One test body over every backend: the CUDA backend must render what the CPU renders.
 // Without a GPU (or without the toolkit) the CUDA cases skip and say why.
-#include "render/backend.h"
+#include "backend/backend.h"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "demo/demo.h"
-#include "dynamics.h"
+#include "kernels/dynamics.h"
 #include "io/audio_file.h"
 #include "render/render.h"
 #include "test_util.h"

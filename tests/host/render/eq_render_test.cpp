@@ -8,8 +8,8 @@
 #include <complex>
 #include <random>
 
-#include "eq.h"
-#include "fir_design.h"
+#include "kernels/eq.h"
+#include "kernels/fir_design.h"
 #include "io/audio_file.h"
 #include "render/render.h"
 #include "test_util.h"

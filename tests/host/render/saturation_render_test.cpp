@@ -8,7 +8,7 @@
 #include <complex>
 #include <cstdio>
 
-#include "fft.h"
+#include "kernels/fft.h"
 #include "io/audio_file.h"
 #include "render/render.h"
 #include "test_util.h"

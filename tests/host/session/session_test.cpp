@@ -1,4 +1,4 @@
-// The session parser: the format of DESIGN section 2 parses into plain structs, and every
+// The session parser: the format of docs/session-format.md parses into plain structs, and every
 // kind of bad input is one error naming the file, the line, the key and what is allowed.
 #include "session/session.h"
 

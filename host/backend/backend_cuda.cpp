@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "render/backend.h"
+#include "backend/backend.h"
 
 namespace td {
 namespace {
@@ -265,11 +265,6 @@ class CudaBackend final : public Backend {
     check_launch("gain");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  void download(int slot, float* samples) override {
-    TD_CUDA_CHECK(cudaMemcpyAsync(samples, work_.stream(slot), sizeof(float) * work_.frames,
-                                  cudaMemcpyDeviceToHost, stream_));
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  }
   void allocate_meters(int states, long long hops_per_state) override {
     state_count_ = states;
     hops_per_state_ = hops_per_state;
@@ -355,7 +350,6 @@ class CudaBackend final : public Backend {
   DeviceBuffer<SumTerm> terms_;
   DeviceBuffer<GainJob> jobs_gain_;
   DeviceBuffer<Breakpoint> points_;
-  DeviceBuffer<int> ints_;
   DeviceBuffer<MeterJob> jobs_meter_;
   DeviceBuffer<PeakJob> jobs_peak_;
   DeviceBuffer<float> peaks_;

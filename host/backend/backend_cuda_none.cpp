@@ -1,7 +1,7 @@
 // Compiled instead of backend_cuda.cpp when the build has no CUDA toolkit.
 #include <stdexcept>
 
-#include "render/backend.h"
+#include "backend/backend.h"
 
 namespace td {
 

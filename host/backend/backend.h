@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "../../kernels/fir_design.h"
-#include "../../kernels/spectrum.h"
-#include "../../kernels/stages.h"
+#include "kernels/fir_design.h"
+#include "kernels/spectrum.h"
+#include "kernels/stages.h"
 
 namespace td {
 
@@ -73,9 +73,6 @@ class Backend {
   virtual void allocate_spectra(int states, int fft_size) = 0;
   virtual void spectra(const std::vector<SpectrumJob>& jobs, long long skip, long long frames) = 0;
   virtual std::vector<MidSideBins> read_spectra() = 0;
-
-  // Copies a work slot's current segment to host memory (host-side analysis).
-  virtual void download(int slot, float* samples) = 0;
 
   // Meters: `states` meter states (zeroed) with hops_per_state hop records each.
   virtual void allocate_meters(int states, long long hops_per_state) = 0;

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "render/backend.h"
+#include "backend/backend.h"
 
 namespace td {
 namespace {
@@ -134,9 +134,6 @@ class CpuBackend final : public Backend {
   void saturation(const std::vector<SaturationJob>& jobs) override {
     cpu::saturation(work_, jobs.data(), (int)jobs.size(), sat_params_.data(), sat_states_.data(),
                     sat_memory_.data());
-  }
-  void download(int slot, float* samples) override {
-    std::memcpy(samples, work_.stream(slot), sizeof(float) * work_.frames);
   }
   void allocate_meters(int states, long long hops_per_state) override {
     states_.assign(states, MeterState{});
