@@ -17,6 +17,7 @@
 #include "saturation.h"
 #include "spectrum_stage.h"
 #include "true_peak.h"
+#include "utility.h"
 
 namespace td {
 
@@ -68,6 +69,11 @@ void limiter_whole(const LimiterParams& p, const TruePeakFilter& f, const float*
 // Saturation (saturation.h): one task per job, its samples in order.
 void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                 const SaturationParams* params, SaturationState* states, float* memory);
+// The utility stage (utility.h), parallel in time: per channel, the history and the
+// segment gathered into a scratch line, every output computed from it, the line's tail
+// kept. memory: the jobs' histories (UtilityJob::memory).
+void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
+             const UtilityParams* params, float* memory);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
 // The first `frames` samples of the pair.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
@@ -115,6 +121,11 @@ void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
 void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                 const SaturationParams* params, SaturationState* states, float* memory,
                 void* stream);
+// The utility stage: `line` holds 2 * job_count scratch lines of line_stride floats
+// (line_stride >= the largest history + a.frames).
+void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
+             const UtilityParams* params, float* memory, float* line, long long line_stride,
+             void* stream);
 // Long-term mid/side spectra (spectrum_stage.h) of samples [skip, skip + frames) of the
 // current segment of every job: frames of fft_size points (Hann `window`), transformed in
 // batches with cuFFT, bin powers summed in frame order into power[(2 state + channel) *

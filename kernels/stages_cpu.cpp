@@ -377,6 +377,47 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                        a.stream(jobs[j].left), a.stream(jobs[j].right), memory, a.frames);
 }
 
+void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
+             const UtilityParams* params, float* memory) {
+  const int lines = 2 * job_count;
+  std::vector<std::vector<float>> line(lines);
+  auto parts = [&](int c, const UtilityParams*& p, float*& stream, float*& history, float& g) {
+    const UtilityJob& job = jobs[c / 2];
+    p = &params[job.params];
+    stream = a.stream(c % 2 ? job.right : job.left);
+    history = memory + job.memory + (long long)(c % 2) * p->history;
+    g = c % 2 ? p->gain_right : p->gain_left;
+  };
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int c = 0; c < lines; ++c) {
+    const UtilityParams* p;
+    float *stream, *history, g;
+    parts(c, p, stream, history, g);
+    line[c].resize((size_t)(p->history + a.frames));
+    for (long long i = 0; i < p->history + a.frames; ++i)
+      line[c][i] = utility_line_at(history, stream, p->history, i);
+  }
+  // Every output sample is independent: chunks of all lines in one parallel loop.
+  constexpr long long kChunk = 1 << 14;
+  const long long chunks = (a.frames + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+  for (long long t = 0; t < lines * chunks; ++t) {
+    const int c = (int)(t / chunks);
+    const UtilityParams* p;
+    float *stream, *history, g;
+    parts(c, p, stream, history, g);
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    for (long long n = begin; n < end; ++n) stream[n] = utility_sample(*p, g, line[c].data(), n);
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int c = 0; c < lines; ++c) {
+    const UtilityParams* p;
+    float *stream, *history, g;
+    parts(c, p, stream, history, g);
+    std::copy(line[c].begin() + a.frames, line[c].end(), history);
+  }
+}
+
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  long long frames, int32_t* out) {
   const float* l = a.stream(left);

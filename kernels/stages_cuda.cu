@@ -333,6 +333,43 @@ __global__ void saturation_kernel(StreamArena a, const SaturationJob* jobs, int 
                      a.stream(jobs[j].right), memory, a.frames);
 }
 
+// The utility stage (utility.h): blockIdx.y is a job channel (2 job + channel).
+__global__ void utility_gather_kernel(StreamArena a, const UtilityJob* jobs,
+                                      const UtilityParams* params, const float* memory, float* line,
+                                      long long line_stride) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const int c = blockIdx.y % 2;
+  const UtilityJob& job = jobs[blockIdx.y / 2];
+  const UtilityParams& p = params[job.params];
+  if (i >= p.history + a.frames) return;
+  line[(long long)blockIdx.y * line_stride + i] =
+      utility_line_at(memory + job.memory + (long long)c * p.history,
+                      a.stream(c ? job.right : job.left), p.history, i);
+}
+
+__global__ void utility_kernel(StreamArena a, const UtilityJob* jobs, const UtilityParams* params,
+                               const float* line, long long line_stride) {
+  const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (n >= a.frames) return;
+  const int c = blockIdx.y % 2;
+  const UtilityJob& job = jobs[blockIdx.y / 2];
+  const UtilityParams& p = params[job.params];
+  a.stream(c ? job.right : job.left)[n] =
+      utility_sample(p, c ? p.gain_right : p.gain_left, line + blockIdx.y * line_stride, n);
+}
+
+__global__ void utility_keep_kernel(StreamArena a, const UtilityJob* jobs,
+                                    const UtilityParams* params, float* memory, const float* line,
+                                    long long line_stride) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const int c = blockIdx.y % 2;
+  const UtilityJob& job = jobs[blockIdx.y / 2];
+  const UtilityParams& p = params[job.params];
+  if (i >= p.history) return;
+  memory[job.memory + (long long)c * p.history + i] =
+      line[(long long)blockIdx.y * line_stride + a.frames + i];
+}
+
 // The spectrum stage: one frame of one channel of one job per task, in frame order.
 struct SpectrumTask {
   int left, right;
@@ -727,6 +764,24 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
   saturation_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(a, jobs, job_count,
                                                                             params, states, memory);
   check_launch();
+}
+
+void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
+             const UtilityParams* params, float* memory, float* line, long long line_stride,
+             void* stream) {
+  const cudaStream_t s = (cudaStream_t)stream;
+  for (int first = 0; first < job_count; first += kMaxGridY / 2) {
+    const int n = job_count - first < kMaxGridY / 2 ? job_count - first : kMaxGridY / 2;
+    utility_gather_kernel<<<grid_for(line_stride, 2 * n), kThreads, 0, s>>>(
+        a, jobs + first, params, memory, line, line_stride);
+    utility_kernel<<<grid_for(a.frames, 2 * n), kThreads, 0, s>>>(a, jobs + first, params, line,
+                                                                  line_stride);
+    if (line_stride > a.frames)  // some job keeps a history
+      utility_keep_kernel<<<grid_for(line_stride - a.frames, 2 * n), kThreads, 0, s>>>(
+          a, jobs + first, params, memory, line, line_stride);
+    check_launch();
+    if (g_last_error) return;
+  }
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,

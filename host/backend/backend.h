@@ -5,6 +5,7 @@
 // and graph level; the CPU and CUDA backends run the same TD_HD math.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,33 @@
 #include "kernels/stages.h"
 
 namespace td {
+
+// The stateful stages whose storage allocate_stage holds, and each one's state type.
+enum class StageKind { kCompressor, kLimiter, kSaturation, kUtility };
+constexpr int kStageKinds = 4;
+template <class Params>
+struct StageOf;
+template <>
+struct StageOf<CompressorParams> {
+  static constexpr StageKind kind = StageKind::kCompressor;
+  using State = CompressorState;
+};
+template <>
+struct StageOf<LimiterParams> {
+  static constexpr StageKind kind = StageKind::kLimiter;
+  using State = LimiterState;
+};
+template <>
+struct StageOf<SaturationParams> {
+  static constexpr StageKind kind = StageKind::kSaturation;
+  using State = SaturationState;
+};
+struct UtilityState {};  // the utility keeps only its histories (memory)
+template <>
+struct StageOf<UtilityParams> {
+  static constexpr StageKind kind = StageKind::kUtility;
+  using State = UtilityState;
+};
 
 class Backend {
  public:
@@ -47,24 +75,37 @@ class Backend {
   // runs every job of one shape on the current segment.
   virtual void allocate_fir(long long state_floats, const std::vector<float>& spectra) = 0;
   virtual void fir(const FirShape& shape, const std::vector<FirJob>& jobs) = 0;
-  // Compressors (kernels/dynamics.h): the launch's parameter sets, `states` zeroed states,
-  // `ring_floats` zeroed delay-line floats and `trace_floats` zeroed trace values;
-  // compressor runs every job of one chain position; read_dynamics returns the states
-  // (reduction sums and maxima) and the traces.
-  virtual void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
-                                 long long ring_floats, long long trace_floats) = 0;
+  // The stateful chain stages' storage, one generic call per stage kind: the launch's
+  // parameter sets, zeroed states and zeroed float memory (delay lines, histories); and
+  // the gain-reduction traces that compressors and limiters share. Typed helpers below.
+  virtual void allocate_stage(StageKind kind, const void* params, size_t param_bytes,
+                              size_t state_bytes, long long memory_floats) = 0;
+  // The stage's states as bytes (what allocate_stage was given room for).
+  virtual std::vector<unsigned char> read_stage_states(StageKind kind) = 0;
+  virtual void allocate_traces(long long floats) = 0;
+  virtual std::vector<float> read_traces() = 0;
+
+  template <class Params>
+  void allocate_stage(const std::vector<Params>& params, int states, long long memory_floats) {
+    using State = typename StageOf<Params>::State;
+    allocate_stage(StageOf<Params>::kind, params.data(), sizeof(Params) * params.size(),
+                   sizeof(State) * (size_t)states, memory_floats);
+  }
+  template <class Params>
+  std::vector<typename StageOf<Params>::State> read_states() {
+    using State = typename StageOf<Params>::State;
+    const std::vector<unsigned char> bytes = read_stage_states(StageOf<Params>::kind);
+    std::vector<State> out(bytes.size() / sizeof(State));
+    if (!out.empty()) std::memcpy((void*)out.data(), bytes.data(), sizeof(State) * out.size());
+    return out;
+  }
+
+  // The stages' launches: every job of one chain position (kernels/stages.h).
   virtual void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) = 0;
-  virtual void read_dynamics(std::vector<CompressorState>& states, std::vector<float>& trace) = 0;
-  // Limiters (kernels/limiter.h), after allocate_dynamics (they share its trace array).
-  virtual void allocate_limiters(const std::vector<LimiterParams>& params, int states,
-                                 long long ring_floats) = 0;
   virtual void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
                        long long trace_hop_frames) = 0;
-  virtual std::vector<LimiterState> read_limiters() = 0;
-  // Saturation (kernels/saturation.h): parameter sets, zeroed states and memory.
-  virtual void allocate_saturation(const std::vector<SaturationParams>& params, int states,
-                                   long long memory_floats) = 0;
   virtual void saturation(const std::vector<SaturationJob>& jobs) = 0;
+  virtual void utility(const std::vector<UtilityJob>& jobs) = 0;
 
   // Long-term mid/side spectra (kernels/spectrum_stage.h): `states` zeroed spectra of
   // fft_size points; spectra feeds samples [skip, skip + frames) of the current segment of
@@ -89,6 +130,16 @@ class Backend {
   virtual std::vector<float> read_peaks() = 0;
 
   // Delivery on the keep arena.
+  // The delivery limiter: a pair of keep streams through one fresh limiter (its latency
+  // flushed, the output aligned with the input), into host memory; gain[n] is the gain it
+  // applied to output sample n.
+  virtual void limit(int left, int right, const LimiterParams& p, const TruePeakFilter& f,
+                     long long frames, float* out_left, float* out_right, float* gain) = 0;
+  // Interleaved dithered PCM / float of host planar audio (the limited master) at `gain`.
+  virtual void deliver_pcm_host(const float* left, const float* right, float gain, uint64_t seed,
+                                int bits, long long frames, std::vector<int32_t>& out) = 0;
+  virtual void deliver_float_host(const float* left, const float* right, float gain,
+                                  long long frames, std::vector<float>& out) = 0;
   // Interleaved stereo of the first `frames` samples of a pair of keep streams at `gain`.
   virtual void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
                            long long frames, std::vector<int32_t>& out) = 0;

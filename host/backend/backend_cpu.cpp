@@ -1,5 +1,6 @@
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -19,6 +20,32 @@ float* map_zeroed(size_t bytes) {
   madvise(p, bytes, MADV_HUGEPAGE);
   return static_cast<float*>(p);
 }
+
+// One stateful stage's storage (Backend::allocate_stage), as bytes and floats.
+struct StageMemory {
+  std::vector<unsigned char> params, states;
+  std::vector<float> memory;
+  template <class T>
+  const T* params_as() const {
+    return reinterpret_cast<const T*>(params.data());
+  }
+  template <class T>
+  T* states_as() {
+    return reinterpret_cast<T*>(states.data());
+  }
+};
+
+// Host planar audio (left and right) seen as a two-stream arena: the delivery kernels'
+// input. Copied into one buffer because an arena's streams are one stride apart.
+struct HostPair {
+  std::vector<float> planar;
+  StreamArena arena;
+  HostPair(const float* left, const float* right, long long frames) : planar(2 * (size_t)frames) {
+    std::copy(left, left + frames, planar.begin());
+    std::copy(right, right + frames, planar.begin() + frames);
+    arena = StreamArena{planar.data(), frames, frames, 0};
+  }
+};
 
 class CpuBackend final : public Backend {
  public:
@@ -96,44 +123,44 @@ class CpuBackend final : public Backend {
     }
     return out;
   }
-  void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
-                         long long ring_floats, long long trace_floats) override {
-    comp_params_ = params;
-    comp_states_.assign(states, CompressorState{});
-    rings_.assign((size_t)ring_floats, 0.0f);
-    trace_.assign((size_t)trace_floats, 0.0f);
+  void allocate_stage(StageKind kind, const void* params, size_t param_bytes, size_t state_bytes,
+                      long long memory_floats) override {
+    StageMemory& m = stages_[(int)kind];
+    const auto* p = static_cast<const unsigned char*>(params);
+    m.params.assign(p, p + param_bytes);
+    m.states.assign(state_bytes, 0);
+    m.memory.assign((size_t)memory_floats, 0.0f);
+  }
+  std::vector<unsigned char> read_stage_states(StageKind kind) override {
+    return stages_[(int)kind].states;
+  }
+  void allocate_traces(long long floats) override {
+    trace_.assign((size_t)floats, 0.0f);
+  }
+  std::vector<float> read_traces() override {
+    return trace_;
   }
   void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) override {
-    cpu::compressor(work_, jobs.data(), (int)jobs.size(), comp_params_.data(), comp_states_.data(),
-                    rings_.data(), trace_.data(), trace_hop_frames);
-  }
-  void read_dynamics(std::vector<CompressorState>& states, std::vector<float>& trace) override {
-    states = comp_states_;
-    trace = trace_;
-  }
-  void allocate_limiters(const std::vector<LimiterParams>& params, int states,
-                         long long ring_floats) override {
-    lim_params_ = params;
-    lim_states_.assign(states, LimiterState{});
-    lim_rings_.assign((size_t)ring_floats, 0.0f);
+    StageMemory& m = stages_[(int)StageKind::kCompressor];
+    cpu::compressor(work_, jobs.data(), (int)jobs.size(), m.params_as<CompressorParams>(),
+                    m.states_as<CompressorState>(), m.memory.data(), trace_.data(),
+                    trace_hop_frames);
   }
   void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
                long long trace_hop_frames) override {
-    cpu::limiter(work_, jobs.data(), (int)jobs.size(), lim_params_.data(), f, lim_states_.data(),
-                 lim_rings_.data(), trace_.data(), trace_hop_frames);
-  }
-  std::vector<LimiterState> read_limiters() override {
-    return lim_states_;
-  }
-  void allocate_saturation(const std::vector<SaturationParams>& params, int states,
-                           long long memory_floats) override {
-    sat_params_ = params;
-    sat_states_.assign(states, SaturationState{});
-    sat_memory_.assign((size_t)memory_floats, 0.0f);
+    StageMemory& m = stages_[(int)StageKind::kLimiter];
+    cpu::limiter(work_, jobs.data(), (int)jobs.size(), m.params_as<LimiterParams>(), f,
+                 m.states_as<LimiterState>(), m.memory.data(), trace_.data(), trace_hop_frames);
   }
   void saturation(const std::vector<SaturationJob>& jobs) override {
-    cpu::saturation(work_, jobs.data(), (int)jobs.size(), sat_params_.data(), sat_states_.data(),
-                    sat_memory_.data());
+    StageMemory& m = stages_[(int)StageKind::kSaturation];
+    cpu::saturation(work_, jobs.data(), (int)jobs.size(), m.params_as<SaturationParams>(),
+                    m.states_as<SaturationState>(), m.memory.data());
+  }
+  void utility(const std::vector<UtilityJob>& jobs) override {
+    StageMemory& m = stages_[(int)StageKind::kUtility];
+    cpu::utility(work_, jobs.data(), (int)jobs.size(), m.params_as<UtilityParams>(),
+                 m.memory.data());
   }
   void allocate_meters(int states, long long hops_per_state) override {
     states_.assign(states, MeterState{});
@@ -162,6 +189,23 @@ class CpuBackend final : public Backend {
   std::vector<float> read_peaks() override {
     return peaks_;
   }
+  void limit(int left, int right, const LimiterParams& p, const TruePeakFilter& f, long long frames,
+             float* out_left, float* out_right, float* gain) override {
+    cpu::limiter_whole(p, f, keep_.stream(left), keep_.stream(right), frames, out_left, out_right,
+                       gain);
+  }
+  void deliver_pcm_host(const float* left, const float* right, float gain, uint64_t seed, int bits,
+                        long long frames, std::vector<int32_t>& out) override {
+    out.resize(2 * frames);
+    const HostPair pair(left, right, frames);
+    cpu::deliver_pcm(pair.arena, 0, 1, gain, seed, bits, frames, out.data());
+  }
+  void deliver_float_host(const float* left, const float* right, float gain, long long frames,
+                          std::vector<float>& out) override {
+    out.resize(2 * frames);
+    const HostPair pair(left, right, frames);
+    cpu::deliver_float(pair.arena, 0, 1, gain, frames, out.data());
+  }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long frames,
                    std::vector<int32_t>& out) override {
     out.resize(2 * frames);
@@ -186,16 +230,9 @@ class CpuBackend final : public Backend {
   long long hops_per_state_ = 0;
   std::vector<float> peaks_;
   std::vector<float> fir_states_, fir_spectra_;
-  std::vector<CompressorParams> comp_params_;
-  std::vector<CompressorState> comp_states_;
   std::vector<LongTermSpectrum> spectra_;
-  std::vector<float> rings_, trace_;
-  std::vector<LimiterParams> lim_params_;
-  std::vector<LimiterState> lim_states_;
-  std::vector<float> lim_rings_;
-  std::vector<SaturationParams> sat_params_;
-  std::vector<SaturationState> sat_states_;
-  std::vector<float> sat_memory_;
+  std::vector<float> trace_;
+  StageMemory stages_[kStageKinds];
 };
 
 }  // namespace

@@ -48,6 +48,24 @@ struct DeviceBuffer {
   }
 };
 
+// One stateful stage's storage (Backend::allocate_stage) in device memory, with a host
+// copy of its parameters (the chunked compressor plans from them; the utility sizes its
+// scratch lines).
+struct DeviceStage {
+  DeviceBuffer<unsigned char> params, states;
+  DeviceBuffer<float> memory;
+  std::vector<unsigned char> host_params;
+  size_t state_bytes = 0;
+  template <class T>
+  const T* params_as() const {
+    return reinterpret_cast<const T*>(params.ptr);
+  }
+  template <class T>
+  T* states_as() {
+    return reinterpret_cast<T*>(states.ptr);
+  }
+};
+
 class CudaBackend final : public Backend {
  public:
   CudaBackend() { TD_CUDA_CHECK(cudaStreamCreate(&stream_)); }
@@ -151,88 +169,86 @@ class CudaBackend final : public Backend {
       out[s] = {std::move(bins[2 * s]), std::move(bins[2 * s + 1])};
     return out;
   }
-  void allocate_dynamics(const std::vector<CompressorParams>& params, int states,
-                         long long ring_floats, long long trace_floats) override {
-    comp_params_.upload(params, stream_);
-    comp_params_host_ = params;
-    comp_state_count_ = states;
-    trace_count_ = trace_floats;
-    CompressorState* st = comp_states_.fit((size_t)std::max(1, states));
-    float* r = rings_.fit((size_t)std::max(1LL, ring_floats));
-    float* t = trace_.fit((size_t)std::max(1LL, trace_floats));
+  void allocate_stage(StageKind kind, const void* params, size_t param_bytes, size_t state_bytes,
+                      long long memory_floats) override {
+    DeviceStage& m = stages_[(int)kind];
+    const auto* p = static_cast<const unsigned char*>(params);
+    m.host_params.assign(p, p + param_bytes);
+    m.params.upload(m.host_params, stream_);
+    m.state_bytes = state_bytes;
+    unsigned char* st = m.states.fit(std::max<size_t>(1, state_bytes));
+    float* mem = m.memory.fit((size_t)std::max(1LL, memory_floats));
+    TD_CUDA_CHECK(cudaMemsetAsync(st, 0, std::max<size_t>(1, state_bytes), stream_));
     TD_CUDA_CHECK(
-        cudaMemsetAsync(st, 0, sizeof(CompressorState) * (size_t)std::max(1, states), stream_));
-    TD_CUDA_CHECK(
-        cudaMemsetAsync(r, 0, sizeof(float) * (size_t)std::max(1LL, ring_floats), stream_));
-    TD_CUDA_CHECK(
-        cudaMemsetAsync(t, 0, sizeof(float) * (size_t)std::max(1LL, trace_floats), stream_));
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        cudaMemsetAsync(mem, 0, sizeof(float) * (size_t)std::max(1LL, memory_floats), stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));  // host_params may be replaced next call
   }
-  void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) override {
-    if (jobs.empty()) return;
-    cuda::compressor(work_, jobs_comp_.upload(jobs, stream_), jobs.data(), (int)jobs.size(),
-                     comp_params_.ptr, comp_params_host_.data(), comp_states_.ptr, rings_.ptr,
-                     trace_.ptr, trace_hop_frames, 0, stream_);
-    check_launch("compressor");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  }
-  void read_dynamics(std::vector<CompressorState>& states, std::vector<float>& trace) override {
-    states.resize(comp_state_count_);
-    trace.resize((size_t)trace_count_);
-    if (!states.empty())
-      TD_CUDA_CHECK(cudaMemcpyAsync(states.data(), comp_states_.ptr,
-                                    sizeof(CompressorState) * states.size(), cudaMemcpyDeviceToHost,
-                                    stream_));
-    if (!trace.empty())
-      TD_CUDA_CHECK(cudaMemcpyAsync(trace.data(), trace_.ptr, sizeof(float) * trace.size(),
-                                    cudaMemcpyDeviceToHost, stream_));
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  }
-  void allocate_limiters(const std::vector<LimiterParams>& params, int states,
-                         long long ring_floats) override {
-    lim_params_.upload(params, stream_);
-    lim_state_count_ = states;
-    LimiterState* st = lim_states_.fit((size_t)std::max(1, states));
-    float* r = lim_rings_.fit((size_t)std::max(1LL, ring_floats));
-    TD_CUDA_CHECK(
-        cudaMemsetAsync(st, 0, sizeof(LimiterState) * (size_t)std::max(1, states), stream_));
-    TD_CUDA_CHECK(
-        cudaMemsetAsync(r, 0, sizeof(float) * (size_t)std::max(1LL, ring_floats), stream_));
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  }
-  void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
-               long long trace_hop_frames) override {
-    if (jobs.empty()) return;
-    cuda::limiter(work_, jobs_lim_.upload(jobs, stream_), (int)jobs.size(), lim_params_.ptr, f,
-                  lim_states_.ptr, lim_rings_.ptr, trace_.ptr, trace_hop_frames, stream_);
-    check_launch("limiter");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  }
-  std::vector<LimiterState> read_limiters() override {
-    std::vector<LimiterState> out(lim_state_count_);
+  std::vector<unsigned char> read_stage_states(StageKind kind) override {
+    DeviceStage& m = stages_[(int)kind];
+    std::vector<unsigned char> out(m.state_bytes);
     if (!out.empty()) {
-      TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), lim_states_.ptr, sizeof(LimiterState) * out.size(),
+      TD_CUDA_CHECK(
+          cudaMemcpyAsync(out.data(), m.states.ptr, out.size(), cudaMemcpyDeviceToHost, stream_));
+      TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
+    return out;
+  }
+  void allocate_traces(long long floats) override {
+    trace_count_ = floats;
+    float* t = trace_.fit((size_t)std::max(1LL, floats));
+    TD_CUDA_CHECK(cudaMemsetAsync(t, 0, sizeof(float) * (size_t)std::max(1LL, floats), stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  std::vector<float> read_traces() override {
+    std::vector<float> out((size_t)trace_count_);
+    if (!out.empty()) {
+      TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), trace_.ptr, sizeof(float) * out.size(),
                                     cudaMemcpyDeviceToHost, stream_));
       TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
     }
     return out;
   }
-  void allocate_saturation(const std::vector<SaturationParams>& params, int states,
-                           long long memory_floats) override {
-    sat_params_.upload(params, stream_);
-    SaturationState* st = sat_states_.fit((size_t)std::max(1, states));
-    float* m = sat_memory_.fit((size_t)std::max(1LL, memory_floats));
-    TD_CUDA_CHECK(
-        cudaMemsetAsync(st, 0, sizeof(SaturationState) * (size_t)std::max(1, states), stream_));
-    TD_CUDA_CHECK(
-        cudaMemsetAsync(m, 0, sizeof(float) * (size_t)std::max(1LL, memory_floats), stream_));
+  void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) override {
+    if (jobs.empty()) return;
+    DeviceStage& m = stages_[(int)StageKind::kCompressor];
+    cuda::compressor(work_, jobs_comp_.upload(jobs, stream_), jobs.data(), (int)jobs.size(),
+                     m.params_as<CompressorParams>(),
+                     reinterpret_cast<const CompressorParams*>(m.host_params.data()),
+                     m.states_as<CompressorState>(), m.memory.ptr, trace_.ptr, trace_hop_frames, 0,
+                     stream_);
+    check_launch("compressor");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
+               long long trace_hop_frames) override {
+    if (jobs.empty()) return;
+    DeviceStage& m = stages_[(int)StageKind::kLimiter];
+    cuda::limiter(work_, jobs_lim_.upload(jobs, stream_), (int)jobs.size(),
+                  m.params_as<LimiterParams>(), f, m.states_as<LimiterState>(), m.memory.ptr,
+                  trace_.ptr, trace_hop_frames, stream_);
+    check_launch("limiter");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void saturation(const std::vector<SaturationJob>& jobs) override {
     if (jobs.empty()) return;
-    cuda::saturation(work_, jobs_sat_.upload(jobs, stream_), (int)jobs.size(), sat_params_.ptr,
-                     sat_states_.ptr, sat_memory_.ptr, stream_);
+    DeviceStage& m = stages_[(int)StageKind::kSaturation];
+    cuda::saturation(work_, jobs_sat_.upload(jobs, stream_), (int)jobs.size(),
+                     m.params_as<SaturationParams>(), m.states_as<SaturationState>(), m.memory.ptr,
+                     stream_);
     check_launch("saturation");
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void utility(const std::vector<UtilityJob>& jobs) override {
+    if (jobs.empty()) return;
+    DeviceStage& m = stages_[(int)StageKind::kUtility];
+    const auto* host = reinterpret_cast<const UtilityParams*>(m.host_params.data());
+    int history = 0;
+    for (const UtilityJob& j : jobs) history = std::max(history, host[j.params].history);
+    const long long stride = history + work_.frames;
+    float* line = utility_lines_.fit(2 * jobs.size() * (size_t)stride);
+    cuda::utility(work_, jobs_util_.upload(jobs, stream_), (int)jobs.size(),
+                  m.params_as<UtilityParams>(), m.memory.ptr, line, stride, stream_);
+    check_launch("utility");
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
@@ -321,6 +337,35 @@ class CudaBackend final : public Backend {
                                   cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
+  // The delivery limiter is one recurrence over the whole song (docs/architecture.md: not
+  // chunked yet), one thread's work: it runs on the host over the kept pair, copied back.
+  void limit(int left, int right, const LimiterParams& p, const TruePeakFilter& f, long long frames,
+             float* out_left, float* out_right, float* gain) override {
+    std::vector<float> in(2 * (size_t)frames);
+    TD_CUDA_CHECK(cudaMemcpyAsync(in.data(), keep_.stream(left), sizeof(float) * frames,
+                                  cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(cudaMemcpyAsync(in.data() + frames, keep_.stream(right), sizeof(float) * frames,
+                                  cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    cpu::limiter_whole(p, f, in.data(), in.data() + frames, frames, out_left, out_right, gain);
+  }
+  // Host audio is delivered on the host: the same TD_HD dither and quantisation.
+  void deliver_pcm_host(const float* left, const float* right, float gain, uint64_t seed, int bits,
+                        long long frames, std::vector<int32_t>& out) override {
+    out.resize(2 * frames);
+    std::vector<float> planar(left, left + frames);
+    planar.insert(planar.end(), right, right + frames);
+    cpu::deliver_pcm(StreamArena{planar.data(), frames, frames, 0}, 0, 1, gain, seed, bits, frames,
+                     out.data());
+  }
+  void deliver_float_host(const float* left, const float* right, float gain, long long frames,
+                          std::vector<float>& out) override {
+    out.resize(2 * frames);
+    std::vector<float> planar(left, left + frames);
+    planar.insert(planar.end(), right, right + frames);
+    cpu::deliver_float(StreamArena{planar.data(), frames, frames, 0}, 0, 1, gain, frames,
+                       out.data());
+  }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long frames,
                    std::vector<int32_t>& out) override {
     out.resize(2 * frames);
@@ -368,21 +413,13 @@ class CudaBackend final : public Backend {
   std::vector<long long> spec_pending_len_, spec_frames_;
   int spec_fft_size_ = 0;
   double spec_window_power_ = 0.0;
-  DeviceBuffer<CompressorParams> comp_params_;
-  std::vector<CompressorParams> comp_params_host_;
-  DeviceBuffer<CompressorState> comp_states_;
-  DeviceBuffer<float> rings_, trace_;
-  int comp_state_count_ = 0;
-  DeviceBuffer<LimiterJob> jobs_lim_;
-  DeviceBuffer<LimiterParams> lim_params_;
-  DeviceBuffer<LimiterState> lim_states_;
-  DeviceBuffer<float> lim_rings_;
-  int lim_state_count_ = 0;
-  DeviceBuffer<SaturationJob> jobs_sat_;
-  DeviceBuffer<SaturationParams> sat_params_;
-  DeviceBuffer<SaturationState> sat_states_;
-  DeviceBuffer<float> sat_memory_;
+  DeviceBuffer<float> trace_;
   long long trace_count_ = 0;
+  DeviceBuffer<LimiterJob> jobs_lim_;
+  DeviceBuffer<SaturationJob> jobs_sat_;
+  DeviceBuffer<UtilityJob> jobs_util_;
+  DeviceBuffer<float> utility_lines_;
+  DeviceStage stages_[kStageKinds];
   DeviceBuffer<float> fir_states_, fir_spectra_, fir_scratch_, fir_bins_, fir_next_;
 };
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "kernels/dither.h"  // mix64: the same portable generator everywhere
+#include "processors/processor.h"
 
 namespace td {
 
@@ -55,54 +56,15 @@ std::vector<std::vector<int>> expand_variants(const Variants& v) {
   return out;
 }
 
-namespace {
-
-AxisTarget resolve_axis(const Session& s, const SweepAxis& axis) {
-  std::vector<std::string> parts;
-  std::stringstream ss(axis.path);
-  std::string part;
-  while (std::getline(ss, part, '.')) parts.push_back(part);
-  AxisTarget t;
-  t.node = s.find(parts[0]);
-  const Node& node = s.nodes[t.node];
-  if (parts.size() == 2) {
-    t.what = parts[1] == "gain_db" ? AxisTarget::What::kGain
-             : parts[1] == "pan"   ? AxisTarget::What::kPan
-                                   : AxisTarget::What::kFader;
-    return t;
-  }
-  t.what = AxisTarget::What::kProcessor;
-  for (size_t i = 0; i < node.chain.size(); ++i)
-    if (node.chain[i].id == parts[1]) t.processor = (int)i;
-  if (parts.size() == 4) {
-    const auto& bands = node.chain[t.processor].bands;
-    for (size_t i = 0; i < bands.size(); ++i)
-      if (bands[i].id == parts[2]) t.band = (int)i;
-  }
-  t.key = parts.back();
-  return t;
-}
-
-}  // namespace
-
 Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_buses,
                const std::vector<int>* only) {
   Plan p;
   const int n = (int)s.nodes.size();
   p.node_count = n;
   p.inputs.assign(n, {});
-  std::vector<std::vector<int>> deps(n);
-  for (int i = 0; i < n; ++i) {
-    if (s.nodes[i].kind != NodeKind::kMaster) {
-      const int out = s.find(s.nodes[i].output);
-      p.inputs[out].push_back(i);
-      deps[out].push_back(i);
-    }
-    for (const auto& proc : s.nodes[i].chain) {
-      auto sc = proc.values.find("sidechain");
-      if (sc != proc.values.end()) deps[i].push_back(s.find(sc->second.text));
-    }
-  }
+  for (int i = 0; i < n; ++i)
+    if (s.nodes[i].kind != NodeKind::kMaster) p.inputs[s.find(s.nodes[i].output)].push_back(i);
+  const std::vector<std::vector<int>> deps = node_dependencies(s);
   // Levels: longest path from a leaf. The parser has rejected cycles.
   p.level_of.assign(n, -1);
   bool changed = true;
@@ -147,7 +109,6 @@ Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_bus
   for (int i = 0; i < n; ++i) p.audible[i] = !s.nodes[i].mute && (!any_solo || soloed[i]);
 
   // Axes and what they reach: own, upstream and sidechain sources, in level order.
-  for (const auto& a : s.variants.sweep) p.axes.push_back(resolve_axis(s, a));
   p.variants = expand_variants(s.variants);
   p.variant_total = (int)p.variants.size();
   if (only) {
@@ -165,8 +126,8 @@ Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_bus
   for (const auto& level : p.levels)
     for (int i : level) {
       std::set<int> r;
-      for (size_t a = 0; a < p.axes.size(); ++a)
-        if (p.axes[a].node == i) r.insert((int)a);
+      for (size_t a = 0; a < s.variants.sweep.size(); ++a)
+        if (s.variants.sweep[a].target.node == i) r.insert((int)a);
       for (int d : deps[i]) r.insert(p.reaching_axes[d].begin(), p.reaching_axes[d].end());
       p.reaching_axes[i].assign(r.begin(), r.end());
     }
@@ -209,11 +170,8 @@ Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_bus
         node.kind == NodeKind::kTrack || (fold_buses && node.kind == NodeKind::kBus);
     if (!may_fold || !node.automation.empty() || keys_sidechain[i]) continue;
     bool linear = true;
-    for (const auto& proc : node.chain) {
-      auto en = proc.values.find("enabled");
-      const bool enabled = en == proc.values.end() || en->second.flag;
-      if (enabled && proc.type != "gain") linear = false;
-    }
+    for (const auto& proc : node.chain)
+      if (enabled(proc) && !find_processor(proc.type)->constant_gain) linear = false;
     const int out = s.find(node.output);
     p.folded[i] = linear && p.instances[i].size() == p.instances[out].size();
   }

@@ -9,15 +9,6 @@
 
 namespace td {
 
-// What a sweep axis changes.
-struct AxisTarget {
-  int node = -1;
-  enum class What { kGain, kPan, kFader, kProcessor } what = What::kGain;
-  int processor = -1;  // index in the node's chain
-  int band = -1;       // index in the processor's bands, or -1
-  std::string key;     // processor parameter
-};
-
 // One rendering of a node with one distinct setting of the axes that reach it.
 struct NodeInstance {
   int node = -1;
@@ -33,7 +24,6 @@ struct Plan {
   std::vector<int> level_of;             // per node
   std::vector<std::vector<int>> inputs;  // per node: nodes routed into it, session order
   std::vector<std::vector<int>> reaching_axes;  // per node: sweep axes that change its output
-  std::vector<AxisTarget> axes;                 // per sweep axis
   std::vector<std::vector<int>> variants;       // [variant][axis] = value index
   std::vector<int> variant_ids;                 // each variant's index in the session's full list
   int variant_total = 1;                        // the full list's length

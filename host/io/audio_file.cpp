@@ -335,6 +335,9 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
   if (!f)
     throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) +
                      ")");
+  // No PEAK chunk in float files: libsndfile stamps it with the time of writing, and the
+  // same session must render to the same bytes.
+  if (sub == SF_FORMAT_FLOAT) sf_command(f, SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
   sf_count_t written = 0;
   const long long block = 1 << 20;
   // Little-endian 16/24-bit WAV: the samples are packed here and written raw, as

@@ -1,17 +1,23 @@
-// The machinery of a render launch: sessions prepared (validated, planned), their jobs
-// offset into one shared set of arenas, run segment by segment on one backend, then
-// measured, delivered and written. render.cpp builds the public calls on it.
+// The machinery of a render launch, along its pipeline: sessions are prepared (validated,
+// planned: prepare.cpp), their stage latencies aligned (latency.cpp), their chains lowered
+// to jobs with indices offset into one shared set of arenas (lower.cpp), their FIRs designed
+// (fir_designs.cpp), the segments run on one backend (launch.cpp), and each session
+// delivered (deliver.cpp), measured, ranked and reported (finish.cpp). render.cpp builds
+// the public calls on it.
 #pragma once
-#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
+#include "base/system.h"
 #include "kernels/eq.h"
 #include "kernels/fir_design.h"
 #include "kernels/spectrum.h"
 #include "kernels/stages.h"
+#include "processors/processor.h"
 #include "render/render.h"
+#include "render/stage_store.h"
 
 namespace td {
 
@@ -21,8 +27,6 @@ struct NodeSettings {
   std::vector<Processor> chain;
 };
 
-// One session's part of a launch: its plan, jobs (with stream, meter and keep indices
-// already offset into the shared arenas), readers, meters, and the result being filled.
 // The FIR jobs of one shape (one batched launch).
 struct FirLaunch {
   FirShape shape;
@@ -31,11 +35,12 @@ struct FirLaunch {
 
 // One chain position of every node of a level: one launch per processor type and shape.
 struct ChainStep {
-  // Band splitting (multiband, de-esser): copies into band streams first, the band sums
-  // back last; their terms index `terms`.
+  // Band splitting (multiband, de-esser) and mid/side (imager): copies into scratch
+  // streams first, the sums back last; their terms index `terms`.
   std::vector<SumJob> pre_sums, post_sums;
   std::vector<SumTerm> terms;
   std::vector<GainJob> gains;
+  std::vector<UtilityJob> utilities;
   std::vector<FirLaunch> firs;
   std::vector<CompressorJob> compressors;
   std::vector<LimiterJob> limiters;
@@ -68,6 +73,18 @@ struct Metered {
   int node, k;
 };
 
+// A compressor or limiter state whose gain reduction goes into report.json.
+struct DynamicsReport {
+  int node, k, pos;
+  int state;        // relative to the session's share of its stage's states
+  long long trace;  // relative to the session's share of the traces
+  long long hops;
+  int band = -1;  // multiband / de-esser band, or -1
+  bool limiter = false;
+};
+
+// One session's part of a launch: its plan, jobs (with stream, meter and keep indices
+// already offset into the shared arenas), readers, meters, and the result being filled.
 struct SessionWork {
   const Session* s = nullptr;
   const std::vector<StemSource>* stems = nullptr;
@@ -82,48 +99,50 @@ struct SessionWork {
   std::vector<std::unique_ptr<StemReader>> readers;
   int slot_offset = 0, meter_offset = 0, keep_offset = 0;
   std::vector<LevelJobs> levels;
-  // Latency compensation. A FIR stage delays a stream (FirShape::latency); each node's
-  // input and output streams lag the song by in_delay / out_delay samples, chosen so that
-  // every bus sums inputs with the same lag: a track's stem is read in_delay samples
-  // late. The master lags by `latency`, so the render runs that much longer and the
-  // delivered file is cut from it sample-exactly.
-  std::vector<std::vector<FirShape>> fir_shapes;  // [node][chain position]; taps 0: no FIR
+  // Latency compensation (latency.cpp). Each node's input and output streams lag the song
+  // by in_delay / out_delay samples, chosen so that every bus sums inputs with the same
+  // lag: a track's stem is read in_delay samples late. The master lags by `latency`, so the
+  // render runs that much longer and the delivered file is cut from it sample-exactly.
+  std::vector<std::vector<StageShape>> stages;  // [node][chain position]
   std::vector<long long> in_delay, out_delay;
   long long latency = 0;
-  long long fir_state_offset = 0, fir_state_floats = 0;      // floats, in the launch's states
+  // The master's last limiter when it is driven at delivery (its chain position), or -1.
+  int delivery_limiter = -1;
+  // FIR states and designs, offsets into the launch's arrays.
+  long long fir_state_offset = 0, fir_state_floats = 0;      // floats
   long long fir_spectrum_offset = 0, fir_spectrum_bins = 0;  // complex values
   std::vector<FirDesign> fir_designs;
-  // Per node and chain position: the stage's latency (FIR, compressor look-ahead) in
-  // samples; a compressor's look-ahead is the largest its sweeps take (lookahead_max).
-  std::vector<std::vector<long long>> stage_latency;
-  // Compressors: parameter sets, states, delay-line floats and trace values, with their
-  // offsets in the launch's arrays; and what each state reports.
-  struct Dynamics {
-    int node, k, pos, state;
-    long long trace, hops;
-    int band = -1;  // multiband / de-esser band, or -1
-  };
-  std::vector<CompressorParams> comp_params;
-  int comp_param_offset = 0, comp_state_offset = 0, comp_states = 0;
-  long long ring_offset = 0, ring_floats = 0, trace_offset = 0, trace_floats = 0;
-  std::vector<Dynamics> dynamics;
-  // Limiters, the same way (their gain reduction reported with the compressors'). The
-  // master's last limiter is the delivery limiter when [delivery] target_lufs is set: it
-  // does not run in the stream but at delivery, driven to the target (finish()).
-  std::vector<LimiterParams> lim_params;
-  int lim_param_offset = 0, lim_state_offset = 0, lim_states = 0;
-  long long lim_ring_offset = 0, lim_ring_floats = 0;
-  std::vector<Dynamics> limiter_dynamics;
-  int delivery_limiter = -1;  // its chain position on the master, or -1
-  std::vector<SaturationParams> sat_params;
-  int sat_param_offset = 0, sat_state_offset = 0, sat_states = 0;
-  long long sat_memory_offset = 0, sat_memory_floats = 0;
-  int scratch_slots = 0;  // band streams of multiband / de-esser stages, after the plan's
+  // The stateful stages' storage (stage_store.h), and the gain-reduction traces that
+  // compressors and limiters share.
+  StageStore<CompressorParams> compressors;
+  StageStore<LimiterParams> limiters;
+  StageStore<SaturationParams> saturations;
+  StageStore<UtilityParams> utilities;
+  long long trace_offset = 0, trace_floats = 0;
+  std::vector<DynamicsReport> dynamics;
+  int scratch_slots = 0;  // band and mid/side streams of chain stages, after the plan's
   std::vector<Metered> metered;
 };
 
-// Validates and plans a session (no audio yet). Throws InputError.
+// prepare.cpp: validates and plans a session (no audio yet), settles its latencies.
+// Throws InputError.
 void prepare(SessionWork& w);
+
+// latency.cpp: every stage's shape, and the delays that align every bus's inputs.
+void align_latencies(SessionWork& w);
+// The stream's lag behind the song where chain[pos] of a node reads it.
+long long lag_at(const SessionWork& w, int node, int pos);
+
+// lower.cpp: the jobs of every level, with indices offset into the launch's arenas; and
+// a level of another session appended to a launch's level.
+void lower(SessionWork& w);
+void append_level(LevelJobs& a, const LevelJobs& b);
+
+// fir_designs.cpp: a design's spectrum within its session (designed once per distinct
+// design), and every design of a launch handed to the backend.
+long long design_of(SessionWork& w, const FirDesign& d);
+void upload_fir_designs(const std::vector<SessionWork*>& group, long long fir_states,
+                        long long fir_bins, Backend& backend);
 
 // Opens the stem readers of sessions (decoding and resampling whole the stems whose rate
 // differs). Safe to run on another thread while a different launch renders; a session
@@ -134,5 +153,22 @@ void open_readers(std::vector<SessionWork*>& group);
 // level one backend call per stage type over the jobs of all of them. A session whose stem
 // fails to decode gets its `error` set and the others go on.
 void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt);
+
+// finish.cpp: readings, delivery, files and ranking of one session after its launch.
+struct LaunchReadings {
+  std::vector<MeterState> meter_states;
+  std::vector<MeterHop> hops;
+  long long hops_per_state = 0;
+  std::vector<float> pre_chain_peaks;
+  std::vector<MidSideBins> spectra;
+  std::vector<CompressorState> compressors;
+  std::vector<LimiterState> limiters;
+  std::vector<float> traces;
+};
+void finish(SessionWork& w, Backend& backend, LaunchReadings& readings);
+
+// Gain-reduction traces: 10 values a second.
+constexpr double kTraceHz = 10.0;
+long long trace_hop_frames(int rate);
 
 }  // namespace td

@@ -2,118 +2,84 @@
 
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
+
+#include "processors/processor.h"
 
 namespace td {
-namespace {
 
 using K = KeySpec::Kind;
-constexpr double kInf = HUGE_VAL;
 
-std::vector<KeySpec> compressor_keys() {
-  return {
-      {K::kNumber, "threshold_db", -80, 0, nullptr, "level where compression starts, dBFS"},
-      {K::kNumber, "ratio", 1, kInf, nullptr,
-       "input dB over threshold per output dB (inf: limiting)"},
-      {K::kNumber, "knee_db", 0, 24, nullptr, "width of the quadratic soft knee, dB"},
-      {K::kNumber, "attack_ms", 0.01, 500, nullptr, "attack time constant, ms"},
-      {K::kNumber, "release_ms", 1, 5000, nullptr, "release time constant, ms"},
-      {K::kString, "release", 0, 0, "auto", "program-dependent release"},
-      {K::kString, "detector", 0, 0, "peak|rms", "level detector"},
-      {K::kNumber, "rms_ms", 1, 1000, nullptr, "RMS detector window, ms"},
-      {K::kNumber, "makeup_db", -24, 24, nullptr, "makeup gain, dB"},
-      {K::kString, "makeup", 0, 0, "auto", "automatic makeup gain"},
-      {K::kNumber, "stereo_link_pct", 0, 100, nullptr, "stereo link, %"},
-      {K::kNode, "sidechain", 0, 0, nullptr, "node whose signal keys the detector"},
-      {K::kNumber, "sidechain_hpf_hz", 10, 1000, nullptr, "high-pass on the key signal, Hz"},
-      {K::kNumber, "mix_pct", 0, 100, nullptr, "wet share (parallel compression), %"},
-      {K::kNumber, "lookahead_ms", 0, 20, nullptr, "detector look-ahead, ms"},
-      {K::kString, "style", 0, 0, "vca|opto", "character"},
-  };
+KeySpec number_key(const char* key, double min, double max, const char* unit, double def,
+                   const char* description) {
+  KeySpec k{K::kNumber, key, min, max};
+  k.unit = unit, k.description = description;
+  k.has_default = true, k.default_number = def;
+  return k;
 }
 
-std::vector<ProcessorSpec> build_specs() {
-  std::vector<ProcessorSpec> specs;
-  specs.push_back({"gain",
-                   true,
-                   nullptr,
-                   {{K::kNumber, "gain_db", -60, 24, nullptr, "gain, dB"},
-                    {K::kBool, "invert", 0, 0, nullptr, "polarity inversion"}},
-                   nullptr});
-  specs.push_back({"eq",
-                   true,
-                   nullptr,
-                   {{K::kString, "mode", 0, 0, "linear|minimum", "phase response"}},
-                   "eq-band"});
-  specs.push_back(
-      {"eq-band",
-       true,
-       nullptr,
-       {{K::kString, "type", 0, 0, "highpass|lowpass|lowshelf|highshelf|bell|notch|bandpass|tilt",
-         "band shape"},
-        {K::kNumber, "freq", 10, 24000, nullptr, "corner, centre or pivot frequency, Hz"},
-        {K::kNumber, "gain_db", -24, 24, nullptr, "band gain, dB"},
-        {K::kNumber, "q", 0.1, 40, nullptr, "quality factor"},
-        {K::kNumber, "slope", 0.1, 96, nullptr,
-         "high/low-pass: dB/octave (6, 12, 18, 24, 36, 48, 72, 96); shelves: RBJ's S (0.1 .. 1)"}},
-       nullptr});
-  specs.push_back({"compressor", true, nullptr, compressor_keys(), nullptr});
-  {
-    auto band = compressor_keys();
-    band.push_back({K::kBool, "solo", 0, 0, nullptr, "hear only this band"});
-    band.push_back({K::kBool, "bypass", 0, 0, nullptr, "band passes uncompressed"});
-    specs.push_back({"multiband-band", true, nullptr, band, nullptr});
-  }
-  specs.push_back({"multiband",
-                   true,
-                   nullptr,
-                   {{K::kNumberList, "crossovers_hz", 20, 20000, nullptr,
-                     "band edges, Hz, ascending (1 to 4 of them)"}},
-                   "multiband-band"});
-  specs.push_back({"deesser",
-                   true,
-                   nullptr,
-                   {{K::kNumber, "low_hz", 2000, 16000, nullptr, "sibilance band low edge, Hz"},
-                    {K::kNumber, "high_hz", 2000, 20000, nullptr, "sibilance band high edge, Hz"},
-                    {K::kNumber, "threshold_db", -80, 0, nullptr, "detection threshold, dBFS"},
-                    {K::kNumber, "range_db", 0, 24, nullptr, "maximum reduction, dB"},
-                    {K::kString, "mode", 0, 0, "split|wide", "what is reduced"}},
-                   nullptr});
-  specs.push_back({"saturation",
-                   true,
-                   nullptr,
-                   {{K::kString, "model", 0, 0, "tape|tube|soft|hard", "transfer curve"},
-                    {K::kNumber, "drive_db", 0, 36, nullptr, "input drive, dB"},
-                    {K::kNumber, "bias", -1, 1, nullptr, "asymmetry (even harmonics)"},
-                    {K::kNumber, "mix_pct", 0, 100, nullptr, "wet share, %"},
-                    {K::kNumber, "output_db", -24, 24, nullptr, "output gain, dB"},
-                    {K::kNumber, "tone", -1, 1, nullptr, "tape emphasis, -1 dark .. 1 bright"},
-                    {K::kNumber, "oversampling", 1, 8, "1|2|4|8", "oversampling factor"},
-                    {K::kString, "antialias", 0, 0, "adaa|none", "antiderivative anti-aliasing"}},
-                   nullptr});
-  specs.push_back({"imager",
-                   true,
-                   nullptr,
-                   {{K::kNumber, "width_pct", 0, 200, nullptr, "side level, % (100: unchanged)"},
-                    {K::kNumber, "mono_below_hz", 0, 1000, nullptr, "mono below this, Hz"},
-                    {K::kNumber, "balance", -1, 1, nullptr, "left/right balance"}},
-                   nullptr});
-  specs.push_back(
-      {"limiter",
-       true,
-       nullptr,
-       {{K::kNumber, "ceiling_dbtp", -20, 0, nullptr, "true-peak ceiling, dBTP"},
-        {K::kNumber, "release_ms", 1, 2000, nullptr, "release time constant, ms"},
-        {K::kNumber, "lookahead_ms", 0, 20, nullptr, "look-ahead, ms"},
-        {K::kNumber, "max_reduction_db", 0, 24, nullptr,
-         "delivery: the most limiting the drive to [delivery] target_lufs may use, dB"}},
-       nullptr});
-  return specs;
+KeySpec number_key_without_default(const char* key, double min, double max, const char* unit,
+                                   const char* note, const char* description) {
+  KeySpec k{K::kNumber, key, min, max};
+  k.unit = unit, k.description = description, k.default_note = note;
+  return k;
 }
 
-}  // namespace
+KeySpec choice_number_key(const char* key, const char* choices, const char* unit, double def,
+                          const char* description) {
+  KeySpec k{K::kNumber, key, HUGE_VAL, -HUGE_VAL};
+  std::stringstream cs(choices);
+  std::string c;
+  while (std::getline(cs, c, '|'))
+    k.min = std::fmin(k.min, std::stod(c)), k.max = std::fmax(k.max, std::stod(c));
+  k.choices = choices, k.unit = unit, k.description = description;
+  k.has_default = true, k.default_number = def;
+  return k;
+}
+
+KeySpec text_key(const char* key, const char* choices, const char* def, const char* description) {
+  KeySpec k{K::kString, key};
+  k.choices = choices, k.description = description;
+  k.has_default = true, k.default_text = def;
+  return k;
+}
+
+KeySpec text_key_without_default(const char* key, const char* choices, const char* note,
+                                 const char* description) {
+  KeySpec k{K::kString, key};
+  k.choices = choices, k.description = description, k.default_note = note;
+  return k;
+}
+
+KeySpec bool_key(const char* key, bool def, const char* description) {
+  KeySpec k{K::kBool, key};
+  k.unit = "bool", k.description = description;
+  k.has_default = true, k.default_number = def ? 1.0 : 0.0;
+  return k;
+}
+
+KeySpec node_key(const char* key, const char* description) {
+  KeySpec k{K::kNode, key};
+  k.description = description;
+  return k;
+}
+
+KeySpec list_key(const char* key, double min, double max, const char* unit, const char* note,
+                 const char* description) {
+  KeySpec k{K::kNumberList, key, min, max};
+  k.unit = unit, k.description = description, k.default_note = note;
+  return k;
+}
 
 const std::vector<ProcessorSpec>& processor_specs() {
-  static const std::vector<ProcessorSpec> specs = build_specs();
+  static const std::vector<ProcessorSpec> specs = [] {
+    std::vector<ProcessorSpec> out;
+    for (const ProcessorModule* m : processor_modules()) {
+      out.push_back(m->spec());
+      if (m->band_spec) out.push_back(*m->band_spec());
+    }
+    return out;
+  }();
   return specs;
 }
 
@@ -121,6 +87,79 @@ const ProcessorSpec* find_processor_spec(const std::string& type) {
   for (const auto& s : processor_specs())
     if (type == s.type) return &s;
   return nullptr;
+}
+
+const KeySpec* find_key(const ProcessorSpec& spec, const std::string& key) {
+  for (const auto& k : spec.keys)
+    if (key == k.key) return &k;
+  return nullptr;
+}
+
+namespace {
+// A track's pan law: [session]'s unless it says otherwise.
+KeySpec pan_law_of_track() {
+  KeySpec k = choice_number_key("pan_law_db", "0|-3|-4.5|-6", "dB", -3, "this track's pan law");
+  k.has_default = false;
+  k.default_note = "`[session]`";
+  return k;
+}
+}  // namespace
+
+const ProcessorSpec& node_spec() {
+  static const ProcessorSpec spec{
+      "node",
+      true,
+      nullptr,
+      {number_key("gain_db", -60, 24, "dB", 0,
+                  "clip gain (tracks) or input trim (buses, master), before the chain"),
+       number_key("pan", -1, 1, "", 0,
+                  "mono tracks: position by the pan law; stereo tracks and buses: balance"),
+       number_key("fader_db", -120, 12, "dB", 0, "the fader, after the chain"), pan_law_of_track(),
+       bool_key("mute", false, "silences the node"),
+       bool_key("solo", false, "only soloed nodes (and what they feed or hold) play")},
+      nullptr};
+  return spec;
+}
+
+const ProcessorSpec& session_spec() {
+  static const ProcessorSpec spec{
+      "[session]",
+      true,
+      nullptr,
+      {[] {
+         KeySpec k =
+             number_key("sample_rate", 8000, 384000, "Hz", 48000, "the render and delivery rate");
+         k.allowed_note = "8000 .. 384000, whole number";
+         return k;
+       }(),
+       number_key("headroom_dbfs", -60, 0, "dBFS", -12, "the gain-staging target"),
+       choice_number_key("pan_law_db", "0|-3|-4.5|-6", "dB", -3, "centred mono level per channel"),
+       number_key("tail_s", 0, 60, "s", 0, "silence after the longest stem"),
+       bool_key("auto_gain_stage", false, "lower clip gains to meet the headroom"),
+       number_key("vu_reference_dbfs", -40, 0, "dBFS", -18, "sine peak that reads 0 VU")},
+      nullptr};
+  return spec;
+}
+
+const ProcessorSpec& delivery_spec() {
+  static const ProcessorSpec spec{
+      "[delivery]",
+      true,
+      nullptr,
+      {text_key("format", "wav|flac", "wav", "container of the delivered files"),
+       choice_number_key("bit_depth", "16|24|32", "bits", 24, "sample format"),
+       number_key_without_default("target_lufs", -70, 0, "LUFS", "none",
+                                  "integrated loudness of each delivered master"),
+       number_key("ceiling_dbtp", -20, 0, "dBTP", -1, "the true-peak ceiling"),
+       number_key("dither_seed", 0, 4294967295.0, "", 1, "seed of the dither noise")},
+      nullptr};
+  return spec;
+}
+
+const KeySpec& spec_key(const ProcessorSpec& spec, const std::string& key) {
+  const KeySpec* k = find_key(spec, key);
+  if (!k) throw std::logic_error(std::string(spec.type) + "." + key + ": not in the schema");
+  return *k;
 }
 
 bool eq_band_key_for_type(const std::string& type, KeySpec& key) {
@@ -137,7 +176,7 @@ bool eq_band_key_for_type(const std::string& type, KeySpec& key) {
       return true;
     }
     if (shelf) {
-      key.min = 0.1, key.max = 1, key.choices = nullptr;
+      key.min = 0.1, key.max = 1, key.choices = "";
       key.description = "shelf slope S (RBJ cookbook; 1: steepest without overshoot)";
       return true;
     }
@@ -146,33 +185,29 @@ bool eq_band_key_for_type(const std::string& type, KeySpec& key) {
   return true;
 }
 
-const KeySpec* find_key(const ProcessorSpec& spec, const std::string& key) {
-  for (const auto& k : spec.keys)
-    if (key == k.key) return &k;
-  return nullptr;
+namespace {
+std::string list_of(const char* choices, const char* quote) {  // "a|b|c" -> "a, b, c"
+  std::string out = quote;
+  for (const char* p = choices; *p; ++p)
+    out += *p == '|' ? std::string(quote) + ", " + quote : std::string(1, *p);
+  return out + quote;
 }
 
-namespace {
-std::string list_of(const char* choices) {  // "a|b|c" -> "a, b, c"
-  std::string out;
-  for (const char* p = choices; *p; ++p) out += *p == '|' ? std::string(", ") : std::string(1, *p);
-  return out;
+std::string num(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::ostringstream s;
+  s.precision(12);  // 4294967295 in full
+  s << v;
+  return s.str();
 }
 }  // namespace
 
 std::string describe_allowed(const KeySpec& key) {
   std::ostringstream os;
-  auto num = [](double v) {
-    if (std::isinf(v)) return std::string(v > 0 ? "inf" : "-inf");
-    std::ostringstream s;
-    s << v;
-    return s.str();
-  };
   switch (key.kind) {
-    case K::kString: {
-      os << "one of " << list_of(key.choices);
+    case K::kString:
+      os << "one of " << list_of(key.choices, "");
       break;
-    }
     case K::kBool:
       os << "true or false";
       break;
@@ -181,8 +216,8 @@ std::string describe_allowed(const KeySpec& key) {
       break;
     case K::kNumber:
     case K::kNumberList:
-      if (key.choices) {
-        os << "one of " << list_of(key.choices);
+      if (*key.choices) {
+        os << "one of " << list_of(key.choices, "");
       } else {
         os << num(key.min) << " .. " << num(key.max);
       }
@@ -190,6 +225,34 @@ std::string describe_allowed(const KeySpec& key) {
       break;
   }
   return os.str();
+}
+
+std::string docs_allowed(const KeySpec& key) {
+  if (*key.allowed_note) return key.allowed_note;
+  switch (key.kind) {
+    case K::kString:
+      return list_of(key.choices, "`");
+    case K::kBool:
+      return "";
+    case K::kNode:
+      return "a track or bus name";
+    case K::kNumber:
+    case K::kNumberList:
+      return *key.choices ? list_of(key.choices, "") : num(key.min) + " .. " + num(key.max);
+  }
+  return "";
+}
+
+std::string docs_default(const KeySpec& key) {
+  if (!key.has_default) return key.default_note;
+  switch (key.kind) {
+    case K::kString:
+      return std::string("`") + key.default_text + "`";
+    case K::kBool:
+      return key.default_number != 0 ? "true" : "false";
+    default:
+      return num(key.default_number);
+  }
 }
 
 }  // namespace td

@@ -11,6 +11,7 @@
 #define TOML_ENABLE_UNRELEASED_FEATURES 1
 #include <toml++/toml.h>
 
+#include "processors/processor.h"
 #include "session/schema.h"
 
 namespace td {
@@ -38,12 +39,32 @@ bool processor_implemented(const std::string& type) {
   return spec && spec->implemented;
 }
 
+std::vector<std::vector<int>> node_dependencies(const Session& s) {
+  std::vector<std::vector<int>> deps(s.nodes.size());
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    if (s.nodes[i].kind != NodeKind::kMaster) deps[s.find(s.nodes[i].output)].push_back((int)i);
+    for (const auto& p : s.nodes[i].chain) {
+      auto sc = p.values.find("sidechain");
+      if (sc != p.values.end()) deps[i].push_back(s.find(sc->second.text));
+    }
+  }
+  return deps;
+}
+
 namespace {
 
 std::string fmt_num(double v) {
   std::ostringstream s;
   s << v;
   return s.str();
+}
+
+std::vector<std::string> split(const char* choices) {  // "a|b" -> {a, b}
+  std::vector<std::string> out;
+  std::stringstream ss(choices);
+  std::string c;
+  while (std::getline(ss, c, '|')) out.push_back(c);
+  return out;
 }
 
 // Collects the context every message needs: which file, which line, which key.
@@ -90,6 +111,30 @@ struct Parser {
       fail(n, where + "." + key,
            fmt_num(*v) + " is out of range (allowed: " + fmt_num(lo) + " .. " + fmt_num(hi) + ")");
     return v;
+  }
+
+  // A number of a schema table (node, [session], [delivery]): its range and its discrete
+  // values checked; absent: the schema's default.
+  std::optional<double> number(const toml::table& t, const KeySpec& k,
+                               const std::string& where) const {
+    std::optional<double> v = number(t, k.key, where, k.min, k.max);
+    if (v && *k.choices) {
+      bool ok = false;
+      for (const auto& c : split(k.choices)) ok |= std::stod(c) == *v;
+      if (!ok)
+        fail(t.get(k.key), where + "." + k.key,
+             fmt_num(*v) + " is not allowed (allowed: " + describe_allowed(k) + ")");
+    }
+    return v;
+  }
+  double number_or_default(const toml::table& t, const ProcessorSpec& spec, const char* key,
+                           const std::string& where) const {
+    const KeySpec& k = spec_key(spec, key);
+    return number(t, k, where).value_or(k.default_number);
+  }
+  bool boolean_or_default(const toml::table& t, const ProcessorSpec& spec, const char* key,
+                          const std::string& where) const {
+    return boolean(t, key, where).value_or(spec_key(spec, key).default_number != 0);
   }
 
   std::optional<std::string> string(const toml::table& t, const std::string& key,
@@ -146,7 +191,7 @@ struct Parser {
       else
         fail(&item, w, "must be a number (allowed: " + describe_allowed(spec) + ")");
       bool ok = !std::isnan(x) && x >= spec.min && x <= spec.max;
-      if (ok && spec.choices) {
+      if (ok && *spec.choices) {
         ok = false;
         std::stringstream ss(spec.choices);
         std::string c;
@@ -220,15 +265,10 @@ struct Parser {
     const ProcessorSpec* spec = nullptr;
     if (spec_name == "eq-band" || spec_name == "multiband-band") {
       spec = find_processor_spec(spec_name);
-      p.type = spec_name == "eq-band" ? choice(t, "type", where,
-                                               {"highpass", "lowpass", "lowshelf", "highshelf",
-                                                "bell", "notch", "bandpass", "tilt"},
-                                               "")
-                                      : "band";
-      if (spec_name == "eq-band" && p.type.empty())
-        fail(&n, where + ".type",
-             "missing (allowed: one of highpass, lowpass, lowshelf, highshelf, bell, notch, "
-             "bandpass, tilt)");
+      const KeySpec* type_key = find_key(*spec, "type");  // eq bands: their shape
+      p.type = type_key ? choice(t, "type", where, split(type_key->choices), "") : "band";
+      if (type_key && p.type.empty())
+        fail(&n, where + ".type", "missing (allowed: " + describe_allowed(*type_key) + ")");
     } else {
       auto type = string(t, "type", where);
       if (!type) fail(&n, where + ".type", "missing: every chain entry needs a type");
@@ -248,8 +288,8 @@ struct Parser {
       const std::string key(k.str());
       if (key == "type" || key == "id") continue;
       if (key == "enabled") {
-        p.values[key] = processor_value(v, {KeySpec::Kind::kBool, "enabled", 0, 0, nullptr, ""},
-                                        where + ".enabled");
+        p.values[key] =
+            processor_value(v, bool_key("enabled", true, "bypass when false"), where + ".enabled");
         continue;
       }
       if (key == "bands" && spec->band_type) {
@@ -295,7 +335,7 @@ struct Parser {
                  std::to_string(edges.size()) + " crossover(s), has " +
                  std::to_string(p.bands.size()));
     }
-    if (p.type == "deesser" && p.number("low_hz", 5000) >= p.number("high_hz", 9000))
+    if (p.type == "deesser" && setting(p, *spec, "low_hz") >= setting(p, *spec, "high_hz"))
       fail(&n, where + ".high_hz", "must be above low_hz (defaults 5000 .. 9000)");
     if (spec_name == "eq-band") {
       if (!p.values.count("freq"))
@@ -383,17 +423,11 @@ struct Parser {
   }
 
   void common(const toml::table& t, Node& node, const std::string& where, bool mono_capable) const {
-    node.gain_db = number(t, "gain_db", where, -60, 24).value_or(0.0);
-    node.pan = number(t, "pan", where, -1, 1).value_or(0.0);
-    node.fader_db = number(t, "fader_db", where, -120, 12).value_or(0.0);
-    if (mono_capable) {
-      if (auto law = number(t, "pan_law_db", where, -6, 0)) {
-        if (*law != 0 && *law != -3 && *law != -4.5 && *law != -6)
-          fail(t.get("pan_law_db"), where + ".pan_law_db",
-               fmt_num(*law) + " is not allowed (allowed: one of 0, -3, -4.5, -6)");
-        node.pan_law_db = law;
-      }
-    }
+    const ProcessorSpec& ns = node_spec();
+    node.gain_db = number_or_default(t, ns, "gain_db", where);
+    node.pan = number_or_default(t, ns, "pan", where);
+    node.fader_db = number_or_default(t, ns, "fader_db", where);
+    if (mono_capable) node.pan_law_db = number(t, spec_key(ns, "pan_law_db"), where);
     node.chain = chain(t, where);
     node.automation = automation(t, where);
   }
@@ -410,38 +444,35 @@ struct Parser {
       only_keys(t, "[session]",
                 {"sample_rate", "headroom_dbfs", "pan_law_db", "tail_s", "auto_gain_stage",
                  "vu_reference_dbfs"});
-      s.sample_rate = (int)number(t, "sample_rate", "[session]", 8000, 384000).value_or(48000);
+      const ProcessorSpec& ss = session_spec();
+      const std::string w = "[session]";
+      s.sample_rate = (int)number_or_default(t, ss, "sample_rate", w);
       if (t.get("sample_rate") && !t.get("sample_rate")->is_integer())
         fail(t.get("sample_rate"), "[session].sample_rate",
-             "must be a whole number of Hz (allowed: 8000 .. 384000)");
-      s.headroom_dbfs = number(t, "headroom_dbfs", "[session]", -60, 0).value_or(-12.0);
-      s.pan_law_db = number(t, "pan_law_db", "[session]", -6, 0).value_or(-3.0);
-      if (s.pan_law_db != 0 && s.pan_law_db != -3 && s.pan_law_db != -4.5 && s.pan_law_db != -6)
-        fail(t.get("pan_law_db"), "[session].pan_law_db",
-             fmt_num(s.pan_law_db) + " is not allowed (allowed: one of 0, -3, -4.5, -6)");
-      s.tail_s = number(t, "tail_s", "[session]", 0, 60).value_or(0.0);
-      s.auto_gain_stage = boolean(t, "auto_gain_stage", "[session]").value_or(false);
-      s.vu_reference_dbfs = number(t, "vu_reference_dbfs", "[session]", -40, 0).value_or(-18.0);
+             "must be a whole number of Hz (allowed: " +
+                 describe_allowed(spec_key(ss, "sample_rate")) + ")");
+      s.headroom_dbfs = number_or_default(t, ss, "headroom_dbfs", w);
+      s.pan_law_db = number_or_default(t, ss, "pan_law_db", w);
+      s.tail_s = number_or_default(t, ss, "tail_s", w);
+      s.auto_gain_stage = boolean_or_default(t, ss, "auto_gain_stage", w);
+      s.vu_reference_dbfs = number_or_default(t, ss, "vu_reference_dbfs", w);
     }
 
     if (const toml::node* n = root.get("delivery")) {
       const auto& t = table(*n, "[delivery]");
       only_keys(t, "[delivery]",
                 {"format", "bit_depth", "target_lufs", "ceiling_dbtp", "dither_seed"});
-      s.delivery.format = choice(t, "format", "[delivery]", {"wav", "flac"}, "wav");
-      if (auto b = number(t, "bit_depth", "[delivery]", 16, 32)) {
-        if (*b != 16 && *b != 24 && *b != 32)
-          fail(t.get("bit_depth"), "[delivery].bit_depth",
-               fmt_num(*b) + " is not allowed (allowed: one of 16, 24, 32)");
-        s.delivery.bit_depth = (int)*b;
-      }
+      const ProcessorSpec& ds = delivery_spec();
+      const std::string w = "[delivery]";
+      const KeySpec& format = spec_key(ds, "format");
+      s.delivery.format = choice(t, "format", w, split(format.choices), format.default_text);
+      s.delivery.bit_depth = (int)number_or_default(t, ds, "bit_depth", w);
       if (s.delivery.format == "flac" && s.delivery.bit_depth == 32)
         fail(t.get("bit_depth"), "[delivery].bit_depth",
              "32-bit float is not possible in FLAC (allowed with flac: 16, 24)");
-      s.delivery.target_lufs = number(t, "target_lufs", "[delivery]", -70, 0);
-      s.delivery.ceiling_dbtp = number(t, "ceiling_dbtp", "[delivery]", -20, 0).value_or(-1.0);
-      s.delivery.dither_seed =
-          (uint64_t)number(t, "dither_seed", "[delivery]", 0, 4294967295.0).value_or(1);
+      s.delivery.target_lufs = number(t, spec_key(ds, "target_lufs"), w);
+      s.delivery.ceiling_dbtp = number_or_default(t, ds, "ceiling_dbtp", w);
+      s.delivery.dither_seed = (uint64_t)number_or_default(t, ds, "dither_seed", w);
     }
 
     if (const toml::node* n = root.get("track")) {
@@ -463,8 +494,8 @@ struct Parser {
         node.file = std::filesystem::path(*f).is_absolute() ? std::filesystem::path(*f)
                                                             : file.parent_path() / *f;
         node.output = string(t, "bus", w).value_or("master");
-        node.mute = boolean(t, "mute", w).value_or(false);
-        node.solo = boolean(t, "solo", w).value_or(false);
+        node.mute = boolean_or_default(t, node_spec(), "mute", w);
+        node.solo = boolean_or_default(t, node_spec(), "solo", w);
         common(t, node, w, true);
         s.nodes.push_back(std::move(node));
       }
@@ -483,8 +514,8 @@ struct Parser {
                   {"name", "output", "gain_db", "pan", "fader_db", "mute", "solo", "chain",
                    "automation"});
         node.output = string(t, "output", w).value_or("master");
-        node.mute = boolean(t, "mute", w).value_or(false);
-        node.solo = boolean(t, "solo", w).value_or(false);
+        node.mute = boolean_or_default(t, node_spec(), "mute", w);
+        node.solo = boolean_or_default(t, node_spec(), "solo", w);
         common(t, node, w, false);
         s.nodes.push_back(std::move(node));
       }
@@ -587,14 +618,7 @@ struct Parser {
   // A node depends on its inputs (routing) and on the sources of its sidechains.
   void check_cycles(const Session& s) const {
     const int n = (int)s.nodes.size();
-    std::vector<std::vector<int>> deps(n);
-    for (int i = 0; i < n; ++i) {
-      if (s.nodes[i].kind != NodeKind::kMaster) deps[s.find(s.nodes[i].output)].push_back(i);
-      for (const auto& p : s.nodes[i].chain) {
-        auto sc = p.values.find("sidechain");
-        if (sc != p.values.end()) deps[i].push_back(s.find(sc->second.text));
-      }
-    }
+    const std::vector<std::vector<int>> deps = node_dependencies(s);
     std::vector<int> state(n, 0), stack;
     std::function<void(int)> visit = [&](int v) {
       state[v] = 1;
@@ -644,14 +668,14 @@ struct Parser {
       axis.path = key;
       axis.line = line_of(v);
       const std::string w = "[variants.sweep].\"" + axis.path + "\"";
-      const KeySpec spec = sweep_target(s, axis.path, v, w);
+      const KeySpec spec = sweep_target(s, axis.path, v, w, axis.target);
       const auto& a = array(v, w);
       if (a.empty()) fail(&v, w, "must list at least one value");
       for (size_t i = 0; i < a.size(); ++i) {
         toml::table tmp;
         tmp.insert("v", *a.get(i));
         const double x = *number(tmp, "v", w + "[" + std::to_string(i) + "]", spec.min, spec.max);
-        if (spec.choices) {  // discrete values (a high-pass slope)
+        if (*spec.choices) {  // discrete values (a high-pass slope)
           bool ok = false;
           std::stringstream cs(spec.choices);
           std::string c;
@@ -676,9 +700,9 @@ struct Parser {
     }
   }
 
-  // Resolves a sweep path to the range of the parameter it names.
+  // Resolves a sweep path to the parameter it names (`target`) and that key's range.
   KeySpec sweep_target(const Session& s, const std::string& path, const toml::node& v,
-                       const std::string& w) const {
+                       const std::string& w, SweepTarget& target) const {
     std::vector<std::string> parts;
     std::stringstream ss(path);
     std::string part;
@@ -690,16 +714,25 @@ struct Parser {
     const int ni = s.find(parts[0]);
     if (ni < 0) fail(&v, w, "no track or bus is called \"" + parts[0] + "\"");
     const Node& node = s.nodes[ni];
+    target.node = ni;
+    target.key = parts.back();
     if (parts.size() == 2) {
       const std::string& p = parts[1];
-      if (p == "gain_db") return {KeySpec::Kind::kNumber, "gain_db", -60, 24, nullptr, ""};
+      if (p == "gain_db") {
+        target.what = SweepTarget::What::kGain;
+        return spec_key(node_spec(), "gain_db");
+      }
       if (p == "pan") {
         for (const auto& a : node.automation)
           if (a.param == "pan")
             fail(&v, w, "the pan of \"" + node.name + "\" is automated; the automation decides it");
-        return {KeySpec::Kind::kNumber, "pan", -1, 1, nullptr, ""};
+        target.what = SweepTarget::What::kPan;
+        return spec_key(node_spec(), "pan");
       }
-      if (p == "fader_db") return {KeySpec::Kind::kNumber, "fader_db", -120, 12, nullptr, ""};
+      if (p == "fader_db") {
+        target.what = SweepTarget::What::kFader;
+        return spec_key(node_spec(), "fader_db");
+      }
       std::string ids;
       for (const auto& pr : node.chain) ids += ", " + pr.id;
       fail(&v, w,
@@ -707,15 +740,16 @@ struct Parser {
                "\" (allowed: gain_db, pan, fader_db" + ids + ")");
     }
     const Processor* proc = nullptr;
-    for (const auto& pr : node.chain)
-      if (pr.id == parts[1]) proc = &pr;
+    target.what = SweepTarget::What::kProcessor;
+    for (size_t i = 0; i < node.chain.size(); ++i)
+      if (node.chain[i].id == parts[1]) proc = &node.chain[i], target.processor = (int)i;
     if (!proc) fail(&v, w, "\"" + node.name + "\" has no processor with id \"" + parts[1] + "\"");
     const ProcessorSpec* spec = find_processor_spec(proc->type);
     if (parts.size() == 4) {
       if (!spec->band_type) fail(&v, w, "processor \"" + proc->id + "\" has no bands");
       const Processor* band = nullptr;
-      for (const auto& b : proc->bands)
-        if (b.id == parts[2]) band = &b;
+      for (size_t i = 0; i < proc->bands.size(); ++i)
+        if (proc->bands[i].id == parts[2]) band = &proc->bands[i], target.band = (int)i;
       if (!band)
         fail(&v, w, "processor \"" + proc->id + "\" has no band with id \"" + parts[2] + "\"");
       spec = find_processor_spec(spec->band_type);

@@ -72,10 +72,20 @@ struct Delivery {
   uint64_t dither_seed = 1;
 };
 
+// What a sweep path names, resolved once when the file is parsed.
+struct SweepTarget {
+  int node = -1;
+  enum class What { kGain, kPan, kFader, kProcessor } what = What::kGain;
+  int processor = -1;  // index in the node's chain
+  int band = -1;       // index in the processor's bands, or -1
+  std::string key;     // the parameter: a node key or a processor (band) key
+};
+
 struct SweepAxis {
   std::string path;  // node.param | node.processor.param | node.processor.band.param
   std::vector<double> values;
   int line = 0;
+  SweepTarget target;  // what the path names
 };
 
 struct Variants {
@@ -117,5 +127,10 @@ Session parse_session_text(const std::string& text, const std::filesystem::path&
 // Processor types the renderer implements today; others parse and validate but make the
 // render stop with "not supported yet".
 bool processor_implemented(const std::string& type);
+
+// What each node waits for: the nodes routed into it and the sources of its sidechains
+// (one list per node, routing first, in session order). The parser checks it for cycles;
+// the plan levels the graph by it.
+std::vector<std::vector<int>> node_dependencies(const Session& s);
 
 }  // namespace td

@@ -1,0 +1,234 @@
+#include "render/deliver.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "analysis/analyze.h"
+#include "processors/limiter.h"
+
+namespace td {
+namespace {
+
+// The delivery limiter run over a whole kept master at one drive, and measured.
+struct Limited {
+  double drive_db = 0;
+  std::vector<std::vector<float>> audio;
+  Readings readings;
+  StereoSpectra spectra;
+  double reduction_p99_db = 0, reduction_max_db = 0;
+  std::vector<float> trace_db;  // the largest reduction of every 1 / kTraceHz s
+};
+
+// The kept master pair a delivery limits.
+struct KeptPair {
+  Backend& backend;
+  int left, right;
+  long long frames;
+};
+
+Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
+                 const MeterOptions& mo) {
+  Limited out;
+  out.drive_db = drive_db;
+  p.drive = (float)std::pow(10.0, drive_db / 20.0);
+  const long long frames = in.frames;
+  out.audio.assign(2, std::vector<float>(frames));
+  std::vector<float> gain(frames);
+  in.backend.limit(in.left, in.right, p, design_true_peak_filter(rate), frames, out.audio[0].data(),
+                   out.audio[1].data(), gain.data());
+  std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
+  const long long hop = trace_hop_frames(rate);
+  out.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
+  for (long long n = 0; n < frames; ++n) {
+    const float g = gain[(size_t)n];
+    const double reduction = g < 1.0f ? -20.0 * std::log10((double)g) : 0.0;
+    float& t = out.trace_db[(size_t)(n / hop)];
+    t = std::max(t, (float)reduction);
+    out.reduction_max_db = std::max(out.reduction_max_db, reduction);
+    ++histogram[std::min<long long>(3000, std::llround(reduction * 100))];
+  }
+  long long seen = 0;
+  for (int b = 0; b <= 3000; ++b)
+    if ((seen += histogram[b]) >= 0.99 * frames) {
+      out.reduction_p99_db = b / 100.0;
+      break;
+    }
+  const FileAnalysis a = analyze_audio(out.audio, rate, "cpu", mo);
+  out.readings = a.readings;
+  out.spectra = a.spectra;
+  return out;
+}
+
+// Drives the delivery limiter so that the delivered loudness meets the target within
+// 0.05 LU (secant steps on the drive; loudness grows by at most 1 LU per dB of drive), then
+// backs off if that needs more than max_reduction_db of limiting (its 99th percentile).
+Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double target,
+                        double rendered_lufs, double max_reduction_db, int rate,
+                        const MeterOptions& mo, std::vector<std::string>& warnings) {
+  double d0 = target - rendered_lufs;
+  Limited a = limit_at(in, p, d0, rate, mo);
+  if (!std::isfinite(a.readings.integrated_lufs)) return a;
+  double d1 = d0 + (target - a.readings.integrated_lufs);
+  Limited b = a;
+  for (int i = 0; i < 8 && std::fabs(target - b.readings.integrated_lufs) > 0.05; ++i) {
+    if (d1 != b.drive_db) b = limit_at(in, p, d1, rate, mo);
+    const double err = target - b.readings.integrated_lufs;
+    if (std::fabs(err) <= 0.05) break;
+    double slope = (b.readings.integrated_lufs - a.readings.integrated_lufs) /
+                   (b.drive_db - a.drive_db != 0 ? b.drive_db - a.drive_db : 1.0);
+    slope = std::clamp(slope, 0.05, 1.0);
+    a = b;
+    d1 = b.drive_db + err / slope;
+  }
+  // The limiter follows the meter's own interpolator, but the gain it applies varies
+  // along the interpolator's 16 taps: a residual of a few thousandths of a dB can remain.
+  // Measured on the output; the ceiling is lowered by the excess until none remains.
+  const double ceiling_db = 20.0 * std::log10((double)p.ceiling);
+  LimiterParams q = p;
+  for (int i = 0; i < 4 && b.readings.true_peak_dbtp > ceiling_db; ++i) {
+    q.ceiling *= (float)std::pow(10.0, -(b.readings.true_peak_dbtp - ceiling_db + 0.002) / 20.0);
+    b = limit_at(in, q, b.drive_db, rate, mo);
+  }
+  if (b.reduction_p99_db > max_reduction_db) {
+    // Back off to the drive that limits by the allowed amount (reduction follows drive
+    // about 1:1 once limiting); report it instead of crushing the mix.
+    const double reached = b.readings.integrated_lufs;
+    double d = b.drive_db - (b.reduction_p99_db - max_reduction_db);
+    for (int i = 0; i < 3; ++i) {
+      b = limit_at(in, q, d, rate, mo);
+      if (b.reduction_p99_db <= max_reduction_db + 0.1) break;
+      d -= b.reduction_p99_db - max_reduction_db;
+    }
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(2);
+    os << "reaching " << target << " LUFS (" << reached << " LUFS at that drive) needs more "
+       << "than max_reduction_db = " << max_reduction_db << " dB of limiting: delivered at "
+       << b.readings.integrated_lufs << " LUFS with " << b.reduction_p99_db
+       << " dB of limiting (99th percentile)";
+    warnings.push_back(os.str());
+  }
+  return b;
+}
+
+std::string fixed2(double v) {
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(2);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+Readings shift_readings(Readings r, double gain_db) {
+  for (double* v : {&r.integrated_lufs, &r.momentary_max_lufs, &r.short_term_max_lufs,
+                    &r.true_peak_dbtp, &r.sample_peak_dbfs, &r.rms_dbfs, &r.vu_max})
+    *v += gain_db;
+  for (auto* series : {&r.momentary_series, &r.short_term_series, &r.vu_series})
+    for (auto& point : *series) point.second += gain_db;
+  return r;
+}
+
+VariantResult deliver_variant(const SessionWork& w, Backend& backend, const DeliveryInputs& in,
+                              int v, bool write) {
+  const Session& s = *w.s;
+  const Plan& plan = w.plan;
+  const RenderOptions& opt = w.opt;
+  const int master = (int)s.nodes.size() - 1;
+  const bool has_variants = !s.variants.sweep.empty();
+  const int k = plan.variant_instance[v][master];
+  const int metered = (*in.master_state)[k];
+  const int left = w.keep_offset + 2 * k;
+  VariantResult vr;
+  vr.id = has_variants ? variant_id(plan.variant_ids[v], plan.variant_total) : "master";
+  for (size_t a = 0; a < s.variants.sweep.size(); ++a)
+    vr.params.emplace_back(s.variants.sweep[a].path,
+                           s.variants.sweep[a].values[plan.variants[v][a]]);
+  const Readings& mr = (*in.readings)[metered];
+  vr.rendered_lufs = mr.integrated_lufs;
+  double gain_db = 0.0;
+  // The delivery limiter: driven to the target on the kept master, written as it is.
+  std::vector<std::vector<float>> limited;
+  if (w.delivery_limiter >= 0 && std::isfinite(vr.rendered_lufs)) {
+    const Processor& lp = w.settings[master][k].chain[w.delivery_limiter];
+    const LimiterParams lparams =
+        limiter_params(lp, s.sample_rate, limiter_lookahead(lp, s.sample_rate));
+    Limited L =
+        drive_to_target(KeptPair{backend, left, left + 1, w.frames}, lparams,
+                        *s.delivery.target_lufs, vr.rendered_lufs, limiter_max_reduction_db(lp),
+                        s.sample_rate, in.meter_options, vr.warnings);
+    vr.limited = true;
+    vr.limiter_drive_db = L.drive_db;
+    vr.limiter_reduction_p99_db = L.reduction_p99_db;
+    vr.limiter_reduction_max_db = L.reduction_max_db;
+    vr.limiter_trace_db = std::move(L.trace_db);
+    vr.limiter_id = lp.id;
+    vr.readings = L.readings;
+    vr.spectra = L.spectra;
+    limited = std::move(L.audio);
+  }
+  if (limited.empty() && s.delivery.target_lufs) {
+    if (std::isfinite(vr.rendered_lufs))
+      gain_db = *s.delivery.target_lufs - vr.rendered_lufs;
+    else
+      vr.warnings.push_back(
+          "the mix is silent (no block above -70 LUFS): delivered without loudness "
+          "normalisation");
+  }
+  // Every level figure shifts exactly by the delivery gain; ratios (LRA, crest, PLR,
+  // correlation) do not move. The limited audio was measured as it is.
+  if (limited.empty()) {
+    vr.readings = shift_readings(mr, gain_db);
+    vr.spectra = (*in.spectra)[metered];
+    shift_spectra(vr.spectra, gain_db);
+  }
+  vr.delivery_gain_db = gain_db;
+  vr.delivered_lufs = vr.readings.integrated_lufs;
+  vr.sample_peak_dbfs = vr.readings.sample_peak_dbfs;
+  vr.true_peak_dbtp = vr.readings.true_peak_dbtp;
+  if (vr.true_peak_dbtp > s.delivery.ceiling_dbtp)
+    vr.warnings.push_back(
+        "true peak " + fixed2(vr.true_peak_dbtp) + " dBTP is above the ceiling of " +
+        fixed2(s.delivery.ceiling_dbtp) + " dBTP" +
+        (limited.empty() ? " (end the master's chain with a limiter to deliver under it)" : ""));
+  if (s.delivery.bit_depth != 32 && vr.sample_peak_dbfs > 0.0)
+    vr.warnings.push_back("sample peak " + fixed2(vr.sample_peak_dbfs) +
+                          " dBFS: the fixed-point file clips");
+  for (const auto& [ref, measured] : *in.references) {
+    Comparison c = compare(Measured{vr.readings, vr.spectra}, measured, s.ranking);
+    c.reference = ref.file.filename().string();
+    c.weight = ref.weight;
+    vr.comparisons.push_back(std::move(c));
+  }
+  // Held to the report's precision (0.0001): variants that differ by less tie and keep
+  // their order, so a ranking merged from shards' reports is the same as a single one.
+  vr.score = std::round(blended_score(vr.comparisons) * 1e4) / 1e4;
+  if (!write) return vr;
+  vr.file = has_variants ? opt.out_dir / "variants" / (vr.id + "." + s.delivery.format)
+                         : opt.out_dir / ("master." + s.delivery.format);
+  WriteSpec ws{s.delivery.format, s.delivery.bit_depth, s.sample_rate};
+  const float g = db_to_gain((float)gain_db);
+  const long long frames = w.frames;
+  if (s.delivery.bit_depth == 32) {
+    std::vector<float> out;
+    if (!limited.empty())
+      backend.deliver_float_host(limited[0].data(), limited[1].data(), 1.0f, frames, out);
+    else
+      backend.deliver_float(left, left + 1, g, frames, out);
+    write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), frames);
+  } else {
+    std::vector<int32_t> out;
+    if (!limited.empty())
+      backend.deliver_pcm_host(limited[0].data(), limited[1].data(), 1.0f, s.delivery.dither_seed,
+                               s.delivery.bit_depth, frames, out);
+    else
+      backend.deliver_pcm(left, left + 1, g, s.delivery.dither_seed, s.delivery.bit_depth, frames,
+                          out);
+    write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, frames);
+  }
+  return vr;
+}
+
+}  // namespace td
