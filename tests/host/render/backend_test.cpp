@@ -160,8 +160,9 @@ TEST_P(Backends, DynamicsMatchTheCpuDynamics) {
 }
 
 TEST_P(Backends, SaturationAndImagerMatchTheCpu) {
-  // Tape saturation at 8x with tone, hard clip with ADAA, and an imager with mono lows,
-  // swept. tanh-free curves and float FIR stages: the same arithmetic; -100 dBFS.
+  // Tape saturation at 8x with tone, hard clip with ADAA, an imager with mono lows and a
+  // utility with a fractional delay (4.8 samples), swept. tanh-free curves and float FIR stages:
+  // the same arithmetic; -100 dBFS.
   DemoOptions o;
   o.seconds = 3.0;
   const DemoSong song = make_demo_song(o);
@@ -171,7 +172,8 @@ TEST_P(Backends, SaturationAndImagerMatchTheCpu) {
       toml,
       "{ type = \"saturation\", id = \"tape\", model = \"tape\", tone = 0.5 }, "
       "{ type = \"saturation\", id = \"clip\", model = \"hard\", drive_db = 3 }, "
-      "{ type = \"imager\", width_pct = 120, mono_below_hz = 150 }");
+      "{ type = \"imager\", width_pct = 120, mono_below_hz = 150 }, "
+      "{ type = \"utility\", invert_right = true, delay_ms = 0.1 }");
   const auto [a, b] = render_both(toml, song);
   ASSERT_EQ(a.variants.size(), 2u);
   for (size_t v = 0; v < a.variants.size(); ++v) {
