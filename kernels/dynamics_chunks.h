@@ -1,6 +1,6 @@
 // A compressor cut into chunks, for a level with too few compressors to fill the machine
-// (docs/architecture.md, "Recurrences with too few streams"): one job's segment is split into `count` chunks that run in
-// parallel, and the result is bit for bit the sequential one.
+// (docs/architecture.md, "Recurrences with too few streams"): one job's segment is split into
+// `count` chunks that run in parallel, and the result is bit for bit the sequential one.
 //
 //  1. detect (parallel, one task per chunk): each chunk guesses its start state by running
 //     the detector from a fresh state over a warm-up of the samples before it (from the

@@ -10,13 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "launch_policy.h"
 #include "stages.h"
 
 namespace td {
 namespace cuda {
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kThreads = kCudaThreads;
 thread_local const char* g_last_error = nullptr;
 
 void check_launch() {
@@ -24,8 +25,19 @@ void check_launch() {
   g_last_error = e == cudaSuccess ? nullptr : cudaGetErrorString(e);
 }
 
-// The grid's y dimension is limited to 65535: larger job lists go in several launches.
-constexpr int kMaxGridY = 65535;
+constexpr int kMaxGridY = kCudaMaxGridY;
+
+// Runs launch(first, n) over [0, job_count) in batches of at most `per_launch` jobs (the
+// grid's y limit), stopping at the first failed launch.
+template <class Launch>
+void for_each_batch(int job_count, int per_launch, Launch launch) {
+  for (int first = 0; first < job_count; first += per_launch) {
+    const int n = job_count - first < per_launch ? job_count - first : per_launch;
+    launch(first, n);  // may check its own launches and stop early
+    if (!g_last_error) check_launch();
+    if (g_last_error) return;
+  }
+}
 
 dim3 grid_for(long long frames, int jobs) {
   return dim3((unsigned)((frames + kThreads - 1) / kThreads), (unsigned)jobs);
@@ -446,33 +458,24 @@ const char* last_error() {
 
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points, void* stream) {
-  for (int first = 0; first < job_count; first += kMaxGridY) {
-    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+  for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
     track_input_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(
         a, jobs + first, points);
-    check_launch();
-    if (g_last_error) return;
-  }
+  });
 }
 
 void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms,
          void* stream) {
-  for (int first = 0; first < job_count; first += kMaxGridY) {
-    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+  for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
     sum_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(a, jobs + first,
                                                                              terms);
-    check_launch();
-    if (g_last_error) return;
-  }
+  });
 }
 
 void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream) {
-  for (int first = 0; first < job_count; first += kMaxGridY) {
-    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+  for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
     gain_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(a, jobs + first);
-    check_launch();
-    if (g_last_error) return;
-  }
+  });
 }
 
 void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
@@ -482,8 +485,7 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
   if (job_count == 0) return;
   const long long span = a.frames + (last_segment ? kTruePeakHistory : 0);
   const long long chunk_frames = (span + chunks - 1) / chunks;
-  for (int first = 0; first < job_count; first += kMaxGridY / 2) {
-    const int n = job_count - first < kMaxGridY / 2 ? job_count - first : kMaxGridY / 2;
+  for_each_batch(job_count, kMaxGridY / 2, [&](int first, int n) {
     const long long floor_chunk = (a.frames + chunks - 1) / chunks;
     floor_partial_kernel<<<dim3((chunks + 127) / 128, 2 * n), 128, 0, (cudaStream_t)stream>>>(
         a, jobs + first, true_peak_partial, chunks, floor_chunk);
@@ -500,9 +502,8 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
     if (g_last_error) return;
     true_peak_reduce_kernel<<<(2 * n + 127) / 128, 128, 0, (cudaStream_t)stream>>>(
         jobs + first, n, states, true_peak_partial, chunks);
-    check_launch();
-    if (g_last_error) return;
-  }
+  });
+  if (g_last_error) return;
   meter_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
       a, jobs, job_count, k, hop_frames, states, hops, hops_per_state);
   check_launch();
@@ -511,16 +512,13 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
 void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks,
                float* partial, int chunks, void* stream) {
   const long long chunk_frames = (a.frames + chunks - 1) / chunks;
-  for (int first = 0; first < job_count; first += kMaxGridY) {
-    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+  for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
     peak_partial_kernel<<<dim3((chunks + 127) / 128, n), 128, 0, (cudaStream_t)stream>>>(
         a, jobs + first, partial, chunks, chunk_frames);
     check_launch();
     if (g_last_error) return;
     peak_reduce_kernel<<<1, 1, 0, (cudaStream_t)stream>>>(jobs + first, n, peaks, partial, chunks);
-    check_launch();
-    if (g_last_error) return;
-  }
+  });
 }
 
 void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, int taps, int hop,
@@ -563,16 +561,13 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
       return;
     }
   }
-  for (int first = 0; first < job_count; first += kMaxGridY) {
-    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+  for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
     fir_next_kernel<<<dim3((unsigned)((keep + kThreads - 1) / kThreads), n), kThreads, 0, s>>>(
         a, jobs + first, states, fft_size, pending_len, blocks * hop, keep,
         next + (long long)first * fft_size);
-    check_launch();
-    if (g_last_error) return;
-  }
-  for (int first = 0; first < job_count; first += kMaxGridY) {
-    const int n = job_count - first < kMaxGridY ? job_count - first : kMaxGridY;
+  });
+  if (g_last_error) return;
+  for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
     fir_output_kernel<<<grid_for(a.frames, n), kThreads, 0, s>>>(
         a, jobs + first, states, fft_size, taps, hop, fill, blocks,
         scratch + (long long)first * blocks * fft_size);
@@ -582,9 +577,7 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
     fir_state_kernel<<<dim3((unsigned)((span + kThreads - 1) / kThreads), n), kThreads, 0, s>>>(
         jobs + first, states, fft_size, taps, hop, blocks, keep, next + (long long)first * fft_size,
         scratch + (long long)first * blocks * fft_size);
-    check_launch();
-    if (g_last_error) return;
-  }
+  });
 }
 
 void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, long long skip,
@@ -606,7 +599,8 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
       pending_len[slot] = (had + frames) % fft_size;
       frames_analysed[slot] += whole;
     }
-  constexpr int kBatch = 256;  // frames per transform: 32 MiB of scratch at 32768 points
+  constexpr int kBatch =
+      kCudaSpectrumBatch;  // frames per transform: 32 MiB of scratch at 32768 points
   SpectrumTask* tasks_d = nullptr;
   SpectrumTask* rest_d = nullptr;
   SpectrumRun* runs_d = nullptr;
@@ -770,8 +764,7 @@ void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
              const UtilityParams* params, float* memory, float* line, long long line_stride,
              void* stream) {
   const cudaStream_t s = (cudaStream_t)stream;
-  for (int first = 0; first < job_count; first += kMaxGridY / 2) {
-    const int n = job_count - first < kMaxGridY / 2 ? job_count - first : kMaxGridY / 2;
+  for_each_batch(job_count, kMaxGridY / 2, [&](int first, int n) {
     utility_gather_kernel<<<grid_for(line_stride, 2 * n), kThreads, 0, s>>>(
         a, jobs + first, params, memory, line, line_stride);
     utility_kernel<<<grid_for(a.frames, 2 * n), kThreads, 0, s>>>(a, jobs + first, params, line,
@@ -779,9 +772,7 @@ void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
     if (line_stride > a.frames)  // some job keeps a history
       utility_keep_kernel<<<grid_for(line_stride - a.frames, 2 * n), kThreads, 0, s>>>(
           a, jobs + first, params, memory, line, line_stride);
-    check_launch();
-    if (g_last_error) return;
-  }
+  });
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,

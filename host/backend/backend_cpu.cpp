@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "kernels/launch_policy.h"
 
 namespace td {
 namespace {
@@ -51,10 +52,7 @@ class CpuBackend final : public Backend {
  public:
   ~CpuBackend() override { release(); }
   std::string name() const override { return "cpu"; }
-  // 2^18 frames (5.5 s at 48 kHz): a level's working set stays in the tens of MiB, so
-  // memory the machine must first hand out stays small, while each OpenMP task (one chunk
-  // of one job) still has enough samples to amortise its start.
-  long long preferred_segment_frames() const override { return 1 << 18; }
+  long long preferred_segment_frames() const override { return kCpuSegmentFrames; }
 
   void allocate(int work_slots, long long segment_frames, int keep_streams,
                 long long total_frames) override {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "kernels/launch_policy.h"
 
 namespace td {
 namespace {
@@ -75,9 +76,7 @@ class CudaBackend final : public Backend {
     cudaStreamDestroy(stream_);
   }
   std::string name() const override { return "cuda"; }
-  // 2^21 frames (44 s at 48 kHz): a launch over a level's jobs then has millions of
-  // threads, enough to fill an H100, while a 24-track level stays near 400 MiB.
-  long long preferred_segment_frames() const override { return 1 << 21; }
+  long long preferred_segment_frames() const override { return kGpuSegmentFrames; }
 
   void allocate(int work_slots, long long segment_frames, int keep_streams,
                 long long total_frames) override {
@@ -293,7 +292,7 @@ class CudaBackend final : public Backend {
   }
   void meters(const std::vector<MeterJob>& jobs, const KWeighting& k, const TruePeakFilter& f,
               long long hop_frames, bool last_segment, long long skip, long long frames) override {
-    const int chunks = 1024;
+    const int chunks = kCudaMeterChunks;
     float* partial = partials_.fit(2 * std::min<size_t>(jobs.size(), 32767) * chunks + 1);
     StreamArena view = work_;  // the samples to meter, as an arena of their own
     view.data += skip;
@@ -312,7 +311,7 @@ class CudaBackend final : public Backend {
   }
   void peak_hold(const std::vector<PeakJob>& jobs) override {
     if (jobs.empty()) return;
-    const int chunks = 256;
+    const int chunks = kCudaPeakChunks;
     float* partial = partials_.fit((size_t)std::min<size_t>(jobs.size(), 65535) * chunks + 1);
     cuda::peak_hold(work_, jobs_peak_.upload(jobs, stream_), (int)jobs.size(), peaks_.ptr, partial,
                     chunks, stream_);

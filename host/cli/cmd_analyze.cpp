@@ -68,20 +68,8 @@ int run_analyze(const std::vector<std::string>& args) {
       "backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")(
       "reference", po::value<std::vector<std::string>>()->composing(),
       "a reference track to compare each FILE with (repeatable)");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value<std::vector<std::string>>(), "files");
-  po::positional_options_description pos;
-  pos.add("files", -1);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts
-              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
-    return 0;
-  }
+  if (!parse_command(args, opts, "files", -1, vm)) return 0;
   if (!vm.count("files")) throw InputError("analyze: no FILE given (see topdown analyze --help)");
   const std::string backend = vm["backend"].as<std::string>();
   check_backend(backend, "analyze");

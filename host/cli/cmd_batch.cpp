@@ -36,22 +36,12 @@ int run_batch_command(const std::vector<std::string>& args) {
       ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
       ("json", "print batch.json on stdout");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("jobs", po::value<std::string>(), "jobs");
-  po::positional_options_description pos;
-  pos.add("jobs", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout
-        << opts
-        << "\nExit status: 0 every session ok or already complete, 1 bad input for the batch\n"
-           "itself, 2 internal error, 3 some sessions failed (see batch.json).\n";
+  if (!parse_command(
+          args, opts, "jobs", 1, vm,
+          "Exit status: 0 every session ok or already complete, 1 bad input for the batch\n"
+          "itself, 2 internal error, 3 some sessions failed (see batch.json).\n"))
     return 0;
-  }
   if (!vm.count("jobs")) throw InputError("batch: missing JOBS (see topdown batch --help)");
   if (!vm.count("out")) throw InputError("batch: missing -o OUT (see topdown batch --help)");
   BatchOptions bo;
@@ -101,21 +91,11 @@ int run_merge(const std::vector<std::string>& args) {
       "OUT/batch.json and OUT/batch.csv (sessions by name) and says which shards are\n"
       "missing.\n\nOptions");
   opts.add_options()("help,h", "show this help")("json", "print the merged batch.json on stdout");
-  po::options_description hidden;
-  hidden.add_options()("out", po::value<std::string>(), "out");
-  po::positional_options_description pos;
-  pos.add("out", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts
-              << "\nExit status: 0 merged and complete, 1 bad input, 2 internal error, 3 shards\n"
-                 "missing or sessions failed (the merge is written anyway).\n";
+  if (!parse_command(args, opts, "out", 1, vm,
+                     "Exit status: 0 merged and complete, 1 bad input, 2 internal error, 3 shards\n"
+                     "missing or sessions failed (the merge is written anyway).\n"))
     return 0;
-  }
   if (!vm.count("out")) throw InputError("merge: missing OUT (see topdown merge --help)");
   std::vector<int> missing;
   const nlohmann::json merged = merge_shards(vm["out"].as<std::string>(), missing);

@@ -33,13 +33,7 @@ int run_demo(const std::vector<std::string>& args) {
       "instead of rendering, write DIR/session.toml and DIR/stems/*.wav")(
       "json", "print the report as JSON on stdout (with timings)");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts
-              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
-    return 0;
-  }
+  if (!parse_command(args, opts, nullptr, 0, vm)) return 0;
   DemoOptions d;
   d.tracks = vm["tracks"].as<int>();
   d.seconds = vm["seconds"].as<double>();

@@ -30,20 +30,8 @@ int run_init(const std::vector<std::string>& args) {
       ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
       ("json", "print what was done as JSON on stdout");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("stems", po::value<std::string>(), "stems folder");
-  po::positional_options_description pos;
-  pos.add("stems", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts
-              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
-    return 0;
-  }
+  if (!parse_command(args, opts, "stems", 1, vm)) return 0;
   if (!vm.count("stems")) throw InputError("init: missing STEMS_DIR (see topdown init --help)");
   if (!vm.count("out")) throw InputError("init: missing -o SONG.toml (see topdown init --help)");
   const std::string backend = vm["backend"].as<std::string>();

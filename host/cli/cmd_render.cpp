@@ -34,20 +34,8 @@ int run_render(const std::vector<std::string>& args) {
        "variant is measured either way")
       ("json", "print the report as JSON on stdout (with timings)");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("session", po::value<std::string>(), "session file");
-  po::positional_options_description pos;
-  pos.add("session", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts
-              << "\nExit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
-    return 0;
-  }
+  if (!parse_command(args, opts, "session", 1, vm)) return 0;
   if (!vm.count("session"))
     throw InputError("render: missing SESSION.toml (see topdown render --help)");
   if (!vm.count("out")) throw InputError("render: missing -o OUT_DIR (see topdown render --help)");

@@ -1,6 +1,7 @@
 // One function per command; each parses its own options (Boost.Program_options) and
 // returns the process exit code: 0 ok, 1 bad input, 2 internal error.
 #pragma once
+#include <boost/program_options.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -16,6 +17,17 @@ int run_analyze(const std::vector<std::string>& args);
 int run_batch_command(const std::vector<std::string>& args);
 int run_merge(const std::vector<std::string>& args);
 int run_init(const std::vector<std::string>& args);
+
+// The option skeleton every command shares: `args` parsed against `opts` plus one
+// positional argument named `positional` taking `count` values (1, or -1 for any number;
+// nullptr: none) into `vm`. With --help, prints the options and `exit_status` and returns
+// false (the command then returns 0).
+constexpr const char* kExitStatus =
+    "Exit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
+bool parse_command(const std::vector<std::string>& args,
+                   const boost::program_options::options_description& opts, const char* positional,
+                   int count, boost::program_options::variables_map& vm,
+                   const char* exit_status = kExitStatus);
 
 // --backend must be cpu, cuda or auto; otherwise InputError naming the command.
 void check_backend(const std::string& backend, const std::string& command);

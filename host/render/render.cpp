@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "backend/backend.h"
+#include "kernels/launch_policy.h"
 #include "render/launch.h"
 
 namespace td {
@@ -52,6 +53,7 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
   if (!opt.auto_gain_stage && !s.auto_gain_stage) return render_once(s, stems, opt);
   Session staged = s;
   std::vector<double> change(s.nodes.size(), 0.0);
+  const double lowest_gain_db = spec_key(node_spec(), "gain_db").min;
   RenderOptions probe = opt;
   probe.write_audio = false;
   probe.bus_meters = true;  // staging reads every bus's pre-chain peak
@@ -84,8 +86,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
     for (size_t t = 0; t < s.nodes.size(); ++t) {
       if (cut[t] == 0.0) continue;
       const double wanted = staged.nodes[t].gain_db + cut[t];
-      staged.nodes[t].gain_db = std::max(-60.0, wanted);
-      if (wanted < -60.0) clamped.push_back(s.nodes[t].name);
+      staged.nodes[t].gain_db = std::max(lowest_gain_db, wanted);
+      if (wanted < lowest_gain_db) clamped.push_back(s.nodes[t].name);
       change[t] = staged.nodes[t].gain_db - s.nodes[t].gain_db;
     }
   }
@@ -101,7 +103,8 @@ RenderResult render_session(const Session& s, const std::vector<StemSource>& ste
                            " passes");
   for (const auto& name : clamped)
     r.warnings.push_back("auto gain staging: track \"" + name +
-                         "\" reached the lowest clip gain (-60 dB)");
+                         "\" reached the lowest clip gain (" + std::to_string((int)lowest_gain_db) +
+                         " dB)");
   return r;
 }
 
@@ -112,7 +115,9 @@ std::vector<SessionOutcome> render_sessions(
   std::vector<std::unique_ptr<SessionWork>> works(jobs.size());
   std::string why;
   const bool gpu = backend == "cuda" || (backend == "auto" && cuda_available(&why));
-  const long long segment_guess = segment_frames > 0 ? segment_frames : gpu ? (1 << 21) : (1 << 18);
+  const long long segment_guess = segment_frames > 0 ? segment_frames
+                                  : gpu              ? kGpuSegmentFrames
+                                                     : kCpuSegmentFrames;
   std::vector<double> bytes(jobs.size(), 0.0);
   for (size_t i = 0; i < jobs.size(); ++i) {
     RenderOptions o = jobs[i].options;

@@ -11,39 +11,32 @@
 #include <vector>
 
 #include "kernels/stages.h"
+#include "processors/compressor.h"
 
 namespace td {
 namespace {
 
 constexpr double kRate = 48000.0;
 
-float coefficient(double tau_ms) {
-  return (float)std::exp(-1.0 / (tau_ms * 1e-3 * kRate));
-}
-
+// A compressor's per-sample settings as a session would give them (the compressor module's
+// own conversion, processors/compressor.h).
 CompressorParams params(double threshold_db, double ratio, double knee_db, double attack_ms,
                         double release_ms) {
-  CompressorParams p{};
-  p.threshold_db = (float)threshold_db;
-  p.slope = (float)(1.0 - 1.0 / ratio);
-  p.knee_db = (float)knee_db;
-  p.attack = coefficient(attack_ms);
-  p.release = coefficient(release_ms);
-  p.release_slow = coefficient(800.0);
-  p.memory = coefficient(1000.0);
-  p.rms_coeff = coefficient(10.0);
-  p.link = 1.0f;
-  p.mix = 1.0f;
-  p.knee_start_power = (float)std::pow(10.0, (threshold_db - knee_db / 2) / 10.0);
-  return p;
+  Processor p;
+  p.type = "compressor";
+  p.values["threshold_db"].number = threshold_db;
+  p.values["ratio"].number = ratio;
+  p.values["knee_db"].number = knee_db;
+  p.values["attack_ms"].number = attack_ms;
+  p.values["release_ms"].number = release_ms;
+  return compressor_params(p, (int)kRate);
 }
 
-// The RBJ cookbook high-pass (Q = 1/sqrt 2) at f0, normalised by a0.
+// The sidechain's RBJ high-pass (Q = 1/sqrt 2) at f0, as the module builds it.
 KeyFilter highpass(double f0) {
-  const double w = 2.0 * M_PI * f0 / kRate, alpha = std::sin(w) / (2.0 * std::sqrt(0.5));
-  const double a0 = 1.0 + alpha;
-  return {(1.0 + std::cos(w)) / 2.0 / a0, -(1.0 + std::cos(w)) / a0, (1.0 + std::cos(w)) / 2.0 / a0,
-          -2.0 * std::cos(w) / a0, (1.0 - alpha) / a0};
+  Processor p;
+  p.values["sidechain_hpf_hz"].number = f0;
+  return key_filter_of(p, (int)kRate);
 }
 
 // Music-like material: noise and a tone under an envelope that alternates loud passages,

@@ -1,0 +1,168 @@
+// The session file's tables: [session], [delivery], the nodes, [ranking], references.
+#include <functional>
+#include <map>
+#include <set>
+
+#include "processors/processor.h"
+#include "session/parser.h"
+
+namespace td::session_parser {
+
+void Parser::name(const toml::table& t, Node& node, const std::string& where) const {
+  auto s = string(t, "name", where);
+  if (!s) fail(&t, where + ".name", "missing: every track and bus needs a name");
+  if (s->empty() ||
+      s->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+          std::string::npos)
+    fail(t.get("name"), where + ".name",
+         "\"" + *s +
+             "\" is not allowed (letters, digits, '_' and '-' only, so that sweep paths stay "
+             "unambiguous)");
+  if (*s == "master")
+    fail(t.get("name"), where + ".name", "\"master\" is reserved for the mix bus");
+  node.name = *s;
+}
+
+void Parser::common(const toml::table& t, Node& node, const std::string& where,
+                    bool mono_capable) const {
+  const ProcessorSpec& ns = node_spec();
+  node.gain_db = number_or_default(t, ns, "gain_db", where);
+  node.pan = number_or_default(t, ns, "pan", where);
+  node.fader_db = number_or_default(t, ns, "fader_db", where);
+  if (mono_capable) node.pan_law_db = number(t, spec_key(ns, "pan_law_db"), where);
+  node.chain = chain(t, where);
+  node.automation = automation(t, where);
+}
+
+Session Parser::parse(const toml::table& root) {
+  Session s;
+  s.file = file;
+  only_keys(root, "(top level)",
+            {"session", "delivery", "master", "bus", "track", "variants", "reference", "ranking"});
+
+  if (const toml::node* n = root.get("session")) {
+    const auto& t = table(*n, "[session]");
+    only_keys(t, "[session]",
+              {"sample_rate", "headroom_dbfs", "pan_law_db", "tail_s", "auto_gain_stage",
+               "vu_reference_dbfs"});
+    const ProcessorSpec& ss = session_spec();
+    const std::string w = "[session]";
+    s.sample_rate = (int)number_or_default(t, ss, "sample_rate", w);
+    if (t.get("sample_rate") && !t.get("sample_rate")->is_integer())
+      fail(t.get("sample_rate"), "[session].sample_rate",
+           "must be a whole number of Hz (allowed: " +
+               describe_allowed(spec_key(ss, "sample_rate")) + ")");
+    s.headroom_dbfs = number_or_default(t, ss, "headroom_dbfs", w);
+    s.pan_law_db = number_or_default(t, ss, "pan_law_db", w);
+    s.tail_s = number_or_default(t, ss, "tail_s", w);
+    s.auto_gain_stage = boolean_or_default(t, ss, "auto_gain_stage", w);
+    s.vu_reference_dbfs = number_or_default(t, ss, "vu_reference_dbfs", w);
+  }
+
+  if (const toml::node* n = root.get("delivery")) {
+    const auto& t = table(*n, "[delivery]");
+    only_keys(t, "[delivery]",
+              {"format", "bit_depth", "target_lufs", "ceiling_dbtp", "dither_seed"});
+    const ProcessorSpec& ds = delivery_spec();
+    const std::string w = "[delivery]";
+    const KeySpec& format = spec_key(ds, "format");
+    s.delivery.format = choice(t, "format", w, split(format.choices), format.default_text);
+    s.delivery.bit_depth = (int)number_or_default(t, ds, "bit_depth", w);
+    if (s.delivery.format == "flac" && s.delivery.bit_depth == 32)
+      fail(t.get("bit_depth"), "[delivery].bit_depth",
+           "32-bit float is not possible in FLAC (allowed with flac: 16, 24)");
+    s.delivery.target_lufs = number(t, spec_key(ds, "target_lufs"), w);
+    s.delivery.ceiling_dbtp = number_or_default(t, ds, "ceiling_dbtp", w);
+    s.delivery.dither_seed = (uint64_t)number_or_default(t, ds, "dither_seed", w);
+  }
+
+  if (const toml::node* n = root.get("track")) {
+    const auto& a = array(*n, "[[track]]");
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string w0 = "[[track]] #" + std::to_string(i + 1);
+      const auto& t = table(*a.get(i), w0);
+      Node node;
+      node.kind = NodeKind::kTrack;
+      node.line = line_of(*a.get(i));
+      name(t, node, w0);
+      const std::string w = "track \"" + node.name + "\"";
+      only_keys(t, w,
+                {"name", "file", "bus", "gain_db", "pan", "pan_law_db", "fader_db", "mute", "solo",
+                 "chain", "automation"});
+      auto f = string(t, "file", w);
+      if (!f || f->empty())
+        fail(a.get(i), w + ".file", "missing: the stem's path, relative to the session file");
+      node.file = std::filesystem::path(*f).is_absolute() ? std::filesystem::path(*f)
+                                                          : file.parent_path() / *f;
+      node.output = string(t, "bus", w).value_or("master");
+      node.mute = boolean_or_default(t, node_spec(), "mute", w);
+      node.solo = boolean_or_default(t, node_spec(), "solo", w);
+      common(t, node, w, true);
+      s.nodes.push_back(std::move(node));
+    }
+  }
+  if (const toml::node* n = root.get("bus")) {
+    const auto& a = array(*n, "[[bus]]");
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string w0 = "[[bus]] #" + std::to_string(i + 1);
+      const auto& t = table(*a.get(i), w0);
+      Node node;
+      node.kind = NodeKind::kBus;
+      node.line = line_of(*a.get(i));
+      name(t, node, w0);
+      const std::string w = "bus \"" + node.name + "\"";
+      only_keys(
+          t, w,
+          {"name", "output", "gain_db", "pan", "fader_db", "mute", "solo", "chain", "automation"});
+      node.output = string(t, "output", w).value_or("master");
+      node.mute = boolean_or_default(t, node_spec(), "mute", w);
+      node.solo = boolean_or_default(t, node_spec(), "solo", w);
+      common(t, node, w, false);
+      s.nodes.push_back(std::move(node));
+    }
+  }
+  {
+    Node m;
+    m.kind = NodeKind::kMaster;
+    m.name = "master";
+    if (const toml::node* n = root.get("master")) {
+      const auto& t = table(*n, "[master]");
+      m.line = line_of(*n);
+      only_keys(t, "[master]", {"chain", "gain_db", "pan", "fader_db", "automation"});
+      common(t, m, "[master]", false);
+    }
+    s.nodes.push_back(std::move(m));
+  }
+
+  check_routing(s);
+  if (const toml::node* n = root.get("variants")) variants(table(*n, "[variants]"), s);
+  if (const toml::node* n = root.get("ranking")) {
+    const auto& t = table(*n, "[ranking]");
+    only_keys(t, "[ranking]", {"spectral", "dynamics", "stereo", "width", "translation"});
+    ScoreWeights& w = s.ranking;
+    w.spectral = number(t, "spectral", "[ranking]", 0, 100).value_or(w.spectral);
+    w.dynamics = number(t, "dynamics", "[ranking]", 0, 100).value_or(w.dynamics);
+    w.stereo = number(t, "stereo", "[ranking]", 0, 100).value_or(w.stereo);
+    w.width = number(t, "width", "[ranking]", 0, 100).value_or(w.width);
+    w.translation = number(t, "translation", "[ranking]", 0, 100).value_or(w.translation);
+  }
+  if (const toml::node* n = root.get("reference")) {
+    const auto& a = array(*n, "[[reference]]");
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string w = "[[reference]] #" + std::to_string(i + 1);
+      const auto& t = table(*a.get(i), w);
+      only_keys(t, w, {"file", "weight"});
+      Reference r;
+      r.line = line_of(*a.get(i));
+      auto f = string(t, "file", w);
+      if (!f || f->empty()) fail(a.get(i), w + ".file", "missing: the reference's path");
+      r.file = std::filesystem::path(*f).is_absolute() ? std::filesystem::path(*f)
+                                                       : file.parent_path() / *f;
+      r.weight = number(t, "weight", w, 0, 100).value_or(1.0);
+      s.references.push_back(r);
+    }
+  }
+  return s;
+}
+
+}  // namespace td::session_parser

@@ -1,0 +1,143 @@
+// [variants]: the sweep axes, each path resolved once to its target and its range.
+#include <functional>
+#include <map>
+#include <set>
+
+#include "processors/processor.h"
+#include "session/parser.h"
+
+namespace td::session_parser {
+
+void Parser::variants(const toml::table& t, Session& s) const {
+  only_keys(t, "[variants]", {"mode", "count", "seed", "sweep"});
+  s.variants.mode = choice(t, "mode", "[variants]", {"grid", "random"}, "grid");
+  if (auto c = number(t, "count", "[variants]", 1, 100000)) s.variants.count = (int)*c;
+  s.variants.seed = (uint64_t)number(t, "seed", "[variants]", 0, 4294967295.0).value_or(1);
+  if (s.variants.mode == "random" && s.variants.count == 0)
+    fail(&t, "[variants].count", "missing: random mode needs a count (allowed: 1 .. 100000)");
+  if (s.variants.mode == "grid" && t.get("count"))
+    fail(t.get("count"), "[variants].count", "only used with mode = \"random\"");
+  const toml::node* sw = t.get("sweep");
+  if (!sw) fail(&t, "[variants].sweep", "missing: a table of \"node.param\" = [values]");
+  // toml++ iterates keys sorted; the axes keep the order of the file (first axis slowest).
+  std::vector<std::pair<std::string, const toml::node*>> entries;
+  for (const auto& [k, v] : table(*sw, "[variants.sweep]"))
+    entries.emplace_back(std::string(k.str()), &v);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto &x = a.second->source().begin, &y = b.second->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  for (const auto& [key, node] : entries) {
+    const toml::node& v = *node;
+    SweepAxis axis;
+    axis.path = key;
+    axis.line = line_of(v);
+    const std::string w = "[variants.sweep].\"" + axis.path + "\"";
+    const KeySpec spec = sweep_target(s, axis.path, v, w, axis.target);
+    const auto& a = array(v, w);
+    if (a.empty()) fail(&v, w, "must list at least one value");
+    for (size_t i = 0; i < a.size(); ++i) {
+      toml::table tmp;
+      tmp.insert("v", *a.get(i));
+      const double x = *number(tmp, "v", w + "[" + std::to_string(i) + "]", spec.min, spec.max);
+      if (*spec.choices) {  // discrete values (a high-pass slope)
+        bool ok = false;
+        std::stringstream cs(spec.choices);
+        std::string c;
+        while (std::getline(cs, c, '|'))
+          if (std::stod(c) == x) ok = true;
+        if (!ok)
+          fail(a.get(i), w + "[" + std::to_string(i) + "]",
+               fmt_num(x) + " is out of range (allowed: " + describe_allowed(spec) + ")");
+      }
+      axis.values.push_back(x);
+    }
+    s.variants.sweep.push_back(std::move(axis));
+  }
+  if (s.variants.sweep.empty()) fail(sw, "[variants.sweep]", "empty: name at least one parameter");
+  size_t total = 1;
+  for (const auto& a : s.variants.sweep) {
+    total *= a.values.size();
+    if (total > 100000 && s.variants.mode == "grid")
+      fail(sw, "[variants.sweep]",
+           "the grid has more than 100000 variants (use mode = \"random\" with a count)");
+  }
+}
+
+// Resolves a sweep path to the parameter it names (`target`) and that key's range.
+KeySpec Parser::sweep_target(const Session& s, const std::string& path, const toml::node& v,
+                             const std::string& w, SweepTarget& target) const {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  std::string part;
+  while (std::getline(ss, part, '.')) parts.push_back(part);
+  if (parts.size() < 2 || parts.size() > 4)
+    fail(&v, w,
+         "not a parameter path (allowed: node.param, node.processor-id.param, "
+         "node.eq-id.band-id.param)");
+  const int ni = s.find(parts[0]);
+  if (ni < 0) fail(&v, w, "no track or bus is called \"" + parts[0] + "\"");
+  const Node& node = s.nodes[ni];
+  target.node = ni;
+  target.key = parts.back();
+  if (parts.size() == 2) {
+    const std::string& p = parts[1];
+    if (p == "gain_db") {
+      target.what = SweepTarget::What::kGain;
+      return spec_key(node_spec(), "gain_db");
+    }
+    if (p == "pan") {
+      for (const auto& a : node.automation)
+        if (a.param == "pan")
+          fail(&v, w, "the pan of \"" + node.name + "\" is automated; the automation decides it");
+      target.what = SweepTarget::What::kPan;
+      return spec_key(node_spec(), "pan");
+    }
+    if (p == "fader_db") {
+      target.what = SweepTarget::What::kFader;
+      return spec_key(node_spec(), "fader_db");
+    }
+    std::string ids;
+    for (const auto& pr : node.chain) ids += ", " + pr.id;
+    fail(&v, w,
+         "\"" + p + "\" is not a parameter or processor of \"" + node.name +
+             "\" (allowed: gain_db, pan, fader_db" + ids + ")");
+  }
+  const Processor* proc = nullptr;
+  target.what = SweepTarget::What::kProcessor;
+  for (size_t i = 0; i < node.chain.size(); ++i)
+    if (node.chain[i].id == parts[1]) proc = &node.chain[i], target.processor = (int)i;
+  if (!proc) fail(&v, w, "\"" + node.name + "\" has no processor with id \"" + parts[1] + "\"");
+  const ProcessorSpec* spec = find_processor_spec(proc->type);
+  if (parts.size() == 4) {
+    if (!spec->band_type) fail(&v, w, "processor \"" + proc->id + "\" has no bands");
+    const Processor* band = nullptr;
+    for (size_t i = 0; i < proc->bands.size(); ++i)
+      if (proc->bands[i].id == parts[2]) band = &proc->bands[i], target.band = (int)i;
+    if (!band)
+      fail(&v, w, "processor \"" + proc->id + "\" has no band with id \"" + parts[2] + "\"");
+    spec = find_processor_spec(spec->band_type);
+    const KeySpec* ks = find_key(*spec, parts.back());
+    KeySpec typed = ks ? *ks : KeySpec{};
+    if (ks && ks->kind == KeySpec::Kind::kNumber) {
+      if (!eq_band_key_for_type(band->type, typed))
+        fail(&v, w,
+             "\"" + parts.back() + "\" does not apply to a " + band->type + " band (" +
+                 eq_band_keys(band->type) + ")");
+      return typed;
+    }
+  }
+  const std::string& key = parts.back();
+  const KeySpec* ks = find_key(*spec, key);
+  if (!ks || ks->kind != KeySpec::Kind::kNumber) {
+    std::string list;
+    for (const auto& k : spec->keys)
+      if (k.kind == KeySpec::Kind::kNumber) list += (list.empty() ? "" : ", ") + std::string(k.key);
+    fail(
+        &v, w,
+        "\"" + key + "\" is not a numeric parameter of " + spec->type + " (allowed: " + list + ")");
+  }
+  return *ks;
+}
+
+}  // namespace td::session_parser
