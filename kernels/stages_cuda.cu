@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "cuda_launch.h"
 #include "launch_policy.h"
 #include "stages.h"
 
@@ -459,22 +460,22 @@ const char* last_error() {
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
                  const Breakpoint* points, void* stream) {
   for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
-    track_input_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(
-        a, jobs + first, points);
+    TD_LAUNCH(track_input_kernel, grid_for(a.frames, n), kThreads, (cudaStream_t)stream, a,
+              jobs + first, points);
   });
 }
 
 void sum(const StreamArena& a, const SumJob* jobs, int job_count, const SumTerm* terms,
          void* stream) {
   for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
-    sum_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(a, jobs + first,
-                                                                             terms);
+    TD_LAUNCH(sum_kernel, grid_for(a.frames, n), kThreads, (cudaStream_t)stream, a, jobs + first,
+              terms);
   });
 }
 
 void gain(const StreamArena& a, const GainJob* jobs, int job_count, void* stream) {
   for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
-    gain_kernel<<<grid_for(a.frames, n), kThreads, 0, (cudaStream_t)stream>>>(a, jobs + first);
+    TD_LAUNCH(gain_kernel, grid_for(a.frames, n), kThreads, (cudaStream_t)stream, a, jobs + first);
   });
 }
 
@@ -487,25 +488,25 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
   const long long chunk_frames = (span + chunks - 1) / chunks;
   for_each_batch(job_count, kMaxGridY / 2, [&](int first, int n) {
     const long long floor_chunk = (a.frames + chunks - 1) / chunks;
-    floor_partial_kernel<<<dim3((chunks + 127) / 128, 2 * n), 128, 0, (cudaStream_t)stream>>>(
-        a, jobs + first, true_peak_partial, chunks, floor_chunk);
+    TD_LAUNCH(floor_partial_kernel, dim3((chunks + 127) / 128, 2 * n), 128, (cudaStream_t)stream, a,
+              jobs + first, true_peak_partial, chunks, floor_chunk);
     check_launch();
     if (g_last_error) return;
-    floor_reduce_kernel<<<(2 * n + 127) / 128, 128, 0, (cudaStream_t)stream>>>(
-        jobs + first, n, states, true_peak_partial, chunks);
+    TD_LAUNCH(floor_reduce_kernel, (2 * n + 127) / 128, 128, (cudaStream_t)stream, jobs + first, n,
+              states, true_peak_partial, chunks);
     check_launch();
     if (g_last_error) return;
-    true_peak_kernel<<<dim3((chunks + 127) / 128, 2 * n), 128, 0, (cudaStream_t)stream>>>(
-        a, jobs + first, f, true_peak_gain_bound(f), states, span, true_peak_partial, chunks,
-        chunk_frames);
+    TD_LAUNCH(true_peak_kernel, dim3((chunks + 127) / 128, 2 * n), 128, (cudaStream_t)stream, a,
+              jobs + first, f, true_peak_gain_bound(f), states, span, true_peak_partial, chunks,
+              chunk_frames);
     check_launch();
     if (g_last_error) return;
-    true_peak_reduce_kernel<<<(2 * n + 127) / 128, 128, 0, (cudaStream_t)stream>>>(
-        jobs + first, n, states, true_peak_partial, chunks);
+    TD_LAUNCH(true_peak_reduce_kernel, (2 * n + 127) / 128, 128, (cudaStream_t)stream, jobs + first,
+              n, states, true_peak_partial, chunks);
   });
   if (g_last_error) return;
-  meter_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
-      a, jobs, job_count, k, hop_frames, states, hops, hops_per_state);
+  TD_LAUNCH(meter_kernel, (job_count + 63) / 64, 64, (cudaStream_t)stream, a, jobs, job_count, k,
+            hop_frames, states, hops, hops_per_state);
   check_launch();
 }
 
@@ -513,11 +514,12 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
                float* partial, int chunks, void* stream) {
   const long long chunk_frames = (a.frames + chunks - 1) / chunks;
   for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
-    peak_partial_kernel<<<dim3((chunks + 127) / 128, n), 128, 0, (cudaStream_t)stream>>>(
-        a, jobs + first, partial, chunks, chunk_frames);
+    TD_LAUNCH(peak_partial_kernel, dim3((chunks + 127) / 128, n), 128, (cudaStream_t)stream, a,
+              jobs + first, partial, chunks, chunk_frames);
     check_launch();
     if (g_last_error) return;
-    peak_reduce_kernel<<<1, 1, 0, (cudaStream_t)stream>>>(jobs + first, n, peaks, partial, chunks);
+    TD_LAUNCH(peak_reduce_kernel, 1, 1, (cudaStream_t)stream, jobs + first, n, peaks, partial,
+              chunks);
   });
 }
 
@@ -535,8 +537,8 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
   const long long batch = (long long)job_count * blocks;
   if (batch > 0) {
     const long long samples = batch * fft_size;
-    fir_gather_kernel<<<(unsigned)((samples + kThreads - 1) / kThreads), kThreads, 0, s>>>(
-        a, jobs, states, fft_size, hop, pending_len, blocks, scratch, batch);
+    TD_LAUNCH(fir_gather_kernel, (unsigned)((samples + kThreads - 1) / kThreads), kThreads, s, a,
+              jobs, states, fft_size, hop, pending_len, blocks, scratch, batch);
     check_launch();
     if (g_last_error) return;
     const cufftHandle forward = fir_plan(fft_size, (int)batch, CUFFT_R2C);
@@ -552,8 +554,8 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
       return;
     }
     const long long products = batch * nbins;
-    fir_multiply_kernel<<<(unsigned)((products + kThreads - 1) / kThreads), kThreads, 0, s>>>(
-        jobs, spectra, nbins, blocks, bins, batch);
+    TD_LAUNCH(fir_multiply_kernel, (unsigned)((products + kThreads - 1) / kThreads), kThreads, s,
+              jobs, spectra, nbins, blocks, bins, batch);
     check_launch();
     if (g_last_error) return;
     if (cufftExecC2R(inverse, reinterpret_cast<cufftComplex*>(bins), scratch) != CUFFT_SUCCESS) {
@@ -562,21 +564,20 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
     }
   }
   for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
-    fir_next_kernel<<<dim3((unsigned)((keep + kThreads - 1) / kThreads), n), kThreads, 0, s>>>(
-        a, jobs + first, states, fft_size, pending_len, blocks * hop, keep,
-        next + (long long)first * fft_size);
+    TD_LAUNCH(fir_next_kernel, dim3((unsigned)((keep + kThreads - 1) / kThreads), n), kThreads, s,
+              a, jobs + first, states, fft_size, pending_len, blocks * hop, keep,
+              next + (long long)first * fft_size);
   });
   if (g_last_error) return;
   for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
-    fir_output_kernel<<<grid_for(a.frames, n), kThreads, 0, s>>>(
-        a, jobs + first, states, fft_size, taps, hop, fill, blocks,
-        scratch + (long long)first * blocks * fft_size);
+    TD_LAUNCH(fir_output_kernel, grid_for(a.frames, n), kThreads, s, a, jobs + first, states,
+              fft_size, taps, hop, fill, blocks, scratch + (long long)first * blocks * fft_size);
     check_launch();
     if (g_last_error) return;
     const long long span = keep > hop ? keep : hop;
-    fir_state_kernel<<<dim3((unsigned)((span + kThreads - 1) / kThreads), n), kThreads, 0, s>>>(
-        jobs + first, states, fft_size, taps, hop, blocks, keep, next + (long long)first * fft_size,
-        scratch + (long long)first * blocks * fft_size);
+    TD_LAUNCH(fir_state_kernel, dim3((unsigned)((span + kThreads - 1) / kThreads), n), kThreads, s,
+              jobs + first, states, fft_size, taps, hop, blocks, keep,
+              next + (long long)first * fft_size, scratch + (long long)first * blocks * fft_size);
   });
 }
 
@@ -629,8 +630,8 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
   std::vector<SpectrumRun> runs;
   for (size_t first = 0; first < tasks.size() && !g_last_error; first += kBatch) {
     const int n = (int)std::min<size_t>(kBatch, tasks.size() - first);
-    spectrum_gather_kernel<<<dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n), kThreads, 0,
-                             s>>>(a, tasks_d + first, fft_size, skip, window, pending, scratch);
+    TD_LAUNCH(spectrum_gather_kernel, dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n),
+              kThreads, s, a, tasks_d + first, fft_size, skip, window, pending, scratch);
     check_launch();
     if (g_last_error) break;
     const cufftHandle forward = fir_plan(fft_size, n, CUFFT_R2C);
@@ -654,15 +655,15 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
     // Pageable memory: staged before the call returns, so `runs` may change after it.
     cudaMemcpyAsync(runs_d, runs.data(), sizeof(SpectrumRun) * runs.size(), cudaMemcpyHostToDevice,
                     s);
-    spectrum_accumulate_kernel<<<dim3((unsigned)((nbins + kThreads - 1) / kThreads),
-                                      (unsigned)runs.size()),
-                                 kThreads, 0, s>>>(runs_d, bins, nbins, power);
+    TD_LAUNCH(spectrum_accumulate_kernel,
+              dim3((unsigned)((nbins + kThreads - 1) / kThreads), (unsigned)runs.size()), kThreads,
+              s, runs_d, bins, nbins, power);
     check_launch();
   }
   if (!g_last_error) {
-    spectrum_pending_kernel<<<dim3((unsigned)((fft_size + kThreads - 1) / kThreads),
-                                   (unsigned)rest.size()),
-                              kThreads, 0, s>>>(a, rest_d, fft_size, skip, frames, pending);
+    TD_LAUNCH(spectrum_pending_kernel,
+              dim3((unsigned)((fft_size + kThreads - 1) / kThreads), (unsigned)rest.size()),
+              kThreads, s, a, rest_d, fft_size, skip, frames, pending);
     check_launch();
   }
   cudaFreeAsync(tasks_d, s);
@@ -694,8 +695,8 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
   const int count =
       chunks > 0 ? chunks : compressor_chunk_count(job_count, lanes, a.frames, warmup);
   if (count <= 1) {
-    compressor_kernel<<<(job_count + 63) / 64, 64, 0, s>>>(a, jobs, job_count, params, states,
-                                                           rings, trace, trace_hop_frames);
+    TD_LAUNCH(compressor_kernel, (job_count + 63) / 64, 64, s, a, jobs, job_count, params, states,
+              rings, trace, trace_hop_frames);
     check_launch();
     return;
   }
@@ -726,13 +727,13 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
                   s);
   k.edge_at = edge_at_d;
   const int task_blocks = (int)((tasks + 63) / 64), job_blocks = (job_count + 63) / 64;
-  compressor_detect_kernel<<<task_blocks, 64, 0, s>>>(a, jobs, job_count, params, states, rings,
-                                                      count, k);
-  compressor_fix_kernel<<<job_blocks, 64, 0, s>>>(a, jobs, job_count, params, states, rings, count,
-                                                  k);
-  compressor_apply_kernel<<<task_blocks, 64, 0, s>>>(a, jobs, job_count, params, count, k);
-  compressor_finish_kernel<<<job_blocks, 64, 0, s>>>(a, jobs, job_count, states, rings, trace,
-                                                     trace_hop_frames, count, k);
+  TD_LAUNCH(compressor_detect_kernel, task_blocks, 64, s, a, jobs, job_count, params, states, rings,
+            count, k);
+  TD_LAUNCH(compressor_fix_kernel, job_blocks, 64, s, a, jobs, job_count, params, states, rings,
+            count, k);
+  TD_LAUNCH(compressor_apply_kernel, task_blocks, 64, s, a, jobs, job_count, params, count, k);
+  TD_LAUNCH(compressor_finish_kernel, job_blocks, 64, s, a, jobs, job_count, states, rings, trace,
+            trace_hop_frames, count, k);
   check_launch();
   // (The copy of edge_at from pageable memory was staged before cudaMemcpyAsync returned.)
   cudaFreeAsync(k.red, s);
@@ -746,8 +747,8 @@ void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
              float* rings, float* trace, long long trace_hop_frames, void* stream) {
   if (job_count == 0) return;
-  limiter_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(
-      a, jobs, job_count, params, f, states, rings, trace, trace_hop_frames);
+  TD_LAUNCH(limiter_kernel, (job_count + 63) / 64, 64, (cudaStream_t)stream, a, jobs, job_count,
+            params, f, states, rings, trace, trace_hop_frames);
   check_launch();
 }
 
@@ -755,8 +756,8 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                 const SaturationParams* params, SaturationState* states, float* memory,
                 void* stream) {
   if (job_count == 0) return;
-  saturation_kernel<<<(job_count + 63) / 64, 64, 0, (cudaStream_t)stream>>>(a, jobs, job_count,
-                                                                            params, states, memory);
+  TD_LAUNCH(saturation_kernel, (job_count + 63) / 64, 64, (cudaStream_t)stream, a, jobs, job_count,
+            params, states, memory);
   check_launch();
 }
 
@@ -765,27 +766,27 @@ void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
              void* stream) {
   const cudaStream_t s = (cudaStream_t)stream;
   for_each_batch(job_count, kMaxGridY / 2, [&](int first, int n) {
-    utility_gather_kernel<<<grid_for(line_stride, 2 * n), kThreads, 0, s>>>(
-        a, jobs + first, params, memory, line, line_stride);
-    utility_kernel<<<grid_for(a.frames, 2 * n), kThreads, 0, s>>>(a, jobs + first, params, line,
-                                                                  line_stride);
+    TD_LAUNCH(utility_gather_kernel, grid_for(line_stride, 2 * n), kThreads, s, a, jobs + first,
+              params, memory, line, line_stride);
+    TD_LAUNCH(utility_kernel, grid_for(a.frames, 2 * n), kThreads, s, a, jobs + first, params, line,
+              line_stride);
     if (line_stride > a.frames)  // some job keeps a history
-      utility_keep_kernel<<<grid_for(line_stride - a.frames, 2 * n), kThreads, 0, s>>>(
-          a, jobs + first, params, memory, line, line_stride);
+      TD_LAUNCH(utility_keep_kernel, grid_for(line_stride - a.frames, 2 * n), kThreads, s, a,
+                jobs + first, params, memory, line, line_stride);
   });
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
                  long long frames, int32_t* out, void* stream) {
-  deliver_pcm_kernel<<<grid_for(frames, 1), kThreads, 0, (cudaStream_t)stream>>>(
-      a, left, right, gain, seed, bits, frames, out);
+  TD_LAUNCH(deliver_pcm_kernel, grid_for(frames, 1), kThreads, (cudaStream_t)stream, a, left, right,
+            gain, seed, bits, frames, out);
   check_launch();
 }
 
 void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
                    float* out, void* stream) {
-  deliver_float_kernel<<<grid_for(frames, 1), kThreads, 0, (cudaStream_t)stream>>>(
-      a, left, right, gain, frames, out);
+  TD_LAUNCH(deliver_float_kernel, grid_for(frames, 1), kThreads, (cudaStream_t)stream, a, left,
+            right, gain, frames, out);
   check_launch();
 }
 

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "backend/backend.h"
 #include "io/audio_file.h"
 
 namespace td::test {
@@ -138,12 +140,26 @@ AudioData render_text(const std::string& toml, const std::vector<Planar>& stems,
   TempDir dir;
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = backend();
   o.out_dir = dir.path;
   o.segment_frames = segment;
   const RenderResult r = render_session(s, memory_stems(stems, 48000), o);
   if (result) *result = r;
   return read_audio(dir / "master.wav");
+}
+
+std::string backend() {
+  const char* b = std::getenv("TD_TEST_BACKEND");
+  return b && *b ? b : "cpu";
+}
+
+bool device_available(std::string* why) {
+#if defined(TOPDOWN_CUDA_EMU)
+  (void)why;
+  return true;
+#else
+  return cuda_available(why);
+#endif
 }
 
 }  // namespace td::test

@@ -10,6 +10,13 @@
 
 namespace td::test {
 
+// The backend the render tests run on: TD_TEST_BACKEND from the environment ("cuda" in
+// the emulated-device build's CI run), else "cpu".
+std::string backend();
+// Whether the CUDA backend can run here: a GPU answers, or this is the emulated-device
+// build (tests/emu), where --backend cuda runs every launch on the CPU.
+bool device_available(std::string* why);
+
 // A fresh folder under the system temp dir, removed when the object goes away.
 struct TempDir {
   std::filesystem::path path;

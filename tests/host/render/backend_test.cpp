@@ -18,7 +18,8 @@ class Backends : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::string why;
-    if (GetParam() == "cuda" && !cuda_available(&why)) GTEST_SKIP() << "no CUDA device: " << why;
+    if (GetParam() == "cuda" && !test::device_available(&why))
+      GTEST_SKIP() << "no CUDA device: " << why;
   }
 
   // The demo song's session with float delivery (no dither: files comparable sample by
@@ -196,7 +197,8 @@ TEST(BackendChoice, AutoFallsBackToTheCpuWithANotice) {
 
 TEST(BackendChoice, AskingForCudaWithoutADeviceIsAnErrorThatSaysWhy) {
   std::string why;
-  if (cuda_available(&why)) GTEST_SKIP() << "a CUDA device is present";
+  if (test::device_available(&why))
+    GTEST_SKIP() << "a CUDA device (or the emulated one) is present";
   try {
     make_backend("cuda", nullptr);
     FAIL() << "expected an error";

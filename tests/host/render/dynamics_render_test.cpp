@@ -8,8 +8,8 @@
 #include <cmath>
 
 #include "demo/demo.h"
-#include "kernels/dynamics.h"
 #include "io/audio_file.h"
+#include "kernels/dynamics.h"
 #include "render/render.h"
 #include "test_util.h"
 
@@ -290,7 +290,7 @@ TEST(Limiter, TheTruePeakStaysUnderTheCeilingByTheMeterAndByLibebur128) {
                            "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   const RenderResult r =
       render_session(s, test::memory_stems({inter_sample_peaks(5.0, 2 * kRate)}, kRate), o);
@@ -320,7 +320,7 @@ TEST(Limiter, DeliveryReachesTheLoudnessTargetUnderTheCeiling) {
   test::TempDir dir;
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   std::vector<Planar> stems;
   for (const auto& st : song.stems) stems.push_back(st.audio);
@@ -351,7 +351,7 @@ TEST(Limiter, ATargetThatNeedsTooMuchLimitingIsReportedNotForced) {
                            "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   const RenderResult r = render_session(s, test::memory_stems({in}, kRate), o);
   const VariantResult& v = r.variants[0];

@@ -8,9 +8,9 @@
 #include <complex>
 #include <random>
 
+#include "io/audio_file.h"
 #include "kernels/eq.h"
 #include "kernels/fir_design.h"
-#include "io/audio_file.h"
 #include "render/render.h"
 #include "test_util.h"
 
@@ -269,7 +269,7 @@ chain = [ { type = "gain", gain_db = 0, invert = true } ]
   const Session s = parse_session_text(fixed, dir / "song.toml");
   const Planar in = noise(48000, 0.5f, 3);
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   const RenderResult r = render_session(s, test::memory_stems({in, in}, kRate), o);
   EXPECT_GT(r.latency_samples, 0);
@@ -296,7 +296,7 @@ TEST(EqRender, SweptBandsRenderEachSettingAsItsOwnSessionWould) {
                            "\"master.eq.lo.slope\" = [12, 24]\n";
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   const RenderResult r = render_session(s, test::memory_stems({in}, kRate), o);
   ASSERT_EQ(r.variants.size(), 4u);

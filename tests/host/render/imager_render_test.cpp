@@ -128,7 +128,7 @@ TEST(Imager, ATrackWithAnImagerHasItsCorrelationInTheReport) {
       "[[track]]\nname = \"gtr\"\nfile = \"g.wav\"\n";
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   const test::Planar wide = {test::sine(300, 0.3, 1.0, 48000, 1)[0],
                              test::sine(300, 0.3, 1.0, 48000, 1, 1.5)[0]};

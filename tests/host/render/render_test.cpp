@@ -24,7 +24,8 @@ Planar constant(float value, long long frames, int channels) {
 
 // Renders `toml` on the CPU with in-memory stems into dir; returns the result.
 RenderResult render(const std::string& toml, const std::vector<Planar>& stems,
-                    const std::filesystem::path& dir, const std::string& backend = "cpu") {
+                    const std::filesystem::path& dir,
+                    const std::string& backend = test::backend()) {
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
   o.backend = backend;
@@ -216,7 +217,7 @@ TEST(GainStaging, AutoGainStagingKeepsEveryBusUnderTheHeadroomAndTheBalanceWithi
       "[[track]]\nname = \"c\"\nfile = \"c.wav\"\nbus = \"keys\"\n";
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   o.auto_gain_stage = true;
   const RenderResult r = render_session(
@@ -246,7 +247,7 @@ TEST(BusMeters, OffMetersOnlyTheMasterAndMixesTheSame) {
   const Session s = parse_session_text(toml, "demo.toml");
   test::TempDir a, b;
   RenderOptions oa, ob;
-  oa.backend = ob.backend = "cpu";
+  oa.backend = ob.backend = test::backend();
   oa.out_dir = a.path;
   ob.out_dir = b.path;
   ob.bus_meters = false;
@@ -280,7 +281,7 @@ TEST(Variants, ASubsetRendersTheSameBytesAsTheWhole) {
   render(toml, stems, all.path);
   const Session s = parse_session_text(toml, part / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = part.path;
   o.only_variants = {1, 4};
   const RenderResult r = render_session(s, test::memory_stems(stems, 48000), o);
@@ -318,7 +319,7 @@ TEST(Determinism, TheResultDoesNotDependOnTheSegmentLength) {
   for (long long segment : {0LL, 1000LL, 77777LL}) {
     test::TempDir dir;
     RenderOptions ro;
-    ro.backend = "cpu";
+    ro.backend = test::backend();
     ro.out_dir = dir.path;
     ro.segment_frames = segment;
     render_session(s, test::memory_stems(stems_of(song), 48000), ro);
@@ -346,7 +347,7 @@ TEST(Determinism, VariantsDeliveredInParallelAreTheSameAsOneAtATime) {
   for (int i = 0; i < 2; ++i) {
     omp_set_num_threads(i == 0 ? 1 : 4);
     RenderOptions ro;
-    ro.backend = "cpu";
+    ro.backend = test::backend();
     ro.out_dir = dirs[i].path;
     results.push_back(render_session(s, test::memory_stems(stems_of(song), 48000), ro));
   }
@@ -374,7 +375,7 @@ TEST(Files, RenderFromStemFilesResamplesAndReportsThem) {
                    "[[track]]\nname = \"b\"\nfile = \"stems/b.aiff\"\n");
   const Session s = parse_session_file(dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   const RenderResult r = render_session(s, stems_from_files(s), o);
   EXPECT_EQ(r.frames, 96000);
@@ -390,7 +391,7 @@ TEST(Files, AnOutputThatWouldOverwriteAStemIsRefused) {
   test::write_text(dir / "song.toml", "[[track]]\nname = \"a\"\nfile = \"master.wav\"\n");
   const Session s = parse_session_file(dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;  // master.wav would land on the stem
   try {
     render_session(s, stems_from_files(s), o);

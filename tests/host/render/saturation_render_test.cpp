@@ -8,8 +8,8 @@
 #include <complex>
 #include <cstdio>
 
-#include "kernels/fft.h"
 #include "io/audio_file.h"
+#include "kernels/fft.h"
 #include "render/render.h"
 #include "test_util.h"
 

@@ -119,7 +119,7 @@ TEST(UtilityRender, SweptDelaysRenderEachSettingAsItsOwnSessionWould) {
                           "[variants.sweep]\n\"master.u.delay_ms\" = [" + values + "]\n");
   const Session s = parse_session_text(toml, dir / "song.toml");
   RenderOptions o;
-  o.backend = "cpu";
+  o.backend = test::backend();
   o.out_dir = dir.path;
   render_session(s, test::memory_stems({in}, kRate), o);
   for (size_t v = 0; v < delays.size(); ++v) {
