@@ -136,6 +136,8 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
              long long* pending_len, double* power, long long* frames_analysed, void* stream);
 // Error text of the last failed launch, or nullptr.
 const char* last_error();
+// Destroys the cuFFT plans the launchers keep (the backend calls it when it goes away).
+void release_fft_plans();
 }  // namespace cuda
 #endif
 

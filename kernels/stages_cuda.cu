@@ -438,20 +438,54 @@ __global__ void spectrum_pending_kernel(StreamArena a, const SpectrumTask* rest,
                       a.stream(t.right)[skip + v - t.pending_len], t.channel);
 }
 
-cufftHandle fir_plan(int size, int batch, cufftType type) {
-  static std::mutex m;
-  static std::map<std::pair<std::pair<int, int>, int>, cufftHandle> plans;
-  std::lock_guard<std::mutex> lock(m);
+// cuFFT plans by (size, batch, type), owned here and destroyed by release_fft_plans (the
+// backend's destructor) or when the cache grows past kMaxPlans. A plan's validity is the
+// return code of cufftPlan1d: a handle value of 0 is a valid plan.
+struct PlanCache {
+  static constexpr size_t kMaxPlans = 32;
+  std::mutex m;
+  std::map<std::pair<std::pair<int, int>, int>, cufftHandle> plans;
+  void clear() {
+    for (auto& [key, h] : plans) cufftDestroy(h);
+    plans.clear();
+  }
+};
+PlanCache& plan_cache() {
+  static PlanCache cache;
+  return cache;
+}
+
+// A plan of `batch` transforms of `size` points on `stream`; false (and the error noted)
+// when cuFFT cannot make or bind it.
+bool fft_plan(int size, int batch, cufftType type, cudaStream_t stream, cufftHandle& out) {
+  PlanCache& c = plan_cache();
+  std::lock_guard<std::mutex> lock(c.m);
   const auto key = std::make_pair(std::make_pair(size, batch), (int)type);
-  auto it = plans.find(key);
-  if (it != plans.end()) return it->second;
-  cufftHandle h = 0;
-  if (cufftPlan1d(&h, size, type, batch) != CUFFT_SUCCESS) return 0;
-  plans[key] = h;
-  return h;
+  auto it = c.plans.find(key);
+  if (it == c.plans.end()) {
+    if (c.plans.size() >= PlanCache::kMaxPlans) c.clear();
+    cufftHandle h;
+    if (cufftPlan1d(&h, size, type, batch) != CUFFT_SUCCESS) {
+      g_last_error = "cuFFT could not make a plan";
+      return false;
+    }
+    it = c.plans.emplace(key, h).first;
+  }
+  if (cufftSetStream(it->second, stream) != CUFFT_SUCCESS) {
+    g_last_error = "cuFFT could not bind a plan to the stream";
+    return false;
+  }
+  out = it->second;
+  return true;
 }
 
 }  // namespace
+
+void release_fft_plans() {
+  PlanCache& c = plan_cache();
+  std::lock_guard<std::mutex> lock(c.m);
+  c.clear();
+}
 
 const char* last_error() {
   return g_last_error;
@@ -541,14 +575,10 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
               jobs, states, fft_size, hop, pending_len, blocks, scratch, batch);
     check_launch();
     if (g_last_error) return;
-    const cufftHandle forward = fir_plan(fft_size, (int)batch, CUFFT_R2C);
-    const cufftHandle inverse = fir_plan(fft_size, (int)batch, CUFFT_C2R);
-    if (!forward || !inverse) {
-      g_last_error = "cuFFT could not plan the FIR transforms";
+    cufftHandle forward, inverse;
+    if (!fft_plan(fft_size, (int)batch, CUFFT_R2C, s, forward) ||
+        !fft_plan(fft_size, (int)batch, CUFFT_C2R, s, inverse))
       return;
-    }
-    cufftSetStream(forward, s);
-    cufftSetStream(inverse, s);
     if (cufftExecR2C(forward, scratch, reinterpret_cast<cufftComplex*>(bins)) != CUFFT_SUCCESS) {
       g_last_error = "cuFFT forward transform failed";
       return;
@@ -622,11 +652,14 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
     g_last_error = cudaGetErrorString(e);
     return;
   }
+  // The task lists live in pageable host memory that is gone when this returns: copied
+  // synchronously (the runtime stages pageable memory only for the synchronous copy;
+  // a blocking copy also waits for the stream's earlier work).
   if (!tasks.empty())
-    cudaMemcpyAsync(tasks_d, tasks.data(), sizeof(SpectrumTask) * tasks.size(),
-                    cudaMemcpyHostToDevice, s);
-  cudaMemcpyAsync(rest_d, rest.data(), sizeof(SpectrumTask) * rest.size(), cudaMemcpyHostToDevice,
-                  s);
+    keep(cudaMemcpy(tasks_d, tasks.data(), sizeof(SpectrumTask) * tasks.size(),
+                    cudaMemcpyHostToDevice));
+  keep(cudaMemcpy(rest_d, rest.data(), sizeof(SpectrumTask) * rest.size(), cudaMemcpyHostToDevice));
+  if (e != cudaSuccess) g_last_error = cudaGetErrorString(e);
   std::vector<SpectrumRun> runs;
   for (size_t first = 0; first < tasks.size() && !g_last_error; first += kBatch) {
     const int n = (int)std::min<size_t>(kBatch, tasks.size() - first);
@@ -634,12 +667,8 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
               kThreads, s, a, tasks_d + first, fft_size, skip, window, pending, scratch);
     check_launch();
     if (g_last_error) break;
-    const cufftHandle forward = fir_plan(fft_size, n, CUFFT_R2C);
-    if (!forward) {
-      g_last_error = "cuFFT could not plan the spectrum transforms";
-      break;
-    }
-    cufftSetStream(forward, s);
+    cufftHandle forward;
+    if (!fft_plan(fft_size, n, CUFFT_R2C, s, forward)) break;
     if (cufftExecR2C(forward, scratch, reinterpret_cast<cufftComplex*>(bins)) != CUFFT_SUCCESS) {
       g_last_error = "cuFFT spectrum transform failed";
       break;
@@ -652,20 +681,23 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
       else
         ++runs.back().count;
     }
-    // Pageable memory: staged before the call returns, so `runs` may change after it.
-    cudaMemcpyAsync(runs_d, runs.data(), sizeof(SpectrumRun) * runs.size(), cudaMemcpyHostToDevice,
-                    s);
+    // `runs` is rewritten by the next batch: a synchronous copy.
+    if (cudaMemcpy(runs_d, runs.data(), sizeof(SpectrumRun) * runs.size(),
+                   cudaMemcpyHostToDevice) != cudaSuccess) {
+      g_last_error = "copying the spectrum runs failed";
+      break;
+    }
     TD_LAUNCH(spectrum_accumulate_kernel,
               dim3((unsigned)((nbins + kThreads - 1) / kThreads), (unsigned)runs.size()), kThreads,
               s, runs_d, bins, nbins, power);
     check_launch();
   }
-  if (!g_last_error) {
-    TD_LAUNCH(spectrum_pending_kernel,
-              dim3((unsigned)((fft_size + kThreads - 1) / kThreads), (unsigned)rest.size()),
-              kThreads, s, a, rest_d, fft_size, skip, frames, pending);
-    check_launch();
-  }
+  // Two slots per job: more than 32767 jobs need several launches (grid y <= 65535).
+  if (!g_last_error)
+    for_each_batch((int)rest.size(), kMaxGridY, [&](int first, int n) {
+      TD_LAUNCH(spectrum_pending_kernel, dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n),
+                kThreads, s, a, rest_d + first, fft_size, skip, frames, pending);
+    });
   cudaFreeAsync(tasks_d, s);
   cudaFreeAsync(rest_d, s);
   cudaFreeAsync(runs_d, s);
@@ -723,19 +755,22 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
     g_last_error = cudaGetErrorString(e);
     return;
   }
-  cudaMemcpyAsync(edge_at_d, edge_at.data(), sizeof(long long) * job_count, cudaMemcpyHostToDevice,
-                  s);
+  // edge_at is pageable and gone when this returns: a synchronous copy.
+  keep(
+      cudaMemcpy(edge_at_d, edge_at.data(), sizeof(long long) * job_count, cudaMemcpyHostToDevice));
   k.edge_at = edge_at_d;
-  const int task_blocks = (int)((tasks + 63) / 64), job_blocks = (job_count + 63) / 64;
-  TD_LAUNCH(compressor_detect_kernel, task_blocks, 64, s, a, jobs, job_count, params, states, rings,
-            count, k);
-  TD_LAUNCH(compressor_fix_kernel, job_blocks, 64, s, a, jobs, job_count, params, states, rings,
-            count, k);
-  TD_LAUNCH(compressor_apply_kernel, task_blocks, 64, s, a, jobs, job_count, params, count, k);
-  TD_LAUNCH(compressor_finish_kernel, job_blocks, 64, s, a, jobs, job_count, states, rings, trace,
-            trace_hop_frames, count, k);
-  check_launch();
-  // (The copy of edge_at from pageable memory was staged before cudaMemcpyAsync returned.)
+  if (e != cudaSuccess) g_last_error = cudaGetErrorString(e);
+  if (!g_last_error) {
+    const int task_blocks = (int)((tasks + 63) / 64), job_blocks = (job_count + 63) / 64;
+    TD_LAUNCH(compressor_detect_kernel, task_blocks, 64, s, a, jobs, job_count, params, states,
+              rings, count, k);
+    TD_LAUNCH(compressor_fix_kernel, job_blocks, 64, s, a, jobs, job_count, params, states, rings,
+              count, k);
+    TD_LAUNCH(compressor_apply_kernel, task_blocks, 64, s, a, jobs, job_count, params, count, k);
+    TD_LAUNCH(compressor_finish_kernel, job_blocks, 64, s, a, jobs, job_count, states, rings, trace,
+              trace_hop_frames, count, k);
+    check_launch();
+  }
   cudaFreeAsync(k.red, s);
   cudaFreeAsync(k.guess, s);
   cudaFreeAsync(k.end, s);

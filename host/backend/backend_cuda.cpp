@@ -71,6 +71,8 @@ class CudaBackend final : public Backend {
  public:
   CudaBackend() { TD_CUDA_CHECK(cudaStreamCreate(&stream_)); }
   ~CudaBackend() override {
+    cudaStreamSynchronize(stream_);
+    cuda::release_fft_plans();
     if (work_.data) cudaFree(work_.data);
     if (keep_.data) cudaFree(keep_.data);
     cudaStreamDestroy(stream_);

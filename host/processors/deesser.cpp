@@ -45,13 +45,31 @@ void lower(Lowering& l, const Processor& p) {
   c.values["release_ms"].number = 60.0;
   CompressorParams cp = compressor_params(c, l.rate());
   cp.range_db = (float)setting(p, spec(), "range_db");
+  // Wide mode: the three band compressors share band 1 as their key, while band 1's own
+  // compressor rewrites band 1 in place; they run at the same time, so the key is a copy of
+  // band 1 of its own (the input through the same band-1 FIR: the same samples).
+  int key_left = bands.left[1], key_right = bands.right[1];
+  if (wide) {
+    key_left = l.scratch();
+    key_right = l.scratch();
+    const int t = (int)l.step.terms.size();
+    l.step.terms.push_back({l.left(), 1.0f, 0.0f});
+    l.step.terms.push_back({l.right(), 0.0f, 1.0f});
+    l.step.pre_sums.push_back({key_left, key_right, t, 2});
+    FirDesign d;
+    d.crossovers = edges(p);
+    d.band = 1;
+    d.shape = l.shape().fir;
+    l.add_fir(key_left, d);
+    l.add_fir(key_right, d);
+  }
   for (int b = 0; b < 3; ++b) {
     if (b != 1 && !wide) continue;
     CompressorPlace place;
     place.left = bands.left[b];
     place.right = bands.right[b];
-    place.key_left = bands.left[1];
-    place.key_right = bands.right[1];
+    place.key_left = key_left;
+    place.key_right = key_right;
     place.lag = l.lag() + l.shape().fir.latency();
     place.lookahead = 0;
     place.band = b;

@@ -490,5 +490,22 @@ TEST(Deesser, ReducesTheBurstsAndNothingElse) {
   EXPECT_NEAR(tone_db(wide.channels[0], 300, kRate * 13 / 10, kRate * 14 / 10), -12.04, 0.2);
 }
 
+TEST(Deesser, WideModeIsTheSameAtEveryThreadCount) {
+  // Wide mode keys three band compressors from band 1 while band 1's own compressor
+  // rewrites it: they must read a key of their own, or the result depends on which thread
+  // runs first (on the emulated device, race mode stops the launch). 8 s of bursts.
+  const Planar in = sibilant(8 * kRate);
+  const std::string wide = "{ type = \"deesser\", threshold_db = -34, mode = \"wide\" }";
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<float>> outs;
+  for (int t : {1, 2, 4}) {
+    omp_set_num_threads(t);
+    outs.push_back(render_chain(wide, {in}).channels[0]);
+  }
+  omp_set_num_threads(threads);
+  EXPECT_EQ(outs[0], outs[1]);
+  EXPECT_EQ(outs[0], outs[2]);
+}
+
 }  // namespace
 }  // namespace td

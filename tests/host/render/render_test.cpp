@@ -7,7 +7,9 @@
 #include <omp.h>
 #include <sndfile.h>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "demo/demo.h"
 #include "io/audio_file.h"
@@ -305,6 +307,21 @@ TEST(Determinism, TheSameSessionRendersByteIdenticallyTwice) {
   render(song.session_toml, stems_of(song), b.path);
   EXPECT_EQ(test::read_bytes(a / "master.wav"), test::read_bytes(b / "master.wav"));
   EXPECT_EQ(test::read_bytes(a / "report.json"), test::read_bytes(b / "report.json"));
+}
+
+TEST(Determinism, FloatFilesDoNotDependOnTheWallClock) {
+  // libsndfile stamps a float WAV's PEAK chunk with the time of writing (seconds); the
+  // delivered file has no PEAK chunk, so a render a second later is the same bytes.
+  test::TempDir a, b;
+  const std::string toml = std::string(kFloatDelivery) +
+                           "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
+  const Planar in = constant(0.25f, 4800, 2);
+  render(toml, {in}, a.path);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  render(toml, {in}, b.path);
+  const std::string x = test::read_bytes(a / "master.wav");
+  EXPECT_EQ(x, test::read_bytes(b / "master.wav"));
+  EXPECT_EQ(x.find("PEAK"), std::string::npos);
 }
 
 TEST(Determinism, TheResultDoesNotDependOnTheSegmentLength) {
