@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # Second command of the README (and what CI runs): installs, builds (with the CUDA backend
 # when nvcc is present) and runs the whole test suite with ctest. GPU tests skip with a
-# message when no device answers.
+# message when no device answers. Then the CUDA backend runs anyway: the emulated-device
+# build (-DTOPDOWN_CUDA=EMU, tests/emu; with AddressSanitizer and UndefinedBehaviorSanitizer)
+# runs the parity, launch and render tests on --backend cuda in race mode (`ctest -L emu`).
+# TOPDOWN_EMU=OFF skips that part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)"
+if [ "${TOPDOWN_EMU:-ON}" != "OFF" ]; then
+  echo "test: the emulated CUDA device (build-emu, sanitizers, race mode)"
+  generator=()
+  if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+  cmake -S . -B build-emu "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTOPDOWN_CUDA=EMU -DTOPDOWN_SANITIZE=ON -DTOPDOWN_BENCH=OFF >/dev/null
+  cmake --build build-emu --parallel "$(nproc)" --target render_test launch_test
+  # Leaks are reported by LeakSanitizer at exit; the FFTW planner's process-long caches are
+  # not leaks of ours, so only errors stop the run.
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-emu --output-on-failure --timeout 900 -j "$(nproc)" -L emu
+fi
