@@ -134,7 +134,8 @@ void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
 void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, long long skip,
              long long frames, int fft_size, const float* window, float* pending,
              long long* pending_len, double* power, long long* frames_analysed, void* stream);
-// Error text of the last failed launch, or nullptr.
+// The first failed runtime call or launch since the last call of last_error(), as text, or
+// nullptr; reading it clears it. The backend reads it after every launcher.
 const char* last_error();
 // Destroys the cuFFT plans the launchers keep (the backend calls it when it goes away).
 void release_fft_plans();

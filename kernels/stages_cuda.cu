@@ -21,9 +21,15 @@ namespace {
 constexpr int kThreads = kCudaThreads;
 thread_local const char* g_last_error = nullptr;
 
+// Notes the first failed runtime call of a launcher (its status is what last_error()
+// reports; later calls do not overwrite it).
+void note(cudaError_t e) {
+  if (e != cudaSuccess && !g_last_error) g_last_error = cudaGetErrorString(e);
+}
+
+// Notes a failed launch (the runtime keeps a launch error until it is read).
 void check_launch() {
-  const cudaError_t e = cudaGetLastError();
-  g_last_error = e == cudaSuccess ? nullptr : cudaGetErrorString(e);
+  note(cudaGetLastError());
 }
 
 constexpr int kMaxGridY = kCudaMaxGridY;
@@ -488,7 +494,9 @@ void release_fft_plans() {
 }
 
 const char* last_error() {
-  return g_last_error;
+  const char* e = g_last_error;  // read once: the next launcher starts clean
+  g_last_error = nullptr;
+  return e;
 }
 
 void track_input(const StreamArena& a, const TrackInputJob* jobs, int job_count,
@@ -698,11 +706,11 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
       TD_LAUNCH(spectrum_pending_kernel, dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n),
                 kThreads, s, a, rest_d + first, fft_size, skip, frames, pending);
     });
-  cudaFreeAsync(tasks_d, s);
-  cudaFreeAsync(rest_d, s);
-  cudaFreeAsync(runs_d, s);
-  cudaFreeAsync(scratch, s);
-  cudaFreeAsync(bins, s);
+  note(cudaFreeAsync(tasks_d, s));
+  note(cudaFreeAsync(rest_d, s));
+  note(cudaFreeAsync(runs_d, s));
+  note(cudaFreeAsync(scratch, s));
+  note(cudaFreeAsync(bins, s));
 }
 
 void compressor(const StreamArena& a, const CompressorJob* jobs, const CompressorJob* host_jobs,
@@ -715,8 +723,8 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
   if (chunks <= 0) {
     // Four warps' worth of recurrences per multiprocessor fill the device.
     int device = 0, sms = 1;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    note(cudaGetDevice(&device));
+    note(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
     lanes = 128 * sms;
   }
   long long warmup = 0;
@@ -771,11 +779,11 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
               trace_hop_frames, count, k);
     check_launch();
   }
-  cudaFreeAsync(k.red, s);
-  cudaFreeAsync(k.guess, s);
-  cudaFreeAsync(k.end, s);
-  cudaFreeAsync(k.edges, s);
-  cudaFreeAsync(edge_at_d, s);
+  note(cudaFreeAsync(k.red, s));
+  note(cudaFreeAsync(k.guess, s));
+  note(cudaFreeAsync(k.end, s));
+  note(cudaFreeAsync(k.edges, s));
+  note(cudaFreeAsync(edge_at_d, s));
 }
 
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,

@@ -3,8 +3,11 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstring>
+#include <map>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 
 #include "backend/backend.h"
 #include "kernels/launch_policy.h"
@@ -49,6 +52,48 @@ struct DeviceBuffer {
   }
 };
 
+// The job lists of a launch on the device, uploaded once: the renderer's lists are the same
+// in every segment, so each is kept under its host address and uploaded again only when its
+// bytes differ. The upload is a synchronous copy: it also waits for the kernels queued on
+// the stream that may still read the list it replaces. Stage calls therefore need no
+// synchronisation of their own; the stream keeps their order.
+class JobCache {
+ public:
+  ~JobCache() { clear(); }
+  template <class T>
+  const T* get(const std::vector<T>& v) {
+    const size_t bytes = sizeof(T) * v.size();
+    if (entries_.size() >= kMaxEntries) clear();  // lists made afresh each segment
+    Entry& e = entries_[{static_cast<const void*>(v.data()), typeid(T).hash_code()}];
+    if (e.host.size() == bytes && (bytes == 0 || std::memcmp(e.host.data(), v.data(), bytes) == 0))
+      return static_cast<const T*>(e.device);
+    if (e.capacity < bytes || !e.device) {
+      if (e.device) TD_CUDA_CHECK(cudaFree(e.device));
+      e.device = nullptr;
+      TD_CUDA_CHECK(cudaMalloc(&e.device, std::max<size_t>(1, bytes)));
+      e.capacity = std::max<size_t>(1, bytes);
+    }
+    if (bytes) TD_CUDA_CHECK(cudaMemcpy(e.device, v.data(), bytes, cudaMemcpyHostToDevice));
+    e.host.assign(reinterpret_cast<const unsigned char*>(v.data()),
+                  reinterpret_cast<const unsigned char*>(v.data()) + bytes);
+    return static_cast<const T*>(e.device);
+  }
+  void clear() {
+    for (auto& [key, e] : entries_)
+      if (e.device) cudaFree(e.device);
+    entries_.clear();
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  struct Entry {
+    void* device = nullptr;
+    size_t capacity = 0;
+    std::vector<unsigned char> host;
+  };
+  std::map<std::pair<const void*, size_t>, Entry> entries_;
+};
+
 // One stateful stage's storage (Backend::allocate_stage) in device memory, with a host
 // copy of its parameters (the chunked compressor plans from them; the utility sizes its
 // scratch lines).
@@ -82,6 +127,7 @@ class CudaBackend final : public Backend {
 
   void allocate(int work_slots, long long segment_frames, int keep_streams,
                 long long total_frames) override {
+    jobs_cache_.clear();  // a new launch: new job lists
     auto alloc = [&](StreamArena& a, int streams, long long frames) {
       if (a.data) TD_CUDA_CHECK(cudaFree(a.data));
       a.data = nullptr;
@@ -212,32 +258,28 @@ class CudaBackend final : public Backend {
   void compressor(const std::vector<CompressorJob>& jobs, long long trace_hop_frames) override {
     if (jobs.empty()) return;
     DeviceStage& m = stages_[(int)StageKind::kCompressor];
-    cuda::compressor(work_, jobs_comp_.upload(jobs, stream_), jobs.data(), (int)jobs.size(),
+    cuda::compressor(work_, jobs_cache_.get(jobs), jobs.data(), (int)jobs.size(),
                      m.params_as<CompressorParams>(),
                      reinterpret_cast<const CompressorParams*>(m.host_params.data()),
                      m.states_as<CompressorState>(), m.memory.ptr, trace_.ptr, trace_hop_frames, 0,
                      stream_);
     check_launch("compressor");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void limiter(const std::vector<LimiterJob>& jobs, const TruePeakFilter& f,
                long long trace_hop_frames) override {
     if (jobs.empty()) return;
     DeviceStage& m = stages_[(int)StageKind::kLimiter];
-    cuda::limiter(work_, jobs_lim_.upload(jobs, stream_), (int)jobs.size(),
-                  m.params_as<LimiterParams>(), f, m.states_as<LimiterState>(), m.memory.ptr,
-                  trace_.ptr, trace_hop_frames, stream_);
+    cuda::limiter(work_, jobs_cache_.get(jobs), (int)jobs.size(), m.params_as<LimiterParams>(), f,
+                  m.states_as<LimiterState>(), m.memory.ptr, trace_.ptr, trace_hop_frames, stream_);
     check_launch("limiter");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void saturation(const std::vector<SaturationJob>& jobs) override {
     if (jobs.empty()) return;
     DeviceStage& m = stages_[(int)StageKind::kSaturation];
-    cuda::saturation(work_, jobs_sat_.upload(jobs, stream_), (int)jobs.size(),
+    cuda::saturation(work_, jobs_cache_.get(jobs), (int)jobs.size(),
                      m.params_as<SaturationParams>(), m.states_as<SaturationState>(), m.memory.ptr,
                      stream_);
     check_launch("saturation");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void utility(const std::vector<UtilityJob>& jobs) override {
     if (jobs.empty()) return;
@@ -247,10 +289,9 @@ class CudaBackend final : public Backend {
     for (const UtilityJob& j : jobs) history = std::max(history, host[j.params].history);
     const long long stride = history + work_.frames;
     float* line = utility_lines_.fit(2 * jobs.size() * (size_t)stride);
-    cuda::utility(work_, jobs_util_.upload(jobs, stream_), (int)jobs.size(),
-                  m.params_as<UtilityParams>(), m.memory.ptr, line, stride, stream_);
+    cuda::utility(work_, jobs_cache_.get(jobs), (int)jobs.size(), m.params_as<UtilityParams>(),
+                  m.memory.ptr, line, stride, stream_);
     check_launch("utility");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
     if (jobs.empty()) return;
@@ -259,28 +300,23 @@ class CudaBackend final : public Backend {
     float* scratch = fir_scratch_.fit((size_t)std::max(1LL, batch) * shape.fft_size);
     float* bins = fir_bins_.fit((size_t)std::max(1LL, batch) * (shape.fft_size / 2 + 1) * 2);
     float* next = fir_next_.fit(jobs.size() * (size_t)shape.fft_size);
-    cuda::fir(work_, jobs_fir_.upload(jobs, stream_), (int)jobs.size(), shape.fft_size, shape.taps,
-              shape.hop, fir_spectra_.ptr, fir_states_.ptr, scratch, bins, next, stream_);
+    cuda::fir(work_, jobs_cache_.get(jobs), (int)jobs.size(), shape.fft_size, shape.taps, shape.hop,
+              fir_spectra_.ptr, fir_states_.ptr, scratch, bins, next, stream_);
     check_launch("fir");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void track_input(const std::vector<TrackInputJob>& jobs,
                    const std::vector<Breakpoint>& points) override {
-    cuda::track_input(work_, jobs_track_.upload(jobs, stream_), (int)jobs.size(),
-                      points_.upload(points, stream_), stream_);
+    cuda::track_input(work_, jobs_cache_.get(jobs), (int)jobs.size(), jobs_cache_.get(points),
+                      stream_);
     check_launch("track_input");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));  // job buffers are reused by the next call
   }
   void sum(const std::vector<SumJob>& jobs, const std::vector<SumTerm>& terms) override {
-    cuda::sum(work_, jobs_sum_.upload(jobs, stream_), (int)jobs.size(),
-              terms_.upload(terms, stream_), stream_);
+    cuda::sum(work_, jobs_cache_.get(jobs), (int)jobs.size(), jobs_cache_.get(terms), stream_);
     check_launch("sum");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void gain(const std::vector<GainJob>& jobs) override {
-    cuda::gain(work_, jobs_gain_.upload(jobs, stream_), (int)jobs.size(), stream_);
+    cuda::gain(work_, jobs_cache_.get(jobs), (int)jobs.size(), stream_);
     check_launch("gain");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void allocate_meters(int states, long long hops_per_state) override {
     state_count_ = states;
@@ -300,10 +336,9 @@ class CudaBackend final : public Backend {
     view.data += skip;
     view.origin += skip;
     view.frames = frames;
-    cuda::meters(view, jobs_meter_.upload(jobs, stream_), (int)jobs.size(), k, f, hop_frames,
-                 last_segment, states_.ptr, hops_.ptr, hops_per_state_, partial, chunks, stream_);
+    cuda::meters(view, jobs_cache_.get(jobs), (int)jobs.size(), k, f, hop_frames, last_segment,
+                 states_.ptr, hops_.ptr, hops_per_state_, partial, chunks, stream_);
     check_launch("meters");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void allocate_peaks(int count) override {
     peak_count_ = count;
@@ -315,10 +350,9 @@ class CudaBackend final : public Backend {
     if (jobs.empty()) return;
     const int chunks = kCudaPeakChunks;
     float* partial = partials_.fit((size_t)std::min<size_t>(jobs.size(), 65535) * chunks + 1);
-    cuda::peak_hold(work_, jobs_peak_.upload(jobs, stream_), (int)jobs.size(), peaks_.ptr, partial,
-                    chunks, stream_);
+    cuda::peak_hold(work_, jobs_cache_.get(jobs), (int)jobs.size(), peaks_.ptr, partial, chunks,
+                    stream_);
     check_launch("peak_hold");
-    TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   std::vector<float> read_peaks() override {
     std::vector<float> out(peak_count_);
@@ -390,14 +424,8 @@ class CudaBackend final : public Backend {
 
  private:
   cudaStream_t stream_ = nullptr;
+  JobCache jobs_cache_;
   StreamArena work_, keep_;
-  DeviceBuffer<TrackInputJob> jobs_track_;
-  DeviceBuffer<SumJob> jobs_sum_;
-  DeviceBuffer<SumTerm> terms_;
-  DeviceBuffer<GainJob> jobs_gain_;
-  DeviceBuffer<Breakpoint> points_;
-  DeviceBuffer<MeterJob> jobs_meter_;
-  DeviceBuffer<PeakJob> jobs_peak_;
   DeviceBuffer<float> peaks_;
   int peak_count_ = 0;
   DeviceBuffer<MeterState> states_;
@@ -407,8 +435,6 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> partials_;
   DeviceBuffer<int32_t> pcm_;
   DeviceBuffer<float> floats_;
-  DeviceBuffer<FirJob> jobs_fir_;
-  DeviceBuffer<CompressorJob> jobs_comp_;
   DeviceBuffer<float> spec_window_, spec_pending_;
   DeviceBuffer<double> spec_power_;
   std::vector<long long> spec_pending_len_, spec_frames_;
@@ -416,9 +442,6 @@ class CudaBackend final : public Backend {
   double spec_window_power_ = 0.0;
   DeviceBuffer<float> trace_;
   long long trace_count_ = 0;
-  DeviceBuffer<LimiterJob> jobs_lim_;
-  DeviceBuffer<SaturationJob> jobs_sat_;
-  DeviceBuffer<UtilityJob> jobs_util_;
   DeviceBuffer<float> utility_lines_;
   DeviceStage stages_[kStageKinds];
   DeviceBuffer<float> fir_states_, fir_spectra_, fir_scratch_, fir_bins_, fir_next_;
