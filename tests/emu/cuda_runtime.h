@@ -20,13 +20,28 @@ struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
-using uint3 = dim3;
+// CUDA's uint3: a plain aggregate, so that the thread-local coordinates below need no
+// dynamic initialisation (and no TLS wrapper call on every access).
+struct uint3 {
+  unsigned x, y, z;
+};
 struct float2 {
   float x, y;
 };
 
-// The executing thread's coordinates (set by the launch, per host thread).
-extern thread_local dim3 blockIdx, threadIdx, blockDim, gridDim;
+// The executing thread's coordinates (set by the launch, per host thread), reached
+// through a function: UBSan's null check misreads direct accesses to extern thread_local
+// objects in GCC 12.
+namespace td_emu {
+struct Coordinates {
+  uint3 block, thread, block_dim, grid_dim;
+};
+Coordinates& coordinates();
+}  // namespace td_emu
+#define blockIdx (::td_emu::coordinates().block)
+#define threadIdx (::td_emu::coordinates().thread)
+#define blockDim (::td_emu::coordinates().block_dim)
+#define gridDim (::td_emu::coordinates().grid_dim)
 
 enum cudaError_t {
   cudaSuccess = 0,

@@ -13,13 +13,17 @@
 
 #include "emu_launch.h"
 
-thread_local dim3 blockIdx, threadIdx, blockDim, gridDim;
-
 struct td_emu_stream {
   int id;
 };
 
 namespace td_emu {
+
+Coordinates& coordinates() {
+  thread_local Coordinates c;
+  return c;
+}
+
 namespace {
 
 struct Allocation {
@@ -84,11 +88,12 @@ std::vector<uint32_t> shuffled(uint32_t n, uint64_t seed) {
 }
 
 void set_coordinates(dim3 grid, dim3 block, uint64_t b, uint32_t t) {
-  gridDim = grid;
-  blockDim = block;
-  blockIdx = dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y),
-                  (unsigned)(b / grid.x / grid.y));
-  threadIdx = dim3(t % block.x, t / block.x % block.y, t / block.x / block.y);
+  Coordinates& c = coordinates();
+  c.grid_dim = {grid.x, grid.y, grid.z};
+  c.block_dim = {block.x, block.y, block.z};
+  c.block = {(unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y),
+             (unsigned)(b / grid.x / grid.y)};
+  c.thread = {t % block.x, t / block.x % block.y, t / block.x / block.y};
 }
 
 }  // namespace
