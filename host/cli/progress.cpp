@@ -48,6 +48,11 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
                         {"measure", r.timings.measure_s},
                         {"write", r.timings.write_s},
                         {"total", r.timings.total_s}};
+    // The stages by type, in seconds and as a share of the whole render.
+    nlohmann::json by_type = nlohmann::json::object();
+    for (const auto& [stage, seconds] : r.timings.stage_s)
+      by_type[stage] = {{"s", seconds}, {"share", seconds / std::max(1e-9, r.timings.total_s)}};
+    out["timings_s"]["stages_by_type"] = by_type;
     out["out_dir"] = out_dir.string();
     std::cout << out.dump(2) << "\n";
     return 0;

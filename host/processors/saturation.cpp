@@ -14,6 +14,12 @@ const ProcessorSpec& spec() {
   static const ProcessorSpec s = [] {
     KeySpec antialias = text_key_without_default(
         "antialias", "adaa|none", "`adaa` for `hard`, else `none`", "antiderivative anti-aliasing");
+    // The lowest factor that keeps aliasing under -80 dB for each curve (docs/processors.md's
+    // measured table): 4x for the smooth curves, 8x (with ADAA) for the hard clip.
+    KeySpec oversampling =
+        choice_number_key("oversampling", "1|2|4|8", "", 4, "oversampling factor");
+    oversampling.has_default = false;
+    oversampling.default_note = "4 (`hard`: 8)";
     return ProcessorSpec{
         "saturation",
         true,
@@ -23,8 +29,8 @@ const ProcessorSpec& spec() {
          number_key("bias", -1, 1, "", 0, "asymmetry (even harmonics)"),
          number_key("mix_pct", 0, 100, "%", 100, "wet share"),
          number_key("output_db", -24, 24, "dB", 0, "output gain"),
-         number_key("tone", -1, 1, "", 0, "tape emphasis, dark to bright"),
-         choice_number_key("oversampling", "1|2|4|8", "", 8, "oversampling factor"), antialias},
+         number_key("tone", -1, 1, "", 0, "tape emphasis, dark to bright"), oversampling,
+         antialias},
         nullptr};
   }();
   return s;
@@ -42,9 +48,22 @@ int stages_for(double factor) {
   return factor >= 8 ? 3 : factor >= 4 ? 2 : factor >= 2 ? 1 : 0;
 }
 
+// The oversampling factor: given, or the model's default (8 for the hard clip, 4 else).
+double oversampling_of(const Processor& p) {
+  auto it = p.values.find("oversampling");
+  if (it != p.values.end() && it->second.kind == ProcessorValue::Kind::kNumber)
+    return it->second.number;
+  return setting_text(p, spec(), "model") == "hard" ? 8.0 : 4.0;
+}
+
 StageShape shape(const StageQuery& q) {
+  std::vector<double> factors = {oversampling_of(q.proc())};  // and every swept factor
+  for (const SweepAxis& axis : q.s.variants.sweep)
+    if (axis.target.node == q.node && axis.target.processor == q.pos && axis.target.band < 0 &&
+        axis.target.key == "oversampling")
+      factors.insert(factors.end(), axis.values.begin(), axis.values.end());
   StageShape out;
-  for (double f : q.values("oversampling"))
+  for (double f : factors)
     out.latency = std::max<long long>(out.latency, wet_latency(stages_for(f), q.s.sample_rate));
   return out;
 }
@@ -63,7 +82,7 @@ void lower(Lowering& l, const Processor& p) {
 }  // namespace
 
 int saturation_stages(const Processor& p) {
-  return stages_for(setting(p, spec(), "oversampling"));
+  return stages_for(oversampling_of(p));
 }
 
 SaturationParams saturation_params(const Processor& p, int rate, int latency) {

@@ -147,6 +147,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   for (SessionWork* w : group)
     for (size_t l = 0; l < w->levels.size(); ++l) append_level(levels[l], w->levels[l]);
   double decode_s = 0.0, stages_s = 0.0;
+  std::vector<double> stage_time(kStageTimes, 0.0);
   std::vector<std::vector<float>> staging(2 * all.size());
   for (long long origin = 0; origin < render_frames; origin += segment) {
     const long long len = std::min(segment, render_frames - origin);
@@ -181,24 +182,40 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     decode_s += seconds_since(t_decode);
 
     const auto t_stages = Clock::now();
+    // Each backend call timed under its stage type (CPU: the work itself; CUDA: until the
+    // call returns, which for queued stages is less than their device time).
+    auto timed = [&](StageTime stage, const auto& call) {
+      const auto t = Clock::now();
+      call();
+      stage_time[(int)stage] += seconds_since(t);
+    };
     for (size_t l = 0; l < max_levels; ++l) {
       const LevelJobs& lj = levels[l];
-      if (!lj.sums.empty()) backend->sum(lj.sums, lj.terms);
-      if (!lj.inputs.empty()) backend->track_input(lj.inputs, lj.points);
-      if (!lj.pre_chain_peaks.empty()) backend->peak_hold(lj.pre_chain_peaks);
+      if (!lj.sums.empty()) timed(StageTime::kSums, [&] { backend->sum(lj.sums, lj.terms); });
+      if (!lj.inputs.empty())
+        timed(StageTime::kGains, [&] { backend->track_input(lj.inputs, lj.points); });
+      if (!lj.pre_chain_peaks.empty())
+        timed(StageTime::kMeters, [&] { backend->peak_hold(lj.pre_chain_peaks); });
       for (const ChainStep& step : lj.chain) {
-        if (!step.pre_sums.empty()) backend->sum(step.pre_sums, step.terms);
-        if (!step.gains.empty()) backend->gain(step.gains);
-        if (!step.utilities.empty()) backend->utility(step.utilities);
-        for (const FirLaunch& f : step.firs) backend->fir(f.shape, f.jobs);
+        if (!step.pre_sums.empty())
+          timed(StageTime::kSums, [&] { backend->sum(step.pre_sums, step.terms); });
+        if (!step.gains.empty()) timed(StageTime::kGains, [&] { backend->gain(step.gains); });
+        if (!step.utilities.empty())
+          timed(StageTime::kUtility, [&] { backend->utility(step.utilities); });
+        for (const FirLaunch& f : step.firs)
+          timed(StageTime::kFir, [&] { backend->fir(f.shape, f.jobs); });
         if (!step.compressors.empty())
-          backend->compressor(step.compressors, trace_hop_frames(rate));
-        if (!step.saturations.empty()) backend->saturation(step.saturations);
+          timed(StageTime::kCompressor,
+                [&] { backend->compressor(step.compressors, trace_hop_frames(rate)); });
+        if (!step.saturations.empty())
+          timed(StageTime::kSaturation, [&] { backend->saturation(step.saturations); });
         if (!step.limiters.empty())
-          backend->limiter(step.limiters, tp_filter, trace_hop_frames(rate));
-        if (!step.post_sums.empty()) backend->sum(step.post_sums, step.terms);
+          timed(StageTime::kLimiter,
+                [&] { backend->limiter(step.limiters, tp_filter, trace_hop_frames(rate)); });
+        if (!step.post_sums.empty())
+          timed(StageTime::kSums, [&] { backend->sum(step.post_sums, step.terms); });
       }
-      if (!lj.faders.empty()) backend->gain(lj.faders);
+      if (!lj.faders.empty()) timed(StageTime::kGains, [&] { backend->gain(lj.faders); });
       if (lj.meters.empty()) continue;
       // Metered now, while this level's outputs are in the arena (later levels reuse it):
       // one call per distinct song span [begin, end), with just that part of the segment.
@@ -214,11 +231,13 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         std::vector<MeterJob> jobs;
         for (const MeterJob& job : lj.meters)
           if (job.begin == span.first && job.end == span.second) jobs.push_back(job);
-        backend->meters(jobs, kweighting, tp_filter, hop_frames, span.second <= origin + len, b,
-                        e - b);
+        timed(StageTime::kMeters, [&] {
+          backend->meters(jobs, kweighting, tp_filter, hop_frames, span.second <= origin + len, b,
+                          e - b);
+        });
         std::vector<SpectrumJob> spectrum_jobs;
         for (const MeterJob& job : jobs) spectrum_jobs.push_back({job.left, job.right, job.state});
-        backend->spectra(spectrum_jobs, b, e - b);
+        timed(StageTime::kSpectra, [&] { backend->spectra(spectrum_jobs, b, e - b); });
       }
     }
     for (SessionWork* w : group) {
@@ -246,6 +265,9 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     const double share = (double)w->frames / std::max<long long>(1, frames) / group.size();
     w->r.timings.decode_s = (open_s + decode_s) * share;
     w->r.timings.stages_s = stages_s * share;
+    w->r.timings.stage_s.clear();
+    for (int t = 0; t < kStageTimes; ++t)
+      w->r.timings.stage_s.emplace_back(stage_time_name((StageTime)t), stage_time[t] * share);
     w->r.segment_frames = segment;
     if (!w->error.empty()) continue;
     try {

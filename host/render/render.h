@@ -106,8 +106,29 @@ struct NodeStats {
   long long latency_samples = 0;  // its chain's processing latency (compensated)
 };
 
+// Where a render's time went, in seconds (--json; not in report.json, which is the same
+// bytes on every run). stage_s splits stages_s by stage type.
+enum class StageTime {
+  kSums,
+  kGains,
+  kFir,
+  kCompressor,
+  kSaturation,
+  kLimiter,
+  kUtility,
+  kMeters,
+  kSpectra
+};
+constexpr int kStageTimes = 9;
+inline const char* stage_time_name(StageTime t) {
+  static const char* names[kStageTimes] = {"sums",       "gains",      "eq_fir",
+                                           "compressor", "saturation", "limiter",
+                                           "utility",    "meters",     "spectra"};
+  return names[(int)t];
+}
 struct Timings {
   double decode_s = 0, stages_s = 0, measure_s = 0, write_s = 0, total_s = 0;
+  std::vector<std::pair<std::string, double>> stage_s;
 };
 
 // A reference track as measured for the comparisons (readings with their series).
