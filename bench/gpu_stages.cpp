@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
     b->allocate_fir(2LL * pairs * fir_state_floats(shape.fft_size, shape.hop), spectrum);
     add("EQ (FIR, 8191 taps)", 8, [&] { b->fir(shape, jobs); });
   }
-  b->allocate_traces(pairs * (frames / 4800 + 1));
+  // Stateful stages count their song positions on: room for every repetition.
+  b->allocate_traces((long long)pairs * (reps + 1) * (frames / 4800 + 1));
   {
     const CompressorParams cp = compressor_params(
         proc({{"threshold_db", -20}, {"ratio", 3}, {"attack_ms", 10}, {"release_ms", 100}}), kRate);
@@ -157,8 +158,8 @@ int main(int argc, char** argv) {
       j.key_filter = KeyFilter{1, 0, 0, 0, 0};
       j.song_begin = 0;
       j.song_end = frames;
-      j.trace = p * (frames / 4800 + 1);
-      j.trace_hops = frames / 4800 + 1;
+      j.trace = (long long)p * (reps + 1) * (frames / 4800 + 1);
+      j.trace_hops = (reps + 1) * (frames / 4800 + 1);
       jobs.push_back(j);
     }
     b->allocate_stage(std::vector<CompressorParams>{cp}, pairs, 0);
@@ -176,8 +177,8 @@ int main(int argc, char** argv) {
       j.ring = (long long)p * limiter_ring_floats(lp.lookahead, lp.pad);
       j.song_begin = 0;
       j.song_end = frames;
-      j.trace = p * (frames / 4800 + 1);
-      j.trace_hops = frames / 4800 + 1;
+      j.trace = (long long)p * (reps + 1) * (frames / 4800 + 1);
+      j.trace_hops = (reps + 1) * (frames / 4800 + 1);
       jobs.push_back(j);
     }
     b->allocate_stage(std::vector<LimiterParams>{lp}, pairs,
@@ -185,14 +186,14 @@ int main(int argc, char** argv) {
     add("limiter", 8, [&] { b->limiter(jobs, design_true_peak_filter(kRate), 4800); });
   }
   {
-    const Processor sat = proc({{"drive_db", 6}});
+    const Processor sat = proc({{"drive_db", 6}, {"oversampling", 8}});  // tape
     const int latency = saturation_params(sat, kRate, 0).wet_latency;
     const SaturationParams sp = saturation_params(sat, kRate, latency);
     std::vector<SaturationJob> jobs;
     for (int p = 0; p < pairs; ++p)
       jobs.push_back({2 * p, 2 * p + 1, 0, p, (long long)p * 2 * sat_channel_floats(sp)});
     b->allocate_stage(std::vector<SaturationParams>{sp}, pairs, pairs * 2 * sat_channel_floats(sp));
-    add("saturation (8x)", 8, [&] { b->saturation(jobs); });
+    add("saturation (tape, 8x)", 8, [&] { b->saturation(jobs); });
   }
   {
     const UtilityParams up = design_utility(-1.0f, 1.0f, 20.3);
@@ -209,7 +210,7 @@ int main(int argc, char** argv) {
       jobs.push_back({2 * p, 2 * p + 1, 2, p, 0, frames});
       spectra.push_back({2 * p, 2 * p + 1, p});
     }
-    b->allocate_meters(pairs, frames / hop + 2);
+    b->allocate_meters(pairs, (reps + 1) * (frames / hop + 2));
     b->allocate_spectra(pairs, 32768);
     add("meters (K-weighting, true peak)", 4, [&] {
       b->meters(jobs, design_kweighting(kRate), design_true_peak_filter(kRate), hop, false, 0,

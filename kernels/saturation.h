@@ -208,6 +208,59 @@ TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* 
   return out;
 }
 
+// Block-wise form of sat_process, the same arithmetic over whole segments (the CPU
+// launcher): each FIR output is an independent dot product over a line that holds a
+// stage's history followed by its new input, so the stages run in parallel over time;
+// only the curve's own state (emphasis, ADAA, DC blocker) is walked in order. The rings of
+// the per-sample form are the state between segments: a ring unrolled into its line before
+// a block and rolled back after it, so both forms continue each other exactly.
+
+// Where a channel's rings are in its memory (sat_process's layout).
+struct SatRings {
+  float* up[kSatMaxStages];
+  float* down[kSatMaxStages];
+  float* dry;
+  float* pad;
+};
+TD_HD SatRings sat_rings(const SaturationParams& p, float* mem) {
+  SatRings r{};
+  float* m = mem;
+  for (int s = 0; s < p.stages; ++s) {
+    r.up[s] = m;
+    m += 2 * ((p.taps[s] + 1) / 2);
+    r.down[s] = m;
+    m += 2 * p.taps[s];
+  }
+  r.dry = m;
+  r.pad = m + p.wet_latency + 1;
+  return r;
+}
+
+// A doubled ring of `size` (ring[i] == ring[i + size]) whose next write goes to `pos`: its
+// last size - 1 samples, oldest first, are ring[pos + 1 .. pos + size).
+TD_HD float sat_ring_history(const float* ring, int pos, int size, int i) {
+  return ring[pos + 1 + i];
+}
+// Rewrites a doubled ring from its last size - 1 samples (oldest first); returns its pos.
+TD_HD int sat_ring_store(float* ring, int size, const float* last) {
+  ring[0] = ring[size] = 0.0f;  // the slot the next write fills
+  for (int i = 0; i + 1 < size; ++i) ring[1 + i] = ring[size + 1 + i] = last[i];
+  return 0;
+}
+
+// Output 2 i + phase of up stage s from its line (half - 1 history samples, then the input).
+TD_HD float sat_up_sample(const SaturationParams& p, int s, const float* line, long long i,
+                          int phase) {
+  const int half = (p.taps[s] + 1) / 2;
+  return 2.0f * sat_dot(p.up[s][phase], line + i, half);
+}
+
+// Output i of down stage s from its line (taps - 1 history samples, then the input at the
+// higher rate): the low-pass at the even input sample 2 i.
+TD_HD float sat_down_sample(const SaturationParams& p, int s, const float* line, long long i) {
+  return sat_dot(p.h[s], line + 2 * i, p.taps[s]);
+}
+
 }  // namespace td
 
 namespace td {
