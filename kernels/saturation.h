@@ -34,6 +34,15 @@ struct SaturationParams {
   // The up-sampler's two phases, time-reversed so that each output is a forward dot
   // product with the history window (oldest first): up[s][p][i] = h[2 (half - 1 - i) + p].
   float up[kSatMaxStages][2][(kSatMaxTaps + 1) / 2];
+  // The stages are half-band low-passes (cut-off at a quarter of their rate): every tap at
+  // an even, non-zero distance from the centre is zero. Only the others are computed: for
+  // each up phase the range of its non-zero taps (one phase is the centre tap alone); for
+  // the down filter its taps at odd distances (every second sample of the window, from
+  // down_first) and its centre tap.
+  int up_first[kSatMaxStages][2], up_count[kSatMaxStages][2];
+  int down_first[kSatMaxStages], down_count[kSatMaxStages], down_centre[kSatMaxStages];
+  float down_centre_tap[kSatMaxStages];
+  float down_taps[kSatMaxStages][(kSatMaxTaps + 1) / 2];
   int wet_latency;  // sum of (taps_s - 1) / 2^(s+1): the oversampling's delay, base samples
   int pad;          // more delay so that every instance of a node has the same latency
 };
@@ -47,6 +56,28 @@ TD_HD float sat_dot(const float* a, const float* b, int n) {
     for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
   for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[i];
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// The same over every second element of b (b[0], b[2], ...).
+TD_HD float sat_dot2(const float* a, const float* b, int n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[2 * (i + l)];
+  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[2 * i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// One output of up stage s at `phase` from the window of its last `half` inputs (oldest
+// first), and one output of down stage s from the window of its last `taps` inputs: the
+// per-sample and the block-wise forms both call these, so they give the same bits.
+TD_HD float sat_up_output(const SaturationParams& p, int s, int phase, const float* win) {
+  const int first = p.up_first[s][phase];
+  return 2.0f * sat_dot(p.up[s][phase] + first, win + first, p.up_count[s][phase]);
+}
+TD_HD float sat_down_output(const SaturationParams& p, int s, const float* win) {
+  return sat_dot2(p.down_taps[s], win + p.down_first[s], p.down_count[s]) +
+         p.down_centre_tap[s] * win[p.down_centre[s]];
 }
 
 // The curves (u: the driven, biased input), in double (ADAA, design) or float.
@@ -163,8 +194,8 @@ TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* 
       hist[pos] = hist[pos + half] = buf[i];
       const float* win = hist + pos + 1;  // the last `half` inputs, oldest first
       pos = pos + 1 == half ? 0 : pos + 1;
-      out[2 * i] = 2.0f * sat_dot(p.up[s][0], win, half);
-      out[2 * i + 1] = 2.0f * sat_dot(p.up[s][1], win, half);
+      out[2 * i] = sat_up_output(p, s, 0, win);
+      out[2 * i + 1] = sat_up_output(p, s, 1, win);
     }
     count *= 2;
     for (int i = 0; i < count; ++i) buf[i] = out[i];
@@ -181,7 +212,7 @@ TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* 
       hist[pos] = hist[pos + n] = buf[2 * i];
       const float* win = hist + pos + 1;  // the last n samples, oldest first
       pos = pos + 1 == n ? 0 : pos + 1;
-      const float y = sat_dot(p.h[s], win, n);  // h is symmetric: reversed, the same
+      const float y = sat_down_output(p, s, win);  // h is symmetric: reversed, the same
       hist[pos] = hist[pos + n] = buf[2 * i + 1];
       pos = pos + 1 == n ? 0 : pos + 1;
       buf[i] = y;
@@ -251,14 +282,13 @@ TD_HD int sat_ring_store(float* ring, int size, const float* last) {
 // Output 2 i + phase of up stage s from its line (half - 1 history samples, then the input).
 TD_HD float sat_up_sample(const SaturationParams& p, int s, const float* line, long long i,
                           int phase) {
-  const int half = (p.taps[s] + 1) / 2;
-  return 2.0f * sat_dot(p.up[s][phase], line + i, half);
+  return sat_up_output(p, s, phase, line + i);
 }
 
 // Output i of down stage s from its line (taps - 1 history samples, then the input at the
 // higher rate): the low-pass at the even input sample 2 i.
 TD_HD float sat_down_sample(const SaturationParams& p, int s, const float* line, long long i) {
-  return sat_dot(p.h[s], line + 2 * i, p.taps[s]);
+  return sat_down_output(p, s, line + 2 * i);
 }
 
 }  // namespace td

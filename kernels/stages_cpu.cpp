@@ -383,8 +383,15 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
     std::vector<float> up[kSatMaxStages], down[kSatMaxStages], high, dry, pad;
   };
   const long long frames = a.frames;
-  std::vector<Channel> ch(2 * (size_t)job_count);
-  for (int k = 0; k < 2 * job_count; ++k) {
+  // The lines are kept from call to call (per calling thread): allocating them afresh for
+  // every segment made the first touch of their pages cost more than the filtering.
+  // (A thread_local named inside the parallel loops would be each worker's own: the loops
+  // use this reference to the calling thread's.)
+  thread_local std::vector<Channel> pool;
+  std::vector<Channel>& ch = pool;
+  if (ch.size() < 2 * (size_t)job_count) ch.resize(2 * (size_t)job_count);
+  const int channels = 2 * job_count;
+  for (int k = 0; k < channels; ++k) {
     const SaturationJob& job = jobs[k / 2];
     Channel& c = ch[k];
     c.p = &params[job.params];
@@ -397,7 +404,7 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
   auto each = [&](const std::function<long long(const Channel&)>& count,
                   const std::function<void(Channel&, long long, long long)>& f) {
     std::vector<std::pair<int, long long>> tasks;
-    for (int k = 0; k < (int)ch.size(); ++k)
+    for (int k = 0; k < channels; ++k)
       for (long long b = 0; b < count(ch[k]); b += kOut) tasks.emplace_back(k, b);
 #pragma omp parallel for schedule(dynamic, 1)
     for (long long t = 0; t < (long long)tasks.size(); ++t) {
@@ -408,7 +415,7 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
   };
   // Lines: each up stage's history then input (the stream for stage 0).
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int k = 0; k < (int)ch.size(); ++k) {
+  for (int k = 0; k < channels; ++k) {
     Channel& c = ch[k];
     const SaturationParams& p = *c.p;
     for (int s = 0; s < p.stages; ++s) {
@@ -423,7 +430,7 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
   }
   const int most_stages = [&] {
     int m = 0;
-    for (const Channel& c : ch) m = std::max(m, c.p->stages);
+    for (int k = 0; k < channels; ++k) m = std::max(m, ch[k].p->stages);
     return m;
   }();
   for (int s = 0; s < most_stages; ++s)  // up: stage s's outputs into stage s + 1's line
@@ -439,7 +446,7 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
          });
     // The curve, in order per channel; then the down stages' lines.
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int k = 0; k < (int)ch.size(); ++k) {
+  for (int k = 0; k < channels; ++k) {
     Channel& c = ch[k];
     const SaturationParams& p = *c.p;
     for (float& v : c.high) v = sat_shape(p, *c.c, v);
@@ -462,7 +469,7 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
          });
     // DC blocker, dry mix and padding in order per channel (cheap); the rings rolled back.
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int k = 0; k < (int)ch.size(); ++k) {
+  for (int k = 0; k < channels; ++k) {
     Channel& c = ch[k];
     const SaturationParams& p = *c.p;
     SaturationChannel& st = *c.c;

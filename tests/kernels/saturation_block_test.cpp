@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/saturation_design.h"
 #include "kernels/stages.h"
 #include "processors/saturation.h"
 
@@ -94,6 +95,36 @@ TEST(SaturationBlocks, TheBlockFormIsThePerSampleFormBitForBit) {
       }
     }
   omp_set_num_threads(threads);
+}
+
+}  // namespace
+}  // namespace td
+
+namespace td {
+namespace {
+
+TEST(SaturationDesign, StagesAreHalfBandAndOnlyTheirZerosAreSkipped) {
+  // Each stage's cut-off is a quarter of its rate, so its sinc vanishes at every even
+  // distance from the centre (sin(pi m) = 0): those taps are exact zeros and skipped; every
+  // other tap is computed (the up phases' ranges and the down filter's odd taps + centre).
+  for (int rate : {44100, 48000, 96000}) {
+    SaturationParams p{};
+    p.stages = 3;
+    sat_filters(p, rate);
+    for (int s = 0; s < p.stages; ++s) {
+      const int n = p.taps[s], c = (n - 1) / 2;
+      int nonzero = 0;
+      for (int k = 0; k < n; ++k) {
+        const int d = k - c;
+        EXPECT_EQ(p.h[s][k] == 0.0f, d != 0 && d % 2 == 0)
+            << rate << " stage " << s << " tap " << k;
+        nonzero += p.h[s][k] != 0.0f;
+      }
+      EXPECT_EQ(p.down_count[s] + 1, nonzero);
+      EXPECT_EQ(p.up_count[s][0] + p.up_count[s][1], nonzero);
+      EXPECT_EQ(std::min(p.up_count[s][0], p.up_count[s][1]), 1);  // one phase: the centre
+    }
+  }
 }
 
 }  // namespace
