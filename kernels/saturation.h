@@ -239,12 +239,17 @@ TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* 
   return out;
 }
 
-// Block-wise form of sat_process, the same arithmetic over whole segments (the CPU
-// launcher): each FIR output is an independent dot product over a line that holds a
-// stage's history followed by its new input, so the stages run in parallel over time;
-// only the curve's own state (emphasis, ADAA, DC blocker) is walked in order. The rings of
-// the per-sample form are the state between segments: a ring unrolled into its line before
-// a block and rolled back after it, so both forms continue each other exactly.
+// Block-wise form of sat_process, the same arithmetic over whole segments, for both
+// launchers: every FIR output is an independent dot product over a line that holds a
+// stage's history followed by its new input, so the stages run in parallel over time
+// (one task or GPU thread per output); only the curve's own state (emphasis, ADAA, DC
+// blocker) is walked in order per channel. The rings of the per-sample form are the state
+// between segments: unrolled into the lines before a segment and rolled back after it, so
+// both forms continue each other exactly. A launch lays the lines of every channel out in
+// one scratch array (sat_lines); its steps, in order:
+//   sat_gather (per element), sat_up (per output, stage by stage), sat_curve (per
+//   channel), sat_down (per output, stage by stage), sat_tail (per channel),
+//   sat_finish (per element).
 
 // Where a channel's rings are in its memory (sat_process's layout).
 struct SatRings {
@@ -267,28 +272,157 @@ TD_HD SatRings sat_rings(const SaturationParams& p, float* mem) {
   return r;
 }
 
-// A doubled ring of `size` (ring[i] == ring[i + size]) whose next write goes to `pos`: its
-// last size - 1 samples, oldest first, are ring[pos + 1 .. pos + size).
-TD_HD float sat_ring_history(const float* ring, int pos, int size, int i) {
-  return ring[pos + 1 + i];
-}
-// Rewrites a doubled ring from its last size - 1 samples (oldest first); returns its pos.
-TD_HD int sat_ring_store(float* ring, int size, const float* last) {
-  ring[0] = ring[size] = 0.0f;  // the slot the next write fills
-  for (int i = 0; i + 1 < size; ++i) ring[1 + i] = ring[size + 1 + i] = last[i];
-  return 0;
+// One channel's lines in the launch's scratch (offsets in floats). up[s]: half_s - 1
+// history samples, then the frames << s inputs of up stage s. down[s]: taps_s - 1 history
+// samples, then the frames << (s + 1) inputs of down stage s (for the last stage: the
+// curve's, written by the last up stage and shaped in place). base: the frames of the
+// curve's base-rate output (no oversampling) or down stage 0's. dry, pad: the delay lines'
+// histories (wet_latency, pad samples), then frames.
+struct SatLines {
+  int job, channel;  // channel: 0 left, 1 right
+  long long up[kSatMaxStages], down[kSatMaxStages], base, dry, pad;
+  long long gather, finish;  // elements of sat_gather and sat_finish
+};
+
+TD_HD SatLines sat_lines(const SaturationParams& p, int job, int channel, long long frames,
+                         long long& at) {
+  SatLines l{};
+  l.job = job, l.channel = channel;
+  l.gather = l.finish = 0;
+  for (int s = 0; s < p.stages; ++s) {
+    const int half = (p.taps[s] + 1) / 2, n = p.taps[s];
+    l.up[s] = at, at += half - 1 + (frames << s);
+    l.down[s] = at, at += n - 1 + (frames << (s + 1));
+    l.gather += (half - 1) + (n - 1);
+  }
+  l.base = at, at += frames;
+  l.dry = at, at += p.wet_latency + frames;
+  l.pad = at, at += p.pad + frames;
+  l.gather += p.wet_latency + p.pad + (p.stages > 0 ? frames : 0) + frames;
+  l.finish = l.gather - (p.stages > 0 ? frames : 0);  // histories back, and the output
+  return l;
 }
 
-// Output 2 i + phase of up stage s from its line (half - 1 history samples, then the input).
-TD_HD float sat_up_sample(const SaturationParams& p, int s, const float* line, long long i,
-                          int phase) {
-  return sat_up_output(p, s, phase, line + i);
+// Element i of the lines' set-up: the rings' histories, then the input into the first line
+// (up stage 0, or nothing without oversampling) and into the dry line.
+TD_HD void sat_gather(const SaturationParams& p, const SaturationChannel& c, const SatRings& r,
+                      const SatLines& l, const float* x, long long frames, float* scratch,
+                      long long i) {
+  for (int s = 0; s < p.stages; ++s) {
+    const int half = (p.taps[s] + 1) / 2, n = p.taps[s];
+    if (i < half - 1) {
+      scratch[l.up[s] + i] = r.up[s][c.up_pos[s] + 1 + i];
+      return;
+    }
+    i -= half - 1;
+    if (i < n - 1) {
+      scratch[l.down[s] + i] = r.down[s][c.down_pos[s] + 1 + i];
+      return;
+    }
+    i -= n - 1;
+  }
+  if (i < p.wet_latency) {
+    scratch[l.dry + i] = r.dry[(c.dry_pos + 1 + i) % (p.wet_latency + 1)];
+    return;
+  }
+  i -= p.wet_latency;
+  if (i < p.pad) {
+    scratch[l.pad + i] = r.pad[(c.pad_pos + 1 + i) % (p.pad + 1)];
+    return;
+  }
+  i -= p.pad;
+  if (p.stages > 0) {
+    if (i < frames) {
+      scratch[l.up[0] + (p.taps[0] + 1) / 2 - 1 + i] = x[i];
+      return;
+    }
+    i -= frames;
+  }
+  if (i < frames) scratch[l.dry + p.wet_latency + i] = x[i];
 }
 
-// Output i of down stage s from its line (taps - 1 history samples, then the input at the
-// higher rate): the low-pass at the even input sample 2 i.
-TD_HD float sat_down_sample(const SaturationParams& p, int s, const float* line, long long i) {
-  return sat_down_output(p, s, line + 2 * i);
+// Outputs 2 i and 2 i + 1 of up stage s (i < frames << s), into the next stage's line or,
+// after the last stage, into the last down stage's line (where the curve shapes them).
+TD_HD void sat_up(const SaturationParams& p, const SatLines& l, float* scratch, int s,
+                  long long i) {
+  const float* in = scratch + l.up[s] + i;
+  float* out = s + 1 < p.stages ? scratch + l.up[s + 1] + (p.taps[s + 1] + 1) / 2 - 1
+                                : scratch + l.down[p.stages - 1] + p.taps[p.stages - 1] - 1;
+  out[2 * i] = sat_up_output(p, s, 0, in);
+  out[2 * i + 1] = sat_up_output(p, s, 1, in);
+}
+
+// The curve over the whole oversampled segment of one channel, in order (its state).
+TD_HD void sat_curve(const SaturationParams& p, SaturationChannel& c, const SatLines& l,
+                     const float* x, long long frames, float* scratch) {
+  if (p.stages == 0) {
+    for (long long n = 0; n < frames; ++n) scratch[l.base + n] = sat_shape(p, c, x[n]);
+    return;
+  }
+  float* v = scratch + l.down[p.stages - 1] + p.taps[p.stages - 1] - 1;
+  const long long count = frames << p.stages;
+  for (long long n = 0; n < count; ++n) v[n] = sat_shape(p, c, v[n]);
+}
+
+// Output i of down stage s (i < frames << s), into the line below or the base line.
+TD_HD void sat_down(const SaturationParams& p, const SatLines& l, float* scratch, int s,
+                    long long i) {
+  float* out = s > 0 ? scratch + l.down[s - 1] + p.taps[s - 1] - 1 : scratch + l.base;
+  out[i] = sat_down_output(p, s, scratch + l.down[s] + 2 * i);
+}
+
+// The DC blocker and the dry mix at the base rate, in order (the blocker's state), into the
+// pad line; the rings' positions reset for sat_finish's layout.
+TD_HD void sat_tail(const SaturationParams& p, SaturationChannel& c, const SatLines& l,
+                    long long frames, float* scratch) {
+  const float* dry = scratch + l.dry;
+  float* pad = scratch + l.pad + p.pad;
+  for (long long n = 0; n < frames; ++n) {
+    float y = scratch[l.base + n];
+    if (p.dc > 0.0f) {  // DC blocker after a biased curve
+      const float z = y - c.dc_x + p.dc * c.dc_y;
+      c.dc_x = y, c.dc_y = z;
+      y = z;
+    }
+    pad[n] = p.output * (p.mix * y + (1.0f - p.mix) * dry[n]);
+  }
+  for (int s = 0; s < p.stages; ++s) c.up_pos[s] = c.down_pos[s] = 0;
+  c.dry_pos = c.pad_pos = 0;
+}
+
+// Element i of the wrap-up: the output (the pad line's first frames samples), then each
+// ring rewritten from its line's tail with its next write at 0 (a doubled ring of size m
+// holds its last m - 1 samples at [1, m) and [m + 1, 2 m)).
+TD_HD void sat_finish(const SaturationParams& p, const SatRings& r, const SatLines& l, float* x,
+                      long long frames, const float* scratch, long long i) {
+  if (i < frames) {
+    x[i] = scratch[l.pad + i];
+    return;
+  }
+  i -= frames;
+  for (int s = 0; s < p.stages; ++s) {
+    const int half = (p.taps[s] + 1) / 2, n = p.taps[s];
+    if (i < half - 1) {
+      const float v = scratch[l.up[s] + (frames << s) + i];  // the line's last half - 1
+      r.up[s][1 + i] = r.up[s][half + 1 + i] = v;
+      if (i == 0) r.up[s][0] = r.up[s][half] = 0.0f;
+      return;
+    }
+    i -= half - 1;
+    if (i < n - 1) {
+      const float v = scratch[l.down[s] + (frames << (s + 1)) + i];
+      r.down[s][1 + i] = r.down[s][n + 1 + i] = v;
+      if (i == 0) r.down[s][0] = r.down[s][n] = 0.0f;
+      return;
+    }
+    i -= n - 1;
+  }
+  if (i < p.wet_latency) {
+    r.dry[1 + i] = scratch[l.dry + frames + i];
+    return;
+  }
+  i -= p.wet_latency;
+  if (i < p.pad) r.pad[1 + i] = scratch[l.pad + frames + i];
 }
 
 }  // namespace td

@@ -66,7 +66,8 @@ void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
 // master. gain[n] is the gain applied to output sample n.
 void limiter_whole(const LimiterParams& p, const TruePeakFilter& f, const float* in_l,
                    const float* in_r, long long frames, float* out_l, float* out_r, float* gain);
-// Saturation (saturation.h): one task per job, its samples in order.
+// Saturation (saturation.h), block-wise: the FIR stages in parallel over (channel, chunk of
+// time), the curve and DC blocker in order per channel; the bits of saturation_segment.
 void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                 const SaturationParams* params, SaturationState* states, float* memory);
 // The utility stage (utility.h), parallel in time: per channel, the history and the
@@ -118,9 +119,13 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
              float* rings, float* trace, long long trace_hop_frames, void* stream);
-void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
-                const SaturationParams* params, SaturationState* states, float* memory,
-                void* stream);
+// Saturation, block-wise as on the CPU (saturation.h): one thread per output of each FIR
+// stage and per element of the set-up and wrap-up, one per channel for the curve and the
+// DC blocker. host_jobs, host_params: the same in host memory (the lines are laid out from
+// them).
+void saturation(const StreamArena& a, const SaturationJob* jobs, const SaturationJob* host_jobs,
+                int job_count, const SaturationParams* params, const SaturationParams* host_params,
+                SaturationState* states, float* memory, void* stream);
 // The utility stage: `line` holds 2 * job_count scratch lines of line_stride floats
 // (line_stride >= the largest history + a.frames).
 void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,

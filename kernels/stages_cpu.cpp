@@ -372,136 +372,69 @@ void limiter_whole(const LimiterParams& p, const TruePeakFilter& f, const float*
 
 void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                 const SaturationParams* params, SaturationState* states, float* memory) {
-  // Block-wise (saturation.h): every channel's FIR stages in parallel over (channel,
-  // chunk of outputs), its curve and DC blocker in order; the same bits as
-  // saturation_segment.
-  struct Channel {
+  // Block-wise (saturation.h): the lines of every channel in one scratch array; the FIR
+  // stages and the line set-up and wrap-up in parallel over (channel, chunk), the curve and
+  // the DC blocker in order per channel. The same bits as saturation_segment.
+  const long long frames = a.frames;
+  const int channels = 2 * job_count;
+  std::vector<SatLines> lines(channels);
+  long long total = 0;
+  int most = 0;
+  for (int k = 0; k < channels; ++k) {
+    const SaturationParams& p = params[jobs[k / 2].params];
+    lines[k] = sat_lines(p, k / 2, k % 2, frames, total);
+    most = std::max(most, p.stages);
+  }
+  // Kept from call to call (per calling thread): fresh pages every segment cost more than
+  // the filtering. (A thread_local named inside the parallel loops would be each worker's
+  // own: they use this reference to the calling thread's.)
+  thread_local std::vector<float> pool;
+  std::vector<float>& scratch = pool;
+  if ((long long)scratch.size() < total) scratch.resize((size_t)total);
+  struct Parts {
     const SaturationParams* p;
     SaturationChannel* c;
     SatRings r;
     float* x;
-    std::vector<float> up[kSatMaxStages], down[kSatMaxStages], high, dry, pad;
   };
-  const long long frames = a.frames;
-  // The lines are kept from call to call (per calling thread): allocating them afresh for
-  // every segment made the first touch of their pages cost more than the filtering.
-  // (A thread_local named inside the parallel loops would be each worker's own: the loops
-  // use this reference to the calling thread's.)
-  thread_local std::vector<Channel> pool;
-  std::vector<Channel>& ch = pool;
-  if (ch.size() < 2 * (size_t)job_count) ch.resize(2 * (size_t)job_count);
-  const int channels = 2 * job_count;
+  std::vector<Parts> q(channels);
   for (int k = 0; k < channels; ++k) {
     const SaturationJob& job = jobs[k / 2];
-    Channel& c = ch[k];
-    c.p = &params[job.params];
-    c.c = &states[job.state].ch[k % 2];
-    c.r = sat_rings(*c.p, memory + job.memory + (k % 2) * sat_channel_floats(*c.p));
-    c.x = a.stream(k % 2 ? job.right : job.left);
+    const SaturationParams& p = params[job.params];
+    q[k] = Parts{&p, &states[job.state].ch[k % 2],
+                 sat_rings(p, memory + job.memory + (k % 2) * sat_channel_floats(p)),
+                 a.stream(k % 2 ? job.right : job.left)};
   }
-  constexpr long long kOut = 1 << 12;  // outputs per task
-  // Runs f(channel, i) for every output i < count(channel) over all channels, in chunks.
-  auto each = [&](const std::function<long long(const Channel&)>& count,
-                  const std::function<void(Channel&, long long, long long)>& f) {
+  constexpr long long kTask = 1 << 12;  // elements per task
+  // Runs body(channel, i) for every i < count(channel) of every channel, in parallel chunks.
+  auto each = [&](auto count, auto body) {
     std::vector<std::pair<int, long long>> tasks;
     for (int k = 0; k < channels; ++k)
-      for (long long b = 0; b < count(ch[k]); b += kOut) tasks.emplace_back(k, b);
+      for (long long b = 0; b < count(k); b += kTask) tasks.emplace_back(k, b);
 #pragma omp parallel for schedule(dynamic, 1)
     for (long long t = 0; t < (long long)tasks.size(); ++t) {
-      Channel& c = ch[tasks[t].first];
-      const long long b = tasks[t].second;
-      f(c, b, std::min(count(c), b + kOut));
+      const int k = tasks[t].first;
+      const long long end = std::min(count(k), tasks[t].second + kTask);
+      for (long long i = tasks[t].second; i < end; ++i) body(k, i);
     }
   };
-  // Lines: each up stage's history then input (the stream for stage 0).
+  float* sc = scratch.data();
+  each([&](int k) { return lines[k].gather; },
+       [&](int k, long long i) {
+         sat_gather(*q[k].p, *q[k].c, q[k].r, lines[k], q[k].x, frames, sc, i);
+       });
+  for (int s = 0; s < most; ++s)
+    each([&](int k) { return q[k].p->stages > s ? frames << s : 0LL; },
+         [&](int k, long long i) { sat_up(*q[k].p, lines[k], sc, s, i); });
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int k = 0; k < channels; ++k) {
-    Channel& c = ch[k];
-    const SaturationParams& p = *c.p;
-    for (int s = 0; s < p.stages; ++s) {
-      const int half = (p.taps[s] + 1) / 2;
-      c.up[s].resize((size_t)(half - 1 + (frames << s)));
-      for (int i = 0; i + 1 < half; ++i)
-        c.up[s][i] = sat_ring_history(c.r.up[s], c.c->up_pos[s], half, i);
-    }
-    if (p.stages > 0) std::copy(c.x, c.x + frames, c.up[0].begin() + ((p.taps[0] + 1) / 2 - 1));
-    c.high.resize((size_t)(frames << p.stages));
-    if (p.stages == 0) std::copy(c.x, c.x + frames, c.high.begin());
-  }
-  const int most_stages = [&] {
-    int m = 0;
-    for (int k = 0; k < channels; ++k) m = std::max(m, ch[k].p->stages);
-    return m;
-  }();
-  for (int s = 0; s < most_stages; ++s)  // up: stage s's outputs into stage s + 1's line
-    each([&](const Channel& c) { return c.p->stages > s ? frames << s : 0LL; },
-         [&](Channel& c, long long b, long long e) {
-           const SaturationParams& p = *c.p;
-           float* out =
-               s + 1 < p.stages ? c.up[s + 1].data() + (p.taps[s + 1] + 1) / 2 - 1 : c.high.data();
-           for (long long i = b; i < e; ++i) {
-             out[2 * i] = sat_up_sample(p, s, c.up[s].data(), i, 0);
-             out[2 * i + 1] = sat_up_sample(p, s, c.up[s].data(), i, 1);
-           }
-         });
-    // The curve, in order per channel; then the down stages' lines.
+  for (int k = 0; k < channels; ++k) sat_curve(*q[k].p, *q[k].c, lines[k], q[k].x, frames, sc);
+  for (int s = most - 1; s >= 0; --s)
+    each([&](int k) { return q[k].p->stages > s ? frames << s : 0LL; },
+         [&](int k, long long i) { sat_down(*q[k].p, lines[k], sc, s, i); });
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int k = 0; k < channels; ++k) {
-    Channel& c = ch[k];
-    const SaturationParams& p = *c.p;
-    for (float& v : c.high) v = sat_shape(p, *c.c, v);
-    for (int s = 0; s < p.stages; ++s) {
-      const int n = p.taps[s];
-      c.down[s].resize((size_t)(n - 1 + (frames << (s + 1))));
-      for (int i = 0; i + 1 < n; ++i)
-        c.down[s][i] = sat_ring_history(c.r.down[s], c.c->down_pos[s], n, i);
-    }
-    if (p.stages > 0)
-      std::copy(c.high.begin(), c.high.end(),
-                c.down[p.stages - 1].begin() + p.taps[p.stages - 1] - 1);
-  }
-  for (int s = most_stages - 1; s >= 0; --s)  // down: stage s's outputs into stage s - 1's line
-    each([&](const Channel& c) { return c.p->stages > s ? frames << s : 0LL; },
-         [&](Channel& c, long long b, long long e) {
-           const SaturationParams& p = *c.p;
-           float* out = s > 0 ? c.down[s - 1].data() + p.taps[s - 1] - 1 : c.high.data();
-           for (long long i = b; i < e; ++i) out[i] = sat_down_sample(p, s, c.down[s].data(), i);
-         });
-    // DC blocker, dry mix and padding in order per channel (cheap); the rings rolled back.
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int k = 0; k < channels; ++k) {
-    Channel& c = ch[k];
-    const SaturationParams& p = *c.p;
-    SaturationChannel& st = *c.c;
-    const int dry_size = p.wet_latency + 1, pad_size = p.pad + 1;
-    c.dry.resize((size_t)(dry_size - 1 + frames));
-    c.pad.resize((size_t)(pad_size - 1 + frames));
-    for (int i = 0; i + 1 < dry_size; ++i) c.dry[i] = c.r.dry[(st.dry_pos + 1 + i) % dry_size];
-    for (int i = 0; i + 1 < pad_size; ++i) c.pad[i] = c.r.pad[(st.pad_pos + 1 + i) % pad_size];
-    std::copy(c.x, c.x + frames, c.dry.begin() + (dry_size - 1));
-    for (long long n = 0; n < frames; ++n) {
-      float y = c.high[n];
-      if (p.dc > 0.0f) {
-        const float z = y - st.dc_x + p.dc * st.dc_y;
-        st.dc_x = y, st.dc_y = z;
-        y = z;
-      }
-      c.pad[pad_size - 1 + n] = p.output * (p.mix * y + (1.0f - p.mix) * c.dry[n]);
-    }
-    std::copy(c.pad.begin(), c.pad.begin() + frames, c.x);
-    for (int s = 0; s < p.stages; ++s) {
-      const int half = (p.taps[s] + 1) / 2, n = p.taps[s];
-      st.up_pos[s] =
-          sat_ring_store(c.r.up[s], half, c.up[s].data() + (c.up[s].size() - (half - 1)));
-      st.down_pos[s] =
-          sat_ring_store(c.r.down[s], n, c.down[s].data() + (c.down[s].size() - (n - 1)));
-    }
-    for (int i = 0; i + 1 < dry_size; ++i)
-      c.r.dry[1 + i] = c.dry[c.dry.size() - (dry_size - 1) + i];
-    for (int i = 0; i + 1 < pad_size; ++i)
-      c.r.pad[1 + i] = c.pad[c.pad.size() - (pad_size - 1) + i];
-    st.dry_pos = st.pad_pos = 0;
-  }
+  for (int k = 0; k < channels; ++k) sat_tail(*q[k].p, *q[k].c, lines[k], frames, sc);
+  each([&](int k) { return lines[k].finish; },
+       [&](int k, long long i) { sat_finish(*q[k].p, q[k].r, lines[k], q[k].x, frames, sc, i); });
 }
 
 void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,

@@ -276,9 +276,10 @@ class CudaBackend final : public Backend {
   void saturation(const std::vector<SaturationJob>& jobs) override {
     if (jobs.empty()) return;
     DeviceStage& m = stages_[(int)StageKind::kSaturation];
-    cuda::saturation(work_, jobs_cache_.get(jobs), (int)jobs.size(),
-                     m.params_as<SaturationParams>(), m.states_as<SaturationState>(), m.memory.ptr,
-                     stream_);
+    cuda::saturation(work_, jobs_cache_.get(jobs), jobs.data(), (int)jobs.size(),
+                     m.params_as<SaturationParams>(),
+                     reinterpret_cast<const SaturationParams*>(m.host_params.data()),
+                     m.states_as<SaturationState>(), m.memory.ptr, stream_);
     check_launch("saturation");
   }
   void utility(const std::vector<UtilityJob>& jobs) override {
