@@ -142,7 +142,7 @@ TEST_F(DeviceLaunches, FortyThousandSpectrumJobsMatchTheCpu) {
 // is cut into chunks; a limiter in the middle of the chain; a wide de-esser; 24-bit and
 // float delivery) on the emulated device, once with the device's chunking and once with
 // none (TD_EMU_SM_COUNT=0: one thread per compressor), plus the launches above; then every
-// __global__ function of stages_cuda.cu must have run.
+// __global__ function of the CUDA sources (kernels/stages_cuda*.cu) must have run.
 TEST_F(DeviceLaunches, EveryKernelOfTheCudaSourcesIsLaunched) {
   DemoOptions o;
   o.seconds = 3.0;
@@ -171,9 +171,13 @@ TEST_F(DeviceLaunches, EveryKernelOfTheCudaSourcesIsLaunched) {
   unsetenv("TD_EMU_SM_COUNT");
   many_elementwise_jobs("cuda");
   many_spectrum_jobs("cuda");
-  std::ifstream in(std::string(TOPDOWN_SOURCE_DIR) + "/kernels/stages_cuda.cu");
   std::stringstream source;
-  source << in.rdbuf();
+  for (const char* file : {"stages_cuda.cu", "stages_cuda_fft.cu", "stages_cuda_dynamics.cu",
+                           "stages_cuda_saturation.cu"}) {
+    std::ifstream in(std::string(TOPDOWN_SOURCE_DIR) + "/kernels/" + file);
+    EXPECT_TRUE(in) << file;
+    source << in.rdbuf();
+  }
   const std::string text = source.str();
   const std::regex kernel(R"(__global__\s+void\s+(\w+))");
   const std::map<std::string, long long> counts = td_emu::launch_counts();

@@ -1,0 +1,48 @@
+// What every CUDA launcher file shares: the launch constants, the first-error record that
+// cuda::last_error() reports, and the grid helpers. Private to kernels/stages_cuda*.cu.
+#pragma once
+#include <cuda_runtime.h>
+
+#include "cuda_launch.h"
+#include "launch_policy.h"
+#include "stages.h"
+
+namespace td {
+namespace cuda {
+
+constexpr int kThreads = kCudaThreads;
+constexpr int kMaxGridY = kCudaMaxGridY;
+
+// The first failed runtime call or launch of the calling thread since last_error() was
+// read (stages_cuda.cu defines it).
+extern thread_local const char* g_last_error;
+
+// Notes the first failed runtime call of a launcher (its status is what last_error()
+// reports; later calls do not overwrite it).
+inline void note(cudaError_t e) {
+  if (e != cudaSuccess && !g_last_error) g_last_error = cudaGetErrorString(e);
+}
+
+// Notes a failed launch (the runtime keeps a launch error until it is read).
+inline void check_launch() {
+  note(cudaGetLastError());
+}
+
+// Runs launch(first, n) over [0, job_count) in batches of at most `per_launch` jobs (the
+// grid's y limit), stopping at the first failed launch.
+template <class Launch>
+void for_each_batch(int job_count, int per_launch, Launch launch) {
+  for (int first = 0; first < job_count; first += per_launch) {
+    const int n = job_count - first < per_launch ? job_count - first : per_launch;
+    launch(first, n);  // may check its own launches and stop early
+    if (!g_last_error) check_launch();
+    if (g_last_error) return;
+  }
+}
+
+inline dim3 grid_for(long long frames, int jobs) {
+  return dim3((unsigned)((frames + kThreads - 1) / kThreads), (unsigned)jobs);
+}
+
+}  // namespace cuda
+}  // namespace td

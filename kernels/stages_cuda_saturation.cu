@@ -1,0 +1,201 @@
+// CUDA launchers of the saturation (block-wise: saturation.h) and the utility stage.
+#include <algorithm>
+#include <vector>
+
+#include "cuda_common.h"
+
+namespace td {
+namespace cuda {
+namespace {
+
+// The saturation's block-wise steps (saturation.h): blockIdx.y is a channel's SatLines.
+struct SatChannelView {
+  const SaturationParams* p;
+  SaturationChannel* c;
+  SatRings r;
+  float* x;
+};
+__device__ SatChannelView sat_view(StreamArena a, const SaturationJob* jobs,
+                                   const SaturationParams* params, SaturationState* states,
+                                   float* memory, const SatLines& l) {
+  const SaturationJob& job = jobs[l.job];
+  const SaturationParams& p = params[job.params];
+  return {&p, &states[job.state].ch[l.channel],
+          sat_rings(p, memory + job.memory + l.channel * sat_channel_floats(p)),
+          a.stream(l.channel ? job.right : job.left)};
+}
+
+__global__ void sat_gather_kernel(StreamArena a, const SaturationJob* jobs,
+                                  const SaturationParams* params, SaturationState* states,
+                                  float* memory, const SatLines* lines, float* scratch) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const SatLines& l = lines[blockIdx.y];
+  if (i >= l.gather) return;
+  const SatChannelView v = sat_view(a, jobs, params, states, memory, l);
+  sat_gather(*v.p, *v.c, v.r, l, v.x, a.frames, scratch, i);
+}
+
+__global__ void sat_up_kernel(StreamArena a, const SaturationJob* jobs,
+                              const SaturationParams* params, const SatLines* lines, float* scratch,
+                              int s) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const SatLines& l = lines[blockIdx.y];
+  const SaturationParams& p = params[jobs[l.job].params];
+  if (p.stages <= s || i >= (a.frames << s)) return;
+  sat_up(p, l, scratch, s, i);
+}
+
+__global__ void sat_curve_kernel(StreamArena a, const SaturationJob* jobs,
+                                 const SaturationParams* params, SaturationState* states,
+                                 float* memory, const SatLines* lines, int channels,
+                                 float* scratch) {
+  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= channels) return;
+  const SatChannelView v = sat_view(a, jobs, params, states, memory, lines[k]);
+  sat_curve(*v.p, *v.c, lines[k], v.x, a.frames, scratch);
+}
+
+__global__ void sat_down_kernel(StreamArena a, const SaturationJob* jobs,
+                                const SaturationParams* params, const SatLines* lines,
+                                float* scratch, int s) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const SatLines& l = lines[blockIdx.y];
+  const SaturationParams& p = params[jobs[l.job].params];
+  if (p.stages <= s || i >= (a.frames << s)) return;
+  sat_down(p, l, scratch, s, i);
+}
+
+__global__ void sat_tail_kernel(StreamArena a, const SaturationJob* jobs,
+                                const SaturationParams* params, SaturationState* states,
+                                float* memory, const SatLines* lines, int channels,
+                                float* scratch) {
+  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= channels) return;
+  const SatChannelView v = sat_view(a, jobs, params, states, memory, lines[k]);
+  sat_tail(*v.p, *v.c, lines[k], a.frames, scratch);
+}
+
+__global__ void sat_finish_kernel(StreamArena a, const SaturationJob* jobs,
+                                  const SaturationParams* params, SaturationState* states,
+                                  float* memory, const SatLines* lines, const float* scratch) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const SatLines& l = lines[blockIdx.y];
+  if (i >= l.finish) return;
+  const SatChannelView v = sat_view(a, jobs, params, states, memory, l);
+  sat_finish(*v.p, v.r, l, v.x, a.frames, scratch, i);
+}
+
+// The utility stage (utility.h): blockIdx.y is a job channel (2 job + channel).
+__global__ void utility_gather_kernel(StreamArena a, const UtilityJob* jobs,
+                                      const UtilityParams* params, const float* memory, float* line,
+                                      long long line_stride) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const int c = blockIdx.y % 2;
+  const UtilityJob& job = jobs[blockIdx.y / 2];
+  const UtilityParams& p = params[job.params];
+  if (i >= p.history + a.frames) return;
+  line[(long long)blockIdx.y * line_stride + i] =
+      utility_line_at(memory + job.memory + (long long)c * p.history,
+                      a.stream(c ? job.right : job.left), p.history, i);
+}
+
+__global__ void utility_kernel(StreamArena a, const UtilityJob* jobs, const UtilityParams* params,
+                               const float* line, long long line_stride) {
+  const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (n >= a.frames) return;
+  const int c = blockIdx.y % 2;
+  const UtilityJob& job = jobs[blockIdx.y / 2];
+  const UtilityParams& p = params[job.params];
+  a.stream(c ? job.right : job.left)[n] =
+      utility_sample(p, c ? p.gain_right : p.gain_left, line + blockIdx.y * line_stride, n);
+}
+
+__global__ void utility_keep_kernel(StreamArena a, const UtilityJob* jobs,
+                                    const UtilityParams* params, float* memory, const float* line,
+                                    long long line_stride) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const int c = blockIdx.y % 2;
+  const UtilityJob& job = jobs[blockIdx.y / 2];
+  const UtilityParams& p = params[job.params];
+  if (i >= p.history) return;
+  memory[job.memory + (long long)c * p.history + i] =
+      line[(long long)blockIdx.y * line_stride + a.frames + i];
+}
+
+}  // namespace
+
+void saturation(const StreamArena& a, const SaturationJob* jobs, const SaturationJob* host_jobs,
+                int job_count, const SaturationParams* params, const SaturationParams* host_params,
+                SaturationState* states, float* memory, void* stream) {
+  if (job_count == 0) return;
+  const cudaStream_t s = (cudaStream_t)stream;
+  const int channels = 2 * job_count;
+  std::vector<SatLines> lines(channels);
+  long long total = 0, gather = 1, finish = 1;
+  int most = 0;
+  for (int k = 0; k < channels; ++k) {
+    const SaturationParams& p = host_params[host_jobs[k / 2].params];
+    lines[k] = sat_lines(p, k / 2, k % 2, a.frames, total);
+    gather = std::max(gather, lines[k].gather);
+    finish = std::max(finish, lines[k].finish);
+    most = std::max(most, p.stages);
+  }
+  SatLines* lines_d = nullptr;
+  float* scratch = nullptr;
+  note(cudaMallocAsync((void**)&lines_d, sizeof(SatLines) * channels, s));
+  note(cudaMallocAsync((void**)&scratch, sizeof(float) * (size_t)std::max(1LL, total), s));
+  // `lines` is pageable and gone when this returns: a synchronous copy.
+  if (!g_last_error)
+    note(cudaMemcpy(lines_d, lines.data(), sizeof(SatLines) * channels, cudaMemcpyHostToDevice));
+  if (!g_last_error) {
+    for_each_batch(channels, kMaxGridY, [&](int first, int n) {
+      TD_LAUNCH(sat_gather_kernel, grid_for(gather, n), kThreads, s, a, jobs, params, states,
+                memory, lines_d + first, scratch);
+    });
+    for (int st = 0; st < most && !g_last_error; ++st)
+      for_each_batch(channels, kMaxGridY, [&](int first, int n) {
+        TD_LAUNCH(sat_up_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
+                  lines_d + first, scratch, st);
+      });
+    if (!g_last_error) {
+      TD_LAUNCH(sat_curve_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
+                lines_d, channels, scratch);
+      check_launch();
+    }
+    for (int st = most - 1; st >= 0 && !g_last_error; --st)
+      for_each_batch(channels, kMaxGridY, [&](int first, int n) {
+        TD_LAUNCH(sat_down_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
+                  lines_d + first, scratch, st);
+      });
+    if (!g_last_error) {
+      TD_LAUNCH(sat_tail_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
+                lines_d, channels, scratch);
+      check_launch();
+    }
+    if (!g_last_error)
+      for_each_batch(channels, kMaxGridY, [&](int first, int n) {
+        TD_LAUNCH(sat_finish_kernel, grid_for(finish, n), kThreads, s, a, jobs, params, states,
+                  memory, lines_d + first, scratch);
+      });
+  }
+  note(cudaFreeAsync(lines_d, s));
+  note(cudaFreeAsync(scratch, s));
+}
+
+void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
+             const UtilityParams* params, float* memory, float* line, long long line_stride,
+             void* stream) {
+  const cudaStream_t s = (cudaStream_t)stream;
+  for_each_batch(job_count, kMaxGridY / 2, [&](int first, int n) {
+    TD_LAUNCH(utility_gather_kernel, grid_for(line_stride, 2 * n), kThreads, s, a, jobs + first,
+              params, memory, line, line_stride);
+    TD_LAUNCH(utility_kernel, grid_for(a.frames, 2 * n), kThreads, s, a, jobs + first, params, line,
+              line_stride);
+    if (line_stride > a.frames)  // some job keeps a history
+      TD_LAUNCH(utility_keep_kernel, grid_for(line_stride - a.frames, 2 * n), kThreads, s, a,
+                jobs + first, params, memory, line, line_stride);
+  });
+}
+
+}  // namespace cuda
+}  // namespace td
