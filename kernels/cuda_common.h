@@ -40,6 +40,27 @@ void for_each_batch(int job_count, int per_launch, Launch launch) {
   }
 }
 
+// The launchers' scratch memory, allocated once and kept: one growing buffer per use,
+// freed by release_scratch() when the backend goes away. Growing frees the old buffer
+// first (cudaFree waits for the device: no queued kernel still reads it). nullptr, with the
+// error noted, when the device is out of memory.
+enum class ScratchUse {
+  kCompressorReductions,
+  kCompressorGuesses,
+  kCompressorEnds,
+  kCompressorEdges,
+  kCompressorEdgeAt,
+  kSpectrumTasks,
+  kSpectrumRest,
+  kSpectrumRuns,
+  kSpectrumFrames,
+  kSpectrumBins,
+  kSaturationLines,
+  kSaturationScratch,
+  kCount
+};
+void* launch_scratch(ScratchUse use, size_t bytes);
+
 inline dim3 grid_for(long long frames, int jobs) {
   return dim3((unsigned)((frames + kThreads - 1) / kThreads), (unsigned)jobs);
 }

@@ -142,8 +142,10 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
 // The first failed runtime call or launch since the last call of last_error(), as text, or
 // nullptr; reading it clears it. The backend reads it after every launcher.
 const char* last_error();
-// Destroys the cuFFT plans the launchers keep (the backend calls it when it goes away).
+// Destroys the cuFFT plans and frees the scratch memory the launchers keep (the backend
+// calls them when it goes away).
 void release_fft_plans();
+void release_scratch();
 }  // namespace cuda
 #endif
 

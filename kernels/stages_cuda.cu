@@ -4,6 +4,7 @@
 // the TD_HD math shared with the CPU launchers. Grids are 2-D: x covers the samples, y the
 // jobs of the stage; every launch goes through TD_LAUNCH (cuda_launch.h).
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
 #include "cuda_common.h"
@@ -154,6 +155,47 @@ __global__ void deliver_float_kernel(StreamArena a, int left, int right, float g
 }  // namespace
 
 thread_local const char* g_last_error = nullptr;
+
+namespace {
+struct ScratchBuffers {
+  std::mutex m;
+  void* ptr[(int)ScratchUse::kCount] = {};
+  size_t bytes[(int)ScratchUse::kCount] = {};
+};
+ScratchBuffers& scratch_buffers() {
+  static ScratchBuffers b;
+  return b;
+}
+}  // namespace
+
+void* launch_scratch(ScratchUse use, size_t bytes) {
+  ScratchBuffers& b = scratch_buffers();
+  std::lock_guard<std::mutex> lock(b.m);
+  const int u = (int)use;
+  bytes = bytes > 0 ? bytes : 1;
+  if (b.bytes[u] < bytes) {
+    if (b.ptr[u]) note(cudaFree(b.ptr[u]));
+    b.ptr[u] = nullptr;
+    b.bytes[u] = 0;
+    if (cudaMalloc(&b.ptr[u], bytes) != cudaSuccess) {
+      note(cudaErrorMemoryAllocation);
+      b.ptr[u] = nullptr;
+      return nullptr;
+    }
+    b.bytes[u] = bytes;
+  }
+  return b.ptr[u];
+}
+
+void release_scratch() {
+  ScratchBuffers& b = scratch_buffers();
+  std::lock_guard<std::mutex> lock(b.m);
+  for (int u = 0; u < (int)ScratchUse::kCount; ++u) {
+    if (b.ptr[u]) cudaFree(b.ptr[u]);
+    b.ptr[u] = nullptr;
+    b.bytes[u] = 0;
+  }
+}
 
 const char* last_error() {
   const char* e = g_last_error;  // read once: the next launcher starts clean

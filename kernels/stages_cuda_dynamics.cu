@@ -139,12 +139,17 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
   auto keep = [&](cudaError_t r) {
     if (e == cudaSuccess) e = r;
   };
-  keep(cudaMallocAsync((void**)&k.red, sizeof(float) * 2 * (size_t)a.frames * job_count, s));
-  keep(cudaMallocAsync((void**)&k.guess, sizeof(CompressorState) * tasks, s));
-  keep(cudaMallocAsync((void**)&k.end, sizeof(CompressorState) * tasks, s));
-  keep(cudaMallocAsync((void**)&k.edges,
-                       sizeof(float) * (size_t)(edge_floats > 0 ? edge_floats : 1), s));
-  keep(cudaMallocAsync((void**)&edge_at_d, sizeof(long long) * job_count, s));
+  k.red = (float*)launch_scratch(ScratchUse::kCompressorReductions,
+                                 sizeof(float) * 2 * (size_t)a.frames * job_count);
+  k.guess = (CompressorState*)launch_scratch(ScratchUse::kCompressorGuesses,
+                                             sizeof(CompressorState) * tasks);
+  k.end = (CompressorState*)launch_scratch(ScratchUse::kCompressorEnds,
+                                           sizeof(CompressorState) * tasks);
+  k.edges = (float*)launch_scratch(ScratchUse::kCompressorEdges,
+                                   sizeof(float) * (size_t)(edge_floats > 0 ? edge_floats : 1));
+  edge_at_d =
+      (long long*)launch_scratch(ScratchUse::kCompressorEdgeAt, sizeof(long long) * job_count);
+  if (g_last_error) return;
   if (e != cudaSuccess) {
     g_last_error = cudaGetErrorString(e);
     return;
@@ -165,11 +170,6 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
               trace_hop_frames, count, k);
     check_launch();
   }
-  note(cudaFreeAsync(k.red, s));
-  note(cudaFreeAsync(k.guess, s));
-  note(cudaFreeAsync(k.end, s));
-  note(cudaFreeAsync(k.edges, s));
-  note(cudaFreeAsync(edge_at_d, s));
 }
 
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,

@@ -269,12 +269,15 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
     if (e == cudaSuccess) e = r;
   };
   const size_t batch_max = std::min<size_t>(kBatch, std::max<size_t>(1, tasks.size()));
-  keep(cudaMallocAsync((void**)&tasks_d, sizeof(SpectrumTask) * std::max<size_t>(1, tasks.size()),
-                       s));
-  keep(cudaMallocAsync((void**)&rest_d, sizeof(SpectrumTask) * rest.size(), s));
-  keep(cudaMallocAsync((void**)&runs_d, sizeof(SpectrumRun) * batch_max, s));
-  keep(cudaMallocAsync((void**)&scratch, sizeof(float) * fft_size * batch_max, s));
-  keep(cudaMallocAsync((void**)&bins, sizeof(float2) * nbins * batch_max, s));
+  tasks_d = (SpectrumTask*)launch_scratch(ScratchUse::kSpectrumTasks,
+                                          sizeof(SpectrumTask) * std::max<size_t>(1, tasks.size()));
+  rest_d =
+      (SpectrumTask*)launch_scratch(ScratchUse::kSpectrumRest, sizeof(SpectrumTask) * rest.size());
+  runs_d = (SpectrumRun*)launch_scratch(ScratchUse::kSpectrumRuns, sizeof(SpectrumRun) * batch_max);
+  scratch =
+      (float*)launch_scratch(ScratchUse::kSpectrumFrames, sizeof(float) * fft_size * batch_max);
+  bins = (float2*)launch_scratch(ScratchUse::kSpectrumBins, sizeof(float2) * nbins * batch_max);
+  if (g_last_error) return;
   if (e != cudaSuccess) {
     g_last_error = cudaGetErrorString(e);
     return;
@@ -325,11 +328,6 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
       TD_LAUNCH(spectrum_pending_kernel, dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n),
                 kThreads, s, a, rest_d + first, fft_size, skip, frames, pending);
     });
-  note(cudaFreeAsync(tasks_d, s));
-  note(cudaFreeAsync(rest_d, s));
-  note(cudaFreeAsync(runs_d, s));
-  note(cudaFreeAsync(scratch, s));
-  note(cudaFreeAsync(bins, s));
 }
 
 }  // namespace cuda

@@ -142,8 +142,9 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, const Saturatio
   }
   SatLines* lines_d = nullptr;
   float* scratch = nullptr;
-  note(cudaMallocAsync((void**)&lines_d, sizeof(SatLines) * channels, s));
-  note(cudaMallocAsync((void**)&scratch, sizeof(float) * (size_t)std::max(1LL, total), s));
+  lines_d = (SatLines*)launch_scratch(ScratchUse::kSaturationLines, sizeof(SatLines) * channels);
+  scratch = (float*)launch_scratch(ScratchUse::kSaturationScratch,
+                                   sizeof(float) * (size_t)std::max(1LL, total));
   // `lines` is pageable and gone when this returns: a synchronous copy.
   if (!g_last_error)
     note(cudaMemcpy(lines_d, lines.data(), sizeof(SatLines) * channels, cudaMemcpyHostToDevice));
@@ -178,8 +179,6 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, const Saturatio
                   memory, lines_d + first, scratch);
       });
   }
-  note(cudaFreeAsync(lines_d, s));
-  note(cudaFreeAsync(scratch, s));
 }
 
 void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,

@@ -118,6 +118,7 @@ class CudaBackend final : public Backend {
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
     cuda::release_fft_plans();
+    cuda::release_scratch();
     if (work_.data) cudaFree(work_.data);
     if (keep_.data) cudaFree(keep_.data);
     cudaStreamDestroy(stream_);
