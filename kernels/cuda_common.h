@@ -14,13 +14,13 @@ constexpr int kThreads = kCudaThreads;
 constexpr int kMaxGridY = kCudaMaxGridY;
 
 // The first failed runtime call or launch of the calling thread since last_error() was
-// read (stages_cuda.cu defines it).
-extern thread_local const char* g_last_error;
+// read (a function, not an extern thread_local: UBSan misreads those across files).
+const char*& error_slot();
 
 // Notes the first failed runtime call of a launcher (its status is what last_error()
 // reports; later calls do not overwrite it).
 inline void note(cudaError_t e) {
-  if (e != cudaSuccess && !g_last_error) g_last_error = cudaGetErrorString(e);
+  if (e != cudaSuccess && !error_slot()) error_slot() = cudaGetErrorString(e);
 }
 
 // Notes a failed launch (the runtime keeps a launch error until it is read).
@@ -35,8 +35,8 @@ void for_each_batch(int job_count, int per_launch, Launch launch) {
   for (int first = 0; first < job_count; first += per_launch) {
     const int n = job_count - first < per_launch ? job_count - first : per_launch;
     launch(first, n);  // may check its own launches and stop early
-    if (!g_last_error) check_launch();
-    if (g_last_error) return;
+    if (!error_slot()) check_launch();
+    if (error_slot()) return;
   }
 }
 

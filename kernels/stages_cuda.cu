@@ -154,7 +154,10 @@ __global__ void deliver_float_kernel(StreamArena a, int left, int right, float g
 
 }  // namespace
 
-thread_local const char* g_last_error = nullptr;
+const char*& error_slot() {
+  thread_local const char* error = nullptr;
+  return error;
+}
 
 namespace {
 struct ScratchBuffers {
@@ -198,8 +201,8 @@ void release_scratch() {
 }
 
 const char* last_error() {
-  const char* e = g_last_error;  // read once: the next launcher starts clean
-  g_last_error = nullptr;
+  const char* e = error_slot();  // read once: the next launcher starts clean
+  error_slot() = nullptr;
   return e;
 }
 
@@ -237,20 +240,20 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
     TD_LAUNCH(floor_partial_kernel, dim3((chunks + 127) / 128, 2 * n), 128, (cudaStream_t)stream, a,
               jobs + first, true_peak_partial, chunks, floor_chunk);
     check_launch();
-    if (g_last_error) return;
+    if (error_slot()) return;
     TD_LAUNCH(floor_reduce_kernel, (2 * n + 127) / 128, 128, (cudaStream_t)stream, jobs + first, n,
               states, true_peak_partial, chunks);
     check_launch();
-    if (g_last_error) return;
+    if (error_slot()) return;
     TD_LAUNCH(true_peak_kernel, dim3((chunks + 127) / 128, 2 * n), 128, (cudaStream_t)stream, a,
               jobs + first, f, true_peak_gain_bound(f), states, span, true_peak_partial, chunks,
               chunk_frames);
     check_launch();
-    if (g_last_error) return;
+    if (error_slot()) return;
     TD_LAUNCH(true_peak_reduce_kernel, (2 * n + 127) / 128, 128, (cudaStream_t)stream, jobs + first,
               n, states, true_peak_partial, chunks);
   });
-  if (g_last_error) return;
+  if (error_slot()) return;
   TD_LAUNCH(meter_kernel, (job_count + 63) / 64, 64, (cudaStream_t)stream, a, jobs, job_count, k,
             hop_frames, states, hops, hops_per_state);
   check_launch();
@@ -263,7 +266,7 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
     TD_LAUNCH(peak_partial_kernel, dim3((chunks + 127) / 128, n), 128, (cudaStream_t)stream, a,
               jobs + first, partial, chunks, chunk_frames);
     check_launch();
-    if (g_last_error) return;
+    if (error_slot()) return;
     TD_LAUNCH(peak_reduce_kernel, 1, 1, (cudaStream_t)stream, jobs + first, n, peaks, partial,
               chunks);
   });

@@ -149,17 +149,17 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
                                    sizeof(float) * (size_t)(edge_floats > 0 ? edge_floats : 1));
   edge_at_d =
       (long long*)launch_scratch(ScratchUse::kCompressorEdgeAt, sizeof(long long) * job_count);
-  if (g_last_error) return;
+  if (error_slot()) return;
   if (e != cudaSuccess) {
-    g_last_error = cudaGetErrorString(e);
+    error_slot() = cudaGetErrorString(e);
     return;
   }
   // edge_at is pageable and gone when this returns: a synchronous copy.
   keep(
       cudaMemcpy(edge_at_d, edge_at.data(), sizeof(long long) * job_count, cudaMemcpyHostToDevice));
   k.edge_at = edge_at_d;
-  if (e != cudaSuccess) g_last_error = cudaGetErrorString(e);
-  if (!g_last_error) {
+  if (e != cudaSuccess) error_slot() = cudaGetErrorString(e);
+  if (!error_slot()) {
     const int task_blocks = (int)((tasks + 63) / 64), job_blocks = (job_count + 63) / 64;
     TD_LAUNCH(compressor_detect_kernel, task_blocks, 64, s, a, jobs, job_count, params, states,
               rings, count, k);

@@ -163,13 +163,13 @@ bool fft_plan(int size, int batch, cufftType type, cudaStream_t stream, cufftHan
     if (c.plans.size() >= PlanCache::kMaxPlans) c.clear();
     cufftHandle h;
     if (cufftPlan1d(&h, size, type, batch) != CUFFT_SUCCESS) {
-      g_last_error = "cuFFT could not make a plan";
+      error_slot() = "cuFFT could not make a plan";
       return false;
     }
     it = c.plans.emplace(key, h).first;
   }
   if (cufftSetStream(it->second, stream) != CUFFT_SUCCESS) {
-    g_last_error = "cuFFT could not bind a plan to the stream";
+    error_slot() = "cuFFT could not bind a plan to the stream";
     return false;
   }
   out = it->second;
@@ -201,22 +201,22 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
     TD_LAUNCH(fir_gather_kernel, (unsigned)((samples + kThreads - 1) / kThreads), kThreads, s, a,
               jobs, states, fft_size, hop, pending_len, blocks, scratch, batch);
     check_launch();
-    if (g_last_error) return;
+    if (error_slot()) return;
     cufftHandle forward, inverse;
     if (!fft_plan(fft_size, (int)batch, CUFFT_R2C, s, forward) ||
         !fft_plan(fft_size, (int)batch, CUFFT_C2R, s, inverse))
       return;
     if (cufftExecR2C(forward, scratch, reinterpret_cast<cufftComplex*>(bins)) != CUFFT_SUCCESS) {
-      g_last_error = "cuFFT forward transform failed";
+      error_slot() = "cuFFT forward transform failed";
       return;
     }
     const long long products = batch * nbins;
     TD_LAUNCH(fir_multiply_kernel, (unsigned)((products + kThreads - 1) / kThreads), kThreads, s,
               jobs, spectra, nbins, blocks, bins, batch);
     check_launch();
-    if (g_last_error) return;
+    if (error_slot()) return;
     if (cufftExecC2R(inverse, reinterpret_cast<cufftComplex*>(bins), scratch) != CUFFT_SUCCESS) {
-      g_last_error = "cuFFT inverse transform failed";
+      error_slot() = "cuFFT inverse transform failed";
       return;
     }
   }
@@ -225,12 +225,12 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
               a, jobs + first, states, fft_size, pending_len, blocks * hop, keep,
               next + (long long)first * fft_size);
   });
-  if (g_last_error) return;
+  if (error_slot()) return;
   for_each_batch(job_count, kMaxGridY, [&](int first, int n) {
     TD_LAUNCH(fir_output_kernel, grid_for(a.frames, n), kThreads, s, a, jobs + first, states,
               fft_size, taps, hop, fill, blocks, scratch + (long long)first * blocks * fft_size);
     check_launch();
-    if (g_last_error) return;
+    if (error_slot()) return;
     const long long span = keep > hop ? keep : hop;
     TD_LAUNCH(fir_state_kernel, dim3((unsigned)((span + kThreads - 1) / kThreads), n), kThreads, s,
               jobs + first, states, fft_size, taps, hop, blocks, keep,
@@ -277,9 +277,9 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
   scratch =
       (float*)launch_scratch(ScratchUse::kSpectrumFrames, sizeof(float) * fft_size * batch_max);
   bins = (float2*)launch_scratch(ScratchUse::kSpectrumBins, sizeof(float2) * nbins * batch_max);
-  if (g_last_error) return;
+  if (error_slot()) return;
   if (e != cudaSuccess) {
-    g_last_error = cudaGetErrorString(e);
+    error_slot() = cudaGetErrorString(e);
     return;
   }
   // The task lists live in pageable host memory that is gone when this returns: copied
@@ -289,18 +289,18 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
     keep(cudaMemcpy(tasks_d, tasks.data(), sizeof(SpectrumTask) * tasks.size(),
                     cudaMemcpyHostToDevice));
   keep(cudaMemcpy(rest_d, rest.data(), sizeof(SpectrumTask) * rest.size(), cudaMemcpyHostToDevice));
-  if (e != cudaSuccess) g_last_error = cudaGetErrorString(e);
+  if (e != cudaSuccess) error_slot() = cudaGetErrorString(e);
   std::vector<SpectrumRun> runs;
-  for (size_t first = 0; first < tasks.size() && !g_last_error; first += kBatch) {
+  for (size_t first = 0; first < tasks.size() && !error_slot(); first += kBatch) {
     const int n = (int)std::min<size_t>(kBatch, tasks.size() - first);
     TD_LAUNCH(spectrum_gather_kernel, dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n),
               kThreads, s, a, tasks_d + first, fft_size, skip, window, pending, scratch);
     check_launch();
-    if (g_last_error) break;
+    if (error_slot()) break;
     cufftHandle forward;
     if (!fft_plan(fft_size, n, CUFFT_R2C, s, forward)) break;
     if (cufftExecR2C(forward, scratch, reinterpret_cast<cufftComplex*>(bins)) != CUFFT_SUCCESS) {
-      g_last_error = "cuFFT spectrum transform failed";
+      error_slot() = "cuFFT spectrum transform failed";
       break;
     }
     runs.clear();
@@ -314,7 +314,7 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
     // `runs` is rewritten by the next batch: a synchronous copy.
     if (cudaMemcpy(runs_d, runs.data(), sizeof(SpectrumRun) * runs.size(),
                    cudaMemcpyHostToDevice) != cudaSuccess) {
-      g_last_error = "copying the spectrum runs failed";
+      error_slot() = "copying the spectrum runs failed";
       break;
     }
     TD_LAUNCH(spectrum_accumulate_kernel,
@@ -323,7 +323,7 @@ void spectra(const StreamArena& a, const SpectrumJob* host_jobs, int job_count, 
     check_launch();
   }
   // Two slots per job: more than 32767 jobs need several launches (grid y <= 65535).
-  if (!g_last_error)
+  if (!error_slot())
     for_each_batch((int)rest.size(), kMaxGridY, [&](int first, int n) {
       TD_LAUNCH(spectrum_pending_kernel, dim3((unsigned)((fft_size + kThreads - 1) / kThreads), n),
                 kThreads, s, a, rest_d + first, fft_size, skip, frames, pending);

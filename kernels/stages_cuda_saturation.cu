@@ -146,34 +146,34 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, const Saturatio
   scratch = (float*)launch_scratch(ScratchUse::kSaturationScratch,
                                    sizeof(float) * (size_t)std::max(1LL, total));
   // `lines` is pageable and gone when this returns: a synchronous copy.
-  if (!g_last_error)
+  if (!error_slot())
     note(cudaMemcpy(lines_d, lines.data(), sizeof(SatLines) * channels, cudaMemcpyHostToDevice));
-  if (!g_last_error) {
+  if (!error_slot()) {
     for_each_batch(channels, kMaxGridY, [&](int first, int n) {
       TD_LAUNCH(sat_gather_kernel, grid_for(gather, n), kThreads, s, a, jobs, params, states,
                 memory, lines_d + first, scratch);
     });
-    for (int st = 0; st < most && !g_last_error; ++st)
+    for (int st = 0; st < most && !error_slot(); ++st)
       for_each_batch(channels, kMaxGridY, [&](int first, int n) {
         TD_LAUNCH(sat_up_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
                   lines_d + first, scratch, st);
       });
-    if (!g_last_error) {
+    if (!error_slot()) {
       TD_LAUNCH(sat_curve_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
                 lines_d, channels, scratch);
       check_launch();
     }
-    for (int st = most - 1; st >= 0 && !g_last_error; --st)
+    for (int st = most - 1; st >= 0 && !error_slot(); --st)
       for_each_batch(channels, kMaxGridY, [&](int first, int n) {
         TD_LAUNCH(sat_down_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
                   lines_d + first, scratch, st);
       });
-    if (!g_last_error) {
+    if (!error_slot()) {
       TD_LAUNCH(sat_tail_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
                 lines_d, channels, scratch);
       check_launch();
     }
-    if (!g_last_error)
+    if (!error_slot())
       for_each_batch(channels, kMaxGridY, [&](int first, int n) {
         TD_LAUNCH(sat_finish_kernel, grid_for(finish, n), kThreads, s, a, jobs, params, states,
                   memory, lines_d + first, scratch);
