@@ -35,44 +35,33 @@ __global__ void sat_gather_kernel(StreamArena a, const SaturationJob* jobs,
   sat_gather(*v.p, *v.c, v.r, l, v.x, a.frames, scratch, i);
 }
 
-__global__ void sat_up_kernel(StreamArena a, const SaturationJob* jobs,
-                              const SaturationParams* params, const SatLines* lines, float* scratch,
-                              int s) {
+// Stage s of the FIR stages, one thread per output: up-sampling (down = 0) or down.
+__global__ void sat_fir_kernel(StreamArena a, const SaturationJob* jobs,
+                               const SaturationParams* params, const SatLines* lines,
+                               float* scratch, int s, int down) {
   const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   const SatLines& l = lines[blockIdx.y];
   const SaturationParams& p = params[jobs[l.job].params];
   if (p.stages <= s || i >= (a.frames << s)) return;
-  sat_up(p, l, scratch, s, i);
+  if (down)
+    sat_down(p, l, scratch, s, i);
+  else
+    sat_up(p, l, scratch, s, i);
 }
 
-__global__ void sat_curve_kernel(StreamArena a, const SaturationJob* jobs,
-                                 const SaturationParams* params, SaturationState* states,
-                                 float* memory, const SatLines* lines, int channels,
-                                 float* scratch) {
+// The steps with state, one thread per channel: the curve (tail = 0) or the DC blocker and
+// the dry mix (tail = 1).
+__global__ void sat_channel_kernel(StreamArena a, const SaturationJob* jobs,
+                                   const SaturationParams* params, SaturationState* states,
+                                   float* memory, const SatLines* lines, int channels,
+                                   float* scratch, int tail) {
   const int k = blockIdx.x * blockDim.x + threadIdx.x;
   if (k >= channels) return;
   const SatChannelView v = sat_view(a, jobs, params, states, memory, lines[k]);
-  sat_curve(*v.p, *v.c, lines[k], v.x, a.frames, scratch);
-}
-
-__global__ void sat_down_kernel(StreamArena a, const SaturationJob* jobs,
-                                const SaturationParams* params, const SatLines* lines,
-                                float* scratch, int s) {
-  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  const SatLines& l = lines[blockIdx.y];
-  const SaturationParams& p = params[jobs[l.job].params];
-  if (p.stages <= s || i >= (a.frames << s)) return;
-  sat_down(p, l, scratch, s, i);
-}
-
-__global__ void sat_tail_kernel(StreamArena a, const SaturationJob* jobs,
-                                const SaturationParams* params, SaturationState* states,
-                                float* memory, const SatLines* lines, int channels,
-                                float* scratch) {
-  const int k = blockIdx.x * blockDim.x + threadIdx.x;
-  if (k >= channels) return;
-  const SatChannelView v = sat_view(a, jobs, params, states, memory, lines[k]);
-  sat_tail(*v.p, *v.c, lines[k], a.frames, scratch);
+  if (tail)
+    sat_tail(*v.p, *v.c, lines[k], a.frames, scratch);
+  else
+    sat_curve(*v.p, *v.c, lines[k], v.x, a.frames, scratch);
 }
 
 __global__ void sat_finish_kernel(StreamArena a, const SaturationJob* jobs,
@@ -155,22 +144,22 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, const Saturatio
     });
     for (int st = 0; st < most && !error_slot(); ++st)
       for_each_batch(channels, kMaxGridY, [&](int first, int n) {
-        TD_LAUNCH(sat_up_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
-                  lines_d + first, scratch, st);
+        TD_LAUNCH(sat_fir_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
+                  lines_d + first, scratch, st, 0);
       });
     if (!error_slot()) {
-      TD_LAUNCH(sat_curve_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
-                lines_d, channels, scratch);
+      TD_LAUNCH(sat_channel_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
+                lines_d, channels, scratch, 0);
       check_launch();
     }
     for (int st = most - 1; st >= 0 && !error_slot(); --st)
       for_each_batch(channels, kMaxGridY, [&](int first, int n) {
-        TD_LAUNCH(sat_down_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
-                  lines_d + first, scratch, st);
+        TD_LAUNCH(sat_fir_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
+                  lines_d + first, scratch, st, 1);
       });
     if (!error_slot()) {
-      TD_LAUNCH(sat_tail_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
-                lines_d, channels, scratch);
+      TD_LAUNCH(sat_channel_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,
+                lines_d, channels, scratch, 1);
       check_launch();
     }
     if (!error_slot())

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "io/audio_file.h"
 #include "backend/backend.h"
+#include "io/audio_file.h"
 #include "kernels/spectrum.h"
 
 namespace td {

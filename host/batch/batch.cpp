@@ -13,8 +13,8 @@
 #include <set>
 #include <sstream>
 
-#include "kernels/dither.h"  // mix64
 #include "io/audio_file.h"
+#include "kernels/dither.h"  // mix64
 #include "render/render.h"
 #include "report/report.h"
 #include "report/report_html.h"

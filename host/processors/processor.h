@@ -36,6 +36,8 @@ struct StageQuery {
   // render's, so a shard renders exactly what the whole run renders): the file's value (or
   // the schema default) first, then each swept value. band >= 0: a key of that band.
   std::vector<double> values(const std::string& key, int band = -1) const;
+  // Only the values the sweeps give `key` (for keys whose file default is decided in code).
+  std::vector<double> swept(const std::string& key, int band = -1) const;
 };
 
 struct ProcessorModule {

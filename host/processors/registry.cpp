@@ -81,10 +81,17 @@ std::vector<double> StageQuery::values(const std::string& key, int band) const {
   const ProcessorModule* m = find_processor(p.type);
   const ProcessorSpec& spec = band >= 0 ? *m->band_spec() : m->spec();
   std::vector<double> out = {setting(band >= 0 ? p.bands[band] : p, spec, key.c_str())};
-  for (size_t a = 0; a < s.variants.sweep.size(); ++a) {
-    const SweepTarget& t = s.variants.sweep[a].target;
+  const std::vector<double> more = swept(key, band);
+  out.insert(out.end(), more.begin(), more.end());
+  return out;
+}
+
+std::vector<double> StageQuery::swept(const std::string& key, int band) const {
+  std::vector<double> out;
+  for (const SweepAxis& axis : s.variants.sweep) {
+    const SweepTarget& t = axis.target;
     if (t.node == node && t.processor == pos && t.band == band && t.key == key)
-      out.insert(out.end(), s.variants.sweep[a].values.begin(), s.variants.sweep[a].values.end());
+      out.insert(out.end(), axis.values.begin(), axis.values.end());
   }
   return out;
 }

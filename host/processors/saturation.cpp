@@ -57,11 +57,8 @@ double oversampling_of(const Processor& p) {
 }
 
 StageShape shape(const StageQuery& q) {
-  std::vector<double> factors = {oversampling_of(q.proc())};  // and every swept factor
-  for (const SweepAxis& axis : q.s.variants.sweep)
-    if (axis.target.node == q.node && axis.target.processor == q.pos && axis.target.band < 0 &&
-        axis.target.key == "oversampling")
-      factors.insert(factors.end(), axis.values.begin(), axis.values.end());
+  std::vector<double> factors = q.swept("oversampling");
+  factors.push_back(oversampling_of(q.proc()));
   StageShape out;
   for (double f : factors)
     out.latency = std::max<long long>(out.latency, wet_latency(stages_for(f), q.s.sample_rate));

@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+
 #include "processors/processor.h"
 #include "session/parser.h"
 #include "session/schema.h"

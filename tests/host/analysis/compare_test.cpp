@@ -9,8 +9,8 @@
 #include <random>
 
 #include "analysis/analyze.h"
-#include "kernels/fft.h"
 #include "io/audio_file.h"
+#include "kernels/fft.h"
 #include "render/render.h"
 #include "test_util.h"
 

@@ -313,8 +313,8 @@ TEST(Determinism, FloatFilesDoNotDependOnTheWallClock) {
   // libsndfile stamps a float WAV's PEAK chunk with the time of writing (seconds); the
   // delivered file has no PEAK chunk, so a render a second later is the same bytes.
   test::TempDir a, b;
-  const std::string toml = std::string(kFloatDelivery) +
-                           "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
+  const std::string toml =
+      std::string(kFloatDelivery) + "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
   const Planar in = constant(0.25f, 4800, 2);
   render(toml, {in}, a.path);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
