@@ -28,7 +28,8 @@ struct SaturationParams {
   // Tape tone: a first-order shelf before the curve, its inverse after, at the
   // oversampled rate: pre(z) = g (1 + e0 z^-1) / (1 + e1 z^-1).
   float eg, e0, e1, eg_inverse;
-  float dc;  // DC blocker pole (bias), 0: none
+  int emphasis;  // 1: the tape shelf runs (tone != 0; a flat shelf is skipped, not rounded)
+  float dc;      // DC blocker pole (bias), 0: none
   int taps[kSatMaxStages];
   float h[kSatMaxStages][kSatMaxTaps];  // stage s runs between rates 2^s and 2^(s+1)
   // The up-sampler's two phases, time-reversed so that each output is a forward dot
@@ -47,25 +48,20 @@ struct SaturationParams {
   int pad;          // more delay so that every instance of a node has the same latency
 };
 
-// A dot product in eight fixed lanes summed in a fixed order: vectorisable without
-// reassociation, and the same bits on every run.
+// A dot product summed in order, tap by tap: each output is one sequential sum, so a CPU
+// loop that runs many outputs side by side in SIMD lanes and a GPU thread per output give
+// the same bits.
 TD_HD float sat_dot(const float* a, const float* b, int n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
-  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  float acc = 0.0f;
+  for (int i = 0; i < n; ++i) acc += a[i] * b[i];
+  return acc;
 }
 
 // The same over every second element of b (b[0], b[2], ...).
 TD_HD float sat_dot2(const float* a, const float* b, int n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[2 * (i + l)];
-  for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[2 * i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  float acc = 0.0f;
+  for (int i = 0; i < n; ++i) acc += a[i] * b[2 * i];
+  return acc;
 }
 
 // One output of up stage s at `phase` from the window of its last `half` inputs (oldest
@@ -97,9 +93,9 @@ TD_HD T sat_curve(int model, T u) {
     case 2:  // tube: the algebraic sigmoid u / sqrt(1 + u^2)
       return u / sat_sqrt(one + u * u);
     default: {  // soft and tape: the rational tanh u (27 + u^2) / (27 + 9 u^2), +-1 beyond 3
-      if (u >= T(3)) return one;
-      if (u <= T(-3)) return -one;
-      return u * (T(27) + u * u) / (T(27) + T(9) * u * u);
+      // (clamped to +-3 first, where the rational is exactly +-1: selects, no branches)
+      const T c = u > T(3) ? T(3) : (u < T(-3) ? T(-3) : u);
+      return c * (T(27) + c * c) / (T(27) + T(9) * c * c);
     }
   }
 }
@@ -143,31 +139,42 @@ TD_HD long long sat_channel_floats(const SaturationParams& p) {
   return n;
 }
 
+// The curve without ADAA, in float: memoryless, so a launcher may run it per sample in
+// any order (SIMD lanes, one GPU thread per sample).
+TD_HD float sat_memoryless(const SaturationParams& p, float v) {
+  return (sat_curve<float>(p.model, p.drive * v + p.bias) - p.f_bias) * p.norm;
+}
+
 TD_HD float sat_shape(const SaturationParams& p, SaturationChannel& c, float x) {
   float v = x;
-  if (p.model == 3) {  // tape pre-emphasis
+  if (p.emphasis) {  // tape pre-emphasis
     const float y = p.eg * (v + p.e0 * c.pre_x) - p.e1 * c.pre_y;
     c.pre_x = v, c.pre_y = y;
     v = y;
   }
-  const double u = (double)p.drive * v + p.bias;
-  double f;
-  if (p.adaa) {
+  float y;
+  if (p.adaa) {  // the difference quotient needs double (cancellation)
+    const double u = (double)p.drive * v + p.bias;
     const double F = sat_antiderivative(p.model, u);
     const double du = u - c.adaa_u;
-    f = (du > 1e-5 || du < -1e-5) ? (F - c.adaa_f) / du
-                                  : sat_curve<double>(p.model, 0.5 * (u + c.adaa_u));
+    const double f = (du > 1e-5 || du < -1e-5) ? (F - c.adaa_f) / du
+                                               : sat_curve<double>(p.model, 0.5 * (u + c.adaa_u));
     c.adaa_u = u, c.adaa_f = F;
+    y = (float)((f - p.f_bias) * p.norm);
   } else {
-    f = sat_curve<float>(p.model, (float)u);  // no difference quotient: float suffices
+    y = sat_memoryless(p, v);
   }
-  float y = (float)((f - p.f_bias) * p.norm);
-  if (p.model == 3) {  // de-emphasis: the inverse filter
+  if (p.emphasis) {  // de-emphasis: the inverse filter
     const float z = (y + p.e1 * c.de_x) * p.eg_inverse - p.e0 * c.de_y;
     c.de_x = y, c.de_y = z;
     y = z;
   }
   return y;
+}
+
+// True where the curve of a segment may run per sample (no state: no ADAA, no emphasis).
+TD_HD bool sat_is_memoryless(const SaturationParams& p) {
+  return !p.adaa && !p.emphasis;
 }
 
 // One base-rate sample through the oversampled curve; `mem` is the channel's memory.
@@ -355,6 +362,7 @@ TD_HD void sat_up(const SaturationParams& p, const SatLines& l, float* scratch, 
 // The curve over the whole oversampled segment of one channel, in order (its state).
 TD_HD void sat_curve(const SaturationParams& p, SaturationChannel& c, const SatLines& l,
                      const float* x, long long frames, float* scratch) {
+  if (sat_is_memoryless(p)) return;  // sat_curve_at's
   if (p.stages == 0) {
     for (long long n = 0; n < frames; ++n) scratch[l.base + n] = sat_shape(p, c, x[n]);
     return;
@@ -362,6 +370,18 @@ TD_HD void sat_curve(const SaturationParams& p, SaturationChannel& c, const SatL
   float* v = scratch + l.down[p.stages - 1] + p.taps[p.stages - 1] - 1;
   const long long count = frames << p.stages;
   for (long long n = 0; n < count; ++n) v[n] = sat_shape(p, c, v[n]);
+}
+
+// Sample i of the curve's line where the curve is memoryless (sat_is_memoryless): any
+// order, one GPU thread per sample; sat_curve then skips the channel.
+TD_HD void sat_curve_at(const SaturationParams& p, const SatLines& l, const float* x,
+                        float* scratch, long long i) {
+  if (p.stages == 0) {
+    scratch[l.base + i] = sat_memoryless(p, x[i]);
+    return;
+  }
+  float* v = scratch + l.down[p.stages - 1] + p.taps[p.stages - 1] - 1;
+  v[i] = sat_memoryless(p, v[i]);
 }
 
 // Output i of down stage s (i < frames << s), into the line below or the base line.

@@ -64,6 +64,17 @@ __global__ void sat_channel_kernel(StreamArena a, const SaturationJob* jobs,
     sat_curve(*v.p, *v.c, lines[k], v.x, a.frames, scratch);
 }
 
+// The curve where it is memoryless, one thread per sample (the others: sat_channel_kernel).
+__global__ void sat_curve_kernel(StreamArena a, const SaturationJob* jobs,
+                                 const SaturationParams* params, SaturationState* states,
+                                 float* memory, const SatLines* lines, float* scratch) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const SatLines& l = lines[blockIdx.y];
+  const SatChannelView v = sat_view(a, jobs, params, states, memory, l);
+  if (!sat_is_memoryless(*v.p) || i >= (a.frames << v.p->stages)) return;
+  sat_curve_at(*v.p, l, v.x, scratch, i);
+}
+
 __global__ void sat_finish_kernel(StreamArena a, const SaturationJob* jobs,
                                   const SaturationParams* params, SaturationState* states,
                                   float* memory, const SatLines* lines, const float* scratch) {
@@ -146,6 +157,11 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, const Saturatio
       for_each_batch(channels, kMaxGridY, [&](int first, int n) {
         TD_LAUNCH(sat_fir_kernel, grid_for(a.frames << st, n), kThreads, s, a, jobs, params,
                   lines_d + first, scratch, st, 0);
+      });
+    if (!error_slot())
+      for_each_batch(channels, kMaxGridY, [&](int first, int n) {
+        TD_LAUNCH(sat_curve_kernel, grid_for(a.frames << most, n), kThreads, s, a, jobs, params,
+                  states, memory, lines_d + first, scratch);
       });
     if (!error_slot()) {
       TD_LAUNCH(sat_channel_kernel, (channels + 63) / 64, 64, s, a, jobs, params, states, memory,

@@ -114,6 +114,7 @@ SaturationParams saturation_params(const Processor& p, int rate, int latency) {
   sp.eg_inverse = (float)((1 + K / wp) / (1 + K / wz));
   sp.e0 = (float)((1 - K / wz) / (1 + K / wz));
   sp.e1 = (float)((1 - K / wp) / (1 + K / wp));
+  sp.emphasis = sp.model == 3 && tone != 0.0;
   sp.dc = b != 0.0 ? (float)std::exp(-2 * pi * 5.0 / rate) : 0.0f;
   return sp;
 }
