@@ -411,15 +411,27 @@ void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
   }
 }
 
-void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 long long frames, int32_t* out) {
-  const float* l = a.stream(left);
-  const float* r = a.stream(right);
-#pragma omp parallel for schedule(static)
-  for (long long n = 0; n < frames; ++n) {
+namespace {
+// Dither and quantisation of frames [b, e): compiled for AVX-512 (its 64-bit multiplies
+// vectorise the counter-based generator), AVX2 and the baseline; integer hashing and
+// float ops without contraction round alike in each.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void deliver_pcm_range(
+    const float* l, const float* r, float gain, uint64_t seed, int bits, long long b, long long e,
+    int32_t* out) {
+  for (long long n = b; n < e; ++n) {
     out[2 * n] = quantize_left_aligned(l[n] * gain, tpdf_lsb(seed, 0, (uint64_t)n), bits);
     out[2 * n + 1] = quantize_left_aligned(r[n] * gain, tpdf_lsb(seed, 1, (uint64_t)n), bits);
   }
+}
+}  // namespace
+
+void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
+                 long long frames, int32_t* out) {
+  const long long chunks = chunks_of(frames);
+#pragma omp parallel for schedule(static)
+  for (long long c = 0; c < chunks; ++c)
+    deliver_pcm_range(a.stream(left), a.stream(right), gain, seed, bits, c * kChunk,
+                      std::min(frames, (c + 1) * kChunk), out);
 }
 
 void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
