@@ -96,14 +96,16 @@ std::vector<BatchJob> list_jobs(const std::filesystem::path& jobs) {
         ": not found (allowed: a folder of session files or a text file listing them)");
   }
   std::vector<BatchJob> out;
-  for (const auto& f : files) out.push_back({f.stem().string(), f});
+  for (const auto& f : files) out.push_back({safe_name(f.stem().string()), f});
   std::sort(out.begin(), out.end(),
             [](const BatchJob& x, const BatchJob& y) { return x.name < y.name; });
   for (size_t i = 1; i < out.size(); ++i)
     if (out[i].name == out[i - 1].name)
-      throw InputError(jobs.string() + ": two sessions are named \"" + out[i].name + "\" (" +
-                       out[i - 1].session.string() + ", " + out[i].session.string() +
-                       "); each renders into OUT/<name>/, so names must differ");
+      throw InputError(
+          jobs.string() + ": two sessions are named \"" + out[i].name + "\" (" +
+          out[i - 1].session.string() + ", " + out[i].session.string() +
+          "); each renders into OUT/<name>/ (the file's name with characters other than letters, "
+          "digits, '.', '_' and '-' and a leading '.' made '_'), so names must differ");
   if (out.empty()) throw InputError(jobs.string() + ": no session files (*.toml) to render");
   return out;
 }
@@ -263,6 +265,7 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
     const bool by_index = !opt.sharded || (int)(i % opt.shard.count) == opt.shard.index;
     try {
       p.session = parse_session_file(jobs[i].session);
+      confine_session_paths(*p.session, opt.paths);
     } catch (const std::exception& e) {
       if (!by_index) continue;  // its own shard reports it
       p.row = failed_row(p.row, e.what());
@@ -385,7 +388,16 @@ nlohmann::json merge_shards(const std::filesystem::path& out_dir, std::vector<in
   }
   // A session split by variants has a row from every shard: one row, and one report.
   std::map<std::string, std::vector<nlohmann::json>> by_name;
-  for (const auto& r : rows) by_name[r["name"].get<std::string>()].push_back(r);
+  for (const auto& r : rows) {
+    // The names batch wrote went through safe_name; any other came from an edited file
+    // and could name a folder outside OUT.
+    const std::string name = r.value("name", std::string());
+    if (name != safe_name(name))
+      throw InputError(out_dir.string() + ": a shard file names a session \"" + name +
+                       "\", which batch never writes (letters, digits, '.', '_' and '-' only, "
+                       "not starting with '.')");
+    by_name[name].push_back(r);
+  }
   std::vector<nlohmann::json> sessions;
   for (auto& [name, parts] : by_name) {
     if (parts.size() == 1 && !parts[0].contains("variant_shard")) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/paths.h"
+
 namespace td {
 
 struct Shard {
@@ -24,7 +26,7 @@ Shard parse_shard(const std::string& text);
 std::optional<Shard> shard_from_environment();
 
 struct BatchJob {
-  std::string name;  // the session file's stem: OUT/<name>/
+  std::string name;  // the session file's stem through safe_name: OUT/<name>/
   std::filesystem::path session;
 };
 
@@ -42,6 +44,7 @@ struct BatchOptions {
   Shard shard;
   bool sharded = false;  // write batch-shard-K-of-N.json instead of batch.json
   bool force = false;    // re-render sessions that are already complete
+  PathPolicy paths;      // where the sessions' stems and references may be
   // Sessions rendered together in one launch must fit this (bytes; estimated). 0: a
   // quarter of the machine's memory.
   double memory_budget_bytes = 0;

@@ -36,6 +36,7 @@ int run_batch_command(const std::vector<std::string>& args) {
       ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
       ("json", "print batch.json on stdout");
   // clang-format on
+  add_path_options(opts);
   po::variables_map vm;
   if (!parse_command(
           args, opts, "jobs", 1, vm,
@@ -49,6 +50,7 @@ int run_batch_command(const std::vector<std::string>& args) {
   bo.backend = vm["backend"].as<std::string>();
   check_backend(bo.backend, "batch");
   bo.force = vm.count("force") > 0;
+  bo.paths = path_policy_of(vm);
   if (vm.count("memory-budget"))
     bo.memory_budget_bytes = parse_bytes(vm["memory-budget"].as<std::string>());
   if (vm.count("shard")) {

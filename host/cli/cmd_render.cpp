@@ -34,6 +34,7 @@ int run_render(const std::vector<std::string>& args) {
        "variant is measured either way")
       ("json", "print the report as JSON on stdout (with timings)");
   // clang-format on
+  add_path_options(opts);
   po::variables_map vm;
   if (!parse_command(args, opts, "session", 1, vm)) return 0;
   if (!vm.count("session"))
@@ -42,6 +43,7 @@ int run_render(const std::vector<std::string>& args) {
   const std::string backend = vm["backend"].as<std::string>();
   check_backend(backend, "render");
   const Session session = parse_session_file(vm["session"].as<std::string>());
+  confine_session_paths(session, path_policy_of(vm));
   const std::filesystem::path out = vm["out"].as<std::string>();
   std::error_code ec;
   std::filesystem::create_directories(out, ec);

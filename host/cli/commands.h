@@ -32,6 +32,11 @@ bool parse_command(const std::vector<std::string>& args,
 // --backend must be cpu, cuda or auto; otherwise InputError naming the command.
 void check_backend(const std::string& backend, const std::string& command);
 
+// --allow-path DIR (repeatable) and --allow-any-path, for the commands that read sessions
+// (render, batch), and the policy they give (base/paths.h).
+void add_path_options(boost::program_options::options_description& opts);
+PathPolicy path_policy_of(const boost::program_options::variables_map& vm);
+
 // Shared by render and demo: a progress line on stderr when it is a terminal.
 std::function<void(const std::string&, double)> terminal_progress();
 

@@ -28,4 +28,20 @@ bool parse_command(const std::vector<std::string>& args, const po::options_descr
   return false;
 }
 
+void add_path_options(po::options_description& opts) {
+  // clang-format off
+  opts.add_options()
+      ("allow-path", po::value<std::vector<std::string>>()->composing(),
+       "a folder the sessions' stems and references may also be in (repeatable; also "
+       "TOPDOWN_ALLOW_PATH, folders separated by ':'); by default only the session's folder")
+      ("allow-any-path", "let sessions read any file (for your own sessions, not clients')");
+  // clang-format on
+}
+
+PathPolicy path_policy_of(const po::variables_map& vm) {
+  return path_policy(vm.count("allow-path") ? vm["allow-path"].as<std::vector<std::string>>()
+                                            : std::vector<std::string>{},
+                     vm.count("allow-any-path") > 0);
+}
+
 }  // namespace td

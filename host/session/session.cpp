@@ -48,6 +48,18 @@ std::vector<std::vector<int>> node_dependencies(const Session& s) {
   return deps;
 }
 
+void confine_session_paths(const Session& s, const PathPolicy& policy) {
+  const std::filesystem::path dir = s.file.parent_path();
+  for (const Node& n : s.nodes)
+    if (n.kind == NodeKind::kTrack)
+      confine_path(
+          n.file, dir, policy,
+          s.file.string() + ":" + std::to_string(n.line) + ": track \"" + n.name + "\" file");
+  for (const Reference& r : s.references)
+    confine_path(r.file, dir, policy,
+                 s.file.string() + ":" + std::to_string(r.line) + ": [[reference]] file");
+}
+
 Session parse_session_text(const std::string& text, const std::filesystem::path& file) {
   session_parser::Parser p{file, file.filename().string().empty() ? file.string() : file.string()};
   toml::table root;

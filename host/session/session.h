@@ -10,6 +10,7 @@
 
 #include "analysis/score_weights.h"
 #include "base/input_error.h"
+#include "base/paths.h"
 
 namespace td {
 
@@ -123,6 +124,10 @@ struct Session {
 Session parse_session_file(const std::filesystem::path& file);
 // Same, from text; `file` names it in messages and anchors relative paths.
 Session parse_session_text(const std::string& text, const std::filesystem::path& file);
+
+// Every stem and reference of the session confined by the policy (base/paths.h): throws
+// InputError naming the session file, the line and the key of the first one outside.
+void confine_session_paths(const Session& s, const PathPolicy& policy);
 
 // Processor types the renderer implements today; others parse and validate but make the
 // render stop with "not supported yet".

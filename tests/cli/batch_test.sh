@@ -10,6 +10,9 @@ fail=0
 say() { echo "$@"; }
 bad() { echo "FAIL: $*"; fail=1; }
 
+# The job files read stems from the song folders beside them: allowed for the whole
+# temporary folder (stems are confined to the session's folder by default).
+export TOPDOWN_ALLOW_PATH="$dir"
 mkdir -p "$dir/jobs"
 for n in 1 2 3 4 5 6; do
   "$topdown" demo --export "$dir/song$n" --seconds $((30 + 5 * n)) --tracks $((8 + n % 3)) >/dev/null || bad "export $n"

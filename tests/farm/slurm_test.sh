@@ -83,7 +83,9 @@ for _ in $(seq 1 100); do
 done
 sinfo -h -o %T 2>/dev/null | grep -qE "idle|mixed" || fail "the node did not come up"
 
-# Four sessions, an unsharded reference, then the job array and the merge.
+# Four sessions, an unsharded reference, then the job array and the merge. The job files
+# read stems from the song folders beside them: allowed (sbatch passes the environment).
+export TOPDOWN_ALLOW_PATH="$dir"
 mkdir -p "$dir/jobs"
 for n in 1 2 3 4 5; do
   "$topdown" demo --export "$dir/song$n" --seconds $((3 + n)) --tracks $((8 + n)) >/dev/null || fail "export"
