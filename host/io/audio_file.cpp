@@ -22,6 +22,50 @@ struct SndCloser {
 };
 using SndFile = std::unique_ptr<SNDFILE, SndCloser>;
 
+// The audio a header claims must be there before anything is sized from it (a 42-byte FLAC
+// may claim a billion frames): checked up front, in constant time and memory.
+void verify_length(SNDFILE* f, const SF_INFO& sfi, const std::filesystem::path& file) {
+  // A file cut short (an interrupted copy or upload) still opens: libsndfile trusts the
+  // bytes that are there and notes in its log that the data chunk "should be" shorter.
+  char log[4096] = {0};
+  sf_command(f, SFC_GET_LOG_INFO, log, sizeof log);
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);)
+    if ((line.rfind("data", 0) == 0 || line.rfind("SSND", 0) == 0) &&
+        line.find("should be") != std::string::npos)
+      throw InputError(file.string() +
+                       ": truncated or corrupt: the header promises more audio than the file "
+                       "holds (" +
+                       line + ")");
+  // Compressed formats (FLAC) cannot be checked by size: the last claimed frame is sought
+  // and read (a seek, not a decode of the whole file).
+  if (sfi.frames > 0) {
+    float last[2 * 8];
+    if (sfi.channels > 8 || sf_seek(f, sfi.frames - 1, SEEK_SET) < 0 ||
+        sf_readf_float(f, last, 1) != 1)
+      throw InputError(file.string() + ": truncated or corrupt: the header claims " +
+                       std::to_string((long long)sfi.frames) +
+                       " frames, and the audio ends before the last of them");
+    sf_seek(f, 0, SEEK_SET);
+  }
+  // An uncompressed file whose data chunk claims far less than the file holds (a header
+  // saying 0 or 7 bytes before 96,000 bytes of samples) is refused rather than read as
+  // silence; other chunks after the audio (bext, iXML, LIST) are allowed up to as much
+  // again as the audio plus 4 KiB.
+  const int major = sfi.format & SF_FORMAT_TYPEMASK, sub = sfi.format & SF_FORMAT_SUBMASK;
+  const int width = sub == SF_FORMAT_PCM_16 ? 2 : sub == SF_FORMAT_PCM_24 ? 3 : 4;
+  if (major != SF_FORMAT_FLAC) {
+    std::error_code ec;
+    const double size = (double)std::filesystem::file_size(file, ec);
+    const double audio = (double)sfi.frames * sfi.channels * width;
+    if (!ec && audio < 0.5 * (size - 4096.0))
+      throw InputError(file.string() + ": corrupt header: its data chunk holds " +
+                       std::to_string((long long)audio) + " bytes of audio but the file is " +
+                       std::to_string((long long)size) +
+                       " bytes (allowed: a data chunk that holds the file's audio)");
+  }
+}
+
 SndFile open_read(const std::filesystem::path& file, SF_INFO& info) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) throw InputError(file.string() + ": file not found");
@@ -77,20 +121,7 @@ StemInfo probe_stem(const std::filesystem::path& file, int session_rate) {
   if (sfi.samplerate < 1000 || sfi.samplerate > 768000)
     throw InputError(file.string() + ": sample rate " + std::to_string(sfi.samplerate) +
                      " Hz (allowed: 1000 .. 768000)");
-  // A file cut short (an interrupted copy or upload) still opens: libsndfile trusts the
-  // bytes that are there and notes in its log that the data chunk "should be" shorter.
-  {
-    char log[4096] = {0};
-    sf_command(f.get(), SFC_GET_LOG_INFO, log, sizeof log);
-    std::istringstream lines(log);
-    for (std::string line; std::getline(lines, line);)
-      if ((line.rfind("data", 0) == 0 || line.rfind("SSND", 0) == 0) &&
-          line.find("should be") != std::string::npos)
-        throw InputError(
-            file.string() +
-            ": truncated or corrupt: the header promises more audio than the file holds (" + line +
-            ")");
-  }
+  verify_length(f.get(), sfi, file);
   StemInfo info;
   info.file = file;
   info.channels = sfi.channels;
@@ -191,32 +222,28 @@ class FileStemReader final : public StemReader {
     kind_ = raw_kind(sfi_);
     const int sub = sfi_.format & SF_FORMAT_SUBMASK;
     can_hold_non_finite_ = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
-    if (sfi_.samplerate != session_rate) resample_all(session_rate);
+    if (sfi_.samplerate != session_rate) {
+      // soxr's very-high-quality recipe (steep, linear-phase, 175 dB stop band), as a
+      // stream: memory is a block, whatever the stem's length.
+      const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+      const soxr_quality_spec_t q = soxr_quality_spec(SOXR_VHQ, 0);
+      soxr_error_t err = nullptr;
+      soxr_ = soxr_create(sfi_.samplerate, session_rate, sfi_.channels, &err, &io, &q, nullptr);
+      if (err || !soxr_) throw InputError(info_.file.string() + ": resampling failed: " + err);
+      ratio_ = (double)session_rate / sfi_.samplerate;
+    }
+  }
+  ~FileStemReader() override {
+    if (soxr_) soxr_delete(soxr_);
   }
 
   void read(float* const* out, long long frames) override {
+    if (soxr_) return read_resampled(out, frames);
     const int ch = sfi_.channels;
-    if (!resampled_.empty()) {  // served from memory
-      const long long total = (long long)resampled_[0].size();
-      const long long n = std::max(0LL, std::min(frames, total - pos_));
-      for (int c = 0; c < ch; ++c) {
-        std::copy(resampled_[c].begin() + pos_, resampled_[c].begin() + pos_ + n, out[c]);
-        std::fill(out[c] + n, out[c] + frames, 0.0f);
-      }
-      pos_ += frames;
-      return;
-    }
     long long done = 0;
     while (done < frames && pos_ < sfi_.frames) {
-      const long long want =
-          std::min(std::min(frames - done, kBlock), (long long)sfi_.frames - pos_);
-      buf_.resize((size_t)kBlock * ch);
-      const long long got = read_frames(file_.get(), kind_, ch, buf_.data(), want, raw_);
-      if (got <= 0)
-        throw InputError(info_.file.string() + ": truncated or corrupt: read " +
-                         std::to_string(pos_) + " of " + std::to_string((long long)sfi_.frames) +
-                         " frames");
-      check(buf_.data(), got);
+      const long long want = std::min(frames - done, (long long)sfi_.frames - pos_);
+      const long long got = read_block(want);
       if (ch == 1) {
         std::copy(buf_.begin(), buf_.begin() + got, out[0] + done);
       } else {
@@ -226,7 +253,6 @@ class FileStemReader final : public StemReader {
         }
       }
       done += got;
-      pos_ += got;
     }
     for (int c = 0; c < ch; ++c) std::fill(out[c] + done, out[c] + frames, 0.0f);
     if (pos_ >= sfi_.frames) pos_ += frames - done;
@@ -234,6 +260,75 @@ class FileStemReader final : public StemReader {
 
  private:
   static constexpr long long kBlock = 65536;
+
+  // Up to min(want, kBlock) frames of the file into buf_ (interleaved), checked.
+  long long read_block(long long want) {
+    const int ch = sfi_.channels;
+    want = std::min(want, kBlock);
+    buf_.resize((size_t)kBlock * ch);
+    const long long got = read_frames(file_.get(), kind_, ch, buf_.data(), want, raw_);
+    if (got <= 0)
+      throw InputError(info_.file.string() + ": truncated or corrupt: read " +
+                       std::to_string(pos_) + " of " + std::to_string((long long)sfi_.frames) +
+                       " frames");
+    check(buf_.data(), got);
+    pos_ += got;
+    return got;
+  }
+
+  // The next block of resampled frames into fifo_ (interleaved); at the file's end, soxr's
+  // remaining output. Leaves fifo_ empty once everything is out.
+  void refill() {
+    const int ch = sfi_.channels;
+    fifo_.clear();
+    fifo_at_ = 0;
+    if (flushed_) return;
+    const long long got = pos_ < sfi_.frames ? read_block(sfi_.frames - pos_) : 0;
+    const size_t room = (size_t)std::ceil((got > 0 ? got : kBlock) * ratio_) + 256;
+    size_t used = 0;
+    const float* in = got > 0 ? buf_.data() : nullptr;
+    size_t left = (size_t)got;
+    do {  // until soxr has taken the whole block (or, flushing, has nothing more)
+      fifo_.resize((fifo_.size() / ch + room) * ch);
+      size_t taken = 0, made = 0;
+      soxr_error_t err = soxr_process(soxr_, in, left, &taken, fifo_.data() + used * ch,
+                                      fifo_.size() / ch - used, &made);
+      if (err) throw InputError(info_.file.string() + ": resampling failed: " + err);
+      used += made;
+      if (in) {
+        in += taken * ch;
+        left -= taken;
+        if (left == 0 && made == 0) break;
+      } else if (made == 0) {
+        flushed_ = true;
+        break;
+      }
+    } while (left > 0 || !in);
+    fifo_.resize(used * ch);
+  }
+
+  void read_resampled(float* const* out, long long frames) {
+    const int ch = sfi_.channels;
+    long long done = 0;
+    while (done < frames && served_ < info_.frames_at_rate) {
+      if (fifo_at_ * ch >= (long long)fifo_.size()) {
+        refill();
+        if (fifo_.empty()) {
+          if (flushed_) break;
+          continue;
+        }
+      }
+      const long long n = std::min(
+          {frames - done, (long long)fifo_.size() / ch - fifo_at_, info_.frames_at_rate - served_});
+      const float* f = fifo_.data() + fifo_at_ * ch;
+      for (long long i = 0; i < n; ++i)
+        for (int c = 0; c < ch; ++c) out[c][done + i] = f[i * ch + c];
+      done += n;
+      fifo_at_ += n;
+      served_ += n;
+    }
+    for (int c = 0; c < ch; ++c) std::fill(out[c] + done, out[c] + frames, 0.0f);
+  }
 
   void check(const float* x, long long frames) const {
     if (!can_hold_non_finite_) return;
@@ -243,45 +338,20 @@ class FileStemReader final : public StemReader {
                                           (int)(bad % sfi_.channels) + 1, sfi_.samplerate));
   }
 
-  void resample_all(int session_rate) {
-    const int ch = sfi_.channels;
-    std::vector<float> whole((size_t)sfi_.frames * ch);
-    long long pos = 0;
-    while (pos < sfi_.frames) {
-      const long long got = read_frames(file_.get(), kind_, ch, whole.data() + pos * ch,
-                                        std::min(kBlock, (long long)sfi_.frames - pos), raw_);
-      if (got <= 0)
-        throw InputError(info_.file.string() + ": truncated or corrupt: read " +
-                         std::to_string(pos) + " of " + std::to_string((long long)sfi_.frames) +
-                         " frames");
-      pos_ = pos;
-      check(whole.data() + pos * ch, got);
-      pos += got;
-    }
-    pos_ = 0;
-    // soxr's very-high-quality recipe (steep, linear-phase, 175 dB stop band).
-    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_S);
-    const soxr_quality_spec_t q = soxr_quality_spec(SOXR_VHQ, 0);
-    resampled_.assign(ch, std::vector<float>((size_t)info_.frames_at_rate));
-    std::vector<float*> outs;
-    for (auto& c : resampled_) outs.push_back(c.data());
-    size_t done = 0;
-    soxr_error_t err = soxr_oneshot(sfi_.samplerate, session_rate, ch, whole.data(),
-                                    (size_t)sfi_.frames, nullptr, (soxr_out_t)outs.data(),
-                                    (size_t)info_.frames_at_rate, &done, &io, &q, nullptr);
-    if (err) throw InputError(info_.file.string() + ": resampling failed: " + err);
-    for (auto& c : resampled_) c.resize(done);
-  }
-
   StemInfo info_;
   SF_INFO sfi_{};
   SndFile file_;
   RawKind kind_ = RawKind::kNone;
   bool can_hold_non_finite_ = false;
-  long long pos_ = 0;  // frames handed out (input frames when not resampling)
+  long long pos_ = 0;  // input frames read (and, past the end, the silence handed out)
   std::vector<float> buf_;
   std::vector<uint8_t> raw_;
-  std::vector<std::vector<float>> resampled_;
+  // Resampling: the stream, its output not yet handed out, and how much was.
+  soxr_t soxr_ = nullptr;
+  double ratio_ = 1.0;
+  std::vector<float> fifo_;
+  long long fifo_at_ = 0, served_ = 0;
+  bool flushed_ = false;
 };
 
 class MemoryStemReader final : public StemReader {
@@ -407,6 +477,7 @@ void write_text_atomic(const std::filesystem::path& file, const std::string& tex
 AudioData read_audio(const std::filesystem::path& file) {
   SF_INFO sfi;
   SndFile f = open_read(file, sfi);
+  verify_length(f.get(), sfi, file);
   std::vector<float> buf((size_t)sfi.frames * sfi.channels);
   const sf_count_t got = sf_readf_float(f.get(), buf.data(), sfi.frames);
   if (got != sfi.frames) throw InputError(file.string() + ": truncated or corrupt");

@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
+#include <iterator>
+#include <tuple>
 
 #include "session/session.h"
 #include "test_util.h"
@@ -157,6 +160,68 @@ TEST(Stems, TruncatedFileIsAnError) {
   const std::string e = error_of(dir / "t.wav");
   EXPECT_NE(e.find("t.wav"), std::string::npos) << e;
   EXPECT_NE(e.find("truncated"), std::string::npos) << e;
+}
+
+// A FLAC whose STREAMINFO claims `frames` (the 36-bit total at bytes 18..25 of the file),
+// optionally cut to `keep` bytes: what a hostile or broken upload looks like.
+std::filesystem::path flac_claiming(const test::TempDir& dir, const std::string& name,
+                                    long long frames, size_t keep) {
+  const std::filesystem::path f = dir / name;
+  test::write_file(f, test::sine(440, 0.3, 1.0, 48000, 2), 48000,
+                   SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+  std::ifstream in(f, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | (uint8_t)bytes[18 + i];
+  v = (v & ~((1ULL << 36) - 1)) | (uint64_t)frames;
+  for (int i = 7; i >= 0; --i, v >>= 8) bytes[18 + i] = (char)(v & 0xff);
+  if (keep) bytes.resize(keep);
+  std::ofstream(f, std::ios::binary | std::ios::trunc) << bytes;
+  return f;
+}
+
+TEST(Stems, AHeaderClaimingMoreFramesThanTheFileHoldsIsRefusedAtOnce) {
+  // Nothing may be sized from the claim: a 42-byte FLAC claiming 10^9 frames once made a
+  // render map 12 GB, and a 32 KB one claiming 10^8 rendered 82 s before failing. Refused
+  // while probing, in constant time (a seek to the last claimed frame): well under 1 s.
+  test::TempDir dir;
+  for (const auto& [name, frames, keep] :
+       {std::tuple<const char*, long long, size_t>{"tiny.flac", 1000000000LL, 42},
+        {"cut.flac", 100000000LL, 32768},
+        {"whole.flac", 1000000000LL, 0}}) {
+    const auto f = flac_claiming(dir, name, frames, keep);
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string e = error_of(f);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_NE(e.find(std::string(name) + ": truncated or corrupt: the header claims " +
+                     std::to_string(frames) + " frames"),
+              std::string::npos)
+        << e;
+    EXPECT_LT(s, 1.0) << name;
+  }
+  // The same file with its true count decodes.
+  EXPECT_EQ(error_of(flac_claiming(dir, "true.flac", 48000, 0)), "(no error)");
+}
+
+TEST(Stems, AWavWhoseDataChunkClaimsFarLessThanTheFileHoldsIsRefused) {
+  // A data chunk of 0 or 7 bytes before 96,000 bytes of samples was read as silence.
+  test::TempDir dir;
+  test::write_file(dir / "ok.wav", test::sine(440, 0.3, 0.5, 48000, 2), 48000,
+                   SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  std::ifstream in(dir / "ok.wav", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t data = bytes.find("data");
+  ASSERT_NE(data, std::string::npos);
+  for (uint32_t claim : {0u, 7u}) {
+    std::string b = bytes;
+    for (int i = 0; i < 4; ++i) b[data + 4 + i] = (char)((claim >> (8 * i)) & 0xff);
+    const auto f = dir / ("claims" + std::to_string(claim) + ".wav");
+    std::ofstream(f, std::ios::binary) << b;
+    const std::string e = error_of(f);
+    EXPECT_NE(e.find("corrupt header: its data chunk holds"), std::string::npos) << e;
+  }
+  EXPECT_EQ(error_of(dir / "ok.wav"), "(no error)");
 }
 
 TEST(Output, AtomicWriteReplacesOnlyWithACompleteFileAndLeavesNoTemporary) {
