@@ -9,6 +9,7 @@
 // Time constants: a one-pole smoother with coefficient a = exp(-1 / (tau fs)) covers
 // 1 - 1/e (63 %) of a step in tau seconds; attack_ms and release_ms are these tau.
 #pragma once
+#include "fast_math.h"
 #include "td_hd.h"
 
 namespace td {
@@ -49,13 +50,19 @@ struct CompressorChannel {
   float memory;       // slow average of the reduction (auto release, opto), dB
 };
 
-// 10 log10(power) and 10^(db/20) through log2/exp2, the cheapest exact-to-float forms.
+// 10 log10(power) and 10^(db/20) through log2/exp2 (fast_math.h: the same bits on the CPU
+// and the GPU, and vectorisable).
 TD_HD float level_db_of(float power) {
-  return 3.01029996f * log2f(power > 1e-30f ? power : 1e-30f);
+  return 3.01029996f * td_log2(power > 1e-30f ? power : 1e-30f);
 }
 
 TD_HD float db_to_amplitude(float db) {
-  return exp2f(db * 0.166096404f);  // log2(10) / 20
+  return td_exp2(db * 0.166096404f);  // log2(10) / 20
+}
+
+// a^y for a one-pole coefficient a in (0, 1) (the opto's time constants).
+TD_HD float coefficient_power(float a, float y) {
+  return td_exp2(td_log2(a) * y);
 }
 
 // The key's level in dB for one sample of one channel (peak: |x|; RMS: the one-pole mean
@@ -83,7 +90,7 @@ TD_HD float smooth_reduction(const CompressorParams& p, CompressorChannel& c, fl
   float a;
   if (x_l > y) {
     a = p.attack;
-    if (p.opto) a = powf(a, 1.0f / (1.0f + c.memory * (1.0f / 6.0f)));
+    if (p.opto) a = coefficient_power(a, 1.0f / (1.0f + c.memory * (1.0f / 6.0f)));
   } else {
     a = p.release;
     if (p.auto_release) {
@@ -92,7 +99,7 @@ TD_HD float smooth_reduction(const CompressorParams& p, CompressorChannel& c, fl
       const float w = s < 0.0f ? 0.0f : (s > 1.0f ? 1.0f : s);
       a = a + (p.release_slow - a) * w;
     }
-    if (p.opto) a = powf(a, 1.0f / (1.0f + c.memory * (1.0f / 3.0f)));
+    if (p.opto) a = coefficient_power(a, 1.0f / (1.0f + c.memory * (1.0f / 3.0f)));
   }
   c.reduction = a * y + (1.0f - a) * x_l;
   // Released to nothing: exactly 0 (the gain is then exactly unity and costs nothing).
@@ -146,8 +153,8 @@ TD_HD void compressor_reduction(const CompressorParams& p, CompressorChannel* ch
 // The factor the delayed input is multiplied by for a reduction (dB): makeup, gain and the
 // dry/wet mix.
 TD_HD float compressor_factor(const CompressorParams& p, float reduction_db) {
-  const float change_db = p.makeup_db - reduction_db;
-  const float g = change_db == 0.0f ? 1.0f : db_to_amplitude(change_db);
+  // No branch (a loop of it vectorises): td_exp2(0) is exactly 1, a unity gain stays exact.
+  const float g = db_to_amplitude(p.makeup_db - reduction_db);
   return p.mix * g + (1.0f - p.mix);
 }
 
@@ -160,6 +167,12 @@ namespace td {
 struct KeyFilter {
   double b0, b1, b2, a1, a2;  // a0 normalised to 1; b0 = 1, rest 0: no filter
 };
+
+// No high-pass on the key (b0 = 1, the rest 0): the filter is skipped, not run as an
+// identity (its state then stays zero).
+TD_HD bool key_filter_active(const KeyFilter& f) {
+  return f.b0 != 1.0 || f.b1 != 0.0 || f.b2 != 0.0 || f.a1 != 0.0 || f.a2 != 0.0;
+}
 
 TD_HD double key_filter_step(const KeyFilter& f, double* s, double x) {
   const double y = f.b0 * x + f.b1 * s[0] + f.b2 * s[1] - f.a1 * s[2] - f.a2 * s[3];
@@ -201,8 +214,10 @@ struct CompressorJob {
 // per-channel reduction (dB).
 TD_HD void compressor_detect(const CompressorJob& job, const CompressorParams& p,
                              CompressorState& st, float key_l, float key_r, float* reduction) {
-  key_l = (float)key_filter_step(job.key_filter, st.key_filter[0], key_l);
-  key_r = (float)key_filter_step(job.key_filter, st.key_filter[1], key_r);
+  if (key_filter_active(job.key_filter)) {
+    key_l = (float)key_filter_step(job.key_filter, st.key_filter[0], key_l);
+    key_r = (float)key_filter_step(job.key_filter, st.key_filter[1], key_r);
+  }
   compressor_reduction(p, st.ch, key_l, key_r, 2, reduction);
 }
 

@@ -222,13 +222,33 @@ TD_HD void compressor_apply_chunk(const CompressorJob& job, const CompressorPara
   }
 }
 
-// The statistics and trace of the segment, from its reductions (after pass 2).
+// The statistics and trace of the segment, from its reductions (after pass 2): what
+// compressor_record adds sample by sample, hop by hop (one division per trace hop, not per
+// sample; integer sums and maxima, so the same result).
 TD_HD void compressor_record_segment(const CompressorJob& job, CompressorState& st,
                                      const float* red_l, const float* red_r, float* trace,
                                      long long trace_hop_frames, long long origin,
                                      long long frames) {
-  for (long long n = 0; n < frames; ++n)
-    compressor_record(job, st, trace, trace_hop_frames, origin + n, red_l[n], red_r[n]);
+  const long long first = job.song_begin > origin ? job.song_begin - origin : 0;
+  const long long last = job.song_end - origin < frames ? job.song_end - origin : frames;
+  const float scale = (float)(1.0 / kReductionQuantum);
+  long long sum = 0;
+  float most = st.reduction_max;
+  for (long long n = first; n < last;) {
+    const long long hop = (origin + n - job.song_begin) / trace_hop_frames;
+    long long end = job.song_begin + (hop + 1) * trace_hop_frames - origin;
+    end = end < last ? end : last;
+    float t = trace[job.trace + hop];
+    for (; n < end; ++n) {
+      const float r = red_l[n] > red_r[n] ? red_l[n] : red_r[n];
+      sum += (long long)(r * scale);
+      most = r > most ? r : most;
+      t = r > t ? r : t;
+    }
+    trace[job.trace + hop] = t;
+  }
+  st.reduction_sum_q += sum;
+  st.reduction_max = most;
 }
 
 // The look-ahead ring after the segment, from the edge saved at the segment's end.

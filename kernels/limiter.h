@@ -19,6 +19,7 @@
 // design (e.g. S. Sanfilippo, "Limiter design", and the JUCE dsp::Limiter discussion);
 // true peak per ITU-R BS.1770-4 Annex 2.
 #pragma once
+#include "fast_math.h"
 #include "td_hd.h"
 #include "true_peak.h"
 
@@ -186,7 +187,7 @@ TD_HD void limiter_segment(const LimiterJob& job, const LimiterParams& p, const 
     xl[n] = l, xr[n] = r;
     const long long pos = origin + n;
     if (pos >= job.song_begin && pos < job.song_end) {
-      const float reduction = g < 1.0f ? -20.0f * log10f(g) : 0.0f;
+      const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
       st.reduction_sum += reduction;
       st.reduction_max = max_of(st.reduction_max, reduction);
       float& t = trace[job.trace + (pos - job.song_begin) / trace_hop_frames];

@@ -270,28 +270,65 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
   }
 }
 
+namespace {
+
+// Pass 3 of dynamics_chunks.h for chunk c (compressor_apply_chunk's arithmetic): the gain
+// factors of the chunk first, in SIMD lanes (compressor_factor is a select and td_exp2),
+// then the in-place, backwards product with the delayed input. Each factor depends on its
+// own reduction only, so the bits are those of compressor_output.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void compressor_factors(
+    const CompressorParams& p, const float* red_l, const float* red_r, long long n, float* fl,
+    float* fr) {
+  for (long long i = 0; i < n; ++i) {
+    fl[i] = compressor_factor(p, red_l[i]);
+    fr[i] = compressor_factor(p, red_r[i]);
+  }
+}
+
+void compressor_apply(const CompressorJob& job, const CompressorParams& p, float* xl, float* xr,
+                      const float* edge, long long frames, int count, int c, const float* red_l,
+                      const float* red_r) {
+  const long long L = job.lookahead;
+  const long long b = chunk_begin(frames, count, c), e = chunk_begin(frames, count, c + 1);
+  thread_local std::vector<float> factors;
+  std::vector<float>& f = factors;
+  if ((long long)f.size() < 2 * (e - b)) f.resize((size_t)(2 * (e - b)));
+  float* fl = f.data();
+  float* fr = fl + (e - b);
+  compressor_factors(p, red_l + b, red_r + b, e - b, fl, fr);
+  const long long split = std::min(e, b + L);  // before it the input comes from the edge
+  for (long long n = e - 1; n >= split; --n) {
+    xl[n] = xl[n - L] * fl[n - b];
+    xr[n] = xr[n - L] * fr[n - b];
+  }
+  for (long long n = split - 1; n >= b; --n) {
+    const long long k = n - b;  // edge index: m - (b - L) with m = n - L
+    xl[n] = edge[k] * fl[n - b];
+    xr[n] = edge[L + k] * fr[n - b];
+  }
+}
+
+}  // namespace
+
 long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
                      const CompressorParams* params, CompressorState* states, float* rings,
                      float* trace, long long trace_hop_frames, int chunks) {
   long long warmup = 0;
   for (int j = 0; j < job_count; ++j)
     warmup = std::max(warmup, compressor_warmup_frames(params[jobs[j].params]));
+  // One chunk per job when the jobs fill the workers: the three passes then still separate
+  // the recurrence (pass 1) from the per-sample gains (pass 3, vectorised), and pass 2 has
+  // nothing to fix.
   const int count =
       chunks > 0 ? chunks
                  : compressor_chunk_count(job_count, omp_get_max_threads(), a.frames, warmup);
-  if (count <= 1) {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int j = 0; j < job_count; ++j) {
-      const CompressorJob& job = jobs[j];
-      compressor_segment(job, params[job.params], states[job.state], a.stream(job.left),
-                         a.stream(job.right), a.stream(job.key_left), a.stream(job.key_right),
-                         rings, trace, trace_hop_frames, a.origin, a.frames);
-    }
-    return 0;
-  }
   // Chunked (dynamics_chunks.h): detect, fix, apply.
   const long long frames = a.frames;
-  std::vector<float> red((size_t)job_count * 2 * frames);
+  // The reductions, kept from call to call (fresh pages every segment cost more than the
+  // arithmetic; bound here, in the calling thread, not in the workers).
+  thread_local std::vector<float> red_pool;
+  std::vector<float>& red = red_pool;
+  if (red.size() < (size_t)job_count * 2 * frames) red.resize((size_t)job_count * 2 * frames);
   std::vector<CompressorState> guess((size_t)job_count * count), end((size_t)job_count * count);
   long long lookahead_total = 0;
   std::vector<long long> edge_at(job_count);
@@ -328,9 +365,9 @@ long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_co
   for (int t = 0; t < job_count * count; ++t) {
     const int j = t / count, c = t % count;
     const CompressorJob& job = jobs[j];
-    compressor_apply_chunk(job, params[job.params], a.stream(job.left), a.stream(job.right),
-                           edges.data() + edge_at[j] + 2LL * job.lookahead * c, frames, count, c,
-                           red_l(j), red_r(j));
+    compressor_apply(job, params[job.params], a.stream(job.left), a.stream(job.right),
+                     edges.data() + edge_at[j] + 2LL * job.lookahead * c, frames, count, c,
+                     red_l(j), red_r(j));
   }
 #pragma omp parallel for schedule(dynamic, 1)
   for (int j = 0; j < job_count; ++j) {
