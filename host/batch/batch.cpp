@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/csv.h"
 #include "io/audio_file.h"
 #include "kernels/dither.h"  // mix64
 #include "render/render.h"
@@ -189,15 +190,18 @@ std::filesystem::path summary_file(const BatchOptions& opt) {
 
 std::string batch_csv(const nlohmann::json& batch) {
   std::ostringstream os;
-  os << "name,status,integrated_lufs,true_peak_dbtp,variants,wall_s,error\n";
+  bool first = true;
+  for (const char* h :
+       {"name", "status", "integrated_lufs", "true_peak_dbtp", "variants", "wall_s", "error"}) {
+    os << (first ? "" : ",") << csv_cell(h);
+    first = false;
+  }
+  os << "\n";
   auto cell = [](const nlohmann::json& v) -> std::string {
-    if (v.is_null()) return "";
-    if (v.is_string()) {
-      std::string s = v.get<std::string>(), q = "\"";
-      for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      return q + "\"";
-    }
-    return v.dump();
+    if (v.is_null()) return csv_cell("");
+    if (v.is_string()) return csv_cell(v.get<std::string>());
+    if (v.is_number()) return csv_number(v.get<double>());
+    return csv_cell(v.dump());
   };
   for (const auto& r : batch["sessions"])
     os << cell(r["name"]) << "," << cell(r["status"]) << "," << cell(r["integrated_lufs"]) << ","

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "base/csv.h"
+
 namespace td {
 
 const char* const kVersion = "0.1.0";
@@ -100,24 +102,21 @@ nlohmann::json comparison_json(const Comparison& c) {
 }
 
 std::string report_csv(const RenderResult& r) {
-  // One row per variant, best first when ranked: the figures a spreadsheet sorts by.
+  // One row per variant, best first when ranked: the figures a spreadsheet sorts by. Every
+  // cell through the one CSV writer (base/csv.h).
   std::vector<const VariantResult*> rows;
   for (const auto& v : r.variants) rows.push_back(&v);
   std::stable_sort(rows.begin(), rows.end(), [](const VariantResult* a, const VariantResult* b) {
     return a->rank < b->rank;
   });
   std::ostringstream os;
-  os << "rank,id,score";
+  os << csv_cell("rank") << "," << csv_cell("id") << "," << csv_cell("score");
   if (!r.variants.empty())
-    for (const auto& pv : r.variants[0].params) os << "," << pv.first;
-  os << ",integrated_lufs,true_peak_dbtp,lra_lu,plr_db,crest_db,spectral_rms_db,"
-        "width_rms_difference,translation_rms_db,file\n";
-  auto num = [](double x) {
-    if (!std::isfinite(x)) return std::string();
-    std::ostringstream n;
-    n << x;
-    return n.str();
-  };
+    for (const auto& pv : r.variants[0].params) os << "," << csv_cell(pv.first);
+  for (const char* h : {"integrated_lufs", "true_peak_dbtp", "lra_lu", "plr_db", "crest_db",
+                        "spectral_rms_db", "width_rms_difference", "translation_rms_db", "file"})
+    os << "," << csv_cell(h);
+  os << "\n";
   for (const VariantResult* v : rows) {
     double spectral = 0, width = 0, translation = 0, weights = 0;
     for (const auto& c : v->comparisons) {
@@ -125,14 +124,16 @@ std::string report_csv(const RenderResult& r) {
       width += c.weight * c.width_rms_difference;
       translation += c.weight * c.translation_rms_db;
     }
-    os << v->rank << "," << v->id << "," << num(v->score);
-    for (const auto& pv : v->params) os << "," << num(pv.second);
-    os << "," << num(v->delivered_lufs) << "," << num(v->true_peak_dbtp) << ","
-       << num(v->readings.lra_lu) << "," << num(v->readings.plr_db) << ","
-       << num(v->readings.crest_db) << "," << (weights > 0 ? num(spectral / weights) : "") << ","
-       << (weights > 0 ? num(width / weights) : "") << ","
-       << (weights > 0 ? num(translation / weights) : "") << ","
-       << (v->file.empty() ? "" : v->file.filename().string()) << "\n";
+    const double none = std::nan("");
+    os << csv_number(v->rank) << "," << csv_cell(v->id) << "," << csv_number(v->score);
+    for (const auto& pv : v->params) os << "," << csv_number(pv.second);
+    os << "," << csv_number(v->delivered_lufs) << "," << csv_number(v->true_peak_dbtp) << ","
+       << csv_number(v->readings.lra_lu) << "," << csv_number(v->readings.plr_db) << ","
+       << csv_number(v->readings.crest_db) << ","
+       << csv_number(weights > 0 ? spectral / weights : none) << ","
+       << csv_number(weights > 0 ? width / weights : none) << ","
+       << csv_number(weights > 0 ? translation / weights : none) << ","
+       << csv_cell(v->file.empty() ? "" : v->file.filename().string()) << "\n";
   }
   return os.str();
 }

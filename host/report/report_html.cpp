@@ -214,10 +214,13 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
                        {"flac", audio}});
   }
   data["players"] = {{"taps", taps}, {"sources", sources}, {"missing", missing}};
-  // JSON inside <script>: "</" must not close the element.
-  std::string blob = data.dump();
-  for (size_t at = blob.find("</"); at != std::string::npos; at = blob.find("</", at + 3))
-    blob.replace(at, 2, "<\\/");
+  // JSON inside <script>: no name may change the page's structure. "</script>" would close
+  // the element and "<!--" opens the HTML parser's script-data escaped states; with every
+  // '<', '>' and '&' written as a JSON \u escape (they occur only inside strings) no tag,
+  // comment or entity can appear in the element at all.
+  std::string blob;
+  for (char c : data.dump())
+    blob += c == '<' ? "\\u003c" : c == '>' ? "\\u003e" : c == '&' ? "\\u0026" : std::string(1, c);
   std::string page = kReportPage;
   const std::string marker = "/*TOPDOWN_DATA*/";
   page.replace(page.find(marker), marker.size(), blob);

@@ -35,6 +35,14 @@ Processor Parser::processor(const toml::node& n, const std::string& spec_name,
     p.type = *type;
   }
   p.id = string(t, "id", where).value_or(default_id.empty() ? p.type : default_id);
+  // Ids become sweep paths, report columns and page labels: restricted like node names.
+  if (p.id.empty() ||
+      p.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+          std::string::npos)
+    fail(t.get("id"), where + ".id",
+         "\"" + p.id +
+             "\" is not allowed (letters, digits, '_' and '-' only, so that sweep paths stay "
+             "unambiguous and reports cannot be made to run it)");
   for (const auto& [k, v] : t) {
     const std::string key(k.str());
     if (key == "type" || key == "id") continue;

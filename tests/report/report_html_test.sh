@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# report.html in headless Chromium (issue #7): renders a swept session against a reference,
+# report.html in headless Chromium (issue #7): renders a swept session against a reference
+# with a hostile file name,
 # then report_html_test.py loads the page and checks it (no console errors, one ranking row
 # per variant, the SVG plots, the A/B player switching sources), saving a screenshot to
 # ARTIFACT_DIR/report_html.png. Chromium, its driver and Selenium come from Debian and are
@@ -30,14 +31,16 @@ trap 'rm -rf "$dir"' EXIT
 set -e
 "$topdown" demo --export "$dir/song" --seconds 30 --tracks 8 >/dev/null
 "$topdown" render "$dir/song/session.toml" -o "$dir/plain" --backend cpu >/dev/null
-cp "$dir/plain/master.wav" "$dir/song/reference.wav"
+# The reference's file name is hostile (issue #17): it reaches the page's embedded JSON, and
+# "<!--<script>" there once blanked the page; every check below needs the DOM intact.
+cp "$dir/plain/master.wav" "$dir/song/ref<!--<script>x.wav"
 # A master compressor (its gain reduction is plotted) and a limiter.
 sed -i 's|^chain = \[ { type = "gain", id = "trim", gain_db = -2.0 } \]|chain = [ { type = "gain", id = "trim", gain_db = -2.0 }, { type = "compressor", id = "glue", threshold_db = -30, ratio = 2 }, { type = "limiter", id = "max" } ]|' "$dir/song/session.toml"
 grep -q 'id = "glue"' "$dir/song/session.toml"
 cat >>"$dir/song/session.toml" <<'TOML'
 
 [[reference]]
-file = "reference.wav"
+file = "ref<!--<script>x.wav"
 
 [variants.sweep]
 "master.glue.ratio" = [1.5, 4]
