@@ -35,8 +35,27 @@ RealFft::~RealFft() {
   fftwf_free(out_);
 }
 
+namespace {
+// The plans by size, kept for the process (planning costs more than a segment's work) and
+// destroyed at exit, so that a leak checker's report means a leak. (Not fftwf_cleanup():
+// a spectrum's plans may be destroyed after this cache.)
+struct PlanCache {
+  std::map<int, FftPlanPair> plans;
+  ~PlanCache() {
+    std::lock_guard<std::mutex> lock(planner_mutex());
+    for (auto& [size, p] : plans) {
+      fftwf_destroy_plan(static_cast<fftwf_plan>(p.forward));
+      fftwf_destroy_plan(static_cast<fftwf_plan>(p.inverse));
+    }
+    plans.clear();
+  }
+};
+}  // namespace
+
 const FftPlanPair& fft_plans(int size) {
-  static std::map<int, FftPlanPair> plans;
+  (void)planner_mutex();  // constructed first, so destroyed after the cache
+  static PlanCache cache;
+  std::map<int, FftPlanPair>& plans = cache.plans;
   std::lock_guard<std::mutex> lock(planner_mutex());
   auto it = plans.find(size);
   if (it != plans.end()) return it->second;

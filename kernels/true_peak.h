@@ -151,8 +151,11 @@ TD_HD float true_peak_range_pruned(const TruePeakInput& in, const TruePeakFilter
       for (int i = 0; i < block; ++i) m = max_of(m, abs_of(in.x[b + i]));
       return m;
     }
+    // Inputs before the history do not exist (block begin - 16 reaches one sample past it;
+    // outputs read no further back than sample -15).
+    const long long lo = b > -kTruePeakHistory ? b : -kTruePeakHistory;
     const long long hi = b + block < in.frames ? b + block : in.frames;
-    for (long long i = b; i < hi; ++i) m = max_of(m, abs_of(in.at(i)));
+    for (long long i = lo; i < hi; ++i) m = max_of(m, abs_of(in.at(i)));
     return m;
   };
   float peak = 0.0f;

@@ -2,6 +2,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "processors/processor.h"
 #include "session/parser.h"
@@ -162,7 +163,65 @@ Session Parser::parse(const toml::table& root) {
       s.references.push_back(r);
     }
   }
+  check_frequencies(s);
   return s;
+}
+
+void Parser::check_frequencies(const Session& s) const {
+  const double nyquist = s.sample_rate / 2.0;
+  auto text = [](double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
+  auto check = [&](double hz, int line, const std::string& key) {
+    if (hz < nyquist) return;
+    fail_line(line, key,
+              text(hz) + " Hz is not below the Nyquist frequency of the session's " +
+                  std::to_string(s.sample_rate) + " Hz rate (allowed: below " + text(nyquist) +
+                  " Hz; raise [session] sample_rate or lower the frequency)");
+  };
+  auto check_processor = [&](const Processor& p, const ProcessorSpec& spec,
+                             const std::string& label) {
+    auto on = p.values.find("enabled");
+    const bool enabled = on == p.values.end() || on->second.flag;
+    for (const KeySpec& k : spec.keys) {
+      if (std::string(k.unit) != "Hz") continue;
+      const std::string key = label + "." + k.key;
+      auto it = p.values.find(k.key);
+      if (it == p.values.end()) {
+        if (enabled && k.has_default && k.default_number > 0)
+          check(k.default_number, p.line, key + " (its default)");
+        continue;
+      }
+      const int line = it->second.line ? it->second.line : p.line;
+      if (it->second.kind == ProcessorValue::Kind::kNumber) check(it->second.number, line, key);
+      if (it->second.kind == ProcessorValue::Kind::kNumberList)
+        for (double v : it->second.list) check(v, line, key);
+    }
+  };
+  for (const Node& n : s.nodes)
+    for (size_t i = 0; i < n.chain.size(); ++i) {
+      const Processor& p = n.chain[i];
+      const ProcessorSpec* spec = find_processor_spec(p.type);
+      if (!spec) continue;
+      const std::string label = node_label(n) + ".chain[" + std::to_string(i) + "]";
+      check_processor(p, *spec, label);
+      if (spec->band_type)
+        for (size_t b = 0; b < p.bands.size(); ++b)
+          check_processor(p.bands[b], *find_processor_spec(spec->band_type),
+                          label + ".bands[" + std::to_string(b) + "]");
+    }
+  for (const SweepAxis& axis : s.variants.sweep) {
+    const SweepTarget& t = axis.target;
+    if (t.what != SweepTarget::What::kProcessor) continue;
+    const Processor& p = s.nodes[t.node].chain[t.processor];
+    const ProcessorSpec* spec = find_processor_spec(p.type);
+    if (spec && t.band >= 0 && spec->band_type) spec = find_processor_spec(spec->band_type);
+    const KeySpec* k = spec ? find_key(*spec, t.key) : nullptr;
+    if (!k || std::string(k->unit) != "Hz") continue;
+    for (double v : axis.values) check(v, axis.line, "[variants.sweep] \"" + axis.path + "\"");
+  }
 }
 
 }  // namespace td::session_parser

@@ -236,6 +236,9 @@ struct Parser {
   void common(const toml::table& t, Node& node, const std::string& where, bool mono_capable) const;
 
   Session parse(const toml::table& root);
+  // Every frequency (a key in Hz, given, defaulted or swept) below the session's Nyquist
+  // frequency.
+  void check_frequencies(const Session& s) const;
 
   static std::string kind_name(const Node& n) {
     return n.kind == NodeKind::kTrack ? "track" : n.kind == NodeKind::kBus ? "bus" : "master";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -60,7 +61,59 @@ void confine_session_paths(const Session& s, const PathPolicy& policy) {
                  s.file.string() + ":" + std::to_string(r.line) + ": [[reference]] file");
 }
 
+namespace {
+
+// The session's text is checked before toml++ sees it: valid UTF-8 (no overlong forms,
+// surrogates or code points past U+10FFFF) and no control characters but tab, LF and CR.
+// toml++ 3.3 reaches undefined behaviour on some 5-byte inputs that fail this (found by
+// fuzzing, e.g. 64 c2 bb 1c 1c); it is never handed one.
+void check_session_text(const std::string& text, const std::filesystem::path& file) {
+  int line = 1;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = (unsigned char)text[i];
+    auto fail = [&](const std::string& what) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", c);
+      throw InputError(file.string() + ":" + std::to_string(line) + ": " + what + " (byte " + hex +
+                       " at offset " + std::to_string(i) +
+                       "; allowed: UTF-8 text without control characters other than tab, LF "
+                       "and CR)");
+    };
+    if (c < 0x80) {
+      if (c == '\n') ++line;
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+        fail("a control character");
+      ++i;
+      continue;
+    }
+    int n = 0;
+    unsigned cp = 0;
+    if (c >= 0xc2 && c <= 0xdf)
+      n = 1, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+      n = 2, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+      n = 3, cp = c & 0x07;
+    else
+      fail("not UTF-8");
+    for (int k = 1; k <= n; ++k) {
+      if (i + k >= text.size()) fail("not UTF-8 (cut short)");
+      const unsigned char d = (unsigned char)text[i + k];
+      if ((d & 0xc0) != 0x80) fail("not UTF-8");
+      cp = cp << 6 | (d & 0x3f);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      fail("not UTF-8 (overlong, surrogate or out of range)");
+    if (cp >= 0x80 && cp < 0xa0) fail("a control character");
+    i += n + 1;
+  }
+}
+
+}  // namespace
+
 Session parse_session_text(const std::string& text, const std::filesystem::path& file) {
+  check_session_text(text, file);
   session_parser::Parser p{file, file.filename().string().empty() ? file.string() : file.string()};
   toml::table root;
   try {

@@ -101,6 +101,53 @@ TEST(SessionErrors, UnknownKeyNamesFileLineKeyAndTheAllowedKeys) {
   EXPECT_NE(e.find("allowed here: name, file, bus"), std::string::npos) << e;
 }
 
+TEST(SessionErrors, TextThatIsNotUtf8OrHasControlCharactersNeverReachesTheTomlParser) {
+  // Found by fuzzing: toml++ 3.3 reaches __builtin_unreachable() on "64 c2 bb 1c 1c" and
+  // asserts on "5b 00". Both are refused before it sees them, with the line and the byte.
+  const std::string unreachable("\x64\xc2\xbb\x1c\x1c", 5), nul("\x5b\x00", 2);
+  EXPECT_NE(error_of(unreachable).find("song.toml:1: a control character (byte 0x1c"),
+            std::string::npos)
+      << error_of(unreachable);
+  EXPECT_NE(error_of(nul).find("song.toml:1: a control character (byte 0x00"), std::string::npos);
+  EXPECT_NE(error_of(std::string(kMinimal) + "# \xed\xa0\x80\n").find("not UTF-8"),
+            std::string::npos);  // a surrogate
+  EXPECT_NE(error_of(std::string(kMinimal) + "# \xc0\xaf\n").find("not UTF-8"),
+            std::string::npos);  // an overlong '/'
+  EXPECT_NE(error_of(std::string(kMinimal) + "# \xe2\x82").find("not UTF-8"),
+            std::string::npos);  // cut short
+  // Text in other scripts is fine (a comment and a name in a string).
+  EXPECT_EQ(error_of(std::string(kMinimal) + "# café, ü, 日本\n"), "(no error)");
+}
+
+TEST(SessionErrors, EveryFrequencyIsBelowTheSessionsNyquistFrequency) {
+  // At 8 kHz, bands and crossovers above 4 kHz were accepted and rendered as nonsense.
+  const std::string head = "[session]\nsample_rate = 8000\n";
+  const std::string track = "[[track]]\nname = \"a\"\nfile = \"a.wav\"\n";
+  auto e = [&](const std::string& master, const std::string& tail = "") {
+    return error_of(head + "[master]\nchain = [ " + master + " ]\n" + track + tail);
+  };
+  const std::string band =
+      e("{ type = \"eq\", bands = [ { type = \"bell\", freq = 5000, gain_db = 1 } ] }");
+  EXPECT_NE(band.find("song.toml:4: [master].chain[0].bands[0].freq: 5000 Hz is not below the "
+                      "Nyquist frequency of the session's 8000 Hz rate (allowed: below 4000 Hz"),
+            std::string::npos)
+      << band;
+  EXPECT_NE(e("{ type = \"multiband\", crossovers_hz = [200, 4500], bands = [ {}, {}, {} ] }")
+                .find("crossovers_hz: 4500 Hz"),
+            std::string::npos);
+  // A de-esser's default band (5-9 kHz) is checked too; disabled, it is not.
+  EXPECT_NE(e("{ type = \"deesser\" }").find("low_hz (its default): 5000 Hz"), std::string::npos);
+  EXPECT_EQ(e("{ type = \"deesser\", enabled = false }"), "(no error)");
+  EXPECT_EQ(e("{ type = \"deesser\", low_hz = 2500, high_hz = 3500 }"), "(no error)");
+  // Swept values as well.
+  const std::string swept = e(
+      "{ type = \"eq\", id = \"eq\", bands = [ { id = \"air\", type = \"bell\", freq = 3000 } ] }",
+      "[variants.sweep]\n\"master.eq.air.freq\" = [2000, 4000]\n");
+  EXPECT_NE(swept.find("[variants.sweep] \"master.eq.air.freq\": 4000 Hz is not below"),
+            std::string::npos)
+      << swept;
+}
+
 TEST(SessionErrors, UnknownTopLevelTable) {
   const std::string e = error_of(std::string(kMinimal) + "[mastering]\nx = 1\n");
   EXPECT_NE(e.find("mastering"), std::string::npos) << e;
