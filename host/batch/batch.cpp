@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "base/csv.h"
+#include "base/temp_files.h"
 #include "io/audio_file.h"
 #include "kernels/dither.h"  // mix64
 #include "render/render.h"
@@ -303,9 +304,10 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
       // No record while rendering (a kill leaves the session incomplete), and no litter
       // from a killed earlier attempt.
       std::filesystem::remove(dir / record_name[i]);
-      for (const auto& e : std::filesystem::directory_iterator(dir))
-        if (e.path().filename().string().find(".partial-") != std::string::npos)
-          std::filesystem::remove(e.path());
+      // (Only those of processes that are gone: a shard rendering other variants of this
+      // session into the same folder may be writing right now.)
+      remove_stale_temporaries(dir);
+      remove_stale_temporaries(dir / "variants");
       SessionJob sj{&*p.session, stems_from_files(*p.session), {}};
       sj.options.out_dir = dir;
       sj.options.only_variants = subset[i];

@@ -1,6 +1,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "base/temp_files.h"
 #include "cli/commands.h"
 
 namespace po = boost::program_options;
@@ -49,6 +50,9 @@ int run_render(const std::vector<std::string>& args) {
   std::filesystem::create_directories(out, ec);
   if (ec)
     throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
+  // What killed renders (SIGKILL, power) left behind.
+  remove_stale_temporaries(out);
+  remove_stale_temporaries(out / "variants");
   RenderOptions ro;
   ro.backend = backend;
   ro.out_dir = out;

@@ -23,7 +23,8 @@ int run_init(const std::vector<std::string>& args);
 // nullptr: none) into `vm`. With --help, prints the options and `exit_status` and returns
 // false (the command then returns 0).
 constexpr const char* kExitStatus =
-    "Exit status: 0 ok, 1 bad input (one message on stderr), 2 internal error.\n";
+    "Exit status: 0 ok, 1 bad input or a full disk (one message on stderr), 2 internal error,\n"
+    "130 / 143 stopped by SIGINT / SIGTERM (the files being written removed).\n";
 bool parse_command(const std::vector<std::string>& args,
                    const boost::program_options::options_description& opts, const char* positional,
                    int count, boost::program_options::variables_map& vm,

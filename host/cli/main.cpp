@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "base/temp_files.h"
 #include "cli/commands.h"
 #include "report/report.h"
 
@@ -22,11 +23,14 @@ const char* kUsage =
     "Options:\n"
     "  -h, --help     show this help (topdown COMMAND --help for a command's options)\n"
     "  --version      print the version\n\n"
-    "Exit status: 0 ok, 1 bad input, 2 internal error, 3 (batch, merge) some sessions failed.\n";
+    "Exit status: 0 ok, 1 bad input (or a full disk), 2 internal error, 3 (batch, merge) some\n"
+    "sessions failed, 130 / 143 stopped by SIGINT / SIGTERM (the files being written removed).\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGINT and SIGTERM remove the files being written and exit 130 / 143.
+  td::install_signal_cleanup();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::cout << kUsage;

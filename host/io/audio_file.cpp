@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "base/input_error.h"
+#include "base/temp_files.h"
 
 namespace td {
 namespace {
@@ -399,8 +400,8 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
   // Over 4 GiB a RIFF header overflows; RF64 carries the same data.
   if (major == SF_FORMAT_WAV && (double)frames * channels * spec.bit_depth / 8 > 4.0e9)
     sfi.format = SF_FORMAT_RF64 | sub;
-  const std::filesystem::path tmp = file.parent_path() / ("." + file.filename().string() +
-                                                          ".partial-" + std::to_string(getpid()));
+  const std::filesystem::path tmp = temp_path_for(file);
+  TempFileGuard guard(tmp);  // removed if SIGINT or SIGTERM stops the render
   SNDFILE* f = sf_open(tmp.string().c_str(), SFM_WRITE, &sfi);
   if (!f)
     throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) +
@@ -443,19 +444,19 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
   std::error_code ec;
   if (written != frames || close_err != 0) {
     std::filesystem::remove(tmp, ec);
-    throw std::runtime_error(file.string() + ": write failed (disk full?)");
+    throw InputError(file.string() + ": write failed (disk full?)");
   }
   std::filesystem::rename(tmp, file, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    throw std::runtime_error(file.string() +
-                             ": cannot rename the finished file into place: " + ec.message());
+    throw InputError(file.string() +
+                     ": cannot rename the finished file into place: " + ec.message());
   }
 }
 
 void write_text_atomic(const std::filesystem::path& file, const std::string& text) {
-  const std::filesystem::path tmp = file.parent_path() / ("." + file.filename().string() +
-                                                          ".partial-" + std::to_string(getpid()));
+  const std::filesystem::path tmp = temp_path_for(file);
+  TempFileGuard guard(tmp);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(file.string() + ": cannot create the output file");
@@ -464,14 +465,16 @@ void write_text_atomic(const std::filesystem::path& file, const std::string& tex
     if (!out) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
-      throw std::runtime_error(file.string() + ": write failed (disk full?)");
+      throw InputError(file.string() + ": write failed (disk full?)");
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
-  if (ec)
-    throw std::runtime_error(file.string() +
-                             ": cannot rename the finished file into place: " + ec.message());
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw InputError(file.string() +
+                     ": cannot rename the finished file into place: " + ec.message());
+  }
 }
 
 AudioData read_audio(const std::filesystem::path& file) {
