@@ -3,13 +3,14 @@
 # Slurm and munge for the farm integration test (tests/farm/slurm_test.sh starts its own
 # daemons; the packages' services are not used; when they cannot be installed the test
 # skips with a message). With --bench also the peers the benchmarks compare against
-# (ffmpeg). Only missing packages are installed; run as root (or with sudo available).
+# (ffmpeg). clang and its runtime build the fuzz targets (scripts/fuzz.sh). Only missing
+# packages are installed; run as root (or with sudo available).
 set -euo pipefail
 
 required=(build-essential cmake ninja-build pkg-config
   libsndfile1-dev libsoxr-dev libfftw3-dev libtomlplusplus-dev nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev libebur128-dev
-  python3)
+  python3 clang libclang-rt-14-dev)
 optional=(slurmctld slurmd slurm-client munge)
 if [ "${1:-}" = "--bench" ]; then
   required+=(ffmpeg bc)
