@@ -6,6 +6,7 @@
 #include "analysis/analyze.h"
 #include "analysis/compare.h"
 #include "cli/commands.h"
+#include "io/output_set.h"
 #include "report/report.h"
 
 namespace po = boost::program_options;
@@ -54,12 +55,15 @@ void print_text(const FileAnalysis& a) {
 
 int run_analyze(const std::vector<std::string>& args) {
   po::options_description opts(
-      "Usage: topdown analyze FILE [FILE...] [--reference REF]... [--json] [--series]\n\n"
+      "Usage: topdown analyze FILE [FILE...] [--reference REF]... [--json] [--series]\n"
+      "       topdown analyze --verify OUT_DIR\n\n"
       "Measures audio files: integrated loudness, loudness range, momentary and short-term\n"
       "maxima (ITU-R BS.1770-4, EBU R128, EBU Tech 3341/3342), true peak, sample peak, RMS,\n"
       "crest factor, PLR, stereo correlation, VU and the 1/3-octave long-term spectrum\n"
       "(docs/meters.md). With --reference, each file is also compared with the\n"
-      "reference(s), loudness-matched, and scored (docs/references.md).\n\nOptions");
+      "reference(s), loudness-matched, and scored (docs/references.md). --verify checks a\n"
+      "render's output folder against its manifest (every file there, unchanged; exit 1 if\n"
+      "not).\n\nOptions");
   opts.add_options()("help,h", "show this help")(
       "json", "one JSON object per file (an array for several files) on stdout")(
       "series", "with --json: momentary_series and short_term_series, every 10 ms")(
@@ -67,9 +71,19 @@ int run_analyze(const std::vector<std::string>& args) {
       "sine peak level that reads 0 VU, -40 .. 0")(
       "backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")(
       "reference", po::value<std::vector<std::string>>()->composing(),
-      "a reference track to compare each FILE with (repeatable)");
+      "a reference track to compare each FILE with (repeatable)")(
+      "verify", po::value<std::string>(),
+      "check OUT_DIR against its topdown-manifest.json instead of measuring");
   po::variables_map vm;
   if (!parse_command(args, opts, "files", -1, vm)) return 0;
+  if (vm.count("verify")) {
+    const std::filesystem::path dir = vm["verify"].as<std::string>();
+    const std::vector<std::string> problems = verify_outputs(dir);
+    for (const auto& p : problems) std::cerr << "topdown: " << dir.string() << ": " << p << "\n";
+    if (!problems.empty()) return 1;
+    std::printf("%s: complete, every file as published\n", dir.string().c_str());
+    return 0;
+  }
   if (!vm.count("files")) throw InputError("analyze: no FILE given (see topdown analyze --help)");
   const std::string backend = vm["backend"].as<std::string>();
   check_backend(backend, "analyze");

@@ -3,6 +3,7 @@
 
 #include "base/temp_files.h"
 #include "cli/commands.h"
+#include "io/output_set.h"
 
 namespace po = boost::program_options;
 
@@ -63,8 +64,11 @@ int run_render(const std::vector<std::string>& args) {
     for (const auto& f : vm["reference"].as<std::vector<std::string>>()) ro.references.push_back(f);
   ro.write_variants = vm["write-variants"].as<std::string>();
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
+  // Everything written into OUT is published as one set once complete (docs/security.md).
+  OutputSet outputs(out);
   const RenderResult result = render_session(session, stems_from_files(session), ro);
-  return finish_render(session, result, out, vm.count("json") > 0);
+  const int status = finish_render(session, result, out, vm.count("json") > 0, &outputs);
+  return status;
 }
 
 }  // namespace td

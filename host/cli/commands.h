@@ -41,8 +41,10 @@ PathPolicy path_policy_of(const boost::program_options::variables_map& vm);
 // Shared by render and demo: a progress line on stderr when it is a terminal.
 std::function<void(const std::string&, double)> terminal_progress();
 
-// Writes report.json, prints the summary (or the report with --json); returns 0.
+// Writes report.json, .csv and .html, publishes `outputs` (when given: the set of files the
+// render wrote, io/output_set.h), prints the summary (or the report with --json); returns 0.
+class OutputSet;
 int finish_render(const Session& session, const RenderResult& result,
-                  const std::filesystem::path& out_dir, bool json);
+                  const std::filesystem::path& out_dir, bool json, OutputSet* outputs = nullptr);
 
 }  // namespace td

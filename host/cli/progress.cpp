@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "io/audio_file.h"
+#include "io/output_set.h"
 #include "report/report.h"
 #include "report/report_html.h"
 
@@ -26,11 +27,12 @@ std::function<void(const std::string&, double)> terminal_progress() {
 }
 
 int finish_render(const Session& s, const RenderResult& r, const std::filesystem::path& out_dir,
-                  bool json) {
+                  bool json, OutputSet* outputs) {
   const nlohmann::json report = make_report(s, r);
   write_text_atomic(out_dir / "report.json", report.dump(2) + "\n");
   write_text_atomic(out_dir / "report.csv", report_csv(r));
   write_text_atomic(out_dir / "report.html", report_html(s, r));
+  if (outputs) outputs->publish();  // the whole set, manifest last
   if (!r.backend_notice.empty()) std::cerr << "topdown: " << r.backend_notice << "\n";
   for (const auto& w : r.warnings) std::cerr << "topdown: warning: " << w << "\n";
   int hot = 0;

@@ -14,6 +14,7 @@
 
 #include "base/input_error.h"
 #include "base/temp_files.h"
+#include "io/output_set.h"
 
 namespace td {
 namespace {
@@ -387,6 +388,26 @@ void decode_stem(const StemInfo& info, int session_rate, float* const* out, long
   open_stem(info, session_rate)->read(out, capacity);
 }
 
+namespace {
+
+// A finished temporary into place: now, or at its output set's publication.
+void place(const std::filesystem::path& tmp, const std::filesystem::path& file,
+           std::unique_ptr<TempFileGuard> guard) {
+  if (OutputSet* set = OutputSet::covering(file)) {
+    set->add(tmp, file, std::move(guard));
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw InputError(file.string() +
+                     ": cannot rename the finished file into place: " + ec.message());
+  }
+}
+
+}  // namespace
+
 void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec, int channels,
                         const int32_t* pcm, const float* floats, long long frames) {
   SF_INFO sfi{};
@@ -401,7 +422,8 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
   if (major == SF_FORMAT_WAV && (double)frames * channels * spec.bit_depth / 8 > 4.0e9)
     sfi.format = SF_FORMAT_RF64 | sub;
   const std::filesystem::path tmp = temp_path_for(file);
-  TempFileGuard guard(tmp);  // removed if SIGINT or SIGTERM stops the render
+  auto guard =
+      std::make_unique<TempFileGuard>(tmp);  // removed if SIGINT or SIGTERM stops the render
   SNDFILE* f = sf_open(tmp.string().c_str(), SFM_WRITE, &sfi);
   if (!f)
     throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) +
@@ -446,17 +468,12 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
     std::filesystem::remove(tmp, ec);
     throw InputError(file.string() + ": write failed (disk full?)");
   }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError(file.string() +
-                     ": cannot rename the finished file into place: " + ec.message());
-  }
+  place(tmp, file, std::move(guard));
 }
 
 void write_text_atomic(const std::filesystem::path& file, const std::string& text) {
   const std::filesystem::path tmp = temp_path_for(file);
-  TempFileGuard guard(tmp);
+  auto guard = std::make_unique<TempFileGuard>(tmp);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(file.string() + ": cannot create the output file");
@@ -468,13 +485,7 @@ void write_text_atomic(const std::filesystem::path& file, const std::string& tex
       throw InputError(file.string() + ": write failed (disk full?)");
     }
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError(file.string() +
-                     ": cannot rename the finished file into place: " + ec.message());
-  }
+  place(tmp, file, std::move(guard));
 }
 
 AudioData read_audio(const std::filesystem::path& file) {

@@ -9,6 +9,7 @@
 
 #include "analysis/playback.h"
 #include "io/audio_file.h"
+#include "io/output_set.h"
 #include "report/report.h"
 #include "report/report_page.h"
 
@@ -185,7 +186,7 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
   json missing = json::array();  // files that could not be read back: named on the page
   for (const VariantResult* v : ranked) {
     if (v->file.empty() || players >= o.max_variant_players) continue;
-    const std::string audio = excerpt(v->file, start, o.excerpt_s);
+    const std::string audio = excerpt(OutputSet::readable(v->file), start, o.excerpt_s);
     if (audio.empty()) {
       missing.push_back(v->file.filename().string());
       continue;

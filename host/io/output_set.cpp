@@ -1,0 +1,173 @@
+#include "io/output_set.h"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/input_error.h"
+#include "batch/batch.h"  // hash_file
+
+namespace td {
+namespace {
+
+std::mutex g_sets_mutex;
+std::vector<OutputSet*> g_sets;
+std::vector<std::filesystem::path> g_dirs;
+
+std::filesystem::path normal(const std::filesystem::path& p) {
+  return std::filesystem::absolute(p).lexically_normal();
+}
+
+nlohmann::json read_manifest(const std::filesystem::path& dir) {
+  std::ifstream in(dir / kManifestName);
+  if (!in) return nullptr;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+// A manifest path is trusted only if it names a file inside the folder.
+bool safe_relative(const std::string& rel) {
+  const std::filesystem::path p(rel);
+  if (rel.empty() || p.is_absolute()) return false;
+  for (const auto& part : p)
+    if (part == ".." || part == ".") return false;
+  return true;
+}
+
+}  // namespace
+
+OutputSet::OutputSet(const std::filesystem::path& dir) : dir_(normal(dir)) {
+  std::lock_guard<std::mutex> lock(g_sets_mutex);
+  g_sets.push_back(this);
+  g_dirs.push_back(dir_);
+}
+
+OutputSet::~OutputSet() {
+  {
+    std::lock_guard<std::mutex> lock(g_sets_mutex);
+    for (size_t i = 0; i < g_sets.size(); ++i)
+      if (g_sets[i] == this) {
+        g_sets.erase(g_sets.begin() + i);
+        g_dirs.erase(g_dirs.begin() + i);
+        break;
+      }
+  }
+  if (published_) return;
+  std::error_code ec;
+  for (const Entry& e : entries_) std::filesystem::remove(e.tmp, ec);
+}
+
+OutputSet* OutputSet::covering(const std::filesystem::path& file) {
+  const std::filesystem::path f = normal(file);
+  std::lock_guard<std::mutex> lock(g_sets_mutex);
+  for (size_t i = 0; i < g_sets.size(); ++i) {
+    const std::filesystem::path rel = f.lexically_relative(g_dirs[i]);
+    if (!rel.empty() && *rel.begin() != "..") return g_sets[i];
+  }
+  return nullptr;
+}
+
+std::filesystem::path OutputSet::readable(const std::filesystem::path& file) {
+  OutputSet* set = covering(file);
+  if (!set) return file;
+  std::lock_guard<std::mutex> lock(set->mutex_);
+  for (const Entry& e : set->entries_)
+    if (e.file == file) return e.tmp;
+  return file;
+}
+
+void OutputSet::add(const std::filesystem::path& tmp, const std::filesystem::path& file,
+                    std::unique_ptr<TempFileGuard> guard) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (Entry& e : entries_)
+    if (e.file == file) {  // written again (top:K delivers its choice twice): the last wins
+      std::error_code ec;
+      if (e.tmp != tmp) std::filesystem::remove(e.tmp, ec);
+      e.tmp = tmp;
+      e.guard = std::move(guard);
+      return;
+    }
+  entries_.push_back({tmp, file, std::move(guard)});
+}
+
+void OutputSet::publish() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  nlohmann::json files = nlohmann::json::array();
+  std::set<std::string> written;
+  std::sort(entries_.begin(), entries_.end(),
+            [](const Entry& a, const Entry& b) { return a.file < b.file; });
+  for (const Entry& e : entries_) {
+    const std::string rel = normal(e.file).lexically_relative(dir_).generic_string();
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(e.tmp, ec);
+    files.push_back({{"path", rel}, {"bytes", ec ? 0 : bytes}, {"hash", hash_file(e.tmp)}});
+    written.insert(rel);
+  }
+  const nlohmann::json previous = read_manifest(dir_);
+  for (Entry& e : entries_) {
+    std::error_code ec;
+    std::filesystem::rename(e.tmp, e.file, ec);
+    if (ec)
+      throw InputError(e.file.string() +
+                       ": cannot move the finished file into place: " + ec.message());
+    e.guard.reset();
+  }
+  // What the previous set wrote and this one did not (an old variant beside a report that
+  // no longer describes it); files topdown never listed are left alone.
+  if (previous.is_object() && previous.contains("files") && previous["files"].is_array())
+    for (const auto& f : previous["files"]) {
+      const std::string rel = f.value("path", std::string());
+      if (!safe_relative(rel) || written.count(rel)) continue;
+      std::error_code ec;
+      std::filesystem::remove(dir_ / rel, ec);
+    }
+  const nlohmann::json manifest = {{"tool", "topdown"}, {"files", files}};
+  const std::filesystem::path tmp = temp_path_for(dir_ / kManifestName);
+  {
+    TempFileGuard guard(tmp);
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << manifest.dump(2) << "\n";
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw InputError((dir_ / kManifestName).string() + ": write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, dir_ / kManifestName, ec);
+  if (ec) throw InputError((dir_ / kManifestName).string() + ": " + ec.message());
+  published_ = true;
+}
+
+std::vector<std::string> verify_outputs(const std::filesystem::path& dir) {
+  const nlohmann::json m = read_manifest(dir);
+  if (!m.is_object() || !m.contains("files") || !m["files"].is_array())
+    throw InputError((dir / kManifestName).string() +
+                     ": no manifest (a folder topdown render has published has one)");
+  std::vector<std::string> problems;
+  for (const auto& f : m["files"]) {
+    const std::string rel = f.value("path", std::string());
+    if (!safe_relative(rel)) {
+      problems.push_back("\"" + rel + "\": not a path inside the folder");
+      continue;
+    }
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(dir / rel, ec);
+    if (ec) {
+      problems.push_back(rel + ": missing");
+    } else if (bytes != f.value("bytes", (uintmax_t)0)) {
+      problems.push_back(rel + ": " + std::to_string(bytes) + " bytes, the manifest says " +
+                         std::to_string(f.value("bytes", (uintmax_t)0)));
+    } else if (hash_file(dir / rel) != f.value("hash", std::string())) {
+      problems.push_back(rel + ": its content differs from the manifest's hash");
+    }
+  }
+  return problems;
+}
+
+}  // namespace td
