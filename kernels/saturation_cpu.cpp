@@ -65,23 +65,37 @@ TD_SIMD_CLONES void sat_down_block(const SaturationParams& p, const SatLines& l,
   }
 }
 
-// The memoryless curve over n samples in place (sat_memoryless, the model a constant).
+// The memoryless curve over n samples in place (sat_memoryless, the model a constant),
+// inlined into one clone set per model (clang's target_clones takes no templates).
 template <int Model>
-TD_SIMD_CLONES void sat_curve_model(const SaturationParams& p, float* v, long long n) {
+__attribute__((always_inline)) inline void sat_curve_loop(const SaturationParams& p, float* v,
+                                                          long long n) {
   const float g = p.drive, bias = p.bias, fb = p.f_bias, norm = p.norm;
   for (long long i = 0; i < n; ++i) v[i] = (sat_curve<float>(Model, g * v[i] + bias) - fb) * norm;
+}
+TD_SIMD_CLONES void sat_curve_soft(const SaturationParams& p, float* v, long long n) {
+  sat_curve_loop<0>(p, v, n);
+}
+TD_SIMD_CLONES void sat_curve_hard(const SaturationParams& p, float* v, long long n) {
+  sat_curve_loop<1>(p, v, n);
+}
+TD_SIMD_CLONES void sat_curve_tube(const SaturationParams& p, float* v, long long n) {
+  sat_curve_loop<2>(p, v, n);
+}
+TD_SIMD_CLONES void sat_curve_tape(const SaturationParams& p, float* v, long long n) {
+  sat_curve_loop<3>(p, v, n);
 }
 
 void sat_curve_memoryless(const SaturationParams& p, float* v, long long n) {
   switch (p.model) {
     case 0:
-      return sat_curve_model<0>(p, v, n);
+      return sat_curve_soft(p, v, n);
     case 1:
-      return sat_curve_model<1>(p, v, n);
+      return sat_curve_hard(p, v, n);
     case 2:
-      return sat_curve_model<2>(p, v, n);
+      return sat_curve_tube(p, v, n);
     default:
-      return sat_curve_model<3>(p, v, n);
+      return sat_curve_tape(p, v, n);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/hash.h"  // hash_file
 #include "base/paths.h"
 
 namespace td {
@@ -75,7 +76,5 @@ double parse_bytes(const std::string& text);
 // One row per session for spreadsheets.
 std::string batch_csv(const nlohmann::json& batch);
 
-// 64-bit content hash (SplitMix64 over 8-byte words), as hex; "missing" if unreadable.
-std::string hash_file(const std::filesystem::path& file);
 
 }  // namespace td

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "base/input_error.h"
-#include "batch/batch.h"  // hash_file
+#include "base/hash.h"
 
 namespace td {
 namespace {

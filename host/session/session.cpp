@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -64,11 +65,15 @@ void confine_session_paths(const Session& s, const PathPolicy& policy) {
 namespace {
 
 // The session's text is checked before toml++ sees it: valid UTF-8 (no overlong forms,
-// surrogates or code points past U+10FFFF) and no control characters but tab, LF and CR.
-// toml++ 3.3 reaches undefined behaviour on some 5-byte inputs that fail this (found by
-// fuzzing, e.g. 64 c2 bb 1c 1c); it is never handed one.
+// surrogates or code points past U+10FFFF), no control characters but tab, LF and CR, and
+// non-ASCII characters only inside strings and comments (where TOML allows them at all).
+// toml++ 3.3 reaches undefined behaviour (TOML_UNREACHABLE in its whitespace tables) on a
+// non-ASCII character outside them (found by fuzzing: "64 c2 bb 1c 1c", "ef b5 bf"); it
+// is never handed one. A small lexer tracks comments and the four kinds of string.
 void check_session_text(const std::string& text, const std::filesystem::path& file) {
+  enum class In { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } in = In::kCode;
   int line = 1;
+  auto starts = [&](size_t i, const char* s) { return text.compare(i, std::strlen(s), s) == 0; };
   for (size_t i = 0; i < text.size();) {
     const unsigned char c = (unsigned char)text[i];
     auto fail = [&](const std::string& what) {
@@ -77,15 +82,46 @@ void check_session_text(const std::string& text, const std::filesystem::path& fi
       throw InputError(file.string() + ":" + std::to_string(line) + ": " + what + " (byte " + hex +
                        " at offset " + std::to_string(i) +
                        "; allowed: UTF-8 text without control characters other than tab, LF "
-                       "and CR)");
+                       "and CR, and non-ASCII characters only in strings and comments)");
     };
     if (c < 0x80) {
-      if (c == '\n') ++line;
       if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
         fail("a control character");
-      ++i;
+      size_t step = 1;
+      switch (in) {
+        case In::kCode:
+          if (c == '#') in = In::kComment;
+          if (c == '"') in = starts(i, "\"\"\"") ? (step = 3, In::kMultiBasic) : In::kBasic;
+          if (c == '\'') in = starts(i, "\'\'\'") ? (step = 3, In::kMultiLiteral) : In::kLiteral;
+          break;
+        case In::kComment:
+          if (c == '\n') in = In::kCode;
+          break;
+        case In::kBasic:
+          if (c == '\\') step = 2;  // an escape: the next byte is not a quote
+          if (c == '"' || c == '\n') in = In::kCode;
+          break;
+        case In::kLiteral:
+          if (c == '\'' || c == '\n') in = In::kCode;
+          break;
+        case In::kMultiBasic:
+        case In::kMultiLiteral: {
+          const char q = in == In::kMultiBasic ? '"' : '\'';
+          if (in == In::kMultiBasic && c == '\\') step = 2;
+          if (c == q && i + 2 < text.size() && text[i + 1] == q && text[i + 2] == q) {
+            step = 3;  // the closing quotes: up to two more belong to the content
+            while (step < 5 && i + step < text.size() && text[i + step] == q) ++step;
+            in = In::kCode;
+          }
+          break;
+        }
+      }
+      for (size_t k = 0; k < step && i + k < text.size(); ++k)
+        if (text[i + k] == '\n') ++line;
+      i += step;
       continue;
     }
+    if (in == In::kCode) fail("a non-ASCII character outside a string or comment");
     int n = 0;
     unsigned cp = 0;
     if (c >= 0xc2 && c <= 0xdf)

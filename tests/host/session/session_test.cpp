@@ -102,12 +102,16 @@ TEST(SessionErrors, UnknownKeyNamesFileLineKeyAndTheAllowedKeys) {
 }
 
 TEST(SessionErrors, TextThatIsNotUtf8OrHasControlCharactersNeverReachesTheTomlParser) {
-  // Found by fuzzing: toml++ 3.3 reaches __builtin_unreachable() on "64 c2 bb 1c 1c" and
-  // asserts on "5b 00". Both are refused before it sees them, with the line and the byte.
-  const std::string unreachable("\x64\xc2\xbb\x1c\x1c", 5), nul("\x5b\x00", 2);
-  EXPECT_NE(error_of(unreachable).find("song.toml:1: a control character (byte 0x1c"),
+  // Found by fuzzing: toml++ 3.3 reaches TOML_UNREACHABLE (undefined behaviour) on a
+  // non-ASCII character where it expects whitespace ("64 c2 bb 1c 1c", "ef b5 bf") and
+  // asserts on "5b 00". All three are refused before it sees them, with line and byte.
+  const std::string first("\x64\xc2\xbb\x1c\x1c", 5), second("\xef\xb5\xbf", 3), nul("\x5b\x00", 2);
+  EXPECT_NE(error_of(first).find("song.toml:1: a non-ASCII character outside a string or "
+                                 "comment (byte 0xc2"),
             std::string::npos)
-      << error_of(unreachable);
+      << error_of(first);
+  EXPECT_NE(error_of(second).find("a non-ASCII character outside a string or comment (byte 0xef"),
+            std::string::npos);
   EXPECT_NE(error_of(nul).find("song.toml:1: a control character (byte 0x00"), std::string::npos);
   EXPECT_NE(error_of(std::string(kMinimal) + "# \xed\xa0\x80\n").find("not UTF-8"),
             std::string::npos);  // a surrogate
@@ -115,8 +119,19 @@ TEST(SessionErrors, TextThatIsNotUtf8OrHasControlCharactersNeverReachesTheTomlPa
             std::string::npos);  // an overlong '/'
   EXPECT_NE(error_of(std::string(kMinimal) + "# \xe2\x82").find("not UTF-8"),
             std::string::npos);  // cut short
-  // Text in other scripts is fine (a comment and a name in a string).
+  // Other scripts in comments and in every kind of string are fine, escapes and quotes
+  // inside strings included.
   EXPECT_EQ(error_of(std::string(kMinimal) + "# café, ü, 日本\n"), "(no error)");
+  EXPECT_EQ(error_of("[[track]]\nname = \"kick\"\nfile = \"stems/k\\\"ick é.wav\"\n"),
+            "(no error)");
+  EXPECT_EQ(error_of("[[track]]\nname = \"kick\"\nfile = 'stems/kíck.wav'\n"), "(no error)");
+  EXPECT_EQ(error_of("[[track]]\nname = \"kick\"\nfile = \"\"\"stems/k\"é\".wav\"\"\"\" # ü\n"),
+            "(no error)");
+  EXPECT_EQ(error_of("[[track]]\nname = \"kick\"\nfile = \'\'\'stems/ké.wav\'\'\'\n"),
+            "(no error)");
+  // Outside a string, a non-ASCII character is refused even where TOML would reject it.
+  EXPECT_NE(error_of("[[track]]\nname = kïck\n").find("song.toml:2: a non-ASCII character"),
+            std::string::npos);
 }
 
 TEST(SessionErrors, EveryFrequencyIsBelowTheSessionsNyquistFrequency) {
