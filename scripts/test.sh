@@ -5,7 +5,8 @@
 # build (-DTOPDOWN_CUDA=EMU, tests/emu; with AddressSanitizer and UndefinedBehaviorSanitizer)
 # runs the parity, launch and render tests on --backend cuda in race mode (`ctest -L emu`),
 # then every unit test and the fuzz corpus again under the sanitizers, leaks included.
-# TOPDOWN_EMU=OFF skips that part.
+# TOPDOWN_EMU=OFF skips that part. Last, the libFuzzer targets run for 60 s each
+# (scripts/fuzz.sh; TOPDOWN_FUZZ_SECONDS=0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -27,4 +28,10 @@ if [ "${TOPDOWN_EMU:-ON}" != "OFF" ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-emu --output-on-failure --timeout 900 -j "$(nproc)" -LE emu -E '_test$'
 
+fi
+# The fuzz targets (tests/fuzz), each for TOPDOWN_FUZZ_SECONDS (default 60; 0 skips), built
+# with clang by scripts/fuzz.sh: a crash or sanitizer report fails the run.
+if [ "${TOPDOWN_FUZZ_SECONDS:-60}" != "0" ]; then
+  echo "test: fuzzing the session parser and the audio reader"
+  scripts/fuzz.sh "${TOPDOWN_FUZZ_SECONDS:-60}"
 fi
