@@ -4,7 +4,8 @@
 # for SECONDS (default 60) from its regression corpus (tests/fuzz/corpus/<target>/; new
 # inputs go to build-fuzz/corpus-<target>/, not into the repository). A crash, leak or
 # sanitizer report fails the run; the input that caused it is left in build-fuzz/ (add it
-# to the corpus once fixed).
+# to the corpus once fixed). The seed is fixed (TOPDOWN_FUZZ_SEED, default 1) so that a CI
+# run explores what a local run of the same length did; set another to explore further.
 # Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ for target in session audio; do
   cp -n tests/fuzz/corpus/$target/* "$work/" 2>/dev/null || true
   echo "fuzz: $target for ${seconds} s"
   (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "./tests/${target}_fuzz" -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=2048 \
+    "./tests/${target}_fuzz" -seed="${TOPDOWN_FUZZ_SEED:-1}" -max_total_time="$seconds" \
+    -max_len=8192 -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 "corpus-$target" 2>&1 | tail -12)
 done
