@@ -76,5 +76,4 @@ double parse_bytes(const std::string& text);
 // One row per session for spreadsheets.
 std::string batch_csv(const nlohmann::json& batch);
 
-
 }  // namespace td

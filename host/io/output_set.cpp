@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "base/input_error.h"
 #include "base/hash.h"
+#include "base/input_error.h"
 
 namespace td {
 namespace {

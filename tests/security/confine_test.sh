@@ -5,12 +5,7 @@
 # rendered); batch names its output folders through one sanitiser, so a session file named
 # `...toml` or `..toml` writes nothing outside OUT; merge refuses a shard file whose
 # session name batch could not have written.
-set -u
-topdown="$1"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+source "$(dirname "$0")/lib.sh" "$1"
 expect() {  # expect RC DESCRIPTION -- command...
   local want=$1 what=$2; shift 3
   "$@" >"$dir/out.txt" 2>"$dir/err.txt"

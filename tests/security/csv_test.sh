@@ -3,12 +3,7 @@
 # back with Python's csv module have the same columns on every row, and a cell that would
 # run as a formula (a session whose stem is "=2+3.wav": its error message starts with "=")
 # is neutralised with a leading '. Processor ids are restricted like node names.
-set -u
-topdown="$1"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+source "$(dirname "$0")/lib.sh" "$1"
 
 "$topdown" demo --export "$dir/song" --seconds 3 --tracks 8 >/dev/null || bad "export"
 cp "$dir/song/session.toml" "$dir/song/ok.toml"

@@ -5,13 +5,9 @@
 # leaves the folder either as it was or complete (`analyze --verify` passes either way);
 # a render that runs out of disk (a small tmpfs, where it can be mounted) exits 1 and
 # leaves the previous set intact.
-set -u
-topdown="$1"
-dir=$(mktemp -d)
+source "$(dirname "$0")/lib.sh" "$1"
 cleanup() { mountpoint -q "$dir/small" 2>/dev/null && umount "$dir/small"; rm -rf "$dir"; }
 trap cleanup EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 
 "$topdown" demo --export "$dir/song" --seconds 40 --tracks 12 >/dev/null || bad "export"
 sweep() { { cat "$dir/song/session.toml"; printf '[variants.sweep]\n"master.trim.gain_db" = [%s]\n' "$1"; } >"$dir/song/$2"; }

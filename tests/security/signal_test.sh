@@ -3,12 +3,7 @@
 # points exit 143 / 130 and leave no temporary file; a temporary left by a process that no
 # longer exists (SIGKILL) is removed by the next render, while a user's own files and a
 # live process's temporary stay.
-set -u
-topdown="$1"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+source "$(dirname "$0")/lib.sh" "$1"
 
 "$topdown" demo --export "$dir/song" --seconds 60 --tracks 16 >/dev/null || bad "export"
 { cat "$dir/song/session.toml"; printf '[variants.sweep]\n"master.trim.gain_db" = [-3, -2, -1, 0]\n'; } >"$dir/song/swept.toml"

@@ -1,0 +1,152 @@
+// CPU launchers of the compressor (kernels/dynamics.h, dynamics_chunks.h: detect, fix,
+// apply) and the limiter (kernels/limiter.h).
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "cpu_chunks.h"
+#include "stages.h"
+
+namespace td {
+namespace cpu {
+
+namespace {
+
+// Pass 3 of dynamics_chunks.h for chunk c (compressor_apply_chunk's arithmetic): the gain
+// factors of the chunk first, in SIMD lanes (compressor_factor is a select and td_exp2),
+// then the in-place, backwards product with the delayed input. Each factor depends on its
+// own reduction only, so the bits are those of compressor_output.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void compressor_factors(
+    const CompressorParams& p, const float* red_l, const float* red_r, long long n, float* fl,
+    float* fr) {
+  for (long long i = 0; i < n; ++i) {
+    fl[i] = compressor_factor(p, red_l[i]);
+    fr[i] = compressor_factor(p, red_r[i]);
+  }
+}
+
+void compressor_apply(const CompressorJob& job, const CompressorParams& p, float* xl, float* xr,
+                      const float* edge, long long frames, int count, int c, const float* red_l,
+                      const float* red_r) {
+  const long long L = job.lookahead;
+  const long long b = chunk_begin(frames, count, c), e = chunk_begin(frames, count, c + 1);
+  thread_local std::vector<float> factors;
+  std::vector<float>& f = factors;
+  if ((long long)f.size() < 2 * (e - b)) f.resize((size_t)(2 * (e - b)));
+  float* fl = f.data();
+  float* fr = fl + (e - b);
+  compressor_factors(p, red_l + b, red_r + b, e - b, fl, fr);
+  const long long split = std::min(e, b + L);  // before it the input comes from the edge
+  for (long long n = e - 1; n >= split; --n) {
+    xl[n] = xl[n - L] * fl[n - b];
+    xr[n] = xr[n - L] * fr[n - b];
+  }
+  for (long long n = split - 1; n >= b; --n) {
+    const long long k = n - b;  // edge index: m - (b - L) with m = n - L
+    xl[n] = edge[k] * fl[n - b];
+    xr[n] = edge[L + k] * fr[n - b];
+  }
+}
+
+}  // namespace
+
+long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
+                     const CompressorParams* params, CompressorState* states, float* rings,
+                     float* trace, long long trace_hop_frames, int chunks) {
+  long long warmup = 0;
+  for (int j = 0; j < job_count; ++j)
+    warmup = std::max(warmup, compressor_warmup_frames(params[jobs[j].params]));
+  // One chunk per job when the jobs fill the workers: the three passes then still separate
+  // the recurrence (pass 1) from the per-sample gains (pass 3, vectorised), and pass 2 has
+  // nothing to fix.
+  const int count =
+      chunks > 0 ? chunks
+                 : compressor_chunk_count(job_count, omp_get_max_threads(), a.frames, warmup);
+  // Chunked (dynamics_chunks.h): detect, fix, apply.
+  const long long frames = a.frames;
+  // The reductions, kept from call to call (fresh pages every segment cost more than the
+  // arithmetic; bound here, in the calling thread, not in the workers).
+  thread_local std::vector<float> red_pool;
+  std::vector<float>& red = red_pool;
+  if (red.size() < (size_t)job_count * 2 * frames) red.resize((size_t)job_count * 2 * frames);
+  std::vector<CompressorState> guess((size_t)job_count * count), end((size_t)job_count * count);
+  long long lookahead_total = 0;
+  std::vector<long long> edge_at(job_count);
+  for (int j = 0; j < job_count; ++j) {
+    edge_at[j] = lookahead_total;
+    lookahead_total += 2LL * jobs[j].lookahead * (count + 1);
+  }
+  std::vector<float> edges((size_t)std::max(1LL, lookahead_total));
+  auto red_l = [&](int j) { return red.data() + (size_t)j * 2 * frames; };
+  auto red_r = [&](int j) { return red_l(j) + frames; };
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int t = 0; t < job_count * count; ++t) {
+    const int j = t / count, c = t % count;
+    const CompressorJob& job = jobs[j];
+    compressor_detect_chunk(job, params[job.params], states[job.state], a.stream(job.key_left),
+                            a.stream(job.key_right), rings, a.origin, frames, count, c, red_l(j),
+                            red_r(j), &guess[t], &end[t]);
+  }
+  long long rerun = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : rerun)
+  for (int j = 0; j < job_count; ++j) {
+    const CompressorJob& job = jobs[j];
+    const float* kl = a.stream(job.key_left);
+    const float* kr = a.stream(job.key_right);
+    rerun += compressor_fix_chunks(job, params[job.params], states[job.state], kl, kr, rings,
+                                   a.origin, frames, count, red_l(j), red_r(j),
+                                   &guess[(size_t)j * count], &end[(size_t)j * count]);
+    compressor_advance_key_ring(job, kl, kr, rings, a.origin, frames);
+    for (int c = 0; c <= count; ++c)
+      compressor_save_edge(job, a.stream(job.left), a.stream(job.right), rings, a.origin, frames,
+                           count, c, edges.data() + edge_at[j] + 2LL * job.lookahead * c);
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int t = 0; t < job_count * count; ++t) {
+    const int j = t / count, c = t % count;
+    const CompressorJob& job = jobs[j];
+    compressor_apply(job, params[job.params], a.stream(job.left), a.stream(job.right),
+                     edges.data() + edge_at[j] + 2LL * job.lookahead * c, frames, count, c,
+                     red_l(j), red_r(j));
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int j = 0; j < job_count; ++j) {
+    const CompressorJob& job = jobs[j];
+    compressor_advance_ring(job, edges.data() + edge_at[j] + 2LL * job.lookahead * count, rings,
+                            a.origin, frames);
+    compressor_record_segment(job, states[job.state], red_l(j), red_r(j), trace, trace_hop_frames,
+                              a.origin, frames);
+  }
+  return rerun;
+}
+
+void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
+             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
+             float* rings, float* trace, long long trace_hop_frames) {
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int j = 0; j < job_count; ++j) {
+    const LimiterJob& job = jobs[j];
+    limiter_segment(job, params[job.params], f, states[job.state], a.stream(job.left),
+                    a.stream(job.right), rings, trace, trace_hop_frames, a.origin, a.frames);
+  }
+}
+
+void limiter_whole(const LimiterParams& p, const TruePeakFilter& f, const float* in_l,
+                   const float* in_r, long long frames, float* out_l, float* out_r, float* gain) {
+  const long long delay = p.lookahead + p.pad + kLimiterExtraDelay;
+  std::vector<float> ring((size_t)limiter_ring_floats(p.lookahead, p.pad), 0.0f);
+  LimiterState st{};
+  for (long long n = 0; n < frames + delay; ++n) {
+    float l, r;
+    const float g = limiter_step(p, f, st, ring.data(), n < frames ? in_l[n] : 0.0f,
+                                 n < frames ? in_r[n] : 0.0f, l, r);
+    if (n < delay) continue;
+    out_l[n - delay] = l;
+    out_r[n - delay] = r;
+    gain[n - delay] = g;
+  }
+}
+
+}  // namespace cpu
+}  // namespace td

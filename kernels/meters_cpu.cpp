@@ -1,0 +1,212 @@
+// CPU launchers of the meters and the peak holds (kernels/meters.h, true_peak.h): true
+// peaks in parallel chunks, the hop sums with up to four stereo jobs side by side.
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "cpu_chunks.h"
+#include "stages.h"
+
+namespace td {
+namespace cpu {
+
+namespace {
+
+// J stereo meter jobs side by side, their 2 J channels as independent lanes of one loop:
+// the K-weighting is a recurrence whose latency bounds one channel, and 2 J chains in
+// flight hide it. Each lane's arithmetic is meter_lanes_segment's, in the same order, and
+// each job keeps its own hop phase: the same bits as one job at a time. The jobs advance
+// together over the frames they all have; a job with more (near the song's end) finishes
+// alone.
+template <int J>
+void meter_jobs_segment(const StreamArena& a, const MeterJob* const* group, const KWeighting& k,
+                        long long hop_frames, MeterState* states, MeterHop* hops,
+                        long long hops_per_state) {
+  constexpr int L = 2 * J;
+  const float* x[L];
+  double s1[L], s2[L], h1[L], h2[L], a_kw[L], a_sq[L], a_abs[L];
+  float peak[L];
+  double a_x[J];
+  int in_hop[J];
+  long long hop[J], frames[J];
+  long long common = 1LL << 62;
+  for (int j = 0; j < J; ++j) {
+    const MeterJob& job = *group[j];
+    const MeterState& st = states[job.state];
+    frames[j] = meter_frames(a.origin, a.frames, job.end);
+    common = std::min(common, frames[j]);
+    for (int c = 0; c < 2; ++c) {
+      const int l = 2 * j + c;
+      const MeterChannelState& ch = st.channel[c];
+      x[l] = a.stream(c ? job.right : job.left);
+      s1[l] = ch.kw[0], s2[l] = ch.kw[1], h1[l] = ch.kw[2], h2[l] = ch.kw[3];
+      a_kw[l] = ch.acc_kweighted, a_sq[l] = ch.acc_square, a_abs[l] = ch.acc_rectified;
+      peak[l] = ch.sample_peak;
+    }
+    a_x[j] = st.channel[0].acc_cross;
+    in_hop[j] = st.channel[0].in_hop;
+    hop[j] = st.channel[0].hop;
+  }
+  long long n = 0;
+  while (n < common) {
+    long long take = common - n;
+    for (int j = 0; j < J; ++j) take = std::min(take, hop_frames - in_hop[j]);
+    for (long long i = n; i < n + take; ++i) {
+      float v[L];
+      for (int l = 0; l < L; ++l) v[l] = x[l][i];
+      for (int l = 0; l < L; ++l) {
+        const double y = kweight_step(k, s1[l], s2[l], h1[l], h2[l], v[l]);
+        a_kw[l] += y * y;
+        a_sq[l] += (double)v[l] * v[l];
+        a_abs[l] += abs_of(v[l]);
+        peak[l] = max_of(peak[l], abs_of(v[l]));
+      }
+      for (int j = 0; j < J; ++j) a_x[j] += (double)v[2 * j] * v[2 * j + 1];
+    }
+    n += take;
+    for (int j = 0; j < J; ++j) {
+      in_hop[j] += (int)take;
+      if (in_hop[j] != hop_frames) continue;
+      MeterHop& h = hops[group[j]->state * hops_per_state + hop[j]++];
+      for (int c = 0; c < 2; ++c) {
+        const int l = 2 * j + c;
+        h.kweighted[c] = a_kw[l], h.square[c] = a_sq[l], h.rectified[c] = a_abs[l];
+        a_kw[l] = a_sq[l] = a_abs[l] = 0.0;
+      }
+      h.cross = a_x[j];
+      h.frames = in_hop[j];
+      a_x[j] = 0.0;
+      in_hop[j] = 0;
+    }
+  }
+  for (int j = 0; j < J; ++j) {
+    MeterState& st = states[group[j]->state];
+    for (int c = 0; c < 2; ++c) {
+      const int l = 2 * j + c;
+      MeterChannelState& ch = st.channel[c];
+      ch.kw[0] = s1[l], ch.kw[1] = s2[l], ch.kw[2] = h1[l], ch.kw[3] = h2[l];
+      ch.acc_kweighted = a_kw[l], ch.acc_square = a_sq[l], ch.acc_rectified = a_abs[l];
+      ch.acc_cross = c == 0 ? a_x[j] : 0.0;
+      ch.sample_peak = peak[l];
+      ch.in_hop = in_hop[j];
+      ch.hop = hop[j];
+      // The history the next segment's true-peak stage reads (meter_lanes_segment's).
+      float h[kTruePeakHistory];
+      for (int i = 0; i < kTruePeakHistory; ++i) {
+        const long long src = common - kTruePeakHistory + i;
+        h[i] = src >= 0 ? x[l][src] : ch.history[i + (int)common];
+      }
+      for (int i = 0; i < kTruePeakHistory; ++i) ch.history[i] = h[i];
+    }
+    if (frames[j] > common)  // the rest of a longer job, alone
+      meter_segment(x[2 * j] + common, x[2 * j + 1] + common, 2, frames[j] - common, k, hop_frames,
+                    st, hops + group[j]->state * hops_per_state);
+  }
+}
+
+}  // namespace
+
+void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
+            const TruePeakFilter& f, long long hop_frames, bool last_segment, MeterState* states,
+            MeterHop* hops, long long hops_per_state) {
+  // True peaks first: they read the history the hop stage then replaces. On the song's
+  // last segment the filter's tail after the last sample is included.
+  const long long span = a.frames + (last_segment ? kTruePeakHistory : 0);
+  const long long chunks = (span + kChunk - 1) / kChunk;
+  const long long tasks = (long long)job_count * 2 * chunks;
+  std::vector<float> part(tasks, 0.0f);
+  // The floor: the true peak so far and this segment's sample peak.
+#pragma omp parallel for schedule(static)
+  for (long long t = 0; t < tasks; ++t) {
+    const MeterJob& job = jobs[t / (2 * chunks)];
+    const int c = (int)((t / chunks) % 2);
+    if (c >= job.channels) continue;
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    part[t] =
+        begin < end ? sample_peak_range(a.stream(c ? job.right : job.left), begin, end) : 0.0f;
+  }
+  for (long long t = 0; t < tasks; ++t) {
+    MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
+    if (t % chunks == 0) st.floor = st.true_peak;
+    st.floor = max_of(st.floor, part[t]);
+  }
+  const float bound = true_peak_gain_bound(f);
+#pragma omp parallel for schedule(dynamic, 2)
+  for (long long t = 0; t < tasks; ++t) {
+    const MeterJob& job = jobs[t / (2 * chunks)];
+    const int c = (int)((t / chunks) % 2);
+    part[t] = 0.0f;
+    if (c >= job.channels) continue;
+    const long long begin = (t % chunks) * kChunk, end = std::min(span, begin + kChunk);
+    const MeterChannelState& st = states[job.state].channel[c];
+    const TruePeakInput in{a.stream(c ? job.right : job.left), a.frames, st.history};
+    part[t] = true_peak_range_pruned(in, f, bound, begin, end, st.floor);
+  }
+  for (long long t = 0; t < tasks; ++t) {
+    MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
+    st.true_peak = max_of(st.true_peak, max_of(st.floor, part[t]));
+  }
+  // The hop sums (a recurrence): one task per job with its channels in SIMD lanes, or,
+  // when the level has fewer jobs than threads, one task per channel. Same bits either way.
+  const int threads = omp_get_max_threads();
+  if (job_count >= threads) {
+    // Stereo jobs in groups of up to 4 (meter_jobs_segment), as many groups as threads or
+    // more; mono jobs alone.
+    std::vector<const MeterJob*> stereo, mono;
+    for (int j = 0; j < job_count; ++j) (jobs[j].channels == 2 ? stereo : mono).push_back(&jobs[j]);
+    const int per = std::clamp(((int)stereo.size() + threads - 1) / threads, 1, 4);
+    const int groups = ((int)stereo.size() + per - 1) / per;
+    const int tasks = groups + (int)mono.size();
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < tasks; ++t) {
+      if (t >= groups) {
+        const MeterJob& job = *mono[t - groups];
+        meter_segment(a.stream(job.left), a.stream(job.right), 1,
+                      meter_frames(a.origin, a.frames, job.end), k, hop_frames, states[job.state],
+                      hops + job.state * hops_per_state);
+        continue;
+      }
+      const MeterJob* const* g = stereo.data() + t * per;
+      const int n = std::min(per, (int)stereo.size() - t * per);
+      if (n == 4)
+        meter_jobs_segment<4>(a, g, k, hop_frames, states, hops, hops_per_state);
+      else if (n == 3)
+        meter_jobs_segment<3>(a, g, k, hop_frames, states, hops, hops_per_state);
+      else if (n == 2)
+        meter_jobs_segment<2>(a, g, k, hop_frames, states, hops, hops_per_state);
+      else
+        meter_jobs_segment<1>(a, g, k, hop_frames, states, hops, hops_per_state);
+    }
+  } else {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < 2 * job_count; ++t) {
+      const MeterJob& job = jobs[t / 2];
+      const int c = t % 2;
+      if (c >= job.channels) continue;
+      const float* x = a.stream(c ? job.right : job.left);
+      const float* other = (c == 0 && job.channels == 2) ? a.stream(job.right) : nullptr;
+      meter_channel_segment(x, other, meter_frames(a.origin, a.frames, job.end), c, k, hop_frames,
+                            states[job.state].channel[c], hops + job.state * hops_per_state);
+    }
+  }
+}
+
+void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* peaks) {
+  const long long chunks = chunks_of(a.frames);
+  std::vector<float> partial((size_t)job_count * chunks);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (long long t = 0; t < (long long)job_count * chunks; ++t) {
+    const PeakJob& job = jobs[t / chunks];
+    long long b, e;
+    job_range(a.origin, a.frames, job.begin, job.end, b, e);
+    const long long begin = std::max(b, (t % chunks) * kChunk);
+    const long long end = std::min(e, (t % chunks) * kChunk + kChunk);
+    partial[t] = begin < end ? sample_peak_range(a.stream(job.stream), begin, end) : 0.0f;
+  }
+  for (long long t = 0; t < (long long)job_count * chunks; ++t)
+    peaks[jobs[t / chunks].slot] = max_of(peaks[jobs[t / chunks].slot], partial[t]);
+}
+
+}  // namespace cpu
+}  // namespace td
