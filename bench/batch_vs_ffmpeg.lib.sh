@@ -32,9 +32,9 @@ batch_vs_ffmpeg() {
       'ffmpeg -hide_banner -loglevel error -y -i "$1" -af "$2" -c:a pcm_s24le "$3/$(basename "$1")"' \
       _ {} "$af" "$work/ffmpeg"
     t1=$(now)
-    build/topdown batch "$work/jobs" -o "$work/out" --backend cpu --force >/dev/null
+    build/topdown batch "$work/jobs" -o "$work/out" --backend cpu --force --allow-path "$stems" >/dev/null
     t2=$(now)
-    build/topdown batch "$work/jobs-flat" -o "$work/out-flat" --backend cpu --force >/dev/null
+    build/topdown batch "$work/jobs-flat" -o "$work/out-flat" --backend cpu --force --allow-path "$stems" >/dev/null
     t3=$(now)
     ff+=("$(echo "$t1 - $t0" | bc)"); td+=("$(echo "$t2 - $t1" | bc)"); flat+=("$(echo "$t3 - $t2" | bc)")
   done

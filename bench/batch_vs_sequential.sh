@@ -21,11 +21,11 @@ now() { date +%s.%N; }
 shared=() separate=() procs=()
 for ((i = 0; i < runs; i++)); do
   rm -rf "$root/out-shared" "$root/out-separate" "$root/out-procs"
-  t0=$(now); build/topdown batch "$root/jobs" -o "$root/out-shared" --backend cpu >/dev/null
-  t1=$(now); build/topdown batch "$root/jobs" -o "$root/out-separate" --backend cpu --memory-budget 1M >/dev/null
+  t0=$(now); build/topdown batch "$root/jobs" -o "$root/out-shared" --backend cpu --allow-path "$root" >/dev/null
+  t1=$(now); build/topdown batch "$root/jobs" -o "$root/out-separate" --backend cpu --memory-budget 1M --allow-path "$root" >/dev/null
   t2=$(now)
   for n in 1 2 3 4 5 6 7 8; do
-    build/topdown render "$root/jobs/song$n.toml" -o "$root/out-procs/song$n" --backend cpu >/dev/null 2>&1
+    build/topdown render "$root/jobs/song$n.toml" -o "$root/out-procs/song$n" --backend cpu --allow-path "$root" >/dev/null 2>&1
   done
   t3=$(now)
   shared+=("$(echo "$t1 - $t0" | bc)"); separate+=("$(echo "$t2 - $t1" | bc)"); procs+=("$(echo "$t3 - $t2" | bc)")

@@ -69,9 +69,19 @@ std::vector<std::complex<double>> forward_real(std::vector<double> x) {
 
 }  // namespace
 
+double bessel_i0(double x) {
+  const double q = 0.25 * x * x;
+  double term = 1.0, sum = 1.0;
+  for (int k = 1; k < 500 && term > 1e-17 * sum; ++k) {
+    term *= q / ((double)k * k);
+    sum += term;
+  }
+  return sum;
+}
+
 double kaiser_window(double x, double beta) {
   const double r = 1.0 - x * x;
-  return std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, r))) / std::cyl_bessel_i(0.0, beta);
+  return bessel_i0(beta * std::sqrt(std::max(0.0, r))) / bessel_i0(beta);
 }
 
 int fir_taps_for(double duration_s, double sample_rate) {

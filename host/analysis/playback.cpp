@@ -1,6 +1,9 @@
 #include "analysis/playback.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "kernels/fir_design.h"
 
@@ -68,9 +71,21 @@ int playback_fir_taps(double sample_rate) {
 }
 
 std::vector<double> playback_fir(const PlaybackSystem& system, double sample_rate, int taps) {
+  // Designed once per process and kept: every report page embeds all four (a batch writes
+  // hundreds), and a design (a Kaiser window of Bessel functions) costs a tenth of a second.
+  static std::mutex mutex;
+  static std::map<std::tuple<std::string, double, int>, std::vector<double>> designs;
+  const auto key = std::make_tuple(system.name, sample_rate, taps);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = designs.find(key);
+    if (it != designs.end()) return it->second;
+  }
   const FirShape shape = fir_shape(taps, FirPhase::kLinear);
-  return design_fir([&](double f) { return playback_magnitude(system, f); }, sample_rate, shape,
-                    FirPhase::kLinear);
+  std::vector<double> fir = design_fir([&](double f) { return playback_magnitude(system, f); },
+                                       sample_rate, shape, FirPhase::kLinear);
+  std::lock_guard<std::mutex> lock(mutex);
+  return designs.emplace(key, std::move(fir)).first->second;
 }
 
 }  // namespace td

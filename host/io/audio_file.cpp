@@ -503,6 +503,27 @@ AudioData read_audio(const std::filesystem::path& file) {
   return d;
 }
 
+AudioData read_audio_range(const std::filesystem::path& file, double start_s, double length_s) {
+  SF_INFO sfi;
+  SndFile f = open_read(file, sfi);
+  verify_length(f.get(), sfi, file);
+  const long long begin =
+      std::clamp<long long>(std::llround(start_s * sfi.samplerate), 0, (long long)sfi.frames);
+  const long long count = std::clamp<long long>(std::llround(length_s * sfi.samplerate), 0,
+                                                (long long)sfi.frames - begin);
+  if (sf_seek(f.get(), begin, SEEK_SET) != begin)
+    throw InputError(file.string() + ": cannot seek to " + std::to_string(begin));
+  std::vector<float> buf((size_t)count * sfi.channels);
+  const sf_count_t got = sf_readf_float(f.get(), buf.data(), count);
+  if (got != count) throw InputError(file.string() + ": truncated or corrupt");
+  AudioData d;
+  d.sample_rate = sfi.samplerate;
+  d.channels.assign(sfi.channels, std::vector<float>(count));
+  for (long long i = 0; i < got; ++i)
+    for (int c = 0; c < sfi.channels; ++c) d.channels[c][i] = buf[i * sfi.channels + c];
+  return d;
+}
+
 namespace {
 
 // libsndfile's virtual I/O over a growing string.

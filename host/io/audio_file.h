@@ -67,5 +67,8 @@ struct AudioData {
   std::vector<std::vector<float>> channels;
 };
 AudioData read_audio(const std::filesystem::path& file);
+// Only [start_s, start_s + length_s) of it (clipped to the file), read after a seek: the
+// report's excerpts, which must not decode a whole master to keep 30 seconds.
+AudioData read_audio_range(const std::filesystem::path& file, double start_s, double length_s);
 
 }  // namespace td

@@ -63,14 +63,9 @@ double loudest_start(const Readings& r, double length_s, double duration_s) {
 // An excerpt of a file as an embedded FLAC (base64), or empty if it cannot be read.
 std::string excerpt(const std::filesystem::path& file, double start_s, double length_s) {
   try {
-    const AudioData a = read_audio(file);
+    const AudioData a = read_audio_range(file, start_s, length_s);
     if (a.channels.empty()) return "";
-    const long long frames = (long long)a.channels[0].size();
-    const long long b = std::min(frames, (long long)std::llround(start_s * a.sample_rate));
-    const long long e = std::min(frames, b + (long long)std::llround(length_s * a.sample_rate));
-    std::vector<std::vector<float>> part;
-    for (const auto& ch : a.channels) part.emplace_back(ch.begin() + b, ch.begin() + e);
-    return base64(encode_flac16(part, a.sample_rate));
+    return base64(encode_flac16(a.channels, a.sample_rate));
   } catch (const std::exception&) {
     return "";
   }
@@ -154,8 +149,15 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
   // Playback systems: their curves at the band centres and the players' FIRs (float32).
   const int taps = playback_fir_taps(r.sample_rate);
   data["systems"] = json::array();
-  for (const PlaybackSystem& sys : playback_systems()) {
-    const std::vector<double> fir = playback_fir(sys, r.sample_rate, taps);
+  // Designed on all cores (once per process: playback_fir keeps them).
+  const std::vector<PlaybackSystem>& systems = playback_systems();
+  std::vector<std::vector<double>> firs(systems.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int i = 0; i < (int)systems.size(); ++i)
+    firs[i] = playback_fir(systems[i], r.sample_rate, taps);
+  for (size_t si = 0; si < systems.size(); ++si) {
+    const PlaybackSystem& sys = systems[si];
+    const std::vector<double>& fir = firs[si];
     std::string bytes(fir.size() * sizeof(float), '\0');
     for (size_t i = 0; i < fir.size(); ++i) {
       const float f = (float)fir[i];
