@@ -132,20 +132,11 @@ void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
   }
 }
 
-void limiter_whole(const LimiterParams& p, const TruePeakFilter& f, const float* in_l,
-                   const float* in_r, long long frames, float* out_l, float* out_r, float* gain) {
-  const long long delay = p.lookahead + p.pad + kLimiterExtraDelay;
-  std::vector<float> ring((size_t)limiter_ring_floats(p.lookahead, p.pad), 0.0f);
-  LimiterState st{};
-  for (long long n = 0; n < frames + delay; ++n) {
-    float l, r;
-    const float g = limiter_step(p, f, st, ring.data(), n < frames ? in_l[n] : 0.0f,
-                                 n < frames ? in_r[n] : 0.0f, l, r);
-    if (n < delay) continue;
-    out_l[n - delay] = l;
-    out_r[n - delay] = r;
-    gain[n - delay] = g;
-  }
+void limiter_pass(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st, float* ring,
+                  const float* in_l, const float* in_r, long long count, float* out_l, float* out_r,
+                  float* gain) {
+  for (long long n = 0; n < count; ++n)
+    gain[n] = limiter_step(p, f, st, ring, in_l[n], in_r[n], out_l[n], out_r[n]);
 }
 
 }  // namespace cpu

@@ -61,11 +61,17 @@ long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_co
 void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
              const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
              float* rings, float* trace, long long trace_hop_frames);
-// A whole stereo signal through one fresh limiter, the output aligned with the input (its
-// latency flushed with zeros at the end): the delivery limiter's passes over a kept
-// master. gain[n] is the gain applied to output sample n.
-void limiter_whole(const LimiterParams& p, const TruePeakFilter& f, const float* in_l,
-                   const float* in_r, long long frames, float* out_l, float* out_r, float* gain);
+// The delivery limiter's passes over a kept master, a piece at a time: `count` inputs
+// through one limiter whose state and ring (limiter_ring_floats, zeroed at the start of a
+// pass) carry over between calls; out[k] and gain[k] (the gain applied to it) are the
+// output of input k, which is the input limiter_pass_delay(p) samples earlier. A pass
+// steps the song and then that many zeros, and drops as many first outputs.
+void limiter_pass(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st, float* ring,
+                  const float* in_l, const float* in_r, long long count, float* out_l, float* out_r,
+                  float* gain);
+inline long long limiter_pass_delay(const LimiterParams& p) {
+  return p.lookahead + p.pad + kLimiterExtraDelay;
+}
 // Saturation (saturation.h), block-wise: the FIR stages in parallel over (channel, chunk of
 // time), the curve and DC blocker in order per channel; the bits of saturation_segment.
 void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
@@ -75,12 +81,18 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
 // kept. memory: the jobs' histories (UtilityJob::memory).
 void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
              const UtilityParams* params, float* memory);
-// Gains, dithers and quantises a stereo pair into interleaved left-aligned int32.
-// The first `frames` samples of the pair.
+// Gains, dithers and quantises a stereo pair into interleaved left-aligned int32: samples
+// [begin, begin + frames) of the pair's streams into out[0 .. 2 frames). The dither of
+// sample n is drawn at `first + n`, its index in the delivered file, so a file delivered
+// in pieces has the bits of one delivered whole.
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 long long frames, int32_t* out);
-void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
-                   float* out);
+                 long long begin, long long first, long long frames, int32_t* out);
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long begin,
+                   long long frames, float* out);
+// The same from two host buffers of `frames` samples (a delivery's limited segment).
+void deliver_pcm_pair(const float* l, const float* r, float gain, uint64_t seed, int bits,
+                      long long first, long long frames, int32_t* out);
+void deliver_float_pair(const float* l, const float* r, float gain, long long frames, float* out);
 }  // namespace cpu
 
 #if defined(TOPDOWN_HAVE_CUDA)
@@ -107,9 +119,9 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
          const float* spectra, float* states, float* scratch, float* bins, float* next,
          void* stream);
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 long long frames, int32_t* out, void* stream);
-void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
-                   float* out, void* stream);
+                 long long begin, long long first, long long frames, int32_t* out, void* stream);
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long begin,
+                   long long frames, float* out, void* stream);
 // host_jobs, host_params: the same in host memory (the chunked path plans from them).
 // chunks: per job, 0 = enough to fill the device (the result is identical either way).
 void compressor(const StreamArena& a, const CompressorJob* jobs, const CompressorJob* host_jobs,

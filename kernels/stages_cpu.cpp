@@ -229,33 +229,42 @@ namespace {
 // vectorise the counter-based generator), AVX2 and the baseline; integer hashing and
 // float ops without contraction round alike in each.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void deliver_pcm_range(
-    const float* l, const float* r, float gain, uint64_t seed, int bits, long long b, long long e,
-    int32_t* out) {
+    const float* l, const float* r, float gain, uint64_t seed, int bits, long long first,
+    long long b, long long e, int32_t* out) {
   for (long long n = b; n < e; ++n) {
-    out[2 * n] = quantize_left_aligned(l[n] * gain, tpdf_lsb(seed, 0, (uint64_t)n), bits);
-    out[2 * n + 1] = quantize_left_aligned(r[n] * gain, tpdf_lsb(seed, 1, (uint64_t)n), bits);
+    const uint64_t index = (uint64_t)(first + n);
+    out[2 * n] = quantize_left_aligned(l[n] * gain, tpdf_lsb(seed, 0, index), bits);
+    out[2 * n + 1] = quantize_left_aligned(r[n] * gain, tpdf_lsb(seed, 1, index), bits);
   }
 }
 }  // namespace
 
-void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 long long frames, int32_t* out) {
+void deliver_pcm_pair(const float* l, const float* r, float gain, uint64_t seed, int bits,
+                      long long first, long long frames, int32_t* out) {
   const long long chunks = chunks_of(frames);
 #pragma omp parallel for schedule(static)
   for (long long c = 0; c < chunks; ++c)
-    deliver_pcm_range(a.stream(left), a.stream(right), gain, seed, bits, c * kChunk,
-                      std::min(frames, (c + 1) * kChunk), out);
+    deliver_pcm_range(l, r, gain, seed, bits, first, c * kChunk, std::min(frames, (c + 1) * kChunk),
+                      out);
 }
 
-void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
-                   float* out) {
-  const float* l = a.stream(left);
-  const float* r = a.stream(right);
+void deliver_float_pair(const float* l, const float* r, float gain, long long frames, float* out) {
 #pragma omp parallel for schedule(static)
   for (long long n = 0; n < frames; ++n) {
     out[2 * n] = l[n] * gain;
     out[2 * n + 1] = r[n] * gain;
   }
+}
+
+void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
+                 long long begin, long long first, long long frames, int32_t* out) {
+  deliver_pcm_pair(a.stream(left) + begin, a.stream(right) + begin, gain, seed, bits, first, frames,
+                   out);
+}
+
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long begin,
+                   long long frames, float* out) {
+  deliver_float_pair(a.stream(left) + begin, a.stream(right) + begin, gain, frames, out);
 }
 
 }  // namespace cpu

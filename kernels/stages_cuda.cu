@@ -137,19 +137,23 @@ __global__ void peak_reduce_kernel(const PeakJob* jobs, int job_count, float* pe
 }
 
 __global__ void deliver_pcm_kernel(StreamArena a, int left, int right, float gain, uint64_t seed,
-                                   int bits, long long frames, int32_t* out) {
+                                   int bits, long long begin, long long first, long long frames,
+                                   int32_t* out) {
   const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (n >= frames) return;
-  out[2 * n] = quantize_left_aligned(a.stream(left)[n] * gain, tpdf_lsb(seed, 0, n), bits);
-  out[2 * n + 1] = quantize_left_aligned(a.stream(right)[n] * gain, tpdf_lsb(seed, 1, n), bits);
+  const uint64_t index = (uint64_t)(first + n);
+  out[2 * n] =
+      quantize_left_aligned(a.stream(left)[begin + n] * gain, tpdf_lsb(seed, 0, index), bits);
+  out[2 * n + 1] =
+      quantize_left_aligned(a.stream(right)[begin + n] * gain, tpdf_lsb(seed, 1, index), bits);
 }
 
 __global__ void deliver_float_kernel(StreamArena a, int left, int right, float gain,
-                                     long long frames, float* out) {
+                                     long long begin, long long frames, float* out) {
   const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (n >= frames) return;
-  out[2 * n] = a.stream(left)[n] * gain;
-  out[2 * n + 1] = a.stream(right)[n] * gain;
+  out[2 * n] = a.stream(left)[begin + n] * gain;
+  out[2 * n + 1] = a.stream(right)[begin + n] * gain;
 }
 
 }  // namespace
@@ -273,16 +277,16 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
 }
 
 void deliver_pcm(const StreamArena& a, int left, int right, float gain, uint64_t seed, int bits,
-                 long long frames, int32_t* out, void* stream) {
+                 long long begin, long long first, long long frames, int32_t* out, void* stream) {
   TD_LAUNCH(deliver_pcm_kernel, grid_for(frames, 1), kThreads, (cudaStream_t)stream, a, left, right,
-            gain, seed, bits, frames, out);
+            gain, seed, bits, begin, first, frames, out);
   check_launch();
 }
 
-void deliver_float(const StreamArena& a, int left, int right, float gain, long long frames,
-                   float* out, void* stream) {
+void deliver_float(const StreamArena& a, int left, int right, float gain, long long begin,
+                   long long frames, float* out, void* stream) {
   TD_LAUNCH(deliver_float_kernel, grid_for(frames, 1), kThreads, (cudaStream_t)stream, a, left,
-            right, gain, frames, out);
+            right, gain, begin, frames, out);
   check_launch();
 }
 

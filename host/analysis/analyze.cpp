@@ -8,53 +8,99 @@
 
 namespace td {
 
+struct StreamAnalyzer::Impl {
+  std::unique_ptr<Backend> backend;
+  std::string notice;
+  int sample_rate = 0, channels = 0;
+  long long frames = 0, segment = 0, origin = 0, hop_frames = 0;
+  KWeighting k;
+  TruePeakFilter f;
+  std::vector<std::vector<float>> staging;
+  float* input[2] = {nullptr, nullptr};
+};
+
+StreamAnalyzer::StreamAnalyzer(int sample_rate, int channels, long long frames,
+                               const std::string& backend_choice, long long segment_frames)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.backend = make_backend(backend_choice, &m.notice);
+  m.sample_rate = sample_rate;
+  m.channels = channels;
+  m.frames = frames;
+  const long long length = std::max(1LL, frames);
+  m.segment =
+      std::min(length, segment_frames > 0 ? segment_frames : m.backend->preferred_segment_frames());
+  m.hop_frames = meter_hop_frames(sample_rate);
+  m.backend->allocate(2, m.segment, 0, 0);
+  m.backend->allocate_meters(1, length / m.hop_frames + 2);
+  m.k = design_kweighting(sample_rate);
+  m.f = design_true_peak_filter(sample_rate);
+  m.backend->allocate_spectra(1, spectrum_fft_size(sample_rate));
+  m.staging.assign(2, std::vector<float>());
+  for (int c = 0; c < channels; ++c) {
+    float* h = m.backend->host_slot(c);
+    if (!h) {
+      m.staging[c].resize((size_t)m.segment);
+      h = m.staging[c].data();
+    }
+    m.input[c] = h;
+  }
+}
+
+StreamAnalyzer::~StreamAnalyzer() = default;
+
+long long StreamAnalyzer::segment_frames() const {
+  return impl_->segment;
+}
+
+float* StreamAnalyzer::input(int channel) {
+  return impl_->input[channel];
+}
+
+void StreamAnalyzer::push(long long len) {
+  Impl& m = *impl_;
+  m.backend->begin_segment(m.origin, len);
+  for (int c = 0; c < m.channels; ++c)
+    if (!m.staging[c].empty()) m.backend->upload(c, m.staging[c].data());
+  const MeterJob job{0, m.channels > 1 ? 1 : 0, m.channels, 0, 0, m.frames};
+  m.backend->meters({job}, m.k, m.f, m.hop_frames, m.origin + len == m.frames, 0, len);
+  // A mono signal is its own mid and has no side.
+  m.backend->spectra({{0, m.channels > 1 ? 1 : 0, 0}}, 0, len);
+  m.origin += len;
+}
+
+FileAnalysis StreamAnalyzer::finish(const MeterOptions& options) {
+  Impl& m = *impl_;
+  FileAnalysis a;
+  a.sample_rate = m.sample_rate;
+  a.channels = m.channels;
+  a.frames = m.frames;
+  a.backend = m.backend->name();
+  a.backend_notice = m.notice;
+  std::vector<MeterState> states;
+  std::vector<MeterHop> hops;
+  m.backend->read_meters(states, hops);
+  meter_finish(states[0], hops.data(), m.channels);
+  a.readings = compute_readings(states[0], hops.data(), m.channels, m.sample_rate, options);
+  const std::vector<MidSideBins> bins = m.backend->read_spectra();
+  a.spectra = stereo_spectra(bins[0].mid, bins[0].side, m.sample_rate);
+  return a;
+}
+
 namespace {
 
 FileAnalysis analyze(const StemInfo& info, StemReader& reader, const std::string& backend_choice,
                      const MeterOptions& options, long long segment_frames) {
-  FileAnalysis a;
-  a.file = info.file;
-  a.sample_rate = info.sample_rate;
-  a.channels = info.channels;
-  a.frames = info.frames;
-  std::unique_ptr<Backend> backend = make_backend(backend_choice, &a.backend_notice);
-  a.backend = backend->name();
-
-  const long long frames = std::max(1LL, info.frames);
-  const long long segment =
-      std::min(frames, segment_frames > 0 ? segment_frames : backend->preferred_segment_frames());
-  const long long hop_frames = meter_hop_frames(info.sample_rate);
-  const long long hops_per_state = frames / hop_frames + 2;
-  backend->allocate(2, segment, 0, 0);
-  backend->allocate_meters(1, hops_per_state);
-  const KWeighting k = design_kweighting(info.sample_rate);
-  const TruePeakFilter f = design_true_peak_filter(info.sample_rate);
-  backend->allocate_spectra(1, spectrum_fft_size(info.sample_rate));
-  std::vector<std::vector<float>> staging(2, std::vector<float>(segment));
-  const MeterJob job{0, info.channels > 1 ? 1 : 0, info.channels, 0, 0, info.frames};
-
-  for (long long origin = 0; origin < info.frames; origin += segment) {
-    const long long len = std::min(segment, info.frames - origin);
-    backend->begin_segment(origin, len);
-    float* out[2];
-    for (int c = 0; c < info.channels; ++c) {
-      float* h = backend->host_slot(c);
-      out[c] = h ? h : staging[c].data();
-    }
+  StreamAnalyzer meter(info.sample_rate, info.channels, info.frames, backend_choice,
+                       segment_frames);
+  for (long long origin = 0; origin < info.frames; origin += meter.segment_frames()) {
+    const long long len = std::min(meter.segment_frames(), info.frames - origin);
+    float* out[2] = {meter.input(0), info.channels > 1 ? meter.input(1) : nullptr};
     reader.read(out, len);
-    for (int c = 0; c < info.channels; ++c)
-      if (!backend->host_slot(c)) backend->upload(c, staging[c].data());
-    backend->meters({job}, k, f, hop_frames, origin + len == info.frames, 0, len);
-    // A mono file is its own mid and has no side.
-    backend->spectra({{0, info.channels > 1 ? 1 : 0, 0}}, 0, len);
+    meter.push(len);
   }
-  std::vector<MeterState> states;
-  std::vector<MeterHop> hops;
-  backend->read_meters(states, hops);
-  meter_finish(states[0], hops.data(), info.channels);
-  a.readings = compute_readings(states[0], hops.data(), info.channels, info.sample_rate, options);
-  const std::vector<MidSideBins> bins = backend->read_spectra();
-  a.spectra = stereo_spectra(bins[0].mid, bins[0].side, info.sample_rate);
+  FileAnalysis a = meter.finish(options);
+  a.file = info.file;
   return a;
 }
 

@@ -1,6 +1,7 @@
 // `topdown analyze`: the meters of an audio file, run on a backend like a render's.
 #pragma once
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,25 @@ struct FileAnalysis {
   StereoSpectra spectra;
   std::string backend;
   std::string backend_notice;  // set when --backend auto fell back to the CPU
+};
+
+// Meters audio pushed a segment at a time on a backend (a file's analysis, the delivery's
+// measurement of its limited master): memory bounded by the segment, not the length.
+class StreamAnalyzer {
+ public:
+  StreamAnalyzer(int sample_rate, int channels, long long frames, const std::string& backend,
+                 long long segment_frames = 0);
+  ~StreamAnalyzer();
+  long long segment_frames() const;
+  // Where the next segment goes: channel c's host buffer, segment_frames() long.
+  float* input(int channel);
+  // Meters the next `len` frames written to input(); `frames` in all.
+  void push(long long len);
+  FileAnalysis finish(const MeterOptions& options);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Throws InputError for a missing or unreadable file, NaN samples or more than 2 channels.

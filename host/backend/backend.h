@@ -129,22 +129,16 @@ class Backend {
   virtual void peak_hold(const std::vector<PeakJob>& jobs) = 0;
   virtual std::vector<float> read_peaks() = 0;
 
-  // Delivery on the keep arena.
-  // The delivery limiter: a pair of keep streams through one fresh limiter (its latency
-  // flushed, the output aligned with the input), into host memory; gain[n] is the gain it
-  // applied to output sample n.
-  virtual void limit(int left, int right, const LimiterParams& p, const TruePeakFilter& f,
-                     long long frames, float* out_left, float* out_right, float* gain) = 0;
-  // Interleaved dithered PCM / float of host planar audio (the limited master) at `gain`.
-  virtual void deliver_pcm_host(const float* left, const float* right, float gain, uint64_t seed,
-                                int bits, long long frames, std::vector<int32_t>& out) = 0;
-  virtual void deliver_float_host(const float* left, const float* right, float gain,
-                                  long long frames, std::vector<float>& out) = 0;
-  // Interleaved stereo of the first `frames` samples of a pair of keep streams at `gain`.
+  // Delivery on the keep arena, a range at a time (memory bounded by the range, not the
+  // song). Samples [begin, begin + frames) of keep stream `stream` into host memory.
+  virtual void read_keep(int stream, long long begin, long long frames, float* out) = 0;
+  // Interleaved stereo of samples [begin, begin + frames) of a pair of keep streams at
+  // `gain`, into host memory: dithered left-aligned int32 (the dither drawn at each
+  // sample's index in the song) or float.
   virtual void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits,
-                           long long frames, std::vector<int32_t>& out) = 0;
-  virtual void deliver_float(int left, int right, float gain, long long frames,
-                             std::vector<float>& out) = 0;
+                           long long begin, long long frames, int32_t* out) = 0;
+  virtual void deliver_float(int left, int right, float gain, long long begin, long long frames,
+                             float* out) = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

@@ -36,18 +36,6 @@ struct StageMemory {
   }
 };
 
-// Host planar audio (left and right) seen as a two-stream arena: the delivery kernels'
-// input. Copied into one buffer because an arena's streams are one stride apart.
-struct HostPair {
-  std::vector<float> planar;
-  StreamArena arena;
-  HostPair(const float* left, const float* right, long long frames) : planar(2 * (size_t)frames) {
-    std::copy(left, left + frames, planar.begin());
-    std::copy(right, right + frames, planar.begin() + frames);
-    arena = StreamArena{planar.data(), frames, frames, 0};
-  }
-};
-
 class CpuBackend final : public Backend {
  public:
   ~CpuBackend() override { release(); }
@@ -187,32 +175,17 @@ class CpuBackend final : public Backend {
   std::vector<float> read_peaks() override {
     return peaks_;
   }
-  void limit(int left, int right, const LimiterParams& p, const TruePeakFilter& f, long long frames,
-             float* out_left, float* out_right, float* gain) override {
-    cpu::limiter_whole(p, f, keep_.stream(left), keep_.stream(right), frames, out_left, out_right,
-                       gain);
+  void read_keep(int stream, long long begin, long long frames, float* out) override {
+    const float* from = keep_.stream(stream) + begin;
+    std::copy(from, from + frames, out);
   }
-  void deliver_pcm_host(const float* left, const float* right, float gain, uint64_t seed, int bits,
-                        long long frames, std::vector<int32_t>& out) override {
-    out.resize(2 * frames);
-    const HostPair pair(left, right, frames);
-    cpu::deliver_pcm(pair.arena, 0, 1, gain, seed, bits, frames, out.data());
+  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long begin,
+                   long long frames, int32_t* out) override {
+    cpu::deliver_pcm(keep_, left, right, gain, seed, bits, begin, begin, frames, out);
   }
-  void deliver_float_host(const float* left, const float* right, float gain, long long frames,
-                          std::vector<float>& out) override {
-    out.resize(2 * frames);
-    const HostPair pair(left, right, frames);
-    cpu::deliver_float(pair.arena, 0, 1, gain, frames, out.data());
-  }
-  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long frames,
-                   std::vector<int32_t>& out) override {
-    out.resize(2 * frames);
-    cpu::deliver_pcm(keep_, left, right, gain, seed, bits, frames, out.data());
-  }
-  void deliver_float(int left, int right, float gain, long long frames,
-                     std::vector<float>& out) override {
-    out.resize(2 * frames);
-    cpu::deliver_float(keep_, left, right, gain, frames, out.data());
+  void deliver_float(int left, int right, float gain, long long begin, long long frames,
+                     float* out) override {
+    cpu::deliver_float(keep_, left, right, gain, begin, frames, out);
   }
 
  private:

@@ -375,52 +375,29 @@ class CudaBackend final : public Backend {
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   // The delivery limiter is one recurrence over the whole song (docs/architecture.md: not
-  // chunked yet), one thread's work: it runs on the host over the kept pair, copied back.
-  void limit(int left, int right, const LimiterParams& p, const TruePeakFilter& f, long long frames,
-             float* out_left, float* out_right, float* gain) override {
-    std::vector<float> in(2 * (size_t)frames);
-    TD_CUDA_CHECK(cudaMemcpyAsync(in.data(), keep_.stream(left), sizeof(float) * frames,
-                                  cudaMemcpyDeviceToHost, stream_));
-    TD_CUDA_CHECK(cudaMemcpyAsync(in.data() + frames, keep_.stream(right), sizeof(float) * frames,
+  // chunked yet), one thread's work: it runs on the host over the kept pair, read back a
+  // range at a time.
+  void read_keep(int stream, long long begin, long long frames, float* out) override {
+    TD_CUDA_CHECK(cudaMemcpyAsync(out, keep_.stream(stream) + begin, sizeof(float) * frames,
                                   cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    cpu::limiter_whole(p, f, in.data(), in.data() + frames, frames, out_left, out_right, gain);
   }
-  // Host audio is delivered on the host: the same TD_HD dither and quantisation.
-  void deliver_pcm_host(const float* left, const float* right, float gain, uint64_t seed, int bits,
-                        long long frames, std::vector<int32_t>& out) override {
-    out.resize(2 * frames);
-    std::vector<float> planar(left, left + frames);
-    planar.insert(planar.end(), right, right + frames);
-    cpu::deliver_pcm(StreamArena{planar.data(), frames, frames, 0}, 0, 1, gain, seed, bits, frames,
-                     out.data());
-  }
-  void deliver_float_host(const float* left, const float* right, float gain, long long frames,
-                          std::vector<float>& out) override {
-    out.resize(2 * frames);
-    std::vector<float> planar(left, left + frames);
-    planar.insert(planar.end(), right, right + frames);
-    cpu::deliver_float(StreamArena{planar.data(), frames, frames, 0}, 0, 1, gain, frames,
-                       out.data());
-  }
-  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long frames,
-                   std::vector<int32_t>& out) override {
-    out.resize(2 * frames);
-    int32_t* d = pcm_.fit(out.size() + 1);
-    cuda::deliver_pcm(keep_, left, right, gain, seed, bits, frames, d, stream_);
+  void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long begin,
+                   long long frames, int32_t* out) override {
+    int32_t* d = pcm_.fit(2 * (size_t)frames + 1);
+    cuda::deliver_pcm(keep_, left, right, gain, seed, bits, begin, begin, frames, d, stream_);
     check_launch("deliver_pcm");
-    TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(int32_t) * out.size(),
-                                  cudaMemcpyDeviceToHost, stream_));
+    TD_CUDA_CHECK(
+        cudaMemcpyAsync(out, d, sizeof(int32_t) * 2 * frames, cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
-  void deliver_float(int left, int right, float gain, long long frames,
-                     std::vector<float>& out) override {
-    out.resize(2 * frames);
-    float* d = floats_.fit(out.size() + 1);
-    cuda::deliver_float(keep_, left, right, gain, frames, d, stream_);
+  void deliver_float(int left, int right, float gain, long long begin, long long frames,
+                     float* out) override {
+    float* d = floats_.fit(2 * (size_t)frames + 1);
+    cuda::deliver_float(keep_, left, right, gain, begin, frames, d, stream_);
     check_launch("deliver_float");
-    TD_CUDA_CHECK(cudaMemcpyAsync(out.data(), d, sizeof(float) * out.size(), cudaMemcpyDeviceToHost,
-                                  stream_));
+    TD_CUDA_CHECK(
+        cudaMemcpyAsync(out, d, sizeof(float) * 2 * frames, cudaMemcpyDeviceToHost, stream_));
     TD_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 

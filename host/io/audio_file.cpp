@@ -408,8 +408,9 @@ void place(const std::filesystem::path& tmp, const std::filesystem::path& file,
 
 }  // namespace
 
-void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec, int channels,
-                        const int32_t* pcm, const float* floats, long long frames) {
+AudioWriter::AudioWriter(const std::filesystem::path& file, const WriteSpec& spec, int channels,
+                         long long frames)
+    : file_(file), spec_(spec), channels_(channels), frames_(frames) {
   SF_INFO sfi{};
   sfi.samplerate = spec.sample_rate;
   sfi.channels = channels;
@@ -421,54 +422,69 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
   // Over 4 GiB a RIFF header overflows; RF64 carries the same data.
   if (major == SF_FORMAT_WAV && (double)frames * channels * spec.bit_depth / 8 > 4.0e9)
     sfi.format = SF_FORMAT_RF64 | sub;
-  const std::filesystem::path tmp = temp_path_for(file);
-  auto guard =
-      std::make_unique<TempFileGuard>(tmp);  // removed if SIGINT or SIGTERM stops the render
-  SNDFILE* f = sf_open(tmp.string().c_str(), SFM_WRITE, &sfi);
-  if (!f)
+  tmp_ = temp_path_for(file);
+  guard_ = std::make_unique<TempFileGuard>(tmp_);  // removed if SIGINT or SIGTERM stops us
+  sf_ = sf_open(tmp_.string().c_str(), SFM_WRITE, &sfi);
+  if (!sf_)
     throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) +
                      ")");
   // No PEAK chunk in float files: libsndfile stamps it with the time of writing, and the
   // same session must render to the same bytes.
-  if (sub == SF_FORMAT_FLOAT) sf_command(f, SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
-  sf_count_t written = 0;
-  const long long block = 1 << 20;
+  if (sub == SF_FORMAT_FLOAT) sf_command(sf_, SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
   // Little-endian 16/24-bit WAV: the samples are packed here and written raw, as
   // sf_writef_int's generic conversion took longer than everything else in the write
   // (the bytes are the same; audio_file_test checks it).
-  const bool raw = major == SF_FORMAT_WAV && spec.bit_depth != 32 && [] {
+  raw_ = major == SF_FORMAT_WAV && spec.bit_depth != 32 && [] {
     const uint16_t probe = 1;
     return *reinterpret_cast<const uint8_t*>(&probe) == 1;
   }();
-  std::vector<uint8_t> bytes;
+}
+
+AudioWriter::~AudioWriter() {
+  if (sf_) sf_close(sf_);
+  std::error_code ec;
+  if (!committed_) std::filesystem::remove(tmp_, ec);
+}
+
+void AudioWriter::write(const int32_t* pcm, const float* floats, long long frames) {
+  const long long block = 1 << 20;
   for (long long pos = 0; pos < frames; pos += block) {
     const long long n = std::min(block, frames - pos);
-    if (spec.bit_depth == 32) {
-      written += sf_writef_float(f, floats + channels * pos, n);
-    } else if (!raw) {
-      written += sf_writef_int(f, pcm + channels * pos, n);
+    if (spec_.bit_depth == 32) {
+      written_ += sf_writef_float(sf_, floats + channels_ * pos, n);
+    } else if (!raw_) {
+      written_ += sf_writef_int(sf_, pcm + channels_ * pos, n);
     } else {
-      const int width = spec.bit_depth / 8;
-      const long long count = n * channels;
-      bytes.resize((size_t)(count * width));
-      const int32_t* src = pcm + channels * pos;
-      uint8_t* dst = bytes.data();
-      const int shift = 32 - spec.bit_depth;
+      const int width = spec_.bit_depth / 8;
+      const long long count = n * channels_;
+      bytes_.resize((size_t)(count * width));
+      const int32_t* src = pcm + channels_ * pos;
+      uint8_t* dst = bytes_.data();
+      const int shift = 32 - spec_.bit_depth;
 #pragma omp parallel for schedule(static)
       for (long long i = 0; i < count; ++i) {
         const uint32_t v = (uint32_t)src[i] >> shift;
         for (int k = 0; k < width; ++k) dst[i * width + k] = (uint8_t)(v >> (8 * k));
       }
-      written += sf_write_raw(f, bytes.data(), (sf_count_t)bytes.size()) / (width * channels);
+      written_ += sf_write_raw(sf_, bytes_.data(), (sf_count_t)bytes_.size()) / (width * channels_);
     }
   }
-  const int close_err = sf_close(f);
-  std::error_code ec;
-  if (written != frames || close_err != 0) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError(file.string() + ": write failed (disk full?)");
-  }
-  place(tmp, file, std::move(guard));
+}
+
+void AudioWriter::commit() {
+  const int close_err = sf_close(sf_);
+  sf_ = nullptr;
+  if (written_ != frames_ || close_err != 0)
+    throw InputError(file_.string() + ": write failed (disk full?)");
+  committed_ = true;
+  place(tmp_, file_, std::move(guard_));
+}
+
+void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec, int channels,
+                        const int32_t* pcm, const float* floats, long long frames) {
+  AudioWriter w(file, spec, channels, frames);
+  w.write(pcm, floats, frames);
+  w.commit();
 }
 
 void write_text_atomic(const std::filesystem::path& file, const std::string& text) {

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "base/temp_files.h"
+
+struct sf_private_tag;  // libsndfile's SNDFILE
+
 namespace td {
 
 struct StemInfo {
@@ -53,6 +57,31 @@ struct WriteSpec {
 // pcm / floats is used, by bit_depth.
 void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec, int channels,
                         const int32_t* pcm, const float* floats, long long frames);
+
+// The same a piece at a time (a delivery streams its master out segment by segment):
+// write() appends interleaved frames (pcm or floats, by bit_depth), commit() checks that
+// `frames` were written and puts the file in place; destroyed uncommitted, it removes the
+// temporary and leaves `file` as it was.
+class AudioWriter {
+ public:
+  AudioWriter(const std::filesystem::path& file, const WriteSpec& spec, int channels,
+              long long frames);
+  ~AudioWriter();
+  AudioWriter(const AudioWriter&) = delete;
+  AudioWriter& operator=(const AudioWriter&) = delete;
+  void write(const int32_t* pcm, const float* floats, long long frames);
+  void commit();
+
+ private:
+  std::filesystem::path file_, tmp_;
+  WriteSpec spec_;
+  int channels_;
+  long long frames_, written_ = 0;
+  sf_private_tag* sf_ = nullptr;
+  std::unique_ptr<TempFileGuard> guard_;
+  std::vector<uint8_t> bytes_;
+  bool raw_ = false, committed_ = false;
+};
 
 // Writes text the same way (reports).
 void write_text_atomic(const std::filesystem::path& file, const std::string& text);

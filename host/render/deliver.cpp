@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <sstream>
 
 #include "analysis/analyze.h"
+#include "io/audio_file.h"
 #include "kernels/fast_math.h"
+#include "kernels/launch_policy.h"
+#include "kernels/stages.h"
 #include "processors/limiter.h"
 
 namespace td {
@@ -13,60 +17,117 @@ namespace {
 
 // The delivery limiter run over a whole kept master at one drive, and measured.
 struct Limited {
+  LimiterParams params;  // with the drive
   double drive_db = 0;
-  std::vector<std::vector<float>> audio;
   Readings readings;
   StereoSpectra spectra;
   double reduction_p99_db = 0, reduction_max_db = 0;
   std::vector<float> trace_db;  // the largest reduction of every 1 / kTraceHz s
 };
 
-// The kept master pair a delivery limits.
+// The kept master pair a delivery limits, read a range at a time.
 struct KeptPair {
   Backend& backend;
   int left, right;
   long long frames;
 };
 
+// Samples [begin, begin + count) of the pair into l and r; zeros past the song's end.
+void read_pair(const KeptPair& in, long long begin, long long count, float* l, float* r) {
+  const long long have = std::clamp(in.frames - begin, 0LL, count);
+  if (have > 0) {
+    in.backend.read_keep(in.left, begin, have, l);
+    in.backend.read_keep(in.right, begin, have, r);
+  }
+  std::fill(l + have, l + count, 0.0f);
+  std::fill(r + have, r + count, 0.0f);
+}
+
+// Where a pass's limited audio goes besides the meters: the delivered file.
+struct PassWriter {
+  AudioWriter* writer = nullptr;
+  int bits = 24;
+  uint64_t seed = 0;
+};
+
+// One pass of the delivery limiter over the kept master, segment by segment: read ahead by
+// the limiter's latency, limited, measured (unless only written), and written when asked.
+// Memory is a few segments, whatever the song's length.
 Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
-                 const MeterOptions& mo) {
-  Limited out;
-  out.drive_db = drive_db;
+                 const MeterOptions& mo, bool measure, const PassWriter& out = {}) {
+  Limited res;
+  res.drive_db = drive_db;
   p.drive = (float)std::pow(10.0, drive_db / 20.0);
+  res.params = p;
   const long long frames = in.frames;
-  out.audio.assign(2, std::vector<float>(frames));
-  std::vector<float> gain(frames);
-  in.backend.limit(in.left, in.right, p, design_true_peak_filter(rate), frames, out.audio[0].data(),
-                   out.audio[1].data(), gain.data());
+  const TruePeakFilter filter = design_true_peak_filter(rate);
+  LimiterState st{};
+  std::vector<float> ring((size_t)limiter_ring_floats(p.lookahead, p.pad), 0.0f);
+  const long long delay = cpu::limiter_pass_delay(p);
+  std::unique_ptr<StreamAnalyzer> meter;
+  if (measure) meter = std::make_unique<StreamAnalyzer>(rate, 2, frames, "cpu");
+  const long long segment =
+      meter ? meter->segment_frames() : std::min(std::max(1LL, frames), kCpuSegmentFrames);
+  std::vector<float> in_l((size_t)std::max(segment, delay)), in_r(in_l.size());
+  std::vector<float> own_l, own_r, gain(in_l.size());
+  if (!meter) own_l.resize((size_t)segment), own_r.resize((size_t)segment);
+  std::vector<int32_t> pcm;
+  std::vector<float> floats;
+  // The latency: the first `delay` inputs, their outputs dropped.
+  read_pair(in, 0, delay, in_l.data(), in_r.data());
+  cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), delay, in_l.data(),
+                    in_r.data(), gain.data());
   std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
   const long long hop = trace_hop_frames(rate);
-  out.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
-  // Hop by hop (no division per sample); the reduction through td_log2, as the in-chain
-  // limiter's own trace (a double log10 per sample cost a fifth of a delivery).
+  res.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
   float most = 0.0f;
-  for (long long h0 = 0; h0 < frames; h0 += hop) {
-    const long long h1 = std::min(frames, h0 + hop);
-    float t = 0.0f;
-    for (long long n = h0; n < h1; ++n) {
-      const float g = gain[(size_t)n];
-      const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
-      t = std::max(t, reduction);
-      ++histogram[std::min<long long>(3000, (long long)(reduction * 100.0f + 0.5f))];
+  for (long long pos = 0; pos < frames; pos += segment) {
+    const long long len = std::min(segment, frames - pos);
+    float* l = meter ? meter->input(0) : own_l.data();
+    float* r = meter ? meter->input(1) : own_r.data();
+    read_pair(in, pos + delay, len, in_l.data(), in_r.data());
+    cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), len, l, r, gain.data());
+    // Hop by hop (no division per sample); the reduction through td_log2, as the in-chain
+    // limiter's own trace (a double log10 per sample cost a fifth of a delivery).
+    for (long long h0 = pos; h0 < pos + len;) {
+      const long long h1 = std::min(pos + len, (h0 / hop + 1) * hop);
+      float t = res.trace_db[(size_t)(h0 / hop)];
+      for (long long n = h0; n < h1; ++n) {
+        const float g = gain[(size_t)(n - pos)];
+        const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
+        t = std::max(t, reduction);
+        ++histogram[std::min<long long>(3000, (long long)(reduction * 100.0f + 0.5f))];
+      }
+      res.trace_db[(size_t)(h0 / hop)] = t;
+      most = std::max(most, t);
+      h0 = h1;
     }
-    out.trace_db[(size_t)(h0 / hop)] = t;
-    most = std::max(most, t);
+    if (out.writer) {
+      if (out.bits == 32) {
+        floats.resize(2 * (size_t)len);
+        cpu::deliver_float_pair(l, r, 1.0f, len, floats.data());
+        out.writer->write(nullptr, floats.data(), len);
+      } else {
+        pcm.resize(2 * (size_t)len);
+        cpu::deliver_pcm_pair(l, r, 1.0f, out.seed, out.bits, pos, len, pcm.data());
+        out.writer->write(pcm.data(), nullptr, len);
+      }
+    }
+    if (meter) meter->push(len);
   }
-  out.reduction_max_db = most;
+  res.reduction_max_db = most;
   long long seen = 0;
   for (int b = 0; b <= 3000; ++b)
     if ((seen += histogram[b]) >= 0.99 * frames) {
-      out.reduction_p99_db = b / 100.0;
+      res.reduction_p99_db = b / 100.0;
       break;
     }
-  const FileAnalysis a = analyze_audio(out.audio, rate, "cpu", mo);
-  out.readings = a.readings;
-  out.spectra = a.spectra;
-  return out;
+  if (meter) {
+    const FileAnalysis a = meter->finish(mo);
+    res.readings = a.readings;
+    res.spectra = a.spectra;
+  }
+  return res;
 }
 
 // Drives the delivery limiter so that the delivered loudness meets the target within
@@ -76,12 +137,12 @@ Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double targe
                         double rendered_lufs, double max_reduction_db, int rate,
                         const MeterOptions& mo, std::vector<std::string>& warnings) {
   double d0 = target - rendered_lufs;
-  Limited a = limit_at(in, p, d0, rate, mo);
+  Limited a = limit_at(in, p, d0, rate, mo, true);
   if (!std::isfinite(a.readings.integrated_lufs)) return a;
   double d1 = d0 + (target - a.readings.integrated_lufs);
   Limited b = a;
   for (int i = 0; i < 8 && std::fabs(target - b.readings.integrated_lufs) > 0.05; ++i) {
-    if (d1 != b.drive_db) b = limit_at(in, p, d1, rate, mo);
+    if (d1 != b.drive_db) b = limit_at(in, p, d1, rate, mo, true);
     const double err = target - b.readings.integrated_lufs;
     if (std::fabs(err) <= 0.05) break;
     double slope = (b.readings.integrated_lufs - a.readings.integrated_lufs) /
@@ -97,7 +158,7 @@ Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double targe
   LimiterParams q = p;
   for (int i = 0; i < 4 && b.readings.true_peak_dbtp > ceiling_db; ++i) {
     q.ceiling *= (float)std::pow(10.0, -(b.readings.true_peak_dbtp - ceiling_db + 0.002) / 20.0);
-    b = limit_at(in, q, b.drive_db, rate, mo);
+    b = limit_at(in, q, b.drive_db, rate, mo, true);
   }
   if (b.reduction_p99_db > max_reduction_db) {
     // Back off to the drive that limits by the allowed amount (reduction follows drive
@@ -105,7 +166,7 @@ Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double targe
     const double reached = b.readings.integrated_lufs;
     double d = b.drive_db - (b.reduction_p99_db - max_reduction_db);
     for (int i = 0; i < 3; ++i) {
-      b = limit_at(in, q, d, rate, mo);
+      b = limit_at(in, q, d, rate, mo, true);
       if (b.reduction_p99_db <= max_reduction_db + 0.1) break;
       d -= b.reduction_p99_db - max_reduction_db;
     }
@@ -159,26 +220,26 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   vr.rendered_lufs = mr.integrated_lufs;
   double gain_db = 0.0;
   // The delivery limiter: driven to the target on the kept master, written as it is.
-  std::vector<std::vector<float>> limited;
+  const KeptPair kept{backend, left, left + 1, w.frames};
+  bool limited = false;
+  Limited L;
   if (w.delivery_limiter >= 0 && std::isfinite(vr.rendered_lufs)) {
     const Processor& lp = w.settings[master][k].chain[w.delivery_limiter];
     const LimiterParams lparams =
         limiter_params(lp, s.sample_rate, limiter_lookahead(lp, s.sample_rate));
-    Limited L =
-        drive_to_target(KeptPair{backend, left, left + 1, w.frames}, lparams,
-                        *s.delivery.target_lufs, vr.rendered_lufs, limiter_max_reduction_db(lp),
-                        s.sample_rate, in.meter_options, vr.warnings);
+    L = drive_to_target(kept, lparams, *s.delivery.target_lufs, vr.rendered_lufs,
+                        limiter_max_reduction_db(lp), s.sample_rate, in.meter_options, vr.warnings);
+    limited = true;
     vr.limited = true;
     vr.limiter_drive_db = L.drive_db;
     vr.limiter_reduction_p99_db = L.reduction_p99_db;
     vr.limiter_reduction_max_db = L.reduction_max_db;
-    vr.limiter_trace_db = std::move(L.trace_db);
+    vr.limiter_trace_db = L.trace_db;
     vr.limiter_id = lp.id;
     vr.readings = L.readings;
     vr.spectra = L.spectra;
-    limited = std::move(L.audio);
   }
-  if (limited.empty() && s.delivery.target_lufs) {
+  if (!limited && s.delivery.target_lufs) {
     if (std::isfinite(vr.rendered_lufs))
       gain_db = *s.delivery.target_lufs - vr.rendered_lufs;
     else
@@ -188,7 +249,7 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   }
   // Every level figure shifts exactly by the delivery gain; ratios (LRA, crest, PLR,
   // correlation) do not move. The limited audio was measured as it is.
-  if (limited.empty()) {
+  if (!limited) {
     vr.readings = shift_readings(mr, gain_db);
     vr.spectra = (*in.spectra)[metered];
     shift_spectra(vr.spectra, gain_db);
@@ -201,7 +262,7 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
     vr.warnings.push_back(
         "true peak " + fixed2(vr.true_peak_dbtp) + " dBTP is above the ceiling of " +
         fixed2(s.delivery.ceiling_dbtp) + " dBTP" +
-        (limited.empty() ? " (end the master's chain with a limiter to deliver under it)" : ""));
+        (!limited ? " (end the master's chain with a limiter to deliver under it)" : ""));
   if (s.delivery.bit_depth != 32 && vr.sample_peak_dbfs > 0.0)
     vr.warnings.push_back("sample peak " + fixed2(vr.sample_peak_dbfs) +
                           " dBFS: the fixed-point file clips");
@@ -218,25 +279,32 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   vr.file = has_variants ? opt.out_dir / "variants" / (vr.id + "." + s.delivery.format)
                          : opt.out_dir / ("master." + s.delivery.format);
   WriteSpec ws{s.delivery.format, s.delivery.bit_depth, s.sample_rate};
-  const float g = db_to_gain((float)gain_db);
-  const long long frames = w.frames;
-  if (s.delivery.bit_depth == 32) {
-    std::vector<float> out;
-    if (!limited.empty())
-      backend.deliver_float_host(limited[0].data(), limited[1].data(), 1.0f, frames, out);
-    else
-      backend.deliver_float(left, left + 1, g, frames, out);
-    write_audio_atomic(vr.file, ws, 2, nullptr, out.data(), frames);
+  AudioWriter writer(vr.file, ws, 2, w.frames);
+  if (limited) {
+    // The measured pass again, now written (the same bits: the pass is deterministic).
+    const PassWriter out{&writer, s.delivery.bit_depth, s.delivery.dither_seed};
+    limit_at(kept, L.params, L.drive_db, s.sample_rate, in.meter_options, false, out);
   } else {
-    std::vector<int32_t> out;
-    if (!limited.empty())
-      backend.deliver_pcm_host(limited[0].data(), limited[1].data(), 1.0f, s.delivery.dither_seed,
-                               s.delivery.bit_depth, frames, out);
-    else
-      backend.deliver_pcm(left, left + 1, g, s.delivery.dither_seed, s.delivery.bit_depth, frames,
-                          out);
-    write_audio_atomic(vr.file, ws, 2, out.data(), nullptr, frames);
+    // The kept master at the delivery gain, a segment at a time.
+    const float g = db_to_gain((float)gain_db);
+    const long long segment = std::min(std::max(1LL, w.frames), kCpuSegmentFrames);
+    std::vector<int32_t> pcm;
+    std::vector<float> floats;
+    for (long long pos = 0; pos < w.frames; pos += segment) {
+      const long long len = std::min(segment, w.frames - pos);
+      if (s.delivery.bit_depth == 32) {
+        floats.resize(2 * (size_t)len);
+        backend.deliver_float(left, left + 1, g, pos, len, floats.data());
+        writer.write(nullptr, floats.data(), len);
+      } else {
+        pcm.resize(2 * (size_t)len);
+        backend.deliver_pcm(left, left + 1, g, s.delivery.dither_seed, s.delivery.bit_depth, pos,
+                            len, pcm.data());
+        writer.write(pcm.data(), nullptr, len);
+      }
+    }
   }
+  writer.commit();
   return vr;
 }
 

@@ -42,8 +42,8 @@ struct Rig {
   std::vector<float> pair(int left, int right) {
     b->keep(left, 0, 0);
     b->keep(right, 1, 0);
-    std::vector<float> out;
-    b->deliver_float(0, 1, 1.0f, kFrames, out);
+    std::vector<float> out(2 * kFrames);
+    b->deliver_float(0, 1, 1.0f, 0, kFrames, out.data());
     return out;
   }
 };
