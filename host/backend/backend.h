@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,11 @@ class Backend {
   virtual long long preferred_segment_frames() const = 0;
 
   // work_slots streams of segment_frames; keep_streams streams of total_frames, zeroed.
+  // Before allocate: keep the keep arena in a file in `dir` (reserved up front, unlinked,
+  // its pages released from memory as they are written and read back) instead of memory,
+  // so that a render's memory does not grow with the song. A device keeps it in device
+  // memory and ignores this.
+  virtual void spill_keep_to(const std::filesystem::path& dir) { (void)dir; }
   virtual void allocate(int work_slots, long long segment_frames, int keep_streams,
                         long long total_frames) = 0;
   // The work arena now holds samples [origin, origin + frames) of the song.

@@ -1,11 +1,17 @@
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
 #include "backend/backend.h"
+#include "base/input_error.h"
 #include "kernels/launch_policy.h"
 
 namespace td {
@@ -20,6 +26,40 @@ float* map_zeroed(size_t bytes) {
     throw std::runtime_error("out of memory: cannot map " + std::to_string(bytes >> 20) + " MiB");
   madvise(p, bytes, MADV_HUGEPAGE);
   return static_cast<float*>(p);
+}
+
+// A zeroed mapping of a file in `dir` that exists only while mapped: created, unlinked at
+// once (nothing is left behind, whatever stops the process), its space reserved (a full
+// disk is an error here, not a SIGBUS at the thousandth write).
+float* map_spill_file(const std::filesystem::path& dir, size_t bytes) {
+  if (bytes == 0) return nullptr;
+  std::string path = (dir / ".topdown-keep-XXXXXX").string();
+  const int fd = mkstemp(path.data());
+  if (fd < 0)
+    throw InputError(dir.string() + ": cannot create a file to keep the masters in (" +
+                     std::strerror(errno) + ")");
+  unlink(path.c_str());
+  const int err = posix_fallocate(fd, 0, (off_t)bytes);
+  if (err != 0) {
+    close(fd);
+    throw InputError(dir.string() + ": no room to keep the masters on disk (" +
+                     std::to_string(bytes >> 20) + " MiB: " + std::strerror(err) + ")");
+  }
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED)
+    throw std::runtime_error("cannot map the kept masters' file (" + std::to_string(bytes >> 20) +
+                             " MiB)");
+  return static_cast<float*>(p);
+}
+
+// Drops the whole pages of [from, to) from a file mapping: its data stays in the file (and
+// the page cache, which the kernel may reclaim), no longer in this process's memory.
+void release_pages(const float* from, const float* to) {
+  const uintptr_t page = 4096;
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(from)) / page * page;
+  const uintptr_t e = (reinterpret_cast<uintptr_t>(to)) / page * page;
+  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
 }
 
 // One stateful stage's storage (Backend::allocate_stage), as bytes and floats.
@@ -53,8 +93,10 @@ class CpuBackend final : public Backend {
     keep_.stride = (total_frames + 15) / 16 * 16;
     keep_.frames = total_frames;
     keep_bytes_ = sizeof(float) * (size_t)keep_streams * keep_.stride;
-    keep_.data = map_zeroed(keep_bytes_);
+    keep_.data =
+        spill_dir_.empty() ? map_zeroed(keep_bytes_) : map_spill_file(spill_dir_, keep_bytes_);
   }
+  void spill_keep_to(const std::filesystem::path& dir) override { spill_dir_ = dir; }
   void begin_segment(long long origin, long long frames) override {
     work_.origin = origin;
     work_.frames = frames;
@@ -66,9 +108,10 @@ class CpuBackend final : public Backend {
   void keep(int slot, int keep, long long delay) override {
     long long b, e;
     job_range(work_.origin, work_.frames, delay, delay + keep_.frames, b, e);
-    if (e > b)
-      std::memcpy(keep_.stream(keep) + (work_.origin + b - delay), work_.stream(slot) + b,
-                  sizeof(float) * (e - b));
+    if (e <= b) return;
+    float* to = keep_.stream(keep) + (work_.origin + b - delay);
+    std::memcpy(to, work_.stream(slot) + b, sizeof(float) * (e - b));
+    if (!spill_dir_.empty()) release_pages(to, to + (e - b));
   }
   void track_input(const std::vector<TrackInputJob>& jobs,
                    const std::vector<Breakpoint>& points) override {
@@ -178,6 +221,7 @@ class CpuBackend final : public Backend {
   void read_keep(int stream, long long begin, long long frames, float* out) override {
     const float* from = keep_.stream(stream) + begin;
     std::copy(from, from + frames, out);
+    if (!spill_dir_.empty()) release_pages(from, from + frames);
   }
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long begin,
                    long long frames, int32_t* out) override {
@@ -196,6 +240,7 @@ class CpuBackend final : public Backend {
   }
   StreamArena work_, keep_;
   size_t work_bytes_ = 0, keep_bytes_ = 0;
+  std::filesystem::path spill_dir_;  // the keep arena is a file there (spill_keep_to)
   std::vector<MeterState> states_;
   std::vector<MeterHop> hops_;
   long long hops_per_state_ = 0;

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "base/temp_files.h"
+#include "batch/batch.h"
 #include "cli/commands.h"
 #include "io/output_set.h"
 
@@ -34,6 +35,9 @@ int run_render(const std::vector<std::string>& args) {
       ("write-variants", po::value<std::string>()->default_value("all"),
        "whose audio is written: all | top:K (the K closest to the references) | none; every "
        "variant is measured either way")
+      ("memory-budget", po::value<std::string>(),
+       "memory for the kept masters, e.g. 2G (default: 1G, or a quarter of the memory if "
+       "less); past it they are kept in a file in OUT, so memory does not grow with the song")
       ("json", "print the report as JSON on stdout (with timings)");
   // clang-format on
   add_path_options(opts);
@@ -63,6 +67,8 @@ int run_render(const std::vector<std::string>& args) {
   if (vm.count("reference"))
     for (const auto& f : vm["reference"].as<std::vector<std::string>>()) ro.references.push_back(f);
   ro.write_variants = vm["write-variants"].as<std::string>();
+  if (vm.count("memory-budget"))
+    ro.memory_budget_bytes = parse_bytes(vm["memory-budget"].as<std::string>());
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   // Everything written into OUT is published as one set once complete (docs/security.md).
   OutputSet outputs(out);

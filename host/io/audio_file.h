@@ -35,8 +35,8 @@ class StemReader {
   virtual void read(float* const* out, long long frames) = 0;
 };
 
-// Opens a stem file. When its rate differs from the session's, the whole stem is
-// resampled here with soxr's very-high-quality recipe and then served from memory.
+// Opens a stem file. When its rate differs from the session's, it is resampled as it is
+// read, block by block, with soxr's very-high-quality recipe.
 std::unique_ptr<StemReader> open_stem(const StemInfo& info, int session_rate);
 
 // Serves planar audio already at the session rate (the demo, tests). `audio` must

@@ -81,10 +81,21 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   const long long segment =
       std::min(render_frames,
                opt.segment_frames > 0 ? opt.segment_frames : backend->preferred_segment_frames());
-  // The kept masters hold every variant whole until delivery. Refuse, with the way out,
-  // a launch that cannot fit in memory instead of failing half way.
+  // The kept masters hold every variant whole until delivery: past the memory budget the
+  // CPU backend keeps them in a file in the output folder. Refuse, with the way out, a
+  // device launch that cannot fit in memory instead of failing half way.
+  const double keep_bytes = 4.0 * (double)keeps * frames;
+  double budget = opt.memory_budget_bytes;
+  if (budget <= 0) budget = std::min(1073741824.0, 0.25 * physical_memory_bytes());
+  const bool spill = backend->name() == "cpu" && budget > 0 && keep_bytes > budget;
+  if (spill) {
+    std::error_code ec;
+    const bool out_ok = !opt.out_dir.empty() && std::filesystem::is_directory(opt.out_dir, ec);
+    backend->spill_keep_to(out_ok ? opt.out_dir : std::filesystem::temp_directory_path());
+  }
+  for (SessionWork* w : group) w->r.masters_on_disk = spill;
   {
-    const double need = 4.0 * ((double)keeps * frames + (double)slots * segment);
+    const double need = 4.0 * ((spill ? 0.0 : (double)keeps * frames) + (double)slots * segment);
     const double have = 0.8 * physical_memory_bytes();
     if (have > 0 && need > have) {
       char msg[512];

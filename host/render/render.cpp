@@ -123,6 +123,7 @@ std::vector<SessionOutcome> render_sessions(
     RenderOptions o = jobs[i].options;
     o.backend = backend;
     o.segment_frames = segment_frames;
+    o.memory_budget_bytes = memory_budget_bytes;
     if (o.auto_gain_stage || jobs[i].session->auto_gain_stage) {  // its own passes
       try {
         out[i].result = render_session(*jobs[i].session, jobs[i].stems, o);
@@ -173,8 +174,8 @@ std::vector<SessionOutcome> render_sessions(
     for (size_t m : launches[l]) g.push_back(works[m].get());
     return g;
   };
-  // While a launch renders, the next one's stems are opened (files opened, stems at other
-  // rates decoded and resampled) on another thread.
+  // While a launch renders, the next one's stems are opened (files opened and checked) on
+  // another thread.
   std::future<void> next_open;
   for (size_t l = 0; l < launches.size(); ++l) {
     std::vector<SessionWork*> group = group_of(l);

@@ -47,6 +47,11 @@ struct RenderOptions {
   // Which variants' audio is written: "all", "top:K" (the K best by score) or "none";
   // every variant is measured and compared either way.
   std::string write_variants = "all";
+  // Memory for the kept masters (every variant's master, whole, until delivery): past it
+  // they are kept in a file in out_dir instead (CPU backend), so a render's memory stays
+  // bounded by this and the segment size whatever the song's length. 0: 1 GiB or a quarter
+  // of the machine's memory, whichever is less.
+  double memory_budget_bytes = 0;
 };
 
 struct VariantResult {
@@ -149,6 +154,7 @@ struct RenderResult {
   int variant_total = 1;  // variants of the session (only some rendered when sharded)
   int slots = 0;
   long long segment_frames = 0;
+  bool masters_on_disk = false;   // the kept masters were over the memory budget
   long long latency_samples = 0;  // the master's processing latency, compensated
   std::vector<VariantResult> variants;
   std::vector<ReferenceResult> references;
