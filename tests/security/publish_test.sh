@@ -42,7 +42,8 @@ sed 's#file = "stems/kick.wav"#file = "stems/gone.wav"#' "$dir/song/two.toml" >"
 [ "$before" = "$(cat "$out/topdown-manifest.json")" ] || bad "a failed render changed the manifest"
 "$topdown" analyze --verify "$out" >/dev/null || bad "a failed render changed the set"
 
-# Disk full: a 3 MB tmpfs holds one render of a short song, not a second set beside it.
+# Disk full: a 3 MB tmpfs holds one render of a short song, not a second set beside it
+# (nor the second render's kept masters, when they go to a file).
 mkdir -p "$dir/small"
 if mount -t tmpfs -o size=3m tmpfs "$dir/small" 2>/dev/null; then
   "$topdown" demo --export "$dir/short" --seconds 4 --tracks 8 >/dev/null
@@ -56,6 +57,15 @@ if mount -t tmpfs -o size=3m tmpfs "$dir/small" 2>/dev/null; then
   "$topdown" analyze --verify "$dir/small/out" >/dev/null || bad "disk full: the previous set is damaged"
   [ -e "$dir/small/out/master.wav" ] || bad "disk full: the previous master is gone"
   echo "ok: disk full: exit 1, previous set intact"
+  # Masters kept on disk (over a 1 MiB budget) that do not fit: refused up front, exit 1.
+  "$topdown" render "$dir/short/many.toml" -o "$dir/small/out" --backend cpu --memory-budget 1M \
+    >/dev/null 2>"$dir/err"
+  rc=$?
+  [ $rc -eq 1 ] || bad "no room for the kept masters: exit $rc, expected 1 ($(cat "$dir/err"))"
+  grep -q "no room to keep the masters\|disk full" "$dir/err" ||
+    bad "no room for the kept masters: the message says why: $(cat "$dir/err")"
+  "$topdown" analyze --verify "$dir/small/out" >/dev/null || bad "no room: the previous set is damaged"
+  echo "ok: no room for the kept masters on disk: exit 1, previous set intact"
 else
   echo "SKIP (disk full part): cannot mount a tmpfs here"
 fi
