@@ -16,6 +16,7 @@
 #include "base/csv.h"
 #include "base/temp_files.h"
 #include "io/audio_file.h"
+#include "io/output_set.h"
 #include "kernels/dither.h"  // mix64
 #include "render/render.h"
 #include "report/report.h"
@@ -236,6 +237,7 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
   std::vector<std::string> report_name(jobs.size(), "report.json");
   std::vector<std::string> record_name(jobs.size(), kRecord);
   std::vector<std::vector<int>> subset(jobs.size());
+  std::vector<std::unique_ptr<OutputSet>> sets(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     Pending& p = pending[i];
     p.t0 = std::chrono::steady_clock::now();
@@ -278,13 +280,19 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
         continue;
       }
       std::filesystem::create_directories(dir);
-      // No record while rendering (a kill leaves the session incomplete), and no litter
-      // from a killed earlier attempt.
-      std::filesystem::remove(dir / record_name[i]);
-      // (Only those of processes that are gone: a shard rendering other variants of this
-      // session into the same folder may be writing right now.)
+      // No litter from a killed earlier attempt (only that of processes that are gone: a
+      // shard rendering other variants of this session into the same folder may be
+      // writing right now).
       remove_stale_temporaries(dir);
       remove_stale_temporaries(dir / "variants");
+      // Everything the session writes is published as one set once complete, the
+      // completion record with it (docs/security.md): until then the previous complete
+      // set, record included, stays as it was. A variant shard publishes its own set.
+      const std::string manifest = split ? "topdown-manifest-shard-" +
+                                               std::to_string(opt.shard.index) + "-of-" +
+                                               std::to_string(opt.shard.count) + ".json"
+                                         : std::string(kManifestName);
+      sets[i] = std::make_unique<OutputSet>(dir, manifest);
       SessionJob sj{&*p.session, stems_from_files(*p.session), {}};
       sj.options.out_dir = dir;
       sj.options.only_variants = subset[i];
@@ -327,11 +335,13 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
         write_text_atomic(
             dir / record_name[i],
             nlohmann::json{{"inputs", p.inputs}, {"summary", summary}}.dump(2) + "\n");
+        sets[i]->publish();
         p.row.update(summary);
       } catch (const std::exception& e) {
         error = e.what();
       }
     }
+    sets[i].reset();  // unpublished (an error): its temporaries go, the previous set stays
     if (!error.empty()) p.row = failed_row(p.row, error);
     p.row["wall_s"] = elapsed(p.t0);
     publish(i, error.empty() ? "ok" : "failed");

@@ -19,8 +19,8 @@ std::filesystem::path normal(const std::filesystem::path& p) {
   return std::filesystem::absolute(p).lexically_normal();
 }
 
-nlohmann::json read_manifest(const std::filesystem::path& dir) {
-  std::ifstream in(dir / kManifestName);
+nlohmann::json read_manifest(const std::filesystem::path& file) {
+  std::ifstream in(file);
   if (!in) return nullptr;
   try {
     return nlohmann::json::parse(in);
@@ -40,7 +40,8 @@ bool safe_relative(const std::string& rel) {
 
 }  // namespace
 
-OutputSet::OutputSet(const std::filesystem::path& dir) : dir_(normal(dir)) {
+OutputSet::OutputSet(const std::filesystem::path& dir, const std::string& manifest)
+    : dir_(normal(dir)), manifest_(manifest) {
   std::lock_guard<std::mutex> lock(g_sets_mutex);
   g_sets.push_back(this);
   g_dirs.push_back(dir_);
@@ -107,7 +108,7 @@ void OutputSet::publish() {
     files.push_back({{"path", rel}, {"bytes", ec ? 0 : bytes}, {"hash", hash_file(e.tmp)}});
     written.insert(rel);
   }
-  const nlohmann::json previous = read_manifest(dir_);
+  const nlohmann::json previous = read_manifest(dir_ / manifest_);
   for (Entry& e : entries_) {
     std::error_code ec;
     std::filesystem::rename(e.tmp, e.file, ec);
@@ -126,7 +127,7 @@ void OutputSet::publish() {
       std::filesystem::remove(dir_ / rel, ec);
     }
   const nlohmann::json manifest = {{"tool", "topdown"}, {"files", files}};
-  const std::filesystem::path tmp = temp_path_for(dir_ / kManifestName);
+  const std::filesystem::path tmp = temp_path_for(dir_ / manifest_);
   {
     TempFileGuard guard(tmp);
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -135,36 +136,49 @@ void OutputSet::publish() {
     if (!out) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
-      throw InputError((dir_ / kManifestName).string() + ": write failed (disk full?)");
+      throw InputError((dir_ / manifest_).string() + ": write failed (disk full?)");
     }
   }
   std::error_code ec;
-  std::filesystem::rename(tmp, dir_ / kManifestName, ec);
-  if (ec) throw InputError((dir_ / kManifestName).string() + ": " + ec.message());
+  std::filesystem::rename(tmp, dir_ / manifest_, ec);
+  if (ec) throw InputError((dir_ / manifest_).string() + ": " + ec.message());
   published_ = true;
 }
 
 std::vector<std::string> verify_outputs(const std::filesystem::path& dir) {
-  const nlohmann::json m = read_manifest(dir);
-  if (!m.is_object() || !m.contains("files") || !m["files"].is_array())
+  std::vector<std::filesystem::path> manifests;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("topdown-manifest", 0) == 0 && e.path().extension() == ".json")
+      manifests.push_back(e.path());
+  }
+  std::sort(manifests.begin(), manifests.end());
+  if (manifests.empty())
     throw InputError((dir / kManifestName).string() +
                      ": no manifest (a folder topdown render has published has one)");
   std::vector<std::string> problems;
-  for (const auto& f : m["files"]) {
-    const std::string rel = f.value("path", std::string());
-    if (!safe_relative(rel)) {
-      problems.push_back("\"" + rel + "\": not a path inside the folder");
+  for (const auto& file : manifests) {
+    const nlohmann::json m = read_manifest(file);
+    if (!m.is_object() || !m.contains("files") || !m["files"].is_array()) {
+      problems.push_back(file.filename().string() + ": not a manifest");
       continue;
     }
-    std::error_code ec;
-    const auto bytes = std::filesystem::file_size(dir / rel, ec);
-    if (ec) {
-      problems.push_back(rel + ": missing");
-    } else if (bytes != f.value("bytes", (uintmax_t)0)) {
-      problems.push_back(rel + ": " + std::to_string(bytes) + " bytes, the manifest says " +
-                         std::to_string(f.value("bytes", (uintmax_t)0)));
-    } else if (hash_file(dir / rel) != f.value("hash", std::string())) {
-      problems.push_back(rel + ": its content differs from the manifest's hash");
+    for (const auto& f : m["files"]) {
+      const std::string rel = f.value("path", std::string());
+      if (!safe_relative(rel)) {
+        problems.push_back("\"" + rel + "\": not a path inside the folder");
+        continue;
+      }
+      const auto bytes = std::filesystem::file_size(dir / rel, ec);
+      if (ec) {
+        problems.push_back(rel + ": missing");
+      } else if (bytes != f.value("bytes", (uintmax_t)0)) {
+        problems.push_back(rel + ": " + std::to_string(bytes) + " bytes, the manifest says " +
+                           std::to_string(f.value("bytes", (uintmax_t)0)));
+      } else if (hash_file(dir / rel) != f.value("hash", std::string())) {
+        problems.push_back(rel + ": its content differs from the manifest's hash");
+      }
     }
   }
   return problems;

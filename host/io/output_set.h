@@ -19,7 +19,9 @@ constexpr const char* kManifestName = "topdown-manifest.json";
 
 class OutputSet {
  public:
-  explicit OutputSet(const std::filesystem::path& dir);
+  // `manifest`: the manifest's name in dir (a batch shard rendering some of a session's
+  // variants into a folder it shares with other shards publishes its own).
+  explicit OutputSet(const std::filesystem::path& dir, const std::string& manifest = kManifestName);
   ~OutputSet();  // removes the temporaries of a set not published
   OutputSet(const OutputSet&) = delete;
   OutputSet& operator=(const OutputSet&) = delete;
@@ -42,13 +44,15 @@ class OutputSet {
     std::unique_ptr<TempFileGuard> guard;
   };
   std::filesystem::path dir_;
+  std::string manifest_;
   std::mutex mutex_;
   std::vector<Entry> entries_;
   bool published_ = false;
 };
 
-// Checks `dir` against its manifest: every file present with its size and hash. Returns
-// the problems (empty: the set is complete and unchanged); throws InputError without one.
+// Checks `dir` against its manifests (topdown-manifest*.json: a render's, or each batch
+// shard's): every file present with its size and hash. Returns the problems (empty: the
+// sets are complete and unchanged); throws InputError without any manifest.
 std::vector<std::string> verify_outputs(const std::filesystem::path& dir);
 
 }  // namespace td

@@ -66,6 +66,26 @@ if mount -t tmpfs -o size=3m tmpfs "$dir/small" 2>/dev/null; then
     bad "no room for the kept masters: the message says why: $(cat "$dir/err")"
   "$topdown" analyze --verify "$dir/small/out" >/dev/null || bad "no room: the previous set is damaged"
   echo "ok: no room for the kept masters on disk: exit 1, previous set intact"
+  # A batch publishes each session the same way: one that runs out of disk fails (exit
+  # 3) and leaves that session's previous set, completion record included, as it was.
+  umount "$dir/small" && mount -t tmpfs -o size=3m tmpfs "$dir/small" || bad "remount"
+  mkdir -p "$dir/jobs"
+  sed "s#stems/#$dir/short/stems/#" "$dir/short/session.toml" >"$dir/jobs/song.toml"
+  "$topdown" batch "$dir/jobs" -o "$dir/small/b" --backend cpu --allow-path "$dir/short" \
+    >/dev/null 2>&1 || bad "the first batch should fit"
+  "$topdown" analyze --verify "$dir/small/b/song" >/dev/null || bad "batch: the session's set does not verify"
+  record=$(cat "$dir/small/b/song/.topdown-complete.json")
+  sed "s#stems/#$dir/short/stems/#" "$dir/short/many.toml" >"$dir/jobs/song.toml"
+  "$topdown" batch "$dir/jobs" -o "$dir/small/b" --backend cpu --allow-path "$dir/short" \
+    >/dev/null 2>"$dir/err"
+  rc=$?
+  [ $rc -eq 3 ] || bad "batch, disk full: exit $rc, expected 3 ($(cat "$dir/err"))"
+  grep -q "disk full\|No space\|no room" "$dir/err" || bad "batch, disk full: why: $(cat "$dir/err")"
+  "$topdown" analyze --verify "$dir/small/b/song" >/dev/null || bad "batch, disk full: the previous set is damaged"
+  [ "$record" = "$(cat "$dir/small/b/song/.topdown-complete.json")" ] ||
+    bad "batch, disk full: the previous completion record changed"
+  [ -z "$(ls "$dir/small/b/song/variants" 2>/dev/null)" ] || bad "batch, disk full: variants were left"
+  echo "ok: batch, disk full: exit 3, the session's previous set and record intact"
 else
   echo "SKIP (disk full part): cannot mount a tmpfs here"
 fi
