@@ -13,7 +13,7 @@ required=(build-essential cmake ninja-build pkg-config
   python3 clang libclang-rt-14-dev)
 optional=(slurmctld slurmd slurm-client munge)
 if [ "${1:-}" = "--bench" ]; then
-  required+=(ffmpeg bc)
+  required+=(ffmpeg bc time)
 fi
 
 missing_of() {
