@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <future>
 #include <memory>
 #include <sstream>
 
@@ -69,31 +71,47 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
   const long long segment =
       meter ? meter->segment_frames() : std::min(std::max(1LL, frames), kCpuSegmentFrames);
   std::vector<float> in_l((size_t)std::max(segment, delay)), in_r(in_l.size());
-  std::vector<float> own_l, own_r, gain(in_l.size());
-  if (!meter) own_l.resize((size_t)segment), own_r.resize((size_t)segment);
+  // Two sets of limited segments: the limiter fills one on another thread while this one
+  // measures and writes the other (each is serial: together they use both cores).
+  struct Piece {
+    std::vector<float> l, r, gain;
+  };
+  Piece pieces[2];
+  for (Piece& piece : pieces)
+    for (auto* v : {&piece.l, &piece.r, &piece.gain}) v->resize(in_l.size());
   std::vector<int32_t> pcm;
   std::vector<float> floats;
   // The latency: the first `delay` inputs, their outputs dropped.
   read_pair(in, 0, delay, in_l.data(), in_r.data());
   cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), delay, in_l.data(),
-                    in_r.data(), gain.data());
+                    in_r.data(), pieces[0].gain.data());
+  auto limit_piece = [&](long long pos, Piece& piece) {
+    const long long len = std::min(segment, frames - pos);
+    read_pair(in, pos + delay, len, in_l.data(), in_r.data());
+    cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), len, piece.l.data(),
+                      piece.r.data(), piece.gain.data());
+  };
   std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
   const long long hop = trace_hop_frames(rate);
   res.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
   float most = 0.0f;
-  for (long long pos = 0; pos < frames; pos += segment) {
+  if (frames > 0) limit_piece(0, pieces[0]);
+  for (long long pos = 0, k = 0; pos < frames; pos += segment, ++k) {
     const long long len = std::min(segment, frames - pos);
-    float* l = meter ? meter->input(0) : own_l.data();
-    float* r = meter ? meter->input(1) : own_r.data();
-    read_pair(in, pos + delay, len, in_l.data(), in_r.data());
-    cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), len, l, r, gain.data());
+    const Piece& piece = pieces[k % 2];
+    std::future<void> next;
+    if (pos + segment < frames)
+      next =
+          std::async(std::launch::async, limit_piece, pos + segment, std::ref(pieces[(k + 1) % 2]));
+    const float* l = piece.l.data();
+    const float* r = piece.r.data();
     // Hop by hop (no division per sample); the reduction through td_log2, as the in-chain
     // limiter's own trace (a double log10 per sample cost a fifth of a delivery).
     for (long long h0 = pos; h0 < pos + len;) {
       const long long h1 = std::min(pos + len, (h0 / hop + 1) * hop);
       float t = res.trace_db[(size_t)(h0 / hop)];
       for (long long n = h0; n < h1; ++n) {
-        const float g = gain[(size_t)(n - pos)];
+        const float g = piece.gain[(size_t)(n - pos)];
         const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
         t = std::max(t, reduction);
         ++histogram[std::min<long long>(3000, (long long)(reduction * 100.0f + 0.5f))];
@@ -113,7 +131,12 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
         out.writer->write(pcm.data(), nullptr, len);
       }
     }
-    if (meter) meter->push(len);
+    if (meter) {
+      std::copy(l, l + len, meter->input(0));
+      std::copy(r, r + len, meter->input(1));
+      meter->push(len);
+    }
+    if (next.valid()) next.get();  // its errors (a device read) surface here
   }
   res.reduction_max_db = most;
   long long seen = 0;
