@@ -35,7 +35,8 @@ constexpr int kFirMinTaps = 511;
 constexpr double kFirMaxSeconds = 2.7306;
 int fir_taps_for(double duration_s, double sample_rate);
 
-// The overlap-save shape of a FIR: the smallest power-of-two FFT at least twice the taps.
+// The overlap-save shape of a FIR: the power-of-two FFT, from twice the taps to four times
+// (at most 2^17 points unless twice the taps needs more), that costs least per sample.
 FirShape fir_shape(int taps, FirPhase phase);
 
 // Designs `shape.taps` taps whose magnitude response follows magnitude(f_hz) (linear,
