@@ -181,17 +181,34 @@ struct LimiterJob {
 TD_HD void limiter_segment(const LimiterJob& job, const LimiterParams& p, const TruePeakFilter& f,
                            LimiterState& st, float* xl, float* xr, float* rings, float* trace,
                            long long trace_hop_frames, long long origin, long long frames) {
-  for (long long n = 0; n < frames; ++n) {
-    float l, r;
-    const float g = limiter_step(p, f, st, rings + job.ring, xl[n], xr[n], l, r);
-    xl[n] = l, xr[n] = r;
+  // A trace hop at a time (no division per sample): the samples before the song, then the
+  // song's hops, then those after it.
+  for (long long n = 0; n < frames;) {
     const long long pos = origin + n;
-    if (pos >= job.song_begin && pos < job.song_end) {
-      const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
-      st.reduction_sum += reduction;
-      st.reduction_max = max_of(st.reduction_max, reduction);
+    const bool song = pos >= job.song_begin && pos < job.song_end;
+    long long stop = frames;
+    if (pos < job.song_begin) stop = job.song_begin - origin;
+    if (song) {
+      const long long hop_end =
+          job.song_begin + ((pos - job.song_begin) / trace_hop_frames + 1) * trace_hop_frames;
+      stop = (hop_end < job.song_end ? hop_end : job.song_end) - origin;
+    }
+    if (stop > frames) stop = frames;
+    float hop_max = 0.0f;
+    for (; n < stop; ++n) {
+      float l, r;
+      const float g = limiter_step(p, f, st, rings + job.ring, xl[n], xr[n], l, r);
+      xl[n] = l, xr[n] = r;
+      if (song) {
+        const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
+        st.reduction_sum += reduction;
+        hop_max = max_of(hop_max, reduction);
+      }
+    }
+    if (song) {
+      st.reduction_max = max_of(st.reduction_max, hop_max);
       float& t = trace[job.trace + (pos - job.song_begin) / trace_hop_frames];
-      t = max_of(t, reduction);
+      t = max_of(t, hop_max);
     }
   }
 }
