@@ -25,6 +25,12 @@
 
 namespace td {
 
+// The gain reduction, in dB (>= 0), of a limiter gain g: -20 log10 g through td_log2, the
+// same bits on both backends. The in-chain limiter's statistics and the delivery's.
+TD_HD float limiter_reduction_db(float g) {
+  return g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;
+}
+
 // Samples between an input and the moment its true-peak need is known (the interpolator
 // reads 8 samples ahead of the point it computes), plus the hold's forward reach.
 constexpr int kLimiterReach = kTruePeakTaps / 2;           // 8
@@ -200,7 +206,7 @@ TD_HD void limiter_segment(const LimiterJob& job, const LimiterParams& p, const 
       const float g = limiter_step(p, f, st, rings + job.ring, xl[n], xr[n], l, r);
       xl[n] = l, xr[n] = r;
       if (song) {
-        const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
+        const float reduction = limiter_reduction_db(g);
         st.reduction_sum += reduction;
         hop_max = max_of(hop_max, reduction);
       }

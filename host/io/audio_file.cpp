@@ -385,30 +385,21 @@ void decode_stem(const StemInfo& info, int session_rate, float* const* out, long
   open_stem(info, session_rate)->read(out, capacity);
 }
 
-AudioData read_audio(const std::filesystem::path& file) {
-  SF_INFO sfi;
-  SndFile f = open_read(file, sfi);
-  verify_length(f.get(), sfi, file);
-  std::vector<float> buf((size_t)sfi.frames * sfi.channels);
-  const sf_count_t got = sf_readf_float(f.get(), buf.data(), sfi.frames);
-  if (got != sfi.frames) throw InputError(file.string() + ": truncated or corrupt");
-  AudioData d;
-  d.sample_rate = sfi.samplerate;
-  d.channels.assign(sfi.channels, std::vector<float>(sfi.frames));
-  for (long long i = 0; i < got; ++i)
-    for (int c = 0; c < sfi.channels; ++c) d.channels[c][i] = buf[i * sfi.channels + c];
-  return d;
-}
+namespace {
 
-AudioData read_audio_range(const std::filesystem::path& file, double start_s, double length_s) {
+// [start_s, start_s + length_s) of a file, clipped to it (length_s < 0: to the end), as
+// planar float, read after a seek.
+AudioData read_span(const std::filesystem::path& file, double start_s, double length_s) {
   SF_INFO sfi;
   SndFile f = open_read(file, sfi);
   verify_length(f.get(), sfi, file);
-  const long long begin =
-      std::clamp<long long>(std::llround(start_s * sfi.samplerate), 0, (long long)sfi.frames);
-  const long long count = std::clamp<long long>(std::llround(length_s * sfi.samplerate), 0,
-                                                (long long)sfi.frames - begin);
-  if (sf_seek(f.get(), begin, SEEK_SET) != begin)
+  const long long frames = (long long)sfi.frames;
+  const long long begin = std::clamp<long long>(std::llround(start_s * sfi.samplerate), 0, frames);
+  const long long count =
+      length_s < 0
+          ? frames - begin
+          : std::clamp<long long>(std::llround(length_s * sfi.samplerate), 0, frames - begin);
+  if (begin > 0 && sf_seek(f.get(), begin, SEEK_SET) != begin)
     throw InputError(file.string() + ": cannot seek to " + std::to_string(begin));
   std::vector<float> buf((size_t)count * sfi.channels);
   const sf_count_t got = sf_readf_float(f.get(), buf.data(), count);
@@ -419,6 +410,16 @@ AudioData read_audio_range(const std::filesystem::path& file, double start_s, do
   for (long long i = 0; i < got; ++i)
     for (int c = 0; c < sfi.channels; ++c) d.channels[c][i] = buf[i * sfi.channels + c];
   return d;
+}
+
+}  // namespace
+
+AudioData read_audio(const std::filesystem::path& file) {
+  return read_span(file, 0.0, -1.0);
+}
+
+AudioData read_audio_range(const std::filesystem::path& file, double start_s, double length_s) {
+  return read_span(file, start_s, std::max(0.0, length_s));
 }
 
 }  // namespace td

@@ -9,7 +9,6 @@
 
 #include "analysis/analyze.h"
 #include "io/audio_file.h"
-#include "kernels/fast_math.h"
 #include "kernels/launch_policy.h"
 #include "kernels/stages.h"
 #include "processors/limiter.h"
@@ -105,14 +104,14 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
           std::async(std::launch::async, limit_piece, pos + segment, std::ref(pieces[(k + 1) % 2]));
     const float* l = piece.l.data();
     const float* r = piece.r.data();
-    // Hop by hop (no division per sample); the reduction through td_log2, as the in-chain
-    // limiter's own trace (a double log10 per sample cost a fifth of a delivery).
+    // Hop by hop (no division per sample); the reduction as the in-chain limiter's own
+    // (limiter_reduction_db: a double log10 per sample cost a fifth of a delivery).
     for (long long h0 = pos; h0 < pos + len;) {
       const long long h1 = std::min(pos + len, (h0 / hop + 1) * hop);
       float t = res.trace_db[(size_t)(h0 / hop)];
       for (long long n = h0; n < h1; ++n) {
         const float g = piece.gain[(size_t)(n - pos)];
-        const float reduction = g < 1.0f ? -6.02059991f * td_log2(g) : 0.0f;  // -20 log10 g
+        const float reduction = limiter_reduction_db(g);
         t = std::max(t, reduction);
         ++histogram[std::min<long long>(3000, (long long)(reduction * 100.0f + 0.5f))];
       }
