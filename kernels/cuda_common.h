@@ -57,6 +57,8 @@ enum class ScratchUse {
   kSpectrumBins,
   kSaturationLines,
   kSaturationScratch,
+  kLimiterArrays,
+  kLimiterChunks,
   kCount
 };
 void* launch_scratch(ScratchUse use, size_t bytes);

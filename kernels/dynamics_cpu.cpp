@@ -1,11 +1,12 @@
 // CPU launchers of the compressor (kernels/dynamics.h, dynamics_chunks.h: detect, fix,
-// apply) and the limiter (kernels/limiter.h).
+// apply) and the limiter (kernels/limiter.h, limiter_chunks.h).
 #include <omp.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "cpu_chunks.h"
+#include "limiter_chunks.h"
 #include "stages.h"
 
 namespace td {
@@ -121,15 +122,101 @@ long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_co
   return rerun;
 }
 
-void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
-             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
-             float* rings, float* trace, long long trace_hop_frames) {
+long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
+                  const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
+                  float* rings, float* trace, long long trace_hop_frames, int chunks) {
+  long long warmup = 0, history = 0;
+  int queue_floats = 0;
+  long long edge_floats = 0, pending_floats = 0;
+  for (int j = 0; j < job_count; ++j) {
+    const LimiterParams& p = params[jobs[j].params];
+    warmup = std::max(warmup, limiter_warmup_frames(p));
+    history = std::max(history, limiter_history_frames(p));
+    queue_floats = std::max(queue_floats, 2 * (p.lookahead + 2 * kLimiterReach + 2));
+    edge_floats = std::max(edge_floats, 2LL * (p.lookahead + p.pad + kLimiterExtraDelay));
+    pending_floats = std::max(pending_floats, (long long)p.pad + 1);
+  }
+  const long long frames = a.frames;
+  const int count =
+      chunks > 0 ? chunks
+                 : limiter_chunk_count(job_count, omp_get_max_threads(), frames, warmup, history);
+  if (count <= 1 || frames < count * 2 * history) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int j = 0; j < job_count; ++j) {
+      const LimiterJob& job = jobs[j];
+      limiter_segment(job, params[job.params], f, states[job.state], a.stream(job.left),
+                      a.stream(job.right), rings, trace, trace_hop_frames, a.origin, frames);
+    }
+    return 0;
+  }
+  // Chunked (limiter_chunks.h). The per-sample arrays are kept from call to call (bound in
+  // the calling thread, as the compressor's).
+  thread_local std::vector<float> pool;
+  const size_t tasks = (size_t)job_count * count;
+  const size_t need =
+      (size_t)job_count * (2 * frames + pending_floats) + tasks * (queue_floats + edge_floats);
+  if (pool.size() < need) pool.resize(need);
+  float* hold = pool.data();                                     // per job: frames (then applied)
+  float* smooth = hold + (size_t)job_count * frames;             // per job: frames
+  float* pending = smooth + (size_t)job_count * frames;          // per job: pending_floats
+  float* queues = pending + (size_t)job_count * pending_floats;  // per task
+  float* edges = queues + tasks * queue_floats;                  // per task
+  std::vector<LimiterChunk> out(tasks);
+  for (int j = 0; j < job_count; ++j) {
+    const LimiterParams& p = params[jobs[j].params];
+    LimiterState& st = states[jobs[j].state];
+    if (!st.started) limiter_start(p, st, limiter_ring(p, rings + jobs[j].ring));
+  }
+  auto job_of = [&](size_t t) -> const LimiterJob& { return jobs[t / count]; };
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t t = 0; t < tasks; ++t) {
+    const LimiterJob& job = job_of(t);
+    const size_t j = t / count;
+    limiter_hold_chunk(params[job.params], f, states[job.state], rings + job.ring,
+                       a.stream(job.left), a.stream(job.right), frames, count, (int)(t % count),
+                       hold + j * frames, queues + t * queue_floats, &out[t]);
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t t = 0; t < tasks; ++t) {
+    const LimiterJob& job = job_of(t);
+    const size_t j = t / count;
+    limiter_smooth_chunk(params[job.params], states[job.state], hold + j * frames, frames, count,
+                         (int)(t % count), smooth + j * frames, &out[t]);
+  }
+  long long rerun = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : rerun)
+  for (int j = 0; j < job_count; ++j) {
+    const LimiterJob& job = jobs[j];
+    const LimiterParams& p = params[job.params];
+    LimiterState& st = states[job.state];
+    const size_t t0 = (size_t)j * count, last = t0 + count - 1;
+    rerun += limiter_fix_chunks(p, st, hold + (size_t)j * frames, smooth + (size_t)j * frames,
+                                frames, count, &out[t0]);
+    for (int c = 0; c < count; ++c)
+      limiter_save_edge(p, st, rings + job.ring, a.stream(job.left), a.stream(job.right), frames,
+                        count, c, edges + (t0 + c) * edge_floats);
+    limiter_advance_input(p, st, rings + job.ring, a.stream(job.left), a.stream(job.right), frames,
+                          out[last], queues + last * queue_floats, count == 1);
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t t = 0; t < tasks; ++t) {
+    const LimiterJob& job = job_of(t);
+    const size_t j = t / count;
+    const int c = (int)(t % count);
+    limiter_gain_chunk(params[job.params], states[job.state], rings + job.ring, smooth + j * frames,
+                       frames, count, c, hold + j * frames, pending + j * pending_floats, &out[t]);
+    limiter_output_chunk(params[job.params], a.stream(job.left), a.stream(job.right),
+                         edges + t * edge_floats, hold + j * frames, frames, count, c);
+  }
 #pragma omp parallel for schedule(dynamic, 1)
   for (int j = 0; j < job_count; ++j) {
     const LimiterJob& job = jobs[j];
-    limiter_segment(job, params[job.params], f, states[job.state], a.stream(job.left),
-                    a.stream(job.right), rings, trace, trace_hop_frames, a.origin, a.frames);
+    limiter_finish_segment(job, params[job.params], states[job.state], rings + job.ring,
+                           smooth + (size_t)j * frames, hold + (size_t)j * frames,
+                           pending + (size_t)j * pending_floats, out[(size_t)j * count + count - 1],
+                           trace, trace_hop_frames, a.origin, frames);
   }
+  return rerun;
 }
 
 void limiter_pass(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st, float* ring,

@@ -8,9 +8,10 @@
 //  3. hold[m] = min(need[m - L - 8 .. m + 8]): a minimum over the look-ahead window plus
 //     the interpolator's reach, so every sample that contributes to an interpolated peak
 //     is turned down with it;
-//  4. smooth[m] = min(hold[m], r smooth[m-1] + (1 - r) hold[m]): instant attack, one-pole
-//     release (release_ms, a 63 % time constant);
-//  5. gain[m] = mean(smooth[m .. m + L - 1]): a moving average over the look-ahead, so the
+//  4. smooth[m] = hold[m] if smooth[m-1] > hold[m], else hold[m] + r (smooth[m-1] - hold[m])
+//     (limiter_smooth): instant attack, one-pole release (release_ms, a 63 % time constant);
+//  5. gain[m] = mean(smooth[m .. m + L - 1]) (a sum in fixed point): a moving average over the
+//  look-ahead, so the
 //     gain ramps down over L samples before a peak instead of jumping, and is never above
 //     any need[] within the interpolator's reach of m (each term of the mean is not).
 // The output is gain[m] x[m], L + kLimiterExtraDelay samples after x[m] arrived: need[m]
@@ -19,6 +20,7 @@
 // design (e.g. S. Sanfilippo, "Limiter design", and the JUCE dsp::Limiter discussion);
 // true peak per ITU-R BS.1770-4 Annex 2.
 #pragma once
+#include "dynamics.h"  // kReductionQuantum
 #include "fast_math.h"
 #include "td_hd.h"
 #include "true_peak.h"
@@ -57,117 +59,178 @@ TD_HD long long limiter_ring_floats(int lookahead, int pad) {
   return 4 * size + 2 * queue + lookahead + (pad + 1);
 }
 
+// The moving average's sum is kept in fixed point (kLimiterBoxQuantum per unit): an integer
+// sliding sum is exact, so a chunk of the segment can start it afresh from the last L
+// values and reach the same bits as the running one (limiter_chunks.h).
+constexpr float kLimiterBoxScale = 68719476736.0f;          // 2^36 units per unit gain
+constexpr double kLimiterBoxQuantum = 1.0 / 68719476736.0;  // 2^-36
+
+TD_HD long long limiter_box_q(float smooth) {
+  return (long long)(smooth * kLimiterBoxScale);
+}
+
+TD_HD float limiter_gain_of_box(const LimiterParams& p, long long box_q) {
+  return (float)((double)box_q * (kLimiterBoxQuantum * p.inverse_lookahead));
+}
+
+// Step 4: instant attack, one-pole release. Near the hold a float release stalls (the
+// step (1 - r) (h - s) falls below half an ulp of h, about -86 dB below unity for 50 ms at
+// 48 kHz), so a step that no longer moves lands on the hold: every trajectory reaches the
+// hold exactly within about ten time constants of a steady passage, and two trajectories
+// meet bit for bit there as well as at an attack (what the chunked fix-up waits for).
+TD_HD float limiter_smooth(const LimiterParams& p, float smooth, float hold) {
+  if (smooth > hold) return hold;
+  const float released = hold + p.release * (smooth - hold);
+  return released == smooth ? hold : released;
+}
+
+// Whether a driven sample can make the interpolator's window peak over the ceiling.
+TD_HD bool limiter_loud(const LimiterParams& p, float l, float r) {
+  return max_of(abs_of(l), abs_of(r)) * p.bound > p.ceiling;
+}
+
+// Steps 1-2 for one window: wl[0 .. 15] = x[m - 15 .. m] (driven), `hot` when a loud sample
+// is among them. The need at signal time m - 8; phase 0 is x[m - 8] itself (a Nyquist
+// filter).
+TD_HD float limiter_need(const LimiterParams& p, const TruePeakFilter& f, const float* wl,
+                         const float* wr, bool hot) {
+  if (!hot) return 1.0f;
+  float tp = max_of(abs_of(wl[kTruePeakTaps - 1 - kLimiterReach]),
+                    abs_of(wr[kTruePeakTaps - 1 - kLimiterReach]));
+  if (f.phases == 4) {
+    // Four phases side by side (the tap-major copy of the filter): SIMD lanes.
+    float al[4] = {0, 0, 0, 0}, ar[4] = {0, 0, 0, 0};
+    for (int k = 0; k < kTruePeakTaps; ++k) {
+      // tap k weighs x[m - k], which is window element 15 - k
+      const float xl_k = wl[kTruePeakTaps - 1 - k], xr_k = wr[kTruePeakTaps - 1 - k];
+      for (int ph = 0; ph < 4; ++ph) {
+        al[ph] += f.h4[k][ph] * xl_k;
+        ar[ph] += f.h4[k][ph] * xr_k;
+      }
+    }
+    for (int ph = 1; ph < 4; ++ph) tp = max_of(tp, max_of(abs_of(al[ph]), abs_of(ar[ph])));
+  } else {
+    for (int ph = 1; ph < f.phases; ++ph) {
+      float vl = 0.0f, vr = 0.0f;
+      for (int k = 0; k < kTruePeakTaps; ++k) {
+        vl += f.h[ph][k] * wl[kTruePeakTaps - 1 - k];
+        vr += f.h[ph][k] * wr[kTruePeakTaps - 1 - k];
+      }
+      tp = max_of(tp, max_of(abs_of(vl), abs_of(vr)));
+    }
+  }
+  return tp > p.ceiling ? p.ceiling / tp : 1.0f;
+}
+
+// Step 3: the minimum of the hold window by a monotonic queue (ascending values; entries
+// that can never be the minimum again are dropped), amortised constant time. `capacity`
+// entries of values and sample indices (which wrap at 2^30 samples); returns the window's
+// minimum after `need` of sample n joined it. The queue's content depends only on the
+// window, so a chunk may rebuild it from the needs alone.
+TD_HD float limiter_hold(float* value, int* index, int capacity, int window, int& head, int& len,
+                         long long n, float need) {
+  while (len > 0) {
+    int back = head + len - 1;
+    if (back >= capacity) back -= capacity;
+    if (value[back] < need) break;
+    --len;
+  }
+  int tail = head + len;
+  if (tail >= capacity) tail -= capacity;
+  const int now = (int)(n & 0x3fffffff);
+  value[tail] = need;
+  index[tail] = now;
+  ++len;
+  while (((now - index[head]) & 0x3fffffff) >= window) {
+    head = head + 1 == capacity ? 0 : head + 1;
+    --len;
+  }
+  return value[head];
+}
+
 struct LimiterState {
-  double box_sum;   // the sum of the last L smooth[] values
+  long long box_q;  // the sum of the last L smooth[] values, in kLimiterBoxQuantum units
   float smooth;     // smooth[m - 1]
   long long count;  // input samples seen
-  int pos;          // write position in the delay lines
+  int pos;          // write position in the delay lines: count % (L + pad + 16)
   int queue_head, queue_len;
-  int box_pos, gain_pos;
-  int hot;              // samples the interpolator's window still holds a loud sample
-  float reduction_max;  // dB
-  double reduction_sum;
+  int box_pos, gain_pos;      // count % L, count % (pad + 1)
+  int hot;                    // samples the interpolator's window still holds a loud sample
+  float reduction_max;        // dB
+  long long reduction_sum_q;  // over the song's samples, in units of kReductionQuantum
   int started;
 };
+
+// The job's memory (limiter_ring_floats), by part.
+struct LimiterRing {
+  int size, hold, queue;  // delay line length (L + pad + 16), hold window, queue capacity
+  float* xl;              // 2 * size each (every sample written twice)
+  float* xr;
+  float* queue_value;
+  int* queue_index;  // never read as float
+  float* box;        // L: smooth[] of the last L samples, at sample % L
+  float* gains;      // pad + 1: gain[] of the last pad + 1 samples, at sample % (pad + 1)
+};
+
+TD_HD LimiterRing limiter_ring(const LimiterParams& p, float* ring) {
+  LimiterRing r;
+  r.size = p.lookahead + p.pad + kLimiterExtraDelay + 1;
+  r.hold = p.lookahead + 2 * kLimiterReach + 1;
+  r.queue = r.hold + 1;
+  r.xl = ring;
+  r.xr = ring + 2 * r.size;
+  r.queue_value = ring + 4 * r.size;
+  r.queue_index = reinterpret_cast<int*>(r.queue_value + r.queue);
+  r.box = r.queue_value + 2 * r.queue;
+  r.gains = r.box + p.lookahead;
+  return r;
+}
+
+// A fresh limiter: unity gain everywhere (the delay lines and queue start zeroed).
+TD_HD void limiter_start(const LimiterParams& p, LimiterState& st, const LimiterRing& r) {
+  st.started = 1;
+  st.smooth = 1.0f;
+  for (int i = 0; i < p.lookahead; ++i) r.box[i] = 1.0f;
+  for (int i = 0; i <= p.pad; ++i) r.gains[i] = 1.0f;
+  st.box_q = (long long)p.lookahead * limiter_box_q(1.0f);
+}
 
 // One input sample pair in, one output sample pair out (the pair that arrived
 // lookahead + pad + kLimiterExtraDelay samples earlier; zeros before). `ring` is the job's
 // memory (limiter_ring_floats). Returns the gain applied to the output pair.
 TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
                          float* ring, float in_l, float in_r, float& out_l, float& out_r) {
-  const int size = p.lookahead + p.pad + kLimiterExtraDelay + 1;
-  const int hold = p.lookahead + 2 * kLimiterReach + 1;  // the hold window
-  const int queue = hold + 1;
-  float* xl = ring;
-  float* xr = ring + 2 * size;
-  float* queue_value = ring + 4 * size;
-  int* queue_index = reinterpret_cast<int*>(queue_value + queue);  // never read as float
-  float* box = queue_value + 2 * queue;
-  float* gains = box + p.lookahead;  // pad + 1 past gains
-  if (!st.started) {
-    st.started = 1;
-    st.smooth = 1.0f;
-    for (int i = 0; i < p.lookahead; ++i) box[i] = 1.0f;
-    for (int i = 0; i <= p.pad; ++i) gains[i] = 1.0f;
-    st.box_sum = p.lookahead;
-  }
+  const LimiterRing r = limiter_ring(p, ring);
+  if (!st.started) limiter_start(p, st, r);
   const long long n = st.count++;
   const int w = st.pos;
-  st.pos = w + 1 == size ? 0 : w + 1;
-  xl[w] = xl[w + size] = in_l * p.drive;
-  xr[w] = xr[w + size] = in_r * p.drive;
-  // 1-2: the need at signal time m = n - 8: the interpolator's window x[n-15 .. n] ends at
-  // w + size. Phase 0 is the sample x[m] itself (a Nyquist filter).
-  const float* wl = xl + w + size - (kTruePeakTaps - 1);
-  const float* wr = xr + w + size - (kTruePeakTaps - 1);
-  // A window can peak over the ceiling only while it holds a sample over ceiling / bound:
-  // `hot` counts down the samples such a one stays in the window.
-  if (max_of(abs_of(xl[w]), abs_of(xr[w])) * p.bound > p.ceiling)
+  st.pos = w + 1 == r.size ? 0 : w + 1;
+  r.xl[w] = r.xl[w + r.size] = in_l * p.drive;
+  r.xr[w] = r.xr[w + r.size] = in_r * p.drive;
+  // 1-2: the need at signal time n - 8: the interpolator's window x[n-15 .. n] ends at
+  // w + size. A window can peak over the ceiling only while it holds a sample over
+  // ceiling / bound: `hot` counts down the samples such a one stays in the window.
+  if (limiter_loud(p, r.xl[w], r.xr[w]))
     st.hot = kTruePeakTaps;
   else if (st.hot > 0)
     --st.hot;
-  float tp = 0.0f;
-  if (st.hot > 0) {
-    tp = max_of(abs_of(wl[kTruePeakTaps - 1 - kLimiterReach]),
-                abs_of(wr[kTruePeakTaps - 1 - kLimiterReach]));
-    if (f.phases == 4) {
-      // Four phases side by side (the tap-major copy of the filter): SIMD lanes.
-      float al[4] = {0, 0, 0, 0}, ar[4] = {0, 0, 0, 0};
-      for (int k = 0; k < kTruePeakTaps; ++k) {
-        // tap k weighs x[n - k], which is window element 15 - k
-        const float xl_k = wl[kTruePeakTaps - 1 - k], xr_k = wr[kTruePeakTaps - 1 - k];
-        for (int ph = 0; ph < 4; ++ph) {
-          al[ph] += f.h4[k][ph] * xl_k;
-          ar[ph] += f.h4[k][ph] * xr_k;
-        }
-      }
-      for (int ph = 1; ph < 4; ++ph) tp = max_of(tp, max_of(abs_of(al[ph]), abs_of(ar[ph])));
-    } else {
-      for (int ph = 1; ph < f.phases; ++ph) {
-        float vl = 0.0f, vr = 0.0f;
-        for (int k = 0; k < kTruePeakTaps; ++k) {
-          vl += f.h[ph][k] * wl[kTruePeakTaps - 1 - k];
-          vr += f.h[ph][k] * wr[kTruePeakTaps - 1 - k];
-        }
-        tp = max_of(tp, max_of(abs_of(vl), abs_of(vr)));
-      }
-    }
-  }
-  const float need = tp > p.ceiling ? p.ceiling / tp : 1.0f;
-  // 3: the minimum of the hold window by a monotonic queue (ascending values; entries that
-  // can never be the minimum again are dropped), amortised constant time.
-  while (st.queue_len > 0) {
-    int back = st.queue_head + st.queue_len - 1;
-    if (back >= queue) back -= queue;
-    if (queue_value[back] < need) break;
-    --st.queue_len;
-  }
-  int tail = st.queue_head + st.queue_len;
-  if (tail >= queue) tail -= queue;
-  const int now = (int)(n & 0x3fffffff);
-  queue_value[tail] = need;
-  queue_index[tail] = now;
-  ++st.queue_len;
-  // Drop the front once it is older than the window (indices wrap at 2^30 samples).
-  while (((now - queue_index[st.queue_head]) & 0x3fffffff) >= hold) {
-    st.queue_head = st.queue_head + 1 == queue ? 0 : st.queue_head + 1;
-    --st.queue_len;
-  }
-  const float hold_min = queue_value[st.queue_head];  // the window's minimum (<= 1)
-  // 4: instant attack, one-pole release.
-  const float released = p.release * st.smooth + (1.0f - p.release) * hold_min;
-  st.smooth = hold_min < released ? hold_min : released;
+  const float need = limiter_need(p, f, r.xl + w + r.size - (kTruePeakTaps - 1),
+                                  r.xr + w + r.size - (kTruePeakTaps - 1), st.hot > 0);
+  // 3-4
+  const float hold_min = limiter_hold(r.queue_value, r.queue_index, r.queue, r.hold, st.queue_head,
+                                      st.queue_len, n, need);
+  st.smooth = limiter_smooth(p, st.smooth, hold_min);
   // 5: the moving average over the look-ahead.
-  st.box_sum += (double)st.smooth - (double)box[st.box_pos];
-  box[st.box_pos] = st.smooth;
+  st.box_q += limiter_box_q(st.smooth) - limiter_box_q(r.box[st.box_pos]);
+  r.box[st.box_pos] = st.smooth;
   st.box_pos = st.box_pos + 1 == p.lookahead ? 0 : st.box_pos + 1;
   // gain[] for signal time n - L - 15, applied pad samples later.
-  gains[st.gain_pos] = (float)(st.box_sum * p.inverse_lookahead);
+  r.gains[st.gain_pos] = limiter_gain_of_box(p, st.box_q);
   st.gain_pos = st.gain_pos + 1 == p.pad + 1 ? 0 : st.gain_pos + 1;
-  const float gain = gains[st.gain_pos];  // written pad samples ago (or just now)
+  const float gain = r.gains[st.gain_pos];  // written pad samples ago (or just now)
   // The output: x[n - delay], the element after the one just written (size = delay + 1).
-  out_l = xl[w + 1] * gain;
-  out_r = xr[w + 1] * gain;
+  out_l = r.xl[w + 1] * gain;
+  out_r = r.xr[w + 1] * gain;
   return gain;
 }
 
@@ -207,7 +270,7 @@ TD_HD void limiter_segment(const LimiterJob& job, const LimiterParams& p, const 
       xl[n] = l, xr[n] = r;
       if (song) {
         const float reduction = limiter_reduction_db(g);
-        st.reduction_sum += reduction;
+        st.reduction_sum_q += (long long)(reduction * (float)(1.0 / kReductionQuantum));
         hop_max = max_of(hop_max, reduction);
       }
     }

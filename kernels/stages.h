@@ -57,10 +57,13 @@ void fir(const StreamArena& a, const FirJob* jobs, int job_count, int fft_size, 
 long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
                      const CompressorParams* params, CompressorState* states, float* rings,
                      float* trace, long long trace_hop_frames, int chunks = 0);
-// Limiters (limiter.h): one task per job, its samples in order.
-void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
-             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
-             float* rings, float* trace, long long trace_hop_frames);
+// Limiters (limiter.h): one task per job, its samples in order; with fewer jobs than
+// threads each job's segment is cut into chunks (limiter_chunks.h; the result is
+// identical). chunks: per job, 0 = chosen from the job and thread counts. Returns the
+// samples the chunk fix-up re-ran.
+long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
+                  const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
+                  float* rings, float* trace, long long trace_hop_frames, int chunks = 0);
 // The delivery limiter's passes over a kept master, a piece at a time: `count` inputs
 // through one limiter whose state and ring (limiter_ring_floats, zeroed at the start of a
 // pass) carry over between calls; out[k] and gain[k] (the gain applied to it) are the
@@ -128,9 +131,12 @@ void compressor(const StreamArena& a, const CompressorJob* jobs, const Compresso
                 int job_count, const CompressorParams* params, const CompressorParams* host_params,
                 CompressorState* states, float* rings, float* trace, long long trace_hop_frames,
                 int chunks, void* stream);
-void limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
-             const LimiterParams* params, const TruePeakFilter& f, LimiterState* states,
-             float* rings, float* trace, long long trace_hop_frames, void* stream);
+// Limiters as on the CPU: one thread per job, or per (job, chunk) for the chunked passes
+// (limiter_chunks.h) with a thread per job for the short fix-up and the statistics.
+void limiter(const StreamArena& a, const LimiterJob* jobs, const LimiterJob* host_jobs,
+             int job_count, const LimiterParams* params, const LimiterParams* host_params,
+             const TruePeakFilter& f, LimiterState* states, float* rings, float* trace,
+             long long trace_hop_frames, int chunks, void* stream);
 // Saturation, block-wise as on the CPU (saturation.h): one thread per output of each FIR
 // stage and per element of the set-up and wrap-up, one per channel for the curve and the
 // DC blocker. host_jobs, host_params: the same in host memory (the lines are laid out from

@@ -270,8 +270,10 @@ class CudaBackend final : public Backend {
                long long trace_hop_frames) override {
     if (jobs.empty()) return;
     DeviceStage& m = stages_[(int)StageKind::kLimiter];
-    cuda::limiter(work_, jobs_cache_.get(jobs), (int)jobs.size(), m.params_as<LimiterParams>(), f,
-                  m.states_as<LimiterState>(), m.memory.ptr, trace_.ptr, trace_hop_frames, stream_);
+    cuda::limiter(
+        work_, jobs_cache_.get(jobs), jobs.data(), (int)jobs.size(), m.params_as<LimiterParams>(),
+        reinterpret_cast<const LimiterParams*>(m.host_params.data()), f,
+        m.states_as<LimiterState>(), m.memory.ptr, trace_.ptr, trace_hop_frames, 0, stream_);
     check_launch("limiter");
   }
   void saturation(const std::vector<SaturationJob>& jobs) override {

@@ -53,7 +53,7 @@ void report_dynamics(SessionWork& w, const LaunchReadings& in) {
       double sum, max;
       if (d.limiter) {
         const LimiterState& st = in.limiters[w.limiters.state_offset + d.state];
-        sum = st.reduction_sum;
+        sum = (double)st.reduction_sum_q * kReductionQuantum;
         max = st.reduction_max;
       } else {
         const CompressorState& st = in.compressors[w.compressors.state_offset + d.state];

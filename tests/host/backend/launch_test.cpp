@@ -138,10 +138,11 @@ TEST_F(DeviceLaunches, FortyThousandSpectrumJobsMatchTheCpu) {
 }
 
 #if defined(TOPDOWN_CUDA_EMU)
-// Renders a session whose master runs every stage (a fast compressor, so that its segment
-// is cut into chunks; a limiter in the middle of the chain; a wide de-esser; 24-bit and
-// float delivery) on the emulated device, once with the device's chunking and once with
-// none (TD_EMU_SM_COUNT=0: one thread per compressor), plus the launches above; then every
+// Renders a session whose master runs every stage (a fast compressor and a fast limiter,
+// so that their segments are cut into chunks; the limiter in the middle of the chain; a wide
+// de-esser; 24-bit and float delivery) on the emulated device, once with the device's chunking and
+// once with none (TD_EMU_SM_COUNT=0: one thread per compressor), plus the launches above; then
+// every
 // __global__ function of the CUDA sources (kernels/stages_cuda*.cu) must have run.
 TEST_F(DeviceLaunches, EveryKernelOfTheCudaSourcesIsLaunched) {
   DemoOptions o;
@@ -155,7 +156,7 @@ TEST_F(DeviceLaunches, EveryKernelOfTheCudaSourcesIsLaunched) {
       "{ type = \"multiband\", crossovers_hz = [200], bands = [ { ratio = 2 }, { ratio = 3 } ] }, "
       "{ type = \"deesser\", mode = \"wide\" }, { type = \"saturation\" }, "
       "{ type = \"imager\", mono_below_hz = 120 }, { type = \"utility\", delay_ms = 0.1 }, "
-      "{ type = \"limiter\" }, { type = \"gain\", gain_db = -1 }";
+      "{ type = \"limiter\", release_ms = 5 }, { type = \"gain\", gain_db = -1 }";
   for (const char* depth : {"bit_depth = 24", "bit_depth = 32"})
     for (const char* sms : {"132", "0"}) {
       setenv("TD_EMU_SM_COUNT", sms, 1);

@@ -281,6 +281,32 @@ Planar inter_sample_peaks(double peak_db, long long frames) {
   return p;
 }
 
+// With fewer limiters than threads, each one's segments are cut into chunks that run in
+// parallel (kernels/limiter_chunks.h); the render must not change by a bit, for a release
+// short enough to be cut (5 ms) and one whose warm-up keeps whole segments (200 ms).
+TEST(Limiter, TheResultDoesNotDependOnTheThreadCount) {
+  Planar in = inter_sample_peaks(3.0, 12 * kRate);
+  for (long long n = 0; n < 12 * kRate; ++n) {
+    const float swell = (float)(std::fmod((double)n / kRate, 1.3) < 0.6 ? 1.0 : 0.05);
+    in[0][n] *= swell;
+    in[1][n] *= swell;
+  }
+  for (const char* release : {"5", "200"}) {
+    SCOPED_TRACE(release);
+    const std::string chain =
+        std::string("{ type = \"limiter\", ceiling_dbtp = -1, release_ms = ") + release +
+        ", lookahead_ms = 3 }";
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const AudioData one = render_chain(chain, {in});
+    omp_set_num_threads(4);
+    const AudioData four = render_chain(chain, {in});
+    omp_set_num_threads(threads);
+    EXPECT_EQ(one.channels[0], four.channels[0]);
+    EXPECT_EQ(one.channels[1], four.channels[1]);
+  }
+}
+
 TEST(Limiter, TheTruePeakStaysUnderTheCeilingByTheMeterAndByLibebur128) {
   // Driven 6 dB into a -1 dBTP ceiling, a streaming limiter (no loudness target).
   test::TempDir dir;
