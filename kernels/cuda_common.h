@@ -59,6 +59,8 @@ enum class ScratchUse {
   kSaturationScratch,
   kLimiterArrays,
   kLimiterChunks,
+  kMeterChunks,
+  kMeterTrailing,
   kCount
 };
 void* launch_scratch(ScratchUse use, size_t bytes);

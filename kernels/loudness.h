@@ -3,6 +3,7 @@
 // constants are those of libebur128's ebur128_init_filter, which reproduce the
 // standard's 48 kHz coefficients to double precision.
 #pragma once
+#include <algorithm>
 #include <cmath>
 
 #include "td_hd.h"
@@ -13,9 +14,15 @@ struct Biquad {
   double b0, b1, b2, a1, a2;
 };
 
+// The meters restart the K-weighting every kMeterRestartHops hops of the song from the
+// state the filter reaches from rest over the warm_hops hops before (meters.h), so that a
+// song's meter can be cut into chunks at those hops and still give one result.
+constexpr long long kMeterRestartHops = 128;
+
 struct KWeighting {
   Biquad shelf;
   Biquad highpass;
+  int warm_hops;  // 48 time constants of the RLB high-pass's double pole, in 10 ms hops
 };
 
 inline KWeighting design_kweighting(double sample_rate) {
@@ -37,6 +44,12 @@ inline KWeighting design_kweighting(double sample_rate) {
     const double a0 = 1.0 + K / q + K * K;
     k.highpass = {1.0, -2.0, 1.0, 2.0 * (K * K - 1.0) / a0, (1.0 - K / q + K * K) / a0};
   }
+  // The warm-up: the high-pass's double pole at radius sqrt(a2); 48 time constants take a
+  // difference of states below a double's resolution (about 9600 samples at 48 kHz).
+  const double hop = std::round(sample_rate / 100.0);
+  const double warm = 48.0 / -std::log(std::sqrt(k.highpass.a2)) + 2.0;
+  const double hops = std::ceil(warm / hop);
+  k.warm_hops = (int)std::min<double>(std::max(1.0, hops), kMeterRestartHops / 2);
   return k;
 }
 

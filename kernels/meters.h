@@ -39,7 +39,8 @@ struct MeterHop {
 
 // One channel's meter state.
 struct MeterChannelState {
-  double kw[4];                                     // K-weighting biquad states (loudness.h)
+  double kw[4];    // K-weighting biquad states (loudness.h)
+  double warm[4];  // the same filter run from rest towards the next restart (see below)
   double acc_kweighted, acc_square, acc_rectified;  // the hop being summed
   double acc_cross;                                 // channel 0 only: left * right
   int in_hop;                                       // samples in it so far
@@ -55,6 +56,34 @@ struct MeterChannelState {
 struct MeterState {
   MeterChannelState channel[2];
 };
+
+// The K-weighting restarts (loudness.h): at the start of every kMeterRestartHops-th hop of
+// the song the biquads take the state `warm`, which the same filter reached from rest over
+// the k.warm_hops hops before it. The difference from running on is below a double's
+// resolution (48 time constants of its slowest pole), and it makes the state at a restart
+// a function of the samples just before it: a chunk of the song that starts at a restart
+// computes exactly what the whole song's run does (meter_chunks.h). Called at the start of
+// each hop; applying it twice before the hop's first sample changes nothing.
+TD_HD void meter_hop_start(const KWeighting& k, long long hop, double* kw, double* warm) {
+  const long long q = hop % kMeterRestartHops;
+  if (hop > 0 && q == 0)
+    for (int i = 0; i < 4; ++i) kw[i] = warm[i];
+  if (q == kMeterRestartHops - k.warm_hops)
+    for (int i = 0; i < 4; ++i) warm[i] = 0.0;
+}
+
+// Whether hop `hop` runs the warm-up filter too.
+TD_HD bool meter_warm_active(const KWeighting& k, long long hop) {
+  return hop % kMeterRestartHops >= kMeterRestartHops - k.warm_hops;
+}
+
+// The warm-up filter over x[begin .. end).
+TD_HD void meter_warm_run(const KWeighting& k, double* w, const float* x, long long begin,
+                          long long end) {
+  double s1 = w[0], s2 = w[1], h1 = w[2], h2 = w[3];
+  for (long long i = begin; i < end; ++i) kweight_step(k, s1, s2, h1, h2, x[i]);
+  w[0] = s1, w[1] = s2, w[2] = h1, w[3] = h2;
+}
 
 // Advances a job's channels over one segment, writing every completed hop. The channels
 // run as SIMD lanes of one loop (the same arithmetic per lane as a scalar loop would do),
@@ -78,8 +107,17 @@ TD_HD void meter_lanes_segment(const float* const* x, long long frames, const KW
   long long hop = state.channel[0].hop;
   long long n = 0;
   while (n < frames) {
+    if (in_hop == 0)
+      for (int c = 0; c < Channels; ++c) {
+        double kw[4] = {s1[c], s2[c], h1[c], h2[c]};
+        meter_hop_start(k, hop, kw, state.channel[c].warm);
+        s1[c] = kw[0], s2[c] = kw[1], h1[c] = kw[2], h2[c] = kw[3];
+      }
     const long long room = hop_frames - in_hop;
     const long long take = frames - n < room ? frames - n : room;
+    if (meter_warm_active(k, hop))
+      for (int c = 0; c < Channels; ++c)
+        meter_warm_run(k, state.channel[c].warm, x[c], n, n + take);
     for (long long i = n; i < n + take; ++i) {
       float v[Channels];
       for (int c = 0; c < Channels; ++c) v[c] = x[c][i];
@@ -139,8 +177,14 @@ TD_HD void meter_channel_segment(const float* x, const float* other, long long f
   long long hop = st.hop;
   long long n = 0;
   while (n < frames) {
+    if (in_hop == 0) {
+      double kw[4] = {s1, s2, h1, h2};
+      meter_hop_start(k, hop, kw, st.warm);
+      s1 = kw[0], s2 = kw[1], h1 = kw[2], h2 = kw[3];
+    }
     const long long room = hop_frames - in_hop;
     const long long take = frames - n < room ? frames - n : room;
+    if (meter_warm_active(k, hop)) meter_warm_run(k, st.warm, x, n, n + take);
     for (long long i = n; i < n + take; ++i) {
       const float v = x[i];
       const double y = kweight_step(k, s1, s2, h1, h2, v);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cpu_chunks.h"
+#include "meter_chunks.h"
 #include "stages.h"
 
 namespace td {
@@ -50,8 +51,21 @@ void meter_jobs_segment(const StreamArena& a, const MeterJob* const* group, cons
   }
   long long n = 0;
   while (n < common) {
+    for (int j = 0; j < J; ++j) {
+      if (in_hop[j] != 0) continue;
+      for (int c = 0; c < 2; ++c) {
+        const int l = 2 * j + c;
+        double kw[4] = {s1[l], s2[l], h1[l], h2[l]};
+        meter_hop_start(k, hop[j], kw, states[group[j]->state].channel[c].warm);
+        s1[l] = kw[0], s2[l] = kw[1], h1[l] = kw[2], h2[l] = kw[3];
+      }
+    }
     long long take = common - n;
     for (int j = 0; j < J; ++j) take = std::min(take, hop_frames - in_hop[j]);
+    for (int j = 0; j < J; ++j)  // the warm-ups before a restart, beside the lanes
+      if (meter_warm_active(k, hop[j]))
+        for (int c = 0; c < 2; ++c)
+          meter_warm_run(k, states[group[j]->state].channel[c].warm, x[2 * j + c], n, n + take);
     for (long long i = n; i < n + take; ++i) {
       float v[L];
       for (int l = 0; l < L; ++l) v[l] = x[l][i];
@@ -178,7 +192,7 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
       else
         meter_jobs_segment<1>(a, g, k, hop_frames, states, hops, hops_per_state);
     }
-  } else {
+  } else if (2 * job_count >= threads) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (int t = 0; t < 2 * job_count; ++t) {
       const MeterJob& job = jobs[t / 2];
@@ -188,6 +202,38 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
       const float* other = (c == 0 && job.channels == 2) ? a.stream(job.right) : nullptr;
       meter_channel_segment(x, other, meter_frames(a.origin, a.frames, job.end), c, k, hop_frames,
                             states[job.state].channel[c], hops + job.state * hops_per_state);
+    }
+  } else {
+    // Fewer channels than threads: each channel cut into chunks at the K-weighting's
+    // restarts (meter_chunks.h), one task per (job, channel, chunk); the same bits.
+    const int want = (threads + 2 * job_count - 1) / (2 * job_count);
+    const int tasks = 2 * job_count * want;
+    std::vector<MeterChunk> out((size_t)tasks);
+    std::vector<MeterChannelState> trailing((size_t)2 * job_count);
+    auto count_of = [&](int job, int c) {
+      return meter_chunks_of(k, states[jobs[job].state].channel[c], want,
+                             meter_frames(a.origin, a.frames, jobs[job].end), hop_frames);
+    };
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < tasks; ++t) {
+      const int j = t / (2 * want), c = (t / want) % 2, chunk = t % want;
+      const MeterJob& job = jobs[j];
+      if (c >= job.channels || chunk >= count_of(j, c)) continue;
+      const float* x = a.stream(c ? job.right : job.left);
+      const float* other = (c == 0 && job.channels == 2) ? a.stream(job.right) : nullptr;
+      meter_channel_chunk(x, other, meter_frames(a.origin, a.frames, job.end), c, k, hop_frames,
+                          states[job.state].channel[c], count_of(j, c), chunk,
+                          hops + job.state * hops_per_state, &out[(size_t)t],
+                          &trailing[(size_t)(2 * j + c)]);
+    }
+    for (int t = 0; t < 2 * job_count; ++t) {
+      const MeterJob& job = jobs[t / 2];
+      const int c = t % 2;
+      if (c >= job.channels) continue;
+      const int count = count_of(t / 2, c);
+      meter_channel_finish(a.stream(c ? job.right : job.left),
+                           meter_frames(a.origin, a.frames, job.end), states[job.state].channel[c],
+                           count, &out[(size_t)t * want], trailing[(size_t)t]);
     }
   }
 }

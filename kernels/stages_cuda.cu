@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cuda_common.h"
+#include "meter_chunks.h"
 
 namespace td {
 namespace cuda {
@@ -111,6 +112,43 @@ __global__ void meter_kernel(StreamArena a, const MeterJob* jobs, int job_count,
   meter_segment(a.stream(job.left), a.stream(job.right), job.channels,
                 meter_frames(a.origin, a.frames, job.end), k, hop_frames, states[job.state],
                 hops + job.state * hops_per_state);
+}
+
+// The chunked hop sums (meter_chunks.h): one thread per (job, channel, chunk), then one per
+// (job, channel) to gather the chunks.
+__global__ void meter_chunk_kernel(StreamArena a, const MeterJob* jobs, int job_count, KWeighting k,
+                                   long long hop_frames, const MeterState* states, MeterHop* hops,
+                                   long long hops_per_state, int want, MeterChunk* out,
+                                   MeterChannelState* trailing) {
+  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= 2LL * job_count * want) return;
+  const int j = (int)(t / (2 * want)), c = (int)((t / want) % 2), chunk = (int)(t % want);
+  const MeterJob& job = jobs[j];
+  if (c >= job.channels) return;
+  const long long frames = meter_frames(a.origin, a.frames, job.end);
+  const MeterChannelState& st = states[job.state].channel[c];
+  const int count = meter_chunks_of(k, st, want, frames, hop_frames);
+  if (chunk >= count) return;
+  const float* x = a.stream(c ? job.right : job.left);
+  const float* other = (c == 0 && job.channels == 2) ? a.stream(job.right) : nullptr;
+  meter_channel_chunk(x, other, frames, c, k, hop_frames, st, count, chunk,
+                      hops + job.state * hops_per_state, out + t, trailing + 2 * j + c);
+}
+
+__global__ void meter_finish_kernel(StreamArena a, const MeterJob* jobs, int job_count,
+                                    KWeighting k, long long hop_frames, MeterState* states,
+                                    int want, const MeterChunk* out,
+                                    const MeterChannelState* trailing) {
+  const int t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= 2 * job_count) return;
+  const MeterJob& job = jobs[t / 2];
+  const int c = t % 2;
+  if (c >= job.channels) return;
+  const long long frames = meter_frames(a.origin, a.frames, job.end);
+  MeterChannelState& st = states[job.state].channel[c];
+  const int count = meter_chunks_of(k, st, want, frames, hop_frames);
+  meter_channel_finish(c ? a.stream(job.right) : a.stream(job.left), frames, st, count,
+                       out + (long long)t * want, trailing[t]);
 }
 
 __global__ void peak_partial_kernel(StreamArena a, const PeakJob* jobs, float* partial, int chunks,
@@ -258,8 +296,28 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
               n, states, true_peak_partial, chunks);
   });
   if (error_slot()) return;
-  TD_LAUNCH(meter_kernel, (job_count + 63) / 64, 64, (cudaStream_t)stream, a, jobs, job_count, k,
-            hop_frames, states, hops, hops_per_state);
+  // The hop sums: one thread per job, or, with fewer channels than four warps per
+  // multiprocessor, per (job, channel, chunk) (meter_chunks.h; the same bits).
+  int device = 0, sms = 1;
+  note(cudaGetDevice(&device));
+  note(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  const int lanes = 128 * sms;
+  if (2 * job_count >= lanes) {
+    TD_LAUNCH(meter_kernel, (job_count + 63) / 64, 64, (cudaStream_t)stream, a, jobs, job_count, k,
+              hop_frames, states, hops, hops_per_state);
+    check_launch();
+    return;
+  }
+  const int want = (lanes + 2 * job_count - 1) / (2 * job_count);
+  const long long tasks = 2LL * job_count * want;
+  auto* out = (MeterChunk*)launch_scratch(ScratchUse::kMeterChunks, sizeof(MeterChunk) * tasks);
+  auto* trailing = (MeterChannelState*)launch_scratch(
+      ScratchUse::kMeterTrailing, sizeof(MeterChannelState) * 2 * (size_t)job_count);
+  if (error_slot()) return;
+  TD_LAUNCH(meter_chunk_kernel, (unsigned)((tasks + 63) / 64), 64, (cudaStream_t)stream, a, jobs,
+            job_count, k, hop_frames, states, hops, hops_per_state, want, out, trailing);
+  TD_LAUNCH(meter_finish_kernel, (2 * job_count + 63) / 64, 64, (cudaStream_t)stream, a, jobs,
+            job_count, k, hop_frames, states, want, out, trailing);
   check_launch();
 }
 

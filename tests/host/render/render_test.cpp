@@ -346,6 +346,39 @@ TEST(Determinism, TheResultDoesNotDependOnTheSegmentLength) {
   EXPECT_EQ(files[0], files[2]);
 }
 
+TEST(Determinism, MetersDoNotDependOnTheThreadCount) {
+  // With more threads than metered channels, each channel's hop sums are cut into chunks
+  // at the K-weighting's restarts (kernels/meter_chunks.h): at 1 thread the master and the
+  // buses run whole, at 16 the master runs in chunks. The report must be the same bytes.
+  DemoOptions o;
+  o.seconds = 8.0;
+  const DemoSong song = make_demo_song(o);
+  const Session s = parse_session_text(song.session_toml, "demo.toml");
+  std::vector<std::string> reports;
+  std::vector<RenderResult> results;
+  const int threads = omp_get_max_threads();
+  for (int n : {1, 16}) {
+    omp_set_num_threads(n);
+    test::TempDir dir;
+    RenderOptions ro;
+    ro.backend = test::backend();
+    ro.out_dir = dir.path;
+    ro.segment_frames = 200000;  // segments that start mid-hop
+    results.push_back(render_session(s, test::memory_stems(stems_of(song), 48000), ro));
+    reports.push_back(test::read_bytes(dir / "report.json"));
+  }
+  omp_set_num_threads(threads);
+  EXPECT_EQ(reports[0], reports[1]);
+  // The figures themselves, unrounded.
+  const VariantResult &a = results[0].variants[0], &b = results[1].variants[0];
+  EXPECT_EQ(a.rendered_lufs, b.rendered_lufs);
+  EXPECT_EQ(a.readings.short_term_series, b.readings.short_term_series);
+  ASSERT_EQ(results[0].meters.size(), results[1].meters.size());
+  for (size_t i = 0; i < results[0].meters.size(); ++i)
+    EXPECT_EQ(results[0].meters[i].readings.momentary_series,
+              results[1].meters[i].readings.momentary_series);
+}
+
 TEST(Determinism, VariantsDeliveredInParallelAreTheSameAsOneAtATime) {
   // The delivery (limiter driven to the target, measurements, files) runs for several
   // variants at once on the CPU: the files and figures must not depend on the thread count.
