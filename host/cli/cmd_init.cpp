@@ -19,13 +19,15 @@ int run_init(const std::vector<std::string>& args) {
       "template puts its starting chains on the mix bus and the buses, clip gains keep\n"
       "every bus at or under -12 dBFS before its chain, and compressor thresholds are set\n"
       "from measured levels (a few measuring renders). Files the routing could not place\n"
-      "go to the bus \"other\" and are listed.\n\nOptions");
+      "go to the bus \"other\" and are listed. A folder holding a finished mix (one file, or\n"
+      "files named mix, master, final, bounce or premaster) gets a mastering session instead\n"
+      "(as `topdown master`; template glue unless --template names a mastering one).\n\nOptions");
   // clang-format off
   opts.add_options()
       ("help,h", "show this help")
       ("out,o", po::value<std::string>(), "the session file to write")
       ("template", po::value<std::string>()->default_value("pop-rock"),
-       "pop-rock | electronic | orchestral | minimal")
+       "pop-rock | electronic | orchestral | minimal (for a mix: transparent | glue | loud)")
       ("render", po::value<std::string>(), "then render the new session into this folder")
       ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
       ("json", "print what was done as JSON on stdout");
@@ -46,7 +48,8 @@ int run_init(const std::vector<std::string>& args) {
   if (json) {
     nlohmann::json j;
     j["session"] = out.string();
-    j["template"] = io.template_name;
+    j["template"] = r.mastering_template.empty() ? io.template_name : r.mastering_template;
+    j["mastering"] = !r.mastering_template.empty();
     nlohmann::json tracks = nlohmann::json::array();
     for (const auto& t : r.tracks)
       tracks.push_back({{"name", t.name},
@@ -61,6 +64,13 @@ int run_init(const std::vector<std::string>& args) {
     j["gain_reduction_mean_db"] = red;
     j["measuring_renders"] = r.passes;
     std::cout << j.dump(2) << "\n";
+  } else if (!r.mastering_template.empty()) {
+    std::cout << "wrote " << out.string() << ": a mastering session (template "
+              << r.mastering_template << ", " << r.passes << " measuring renders)\n  "
+              << r.tracks[0].sources[0] << ": " << r.tracks[0].reason
+              << " -- not routed to a group bus; `topdown master` does the same in one step\n";
+    for (const auto& [k, v] : r.reductions)
+      std::cout << "  " << k << ": " << v << " dB mean gain reduction\n";
   } else {
     std::cout << "wrote " << out.string() << " (" << r.tracks.size() << " tracks, template "
               << io.template_name << ", " << r.passes << " measuring renders)\n";

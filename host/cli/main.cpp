@@ -16,6 +16,7 @@ const char* kUsage =
     "Commands:\n"
     "  demo     render a synthesised multitrack demo (no files needed)\n"
     "  init     make a session from a folder of stems: topdown init stems/ -o song.toml\n"
+    "  master   master one stereo mix: topdown master final_mix.wav -o out/\n"
     "  render   render a session file: topdown render song.toml -o out/\n"
     "  analyze  measure audio files: loudness, LRA, true peak, spectrum (--json)\n"
     "  batch    render many sessions, resumable, shardable: topdown batch jobs/ -o out/\n"
@@ -46,11 +47,13 @@ int main(int argc, char** argv) {
     if (command == "demo") return td::run_demo(args);
     if (command == "render") return td::run_render(args);
     if (command == "init") return td::run_init(args);
+    if (command == "master") return td::run_master(args);
     if (command == "analyze") return td::run_analyze(args);
     if (command == "batch") return td::run_batch_command(args);
     if (command == "merge") return td::run_merge(args);
-    std::cerr << "topdown: unknown command \"" << command
-              << "\" (allowed: demo, init, render, analyze, batch, merge; see topdown --help)\n";
+    std::cerr
+        << "topdown: unknown command \"" << command
+        << "\" (allowed: demo, init, master, render, analyze, batch, merge; see topdown --help)\n";
     return 1;
   } catch (const td::InputError& e) {
     std::cerr << "topdown: " << e.what() << "\n";

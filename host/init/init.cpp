@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "init/calibrate.h"
 #include "init/classify.h"
+#include "init/mastering.h"
 #include "io/audio_file.h"
 #include "render/render.h"
 #include "session/session.h"
@@ -40,22 +42,8 @@ std::string track_name(const std::string& stem, std::set<std::string>& used) {
 }
 
 std::string num(double v) {
-  std::ostringstream os;
-  os.precision(3);
-  os << std::fixed << v;
-  std::string s = os.str();
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s == "-0" ? "0" : s;
+  return toml_number(v);
 }
-
-// A compressor whose threshold is set by measurement: it must reduce by target_db on
-// average over the song (report.json "dynamics" mean).
-struct Calibrated {
-  std::string node, id;  // the node's name, the processor id as the report names it
-  double ratio, target_db, threshold_db;
-  double last_threshold = NAN, last_reduction = NAN;
-};
 
 struct Template {
   double glue_ratio = 2, glue_target = 1.5;  // 0 ratio: no mix-bus compressor
@@ -220,9 +208,15 @@ std::vector<std::string> init_templates() {
 InitResult init_session(const fs::path& stems_dir, const fs::path& session_file,
                         const InitOptions& options) {
   const auto names = init_templates();
-  if (std::find(names.begin(), names.end(), options.template_name) == names.end())
+  const auto mastering = mastering_templates();
+  const bool stems_template =
+      std::find(names.begin(), names.end(), options.template_name) != names.end();
+  const bool mastering_template =
+      std::find(mastering.begin(), mastering.end(), options.template_name) != mastering.end();
+  if (!stems_template && !mastering_template)
     throw InputError("--template: \"" + options.template_name +
-                     "\" is not a template (allowed: pop-rock, electronic, orchestral, minimal)");
+                     "\" is not a template (allowed: pop-rock, electronic, orchestral, minimal; "
+                     "for a mix: transparent, glue, loud)");
   std::error_code ec;
   if (!fs::is_directory(stems_dir, ec))
     throw InputError(stems_dir.string() + ": not a folder of stems");
@@ -232,6 +226,31 @@ InitResult init_session(const fs::path& stems_dir, const fs::path& session_file,
   std::sort(files.begin(), files.end());
   if (files.empty())
     throw InputError(stems_dir.string() + ": no audio files (WAV, AIFF or FLAC) in this folder");
+  // A finished mix: master it rather than route it to a group bus.
+  if (const auto mix = mix_in_folder(files)) {
+    MasteringOptions mo;
+    mo.template_name = mastering_template ? options.template_name : "glue";
+    mo.backend = options.backend;
+    const MasteringResult m = mastering_session(*mix, session_file, mo);
+    InitResult r;
+    r.toml = m.toml;
+    r.reductions = m.reductions;
+    r.passes = m.passes;
+    r.mastering_template = mo.template_name;
+    InitTrack t;
+    t.name = "mix";
+    t.file = fs::absolute(*mix);
+    t.sources = {mix->filename().string()};
+    t.bus = "master";
+    t.reason = files.size() == 1 ? "the only audio file: a finished mix, mastered"
+                                 : "named like a mix: mastered";
+    r.tracks.push_back(t);
+    return r;
+  }
+  if (!stems_template)
+    throw InputError("--template: \"" + options.template_name + "\" is a mastering template, and " +
+                     stems_dir.string() +
+                     " holds stems (allowed: pop-rock, electronic, orchestral, minimal)");
   const fs::path session_dir = fs::absolute(session_file).parent_path();
   const std::string session_stem = session_file.stem().string();
 
@@ -366,18 +385,7 @@ InitResult init_session(const fs::path& stems_dir, const fs::path& session_file,
       const std::string node = c.node.empty() ? r.nodes.back().name : c.node;
       for (const auto& d : r.dynamics)
         if (d.node == node && d.processor == c.id) reduction = d.mean_db;
-      if (std::fabs(reduction - c.target_db) <= 0.15) continue;
-      done = false;
-      // Reduction grows by about (1 - 1/ratio) dB per dB the threshold drops while the
-      // level sits above it; measured slopes take over once there are two points.
-      double slope = -(1.0 - 1.0 / c.ratio) * 0.6;
-      if (std::isfinite(c.last_reduction) && c.last_threshold != c.threshold_db) {
-        const double m = (reduction - c.last_reduction) / (c.threshold_db - c.last_threshold);
-        if (m < -0.02) slope = m;
-      }
-      c.last_threshold = c.threshold_db;
-      c.last_reduction = reduction;
-      c.threshold_db = std::clamp(c.threshold_db + (c.target_db - reduction) / slope, -70.0, -1.0);
+      if (!calibrate_step(c, reduction)) done = false;
     }
     if (done) break;
   }

@@ -28,6 +28,9 @@ struct InitResult {
   // Measured on the finished session: each bus compressor's mean gain reduction (dB).
   std::vector<std::pair<std::string, double>> reductions;
   int passes = 0;  // measuring renders
+  // The folder held a finished mix (a single file, or files named like one): the session
+  // masters it (init/mastering.h) instead of routing stems, with this template.
+  std::string mastering_template;
 };
 
 // The templates `--template` accepts.
@@ -35,8 +38,9 @@ std::vector<std::string> init_templates();
 
 // Builds the session for the audio files of `stems_dir` (WAV, AIFF, FLAC), to be written
 // at `session_file` (paths are made relative to it; joined L/R pairs are written next to
-// it in <session-name>-stems/). Throws InputError for an empty folder, an unknown
-// template, or an unreadable file.
+// it in <session-name>-stems/). A folder that holds a finished mix (mix_in_folder) gets a
+// mastering session instead (template "glue" unless a mastering template is named).
+// Throws InputError for an empty folder, an unknown template, or an unreadable file.
 InitResult init_session(const std::filesystem::path& stems_dir,
                         const std::filesystem::path& session_file, const InitOptions& options);
 

@@ -48,6 +48,33 @@ expect 0 "init --render: stems folder to a delivered master" -- \
 [ -f "$dir/client/out/master.wav" ] || { echo "FAIL: init --render wrote no master"; fail=1; }
 grep -q 'name = "drums"' "$dir/client/song.toml" || { echo "FAIL: no drum bus"; fail=1; }
 
+# Mastering a finished mix: the master just rendered stands in for a client's mix.
+expect 0 "master --help" -- "$topdown" master --help
+grep -q "transparent" "$dir/out" || { echo "FAIL: master --help names no templates"; fail=1; }
+mkdir -p "$dir/mixonly" && cp "$dir/client/out/master.wav" "$dir/mixonly/final_mix.wav"
+expect 0 "master: a mix through the loud template" -- "$topdown" master \
+  "$dir/mixonly/final_mix.wav" -o "$dir/mastered" --template loud \
+  --write-session "$dir/mixonly/mastered.toml" --json --backend cpu
+python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+v = j['variants'][0] if 'variants' in j else j['master']
+assert abs(v['integrated_lufs'] + 9.0) <= 0.1, v['integrated_lufs']
+" "$dir/out" || { echo "FAIL: master --template loud missed -9 LUFS"; fail=1; }
+[ -s "$dir/mastered/master.wav" ] && [ -s "$dir/mastered/report.html" ] || { echo "FAIL: master outputs"; fail=1; }
+grep -q 'type = "multiband"' "$dir/mixonly/mastered.toml" || { echo "FAIL: --write-session"; fail=1; }
+expect 0 "render the written mastering session" -- "$topdown" render "$dir/mixonly/mastered.toml" \
+  -o "$dir/remastered" --backend cpu
+expect 1 "master: unknown template" -- "$topdown" master "$dir/mixonly/final_mix.wav" -o "$dir/m2" --template shiny
+grep -q "allowed: transparent, glue, loud" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+expect 1 "master: no such mix" -- "$topdown" master "$dir/none.wav" -o "$dir/m3"
+grep -q "none.wav: no such file" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+rm "$dir/mixonly/mastered.toml"
+expect 0 "init on a one-file folder: a mastering session" -- "$topdown" init "$dir/mixonly" \
+  -o "$dir/mixonly/song.toml" --backend cpu
+grep -q "a mastering session" "$dir/out" || { echo "FAIL: init does not say it masters"; cat "$dir/out"; fail=1; }
+grep -q 'bus = "drums"' "$dir/mixonly/song.toml" && { echo "FAIL: the mix went to a group bus"; fail=1; }
+
 expect 0 "analyze against a reference" -- "$topdown" analyze "$dir/client/out/master.wav" \
   --reference "$dir/client/out/master.wav" --json --backend cpu
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert abs(j['score']) < 1e-3, j['score']" \
