@@ -39,7 +39,8 @@ Session Parser::parse(const toml::table& root) {
   Session s;
   s.file = file;
   only_keys(root, "(top level)",
-            {"session", "delivery", "master", "bus", "track", "variants", "reference", "ranking"});
+            {"session", "delivery", "metadata", "deliverable", "master", "bus", "track", "variants",
+             "reference", "ranking"});
 
   if (const toml::node* n = root.get("session")) {
     const auto& t = table(*n, "[session]");
@@ -76,6 +77,8 @@ Session Parser::parse(const toml::table& root) {
     s.delivery.ceiling_dbtp = number_or_default(t, ds, "ceiling_dbtp", w);
     s.delivery.dither_seed = (uint64_t)number_or_default(t, ds, "dither_seed", w);
   }
+
+  deliverables(root, s);
 
   if (const toml::node* n = root.get("track")) {
     const auto& a = array(*n, "[[track]]");

@@ -156,6 +156,70 @@ const ProcessorSpec& delivery_spec() {
   return spec;
 }
 
+namespace {
+
+// Free text (names, metadata): documented as "text".
+KeySpec free_text_key(const char* key, const char* note, const char* description) {
+  KeySpec k = text_key_without_default(key, "", note, description);
+  k.allowed_note = "text";
+  return k;
+}
+
+}  // namespace
+
+const ProcessorSpec& deliverable_spec() {
+  static const ProcessorSpec spec{
+      "[[deliverable]]",
+      true,
+      nullptr,
+      {free_text_key("name", "required", "the file's base name ([A-Za-z0-9_.-], unique)"),
+       text_key("format", "wav|flac|mp3|opus", "wav", "file format"),
+       [] {
+         KeySpec k = number_key_without_default("sample_rate", 8000, 384000, "Hz", "the session's",
+                                                "rate of the file");
+         k.allowed_note = "8000 .. 384000, whole number (opus: 8000, 12000, 16000, 24000, 48000)";
+         return k;
+       }(),
+       [] {
+         KeySpec k = choice_number_key("bit_depth", "16|24|32", "bits", 24, "sample format");
+         k.allowed_note = "16, 24, 32 (wav); 16, 24 (flac); not for mp3 and opus";
+         return k;
+       }(),
+       number_key_without_default("target_lufs", -70, 0, "LUFS", "[delivery]'s",
+                                  "integrated loudness of the decoded file"),
+       number_key_without_default("ceiling_dbtp", -20, 0, "dBTP", "[delivery]'s",
+                                  "true-peak ceiling of the decoded file"),
+       number_key_without_default("bitrate_kbps", 6, 510, "kbps", "320 (mp3), 160 (opus)",
+                                  "constant bit rate (mp3: 32 .. 320; opus: 6 .. 510)"),
+       number_key_without_default("quality", 0, 1, "", "none",
+                                  "variable bit rate instead: 0 best .. 1 smallest"),
+       [] {
+         KeySpec k = node_key("metadata", "overrides of [metadata] for this file");
+         k.allowed_note = "an inline table of [metadata] keys";
+         return k;
+       }()},
+      nullptr};
+  return spec;
+}
+
+const ProcessorSpec& metadata_spec() {
+  static const ProcessorSpec spec{
+      "[metadata]",
+      true,
+      nullptr,
+      {free_text_key("title", "none", "title"), free_text_key("artist", "none", "artist"),
+       free_text_key("album", "none", "album"),
+       free_text_key("isrc", "none", "ISRC: 12 characters, CC-XXX-YY-NNNNN without dashes"),
+       free_text_key("originator", "none",
+                     "who made the file (bext Originator, 32 characters at most)"),
+       free_text_key("description", "none", "bext Description (256 characters at most)"),
+       free_text_key("date", "none",
+                     "origination date, YYYY-MM-DD (bext; none: left empty so that "
+                     "a render is the same bytes every day)")},
+      nullptr};
+  return spec;
+}
+
 const KeySpec& spec_key(const ProcessorSpec& spec, const std::string& key) {
   const KeySpec* k = find_key(spec, key);
   if (!k) throw std::logic_error(std::string(spec.type) + "." + key + ": not in the schema");

@@ -61,6 +61,9 @@ const KeySpec* find_key(const ProcessorSpec& spec, const std::string& key);
 const ProcessorSpec& node_spec();
 const ProcessorSpec& session_spec();
 const ProcessorSpec& delivery_spec();
+// [[deliverable]] entries and [metadata] (also a deliverable's `metadata` overrides).
+const ProcessorSpec& deliverable_spec();
+const ProcessorSpec& metadata_spec();
 // A key of one of them; throws std::logic_error for a key that is not listed.
 const KeySpec& spec_key(const ProcessorSpec& spec, const std::string& key);
 

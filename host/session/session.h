@@ -73,6 +73,27 @@ struct Delivery {
   uint64_t dither_seed = 1;
 };
 
+// [metadata], and a deliverable's overrides: what the files carry for the next tool (WAV:
+// bext and LIST INFO; FLAC: Vorbis comments; MP3: ID3v2; Opus: Vorbis comments).
+struct Metadata {
+  std::string title, artist, album, isrc, originator, description, date;
+};
+
+// One [[deliverable]]: a further file of each written master, driven to its own loudness
+// under its own ceiling, verified on the decoded file (render/deliverables.h).
+struct Deliverable {
+  std::string name;
+  std::string format = "wav";  // wav | flac | mp3 | opus
+  int sample_rate = 0;         // 0: the session's
+  int bit_depth = 24;          // wav, flac
+  std::optional<double> target_lufs;
+  double ceiling_dbtp = -1.0;
+  int bitrate_kbps = 0;           // mp3, opus: 0 the format's default
+  std::optional<double> quality;  // mp3, opus: VBR quality instead of a bit rate
+  Metadata metadata;              // [metadata] with this deliverable's overrides
+  int line = 0;
+};
+
 // What a sweep path names, resolved once when the file is parsed.
 struct SweepTarget {
   int node = -1;
@@ -111,6 +132,8 @@ struct Session {
   bool auto_gain_stage = false;      // clip gains so no bus's pre-chain peak exceeds headroom
   double vu_reference_dbfs = -18.0;  // the sine peak level that reads 0 VU
   Delivery delivery;
+  Metadata metadata;
+  std::vector<Deliverable> deliverables;
   std::vector<Node> nodes;  // tracks, then buses, then the master (always last)
   Variants variants;
   std::vector<Reference> references;

@@ -114,7 +114,8 @@ class SessionFormatDoc : public ::testing::Test {
 
 TEST_F(SessionFormatDoc, SessionAndDeliveryTablesAreTheSchema) {
   ASSERT_FALSE(doc.empty());
-  for (const ProcessorSpec* spec : {&session_spec(), &delivery_spec()}) {
+  for (const ProcessorSpec* spec :
+       {&session_spec(), &delivery_spec(), &deliverable_spec(), &metadata_spec()}) {
     const std::string heading = std::string("## `") + spec->type + "`";
     const auto seen = check_rows(tables_of(doc, heading), {spec}, spec->type, true);
     for (const KeySpec& k : spec->keys)
