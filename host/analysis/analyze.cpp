@@ -107,8 +107,8 @@ FileAnalysis analyze(const StemInfo& info, StemReader& reader, const std::string
 }  // namespace
 
 FileAnalysis analyze_file(const std::filesystem::path& file, const std::string& backend,
-                          const MeterOptions& options) {
-  StemInfo info = probe_stem(file, 0);
+                          const MeterOptions& options, bool own_lossy) {
+  StemInfo info = probe_stem(file, 0, own_lossy);
   info.frames_at_rate = info.frames;
   std::unique_ptr<StemReader> reader = open_stem(info, info.sample_rate);
   return analyze(info, *reader, backend, options, 0);

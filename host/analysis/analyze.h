@@ -41,8 +41,9 @@ class StreamAnalyzer {
 };
 
 // Throws InputError for a missing or unreadable file, NaN samples or more than 2 channels.
+// own_lossy: the file is one topdown wrote (a deliverable), MP3 and Ogg Opus allowed.
 FileAnalysis analyze_file(const std::filesystem::path& file, const std::string& backend,
-                          const MeterOptions& options);
+                          const MeterOptions& options, bool own_lossy = false);
 
 // The same for planar audio in memory (1 or 2 channels); segment_frames 0: the backend's.
 FileAnalysis analyze_audio(const std::vector<std::vector<float>>& audio, int sample_rate,

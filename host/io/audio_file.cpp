@@ -102,15 +102,19 @@ std::string describe_format(int format) {
 
 }  // namespace
 
-StemInfo probe_stem(const std::filesystem::path& file, int session_rate) {
+StemInfo probe_stem(const std::filesystem::path& file, int session_rate, bool own_lossy) {
   SF_INFO sfi;
   SndFile f = open_read(file, sfi);
   const int major = sfi.format & SF_FORMAT_TYPEMASK, sub = sfi.format & SF_FORMAT_SUBMASK;
+  // MP3 and Ogg Opus only where topdown wrote the file itself (a deliverable's check): a
+  // client's file goes through the PCM formats only.
+  const bool lossy = own_lossy && ((major == SF_FORMAT_MPEG && sub == SF_FORMAT_MPEG_LAYER_III) ||
+                                   (major == SF_FORMAT_OGG && sub == SF_FORMAT_OPUS));
   const bool container_ok = major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX ||
                             major == SF_FORMAT_RF64 || major == SF_FORMAT_AIFF ||
-                            major == SF_FORMAT_FLAC;
+                            major == SF_FORMAT_FLAC || lossy;
   const bool sample_ok = sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_24 ||
-                         sub == SF_FORMAT_PCM_32 || sub == SF_FORMAT_FLOAT;
+                         sub == SF_FORMAT_PCM_32 || sub == SF_FORMAT_FLOAT || lossy;
   if (!container_ok || !sample_ok)
     throw InputError(file.string() + ": unsupported format " + describe_format(sfi.format) +
                      " (allowed: WAV, AIFF or FLAC, 16/24/32-bit integer or 32-bit float)");
@@ -120,7 +124,7 @@ StemInfo probe_stem(const std::filesystem::path& file, int session_rate) {
   if (sfi.samplerate < 1000 || sfi.samplerate > 768000)
     throw InputError(file.string() + ": sample rate " + std::to_string(sfi.samplerate) +
                      " Hz (allowed: 1000 .. 768000)");
-  verify_length(f.get(), sfi, file);
+  if (!lossy) verify_length(f.get(), sfi, file);
   StemInfo info;
   info.file = file;
   info.channels = sfi.channels;

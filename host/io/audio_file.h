@@ -23,7 +23,7 @@ struct StemInfo {
 
 // Opens the header only. Throws InputError naming the file for a missing or unreadable
 // file, an unknown format, or more than two channels.
-StemInfo probe_stem(const std::filesystem::path& file, int session_rate);
+StemInfo probe_stem(const std::filesystem::path& file, int session_rate, bool own_lossy = false);
 
 // Sequential access to a stem at the session rate, segment by segment, so a render holds
 // only a segment of each stem in memory.
@@ -46,10 +46,22 @@ std::unique_ptr<StemReader> open_memory_stem(const std::vector<std::vector<float
 // Decodes all channels into out[c][0 .. capacity) in one go (rest zero).
 void decode_stem(const StemInfo& info, int session_rate, float* const* out, long long capacity);
 
+// What a delivered file carries for the next tool: text tags and, for WAV, a BWF bext chunk
+// (EBU Tech 3285 v2) whose loudness fields come from the file's own measurement.
+struct FileTags {
+  std::string title, artist, album, comment;        // LIST INFO / Vorbis comments / ID3v2
+  std::string description, originator, date, isrc;  // bext (date: YYYY-MM-DD or empty)
+  bool loudness = false;                            // the bext loudness fields below are known
+  double lufs = 0, lra = 0, true_peak_dbtp = 0, max_momentary_lufs = 0, max_short_term_lufs = 0;
+};
+
 struct WriteSpec {
-  std::string format = "wav";  // wav | flac
-  int bit_depth = 24;          // 16 | 24 (left-aligned int32 samples) | 32 (float)
+  std::string format = "wav";  // wav | flac | mp3 | opus
+  int bit_depth = 24;  // 16 | 24 (left-aligned int32 samples) | 32 (float; mp3 and opus too)
   int sample_rate = 48000;
+  int bitrate_kbps = 0;  // mp3, opus: constant bit rate (0: 320 / 160)
+  double quality = -1;   // mp3, opus: variable bit rate quality 0 .. 1 instead (-1: off)
+  const FileTags* tags = nullptr;
 };
 
 // Writes interleaved audio to a temporary file next to `file` and renames it over
@@ -62,10 +74,15 @@ void write_audio_atomic(const std::filesystem::path& file, const WriteSpec& spec
 // write() appends interleaved frames (pcm or floats, by bit_depth), commit() checks that
 // `frames` were written and puts the file in place; destroyed uncommitted, it removes the
 // temporary and leaves `file` as it was.
+// WAV is written as WAVE_FORMAT_EXTENSIBLE with its channel mask (RF64 past 4 GiB).
+// frames < 0: the length is not known in advance (a resampled or encoded delivery); every
+// write is still checked. place = false: commit() leaves the finished file at temp_path()
+// for the caller (a verification pass), removed with the writer.
 class AudioWriter {
  public:
   AudioWriter(const std::filesystem::path& file, const WriteSpec& spec, int channels,
-              long long frames);
+              long long frames, bool place = true);
+  const std::filesystem::path& temp_path() const { return tmp_; }
   ~AudioWriter();
   AudioWriter(const AudioWriter&) = delete;
   AudioWriter& operator=(const AudioWriter&) = delete;
@@ -80,7 +97,7 @@ class AudioWriter {
   sf_private_tag* sf_ = nullptr;
   std::unique_ptr<TempFileGuard> guard_;
   std::vector<uint8_t> bytes_;
-  bool raw_ = false, committed_ = false;
+  bool raw_ = false, committed_ = false, place_ = true, short_ = false;
 };
 
 // Writes text the same way (reports).

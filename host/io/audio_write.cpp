@@ -34,19 +34,67 @@ void place(const std::filesystem::path& tmp, const std::filesystem::path& file,
 
 }  // namespace
 
+namespace {
+
+// The bext chunk (EBU Tech 3285 v2) of a delivered WAV: fixed-size text fields, the date
+// only when the session gives one (a render stays the same bytes every day), the loudness
+// fields in 0.01 units, the ISRC as a coding-history line.
+void write_bext(SNDFILE* sf, const FileTags& t) {
+  SF_BROADCAST_INFO b;
+  std::memset(&b, 0, sizeof b);
+  auto copy = [](char* dst, size_t size, const std::string& src) {
+    std::memcpy(dst, src.data(), std::min(size, src.size()));
+  };
+  copy(b.description, sizeof b.description, t.description);
+  copy(b.originator, sizeof b.originator, t.originator);
+  copy(b.originator_reference, sizeof b.originator_reference, "topdown");
+  copy(b.origination_date, sizeof b.origination_date, t.date);
+  if (!t.date.empty()) copy(b.origination_time, sizeof b.origination_time, "00:00:00");
+  b.version = 2;
+  if (t.loudness) {
+    auto field = [](double v) {
+      return (int16_t)std::clamp(std::lround(v * 100.0), -32768L, 32767L);
+    };
+    b.loudness_value = field(t.lufs);
+    b.loudness_range = field(t.lra);
+    b.max_true_peak_level = field(t.true_peak_dbtp);
+    b.max_momentary_loudness = field(t.max_momentary_lufs);
+    b.max_shortterm_loudness = field(t.max_short_term_lufs);
+  } else {
+    // 0x7fff: not measured (Tech 3285 v2).
+    b.loudness_value = b.loudness_range = b.max_true_peak_level = 0x7fff;
+    b.max_momentary_loudness = b.max_shortterm_loudness = 0x7fff;
+  }
+  std::string history = "A=PCM,T=topdown\r\n";
+  if (!t.isrc.empty()) history += "ISRC=" + t.isrc + "\r\n";
+  copy(b.coding_history, sizeof b.coding_history, history);
+  b.coding_history_size = (uint32_t)std::min(sizeof b.coding_history, history.size());
+  sf_command(sf, SFC_SET_BROADCAST_INFO, &b, sizeof b);
+}
+
+}  // namespace
+
 AudioWriter::AudioWriter(const std::filesystem::path& file, const WriteSpec& spec, int channels,
-                         long long frames)
-    : file_(file), spec_(spec), channels_(channels), frames_(frames) {
+                         long long frames, bool place)
+    : file_(file), spec_(spec), channels_(channels), frames_(frames), place_(place) {
   SF_INFO sfi{};
   sfi.samplerate = spec.sample_rate;
   sfi.channels = channels;
-  const int major = spec.format == "flac" ? SF_FORMAT_FLAC : SF_FORMAT_WAV;
-  const int sub = spec.bit_depth == 16   ? SF_FORMAT_PCM_16
-                  : spec.bit_depth == 24 ? SF_FORMAT_PCM_24
-                                         : SF_FORMAT_FLOAT;
+  const bool lossy = spec.format == "mp3" || spec.format == "opus";
+  const int major = spec.format == "flac"   ? SF_FORMAT_FLAC
+                    : spec.format == "mp3"  ? SF_FORMAT_MPEG
+                    : spec.format == "opus" ? SF_FORMAT_OGG
+                                            : SF_FORMAT_WAVEX;
+  const int sub = spec.format == "mp3"    ? SF_FORMAT_MPEG_LAYER_III
+                  : spec.format == "opus" ? SF_FORMAT_OPUS
+                  : spec.bit_depth == 16  ? SF_FORMAT_PCM_16
+                  : spec.bit_depth == 24  ? SF_FORMAT_PCM_24
+                                          : SF_FORMAT_FLOAT;
+  if (lossy) spec_.bit_depth = 32;  // the encoders take float
   sfi.format = major | sub;
   // Over 4 GiB a RIFF header overflows; RF64 carries the same data.
-  if (major == SF_FORMAT_WAV && (double)frames * channels * spec.bit_depth / 8 > 4.0e9)
+  if (major == SF_FORMAT_WAVEX &&
+      (double)std::max(frames, 0LL) * channels * spec.bit_depth / 8 > 4.0e9)
     sfi.format = SF_FORMAT_RF64 | sub;
   tmp_ = temp_path_for(file);
   guard_ = std::make_unique<TempFileGuard>(tmp_);  // removed if SIGINT or SIGTERM stops us
@@ -57,13 +105,47 @@ AudioWriter::AudioWriter(const std::filesystem::path& file, const WriteSpec& spe
   // No PEAK chunk in float files: libsndfile stamps it with the time of writing, and the
   // same session must render to the same bytes.
   if (sub == SF_FORMAT_FLOAT) sf_command(sf_, SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
+  if (!lossy && major != SF_FORMAT_FLAC) {
+    // The channel mask a reader needs to call the pair stereo (or the file mono).
+    int map[2] = {SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT};
+    if (channels == 1) map[0] = SF_CHANNEL_MAP_MONO;
+    if (channels <= 2) sf_command(sf_, SFC_SET_CHANNEL_MAP_INFO, map, sizeof(int) * channels);
+  }
+  if (lossy) {
+    // A constant bit rate (libsndfile maps the compression level linearly onto the format's
+    // bit rates: MPEG-1 Layer III 320 .. 32 kbps, Opus 510 .. 6 kbps per its docs), or a
+    // variable one at the given quality.
+    const bool vbr = spec.quality >= 0;
+    int mode = vbr ? SF_BITRATE_MODE_VARIABLE : SF_BITRATE_MODE_CONSTANT;
+    sf_command(sf_, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
+    double level = spec.quality;
+    if (!vbr) {
+      const double kbps =
+          spec.bitrate_kbps > 0 ? spec.bitrate_kbps : (spec.format == "mp3" ? 320 : 160);
+      level =
+          spec.format == "mp3" ? (320.0 - kbps) / (320.0 - 32.0) : (510.0 - kbps) / (510.0 - 6.0);
+    }
+    level = std::clamp(level, 0.0, 1.0);
+    if (sf_command(sf_, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level) != SF_TRUE)
+      throw InputError(file.string() + ": the " + spec.format + " encoder refused the bit rate");
+  }
+  if (spec.tags) {
+    const FileTags& t = *spec.tags;
+    if (!t.title.empty()) sf_set_string(sf_, SF_STR_TITLE, t.title.c_str());
+    if (!t.artist.empty()) sf_set_string(sf_, SF_STR_ARTIST, t.artist.c_str());
+    if (!t.album.empty()) sf_set_string(sf_, SF_STR_ALBUM, t.album.c_str());
+    if (!t.comment.empty()) sf_set_string(sf_, SF_STR_COMMENT, t.comment.c_str());
+    if (!t.date.empty()) sf_set_string(sf_, SF_STR_DATE, t.date.c_str());
+    if (major == SF_FORMAT_WAVEX) write_bext(sf_, t);
+  }
   // Little-endian 16/24-bit WAV: the samples are packed here and written raw, as
   // sf_writef_int's generic conversion took longer than everything else in the write
   // (the bytes are the same; audio_file_test checks it).
-  raw_ = major == SF_FORMAT_WAV && spec.bit_depth != 32 && [] {
-    const uint16_t probe = 1;
-    return *reinterpret_cast<const uint8_t*>(&probe) == 1;
-  }();
+  raw_ = major == SF_FORMAT_WAVEX && (sfi.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAVEX &&
+         spec.bit_depth != 32 && [] {
+           const uint16_t probe = 1;
+           return *reinterpret_cast<const uint8_t*>(&probe) == 1;
+         }();
 }
 
 AudioWriter::~AudioWriter() {
@@ -76,6 +158,7 @@ void AudioWriter::write(const int32_t* pcm, const float* floats, long long frame
   const long long block = 1 << 20;
   for (long long pos = 0; pos < frames; pos += block) {
     const long long n = std::min(block, frames - pos);
+    const long long before = written_;
     if (spec_.bit_depth == 32) {
       written_ += sf_writef_float(sf_, floats + channels_ * pos, n);
     } else if (!raw_) {
@@ -94,15 +177,20 @@ void AudioWriter::write(const int32_t* pcm, const float* floats, long long frame
       }
       written_ += sf_write_raw(sf_, bytes_.data(), (sf_count_t)bytes_.size()) / (width * channels_);
     }
+    short_ |= written_ - before != n;
   }
 }
 
 void AudioWriter::commit() {
   const int close_err = sf_close(sf_);
   sf_ = nullptr;
-  if (written_ != frames_ || close_err != 0)
+  if ((frames_ >= 0 && written_ != frames_) || short_ || close_err != 0)
     throw InputError(file_.string() + ": write failed (disk full?)");
   committed_ = true;
+  if (!place_) {
+    committed_ = false;  // the caller reads it; the destructor removes it
+    return;
+  }
   place(tmp_, file_, std::move(guard_));
 }
 

@@ -25,11 +25,6 @@ const ProcessorSpec& spec() {
   return s;
 }
 
-// A limiter aims this far under its ceiling: true-peak meters with other interpolators
-// (libebur128's, for one) read up to a few hundredths of a dB above the project's meter on
-// dense high-frequency material; this keeps both at or under the ceiling.
-constexpr double kLimiterMarginDb = 0.05;
-
 StageShape shape(const StageQuery& q) {
   StageShape out;
   if (q.delivery_limiter) return out;  // runs at delivery, not in the stream

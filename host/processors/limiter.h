@@ -7,6 +7,11 @@
 
 namespace td {
 
+// A limiter aims this far under its ceiling: true-peak meters with other interpolators
+// (libebur128's, for one) read up to a few hundredths of a dB above the project's meter on
+// dense high-frequency material; this keeps both at or under the ceiling.
+constexpr double kLimiterMarginDb = 0.05;
+
 // Its look-ahead in samples (at least one).
 int limiter_lookahead(const Processor& p, int rate);
 // Per-sample settings; `lookahead_max`: the largest look-ahead of its stage (the others

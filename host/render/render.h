@@ -54,6 +54,19 @@ struct RenderOptions {
   double memory_budget_bytes = 0;
 };
 
+// One [[deliverable]] of a written master: its file and what the decoded file measures.
+struct DeliverableResult {
+  std::string name, format;
+  std::filesystem::path file;
+  int sample_rate = 0, bit_depth = 0, bitrate_kbps = 0;
+  double target_lufs = 0, ceiling_dbtp = 0;
+  double drive_db = 0;              // the limiter's input drive
+  double limiter_ceiling_dbtp = 0;  // its ceiling after the corrections for the decoded peak
+  int passes = 0;                   // encode-decode-measure passes
+  Readings readings;                // of the decoded file
+  std::vector<std::string> warnings;
+};
+
 struct VariantResult {
   std::string id;                                      // "master" without variants
   std::vector<std::pair<std::string, double>> params;  // sweep path -> value
@@ -77,6 +90,7 @@ struct VariantResult {
   std::vector<std::string> warnings;
   Readings readings;      // of the delivered file (measured, then shifted by the gain)
   StereoSpectra spectra;  // 1/3-octave long-term spectra of the delivered file
+  std::vector<DeliverableResult> deliverables;  // [[deliverable]] files, when written
 };
 
 // The meters of one rendered bus (or master) instance, at its output (after the fader).

@@ -15,6 +15,30 @@ nlohmann::json number_or_null(double v) {
   return std::round(v * 1e4) / 1e4;  // 0.0001 dB is far below any meter's tolerance
 }
 
+// Each [[deliverable]] file with what its decoded audio measures.
+nlohmann::json deliverables_json(const std::vector<DeliverableResult>& ds) {
+  using nlohmann::json;
+  json out = json::array();
+  for (const DeliverableResult& d : ds)
+    out.push_back({{"name", d.name},
+                   {"file", d.file.filename().string()},
+                   {"format", d.format},
+                   {"sample_rate", d.sample_rate},
+                   {"bit_depth", d.bit_depth > 0 ? json(d.bit_depth) : json(nullptr)},
+                   {"bitrate_kbps", d.bitrate_kbps > 0 ? json(d.bitrate_kbps) : json(nullptr)},
+                   {"target_lufs", d.target_lufs},
+                   {"ceiling_dbtp", d.ceiling_dbtp},
+                   {"integrated_lufs", number_or_null(d.readings.integrated_lufs)},
+                   {"true_peak_dbtp", number_or_null(d.readings.true_peak_dbtp)},
+                   {"sample_peak_dbfs", number_or_null(d.readings.sample_peak_dbfs)},
+                   {"lra_lu", number_or_null(d.readings.lra_lu)},
+                   {"limiter_drive_db", number_or_null(d.drive_db)},
+                   {"limiter_ceiling_dbtp", number_or_null(d.limiter_ceiling_dbtp)},
+                   {"passes", d.passes},
+                   {"warnings", d.warnings}});
+  return out;
+}
+
 nlohmann::json series_json(const std::vector<std::pair<double, double>>& s, size_t step) {
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = step - 1; i < s.size(); i += step)
@@ -211,6 +235,7 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
                                 {"trace_hz", 10},
                                 {"reduction_trace_db", trace_json(v.limiter_trace_db)}}
                          : json(nullptr)},
+         {"deliverables", deliverables_json(v.deliverables)},
          {"meters", readings_json(v.readings, v.spectra.total, false)},
          {"vu_series", series_json(v.readings.vu_series, 10)},
          {"warnings", v.warnings}});

@@ -253,8 +253,11 @@ TEST(Output, PackedWavIsByteIdenticalToLibsndfilesConversion) {
     SF_INFO info{};
     info.samplerate = 48000;
     info.channels = 2;
-    info.format = SF_FORMAT_WAV | (bits == 16 ? SF_FORMAT_PCM_16 : SF_FORMAT_PCM_24);
+    // WAVE_FORMAT_EXTENSIBLE with the stereo channel mask, as delivered files are.
+    info.format = SF_FORMAT_WAVEX | (bits == 16 ? SF_FORMAT_PCM_16 : SF_FORMAT_PCM_24);
     SNDFILE* f = sf_open((dir / "ref.wav").string().c_str(), SFM_WRITE, &info);
+    int map[2] = {SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT};
+    sf_command(f, SFC_SET_CHANNEL_MAP_INFO, map, sizeof map);
     sf_writef_int(f, q.data(), 1000);
     sf_close(f);
     EXPECT_EQ(test::read_bytes(dir / "fast.wav"), test::read_bytes(dir / "ref.wav")) << bits;

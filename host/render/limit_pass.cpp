@@ -1,0 +1,180 @@
+#include "render/limit_pass.h"
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+#include <memory>
+#include <sstream>
+
+#include "kernels/launch_policy.h"
+#include "kernels/stages.h"
+#include "render/launch.h"
+
+namespace td {
+
+PassSink pcm_sink(AudioWriter& writer, int bits, uint64_t seed) {
+  auto pcm = std::make_shared<std::vector<int32_t>>();
+  auto floats = std::make_shared<std::vector<float>>();
+  return [&writer, bits, seed, pcm, floats](const float* l, const float* r, long long pos,
+                                            long long len) {
+    if (bits == 32) {
+      floats->resize(2 * (size_t)len);
+      cpu::deliver_float_pair(l, r, 1.0f, len, floats->data());
+      writer.write(nullptr, floats->data(), len);
+    } else {
+      pcm->resize(2 * (size_t)len);
+      cpu::deliver_pcm_pair(l, r, 1.0f, seed, bits, pos, len, pcm->data());
+      writer.write(pcm->data(), nullptr, len);
+    }
+  };
+}
+
+void read_pair(const KeptPair& in, long long begin, long long count, float* l, float* r) {
+  const long long have = std::clamp(in.frames - begin, 0LL, count);
+  if (have > 0) {
+    in.backend.read_keep(in.left, begin, have, l);
+    in.backend.read_keep(in.right, begin, have, r);
+  }
+  std::fill(l + have, l + count, 0.0f);
+  std::fill(r + have, r + count, 0.0f);
+}
+
+// Read ahead by the limiter's latency, limited, measured and handed on; the limiter fills
+// the next segment on another thread while this one measures and writes.
+Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
+                 const MeterOptions& mo, bool measure, const PassSink& out) {
+  Limited res;
+  res.drive_db = drive_db;
+  p.drive = (float)std::pow(10.0, drive_db / 20.0);
+  res.params = p;
+  const long long frames = in.frames;
+  const TruePeakFilter filter = design_true_peak_filter(rate);
+  LimiterState st{};
+  std::vector<float> ring((size_t)limiter_ring_floats(p.lookahead, p.pad), 0.0f);
+  const long long delay = cpu::limiter_pass_delay(p);
+  std::unique_ptr<StreamAnalyzer> meter;
+  if (measure) meter = std::make_unique<StreamAnalyzer>(rate, 2, frames, "cpu");
+  const long long segment =
+      meter ? meter->segment_frames() : std::min(std::max(1LL, frames), kCpuSegmentFrames);
+  std::vector<float> in_l((size_t)std::max(segment, delay)), in_r(in_l.size());
+  // Two sets of limited segments: the limiter fills one on another thread while this one
+  // measures and writes the other (each is serial: together they use both cores).
+  struct Piece {
+    std::vector<float> l, r, gain;
+  };
+  Piece pieces[2];
+  for (Piece& piece : pieces)
+    for (auto* v : {&piece.l, &piece.r, &piece.gain}) v->resize(in_l.size());
+  // The latency: the first `delay` inputs, their outputs dropped.
+  read_pair(in, 0, delay, in_l.data(), in_r.data());
+  cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), delay, in_l.data(),
+                    in_r.data(), pieces[0].gain.data());
+  auto limit_piece = [&](long long pos, Piece& piece) {
+    const long long len = std::min(segment, frames - pos);
+    read_pair(in, pos + delay, len, in_l.data(), in_r.data());
+    cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), len, piece.l.data(),
+                      piece.r.data(), piece.gain.data());
+  };
+  std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
+  const long long hop = trace_hop_frames(rate);
+  res.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
+  float most = 0.0f;
+  if (frames > 0) limit_piece(0, pieces[0]);
+  for (long long pos = 0, k = 0; pos < frames; pos += segment, ++k) {
+    const long long len = std::min(segment, frames - pos);
+    const Piece& piece = pieces[k % 2];
+    std::future<void> next;
+    if (pos + segment < frames)
+      next =
+          std::async(std::launch::async, limit_piece, pos + segment, std::ref(pieces[(k + 1) % 2]));
+    const float* l = piece.l.data();
+    const float* r = piece.r.data();
+    // Hop by hop (no division per sample); the reduction as the in-chain limiter's own
+    // (limiter_reduction_db: a double log10 per sample cost a fifth of a delivery).
+    for (long long h0 = pos; h0 < pos + len;) {
+      const long long h1 = std::min(pos + len, (h0 / hop + 1) * hop);
+      float t = res.trace_db[(size_t)(h0 / hop)];
+      for (long long n = h0; n < h1; ++n) {
+        const float g = piece.gain[(size_t)(n - pos)];
+        const float reduction = limiter_reduction_db(g);
+        t = std::max(t, reduction);
+        ++histogram[std::min<long long>(3000, (long long)(reduction * 100.0f + 0.5f))];
+      }
+      res.trace_db[(size_t)(h0 / hop)] = t;
+      most = std::max(most, t);
+      h0 = h1;
+    }
+    if (out) out(l, r, pos, len);
+    if (meter) {
+      std::copy(l, l + len, meter->input(0));
+      std::copy(r, r + len, meter->input(1));
+      meter->push(len);
+    }
+    if (next.valid()) next.get();  // its errors (a device read) surface here
+  }
+  res.reduction_max_db = most;
+  long long seen = 0;
+  for (int b = 0; b <= 3000; ++b)
+    if ((seen += histogram[b]) >= 0.99 * frames) {
+      res.reduction_p99_db = b / 100.0;
+      break;
+    }
+  if (meter) {
+    const FileAnalysis a = meter->finish(mo);
+    res.readings = a.readings;
+    res.spectra = a.spectra;
+  }
+  return res;
+}
+
+// Loudness grows by at most 1 LU per dB of drive: the secant's slope is held to 0.05 .. 1.
+Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double target,
+                        double rendered_lufs, double max_reduction_db, int rate,
+                        const MeterOptions& mo, std::vector<std::string>& warnings) {
+  double d0 = target - rendered_lufs;
+  Limited a = limit_at(in, p, d0, rate, mo, true);
+  if (!std::isfinite(a.readings.integrated_lufs)) return a;
+  double d1 = d0 + (target - a.readings.integrated_lufs);
+  Limited b = a;
+  for (int i = 0; i < 8 && std::fabs(target - b.readings.integrated_lufs) > 0.05; ++i) {
+    if (d1 != b.drive_db) b = limit_at(in, p, d1, rate, mo, true);
+    const double err = target - b.readings.integrated_lufs;
+    if (std::fabs(err) <= 0.05) break;
+    double slope = (b.readings.integrated_lufs - a.readings.integrated_lufs) /
+                   (b.drive_db - a.drive_db != 0 ? b.drive_db - a.drive_db : 1.0);
+    slope = std::clamp(slope, 0.05, 1.0);
+    a = b;
+    d1 = b.drive_db + err / slope;
+  }
+  // The limiter follows the meter's own interpolator, but the gain it applies varies
+  // along the interpolator's 16 taps: a residual of a few thousandths of a dB can remain.
+  // Measured on the output; the ceiling is lowered by the excess until none remains.
+  const double ceiling_db = 20.0 * std::log10((double)p.ceiling);
+  LimiterParams q = p;
+  for (int i = 0; i < 4 && b.readings.true_peak_dbtp > ceiling_db; ++i) {
+    q.ceiling *= (float)std::pow(10.0, -(b.readings.true_peak_dbtp - ceiling_db + 0.002) / 20.0);
+    b = limit_at(in, q, b.drive_db, rate, mo, true);
+  }
+  if (b.reduction_p99_db > max_reduction_db) {
+    // Back off to the drive that limits by the allowed amount (reduction follows drive
+    // about 1:1 once limiting); report it instead of crushing the mix.
+    const double reached = b.readings.integrated_lufs;
+    double d = b.drive_db - (b.reduction_p99_db - max_reduction_db);
+    for (int i = 0; i < 3; ++i) {
+      b = limit_at(in, q, d, rate, mo, true);
+      if (b.reduction_p99_db <= max_reduction_db + 0.1) break;
+      d -= b.reduction_p99_db - max_reduction_db;
+    }
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(2);
+    os << "reaching " << target << " LUFS (" << reached << " LUFS at that drive) needs more "
+       << "than max_reduction_db = " << max_reduction_db << " dB of limiting: delivered at "
+       << b.readings.integrated_lufs << " LUFS with " << b.reduction_p99_db
+       << " dB of limiting (99th percentile)";
+    warnings.push_back(os.str());
+  }
+  return b;
+}
+
+}  // namespace td

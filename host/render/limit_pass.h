@@ -1,0 +1,57 @@
+// One pass of a delivery limiter over a kept master, segment by segment (memory: a few
+// segments whatever the song's length), measured and/or handed to a sink; and the secant
+// search of the drive that meets a loudness target. Used by the [delivery] master
+// (deliver.cpp) and by every [[deliverable]] (deliverables.cpp).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "analysis/analyze.h"
+#include "backend/backend.h"
+#include "io/audio_file.h"
+#include "kernels/limiter.h"
+
+namespace td {
+
+// The delivery limiter run over a whole kept master at one drive, and measured.
+struct Limited {
+  LimiterParams params;  // with the drive
+  double drive_db = 0;
+  Readings readings;
+  StereoSpectra spectra;
+  double reduction_p99_db = 0, reduction_max_db = 0;
+  std::vector<float> trace_db;  // the largest reduction of every 1 / kTraceHz s
+};
+
+// The kept master pair a delivery limits, read a range at a time.
+struct KeptPair {
+  Backend& backend;
+  int left, right;
+  long long frames;
+};
+
+// Where a pass's limited audio goes besides the meters: planar pair, its first sample's
+// index in the song, its length.
+using PassSink = std::function<void(const float* l, const float* r, long long pos, long long len)>;
+
+// A sink that dithers (TPDF, seeded, by song index) or converts to float and writes.
+PassSink pcm_sink(AudioWriter& writer, int bits, uint64_t seed);
+
+// Samples [begin, begin + count) of the pair into l and r; zeros past the song's end.
+void read_pair(const KeptPair& in, long long begin, long long count, float* l, float* r);
+
+// The limiter over the whole kept master at drive_db: measured when `measure`, handed to
+// `out` when given.
+Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
+                 const MeterOptions& mo, bool measure, const PassSink& out = {});
+
+// Drives the limiter so that the loudness meets `target` within 0.05 LU (secant steps),
+// then backs off if that needs more than max_reduction_db of limiting (its 99th
+// percentile), with a warning.
+Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double target,
+                        double rendered_lufs, double max_reduction_db, int rate,
+                        const MeterOptions& mo, std::vector<std::string>& warnings);
+
+}  // namespace td
