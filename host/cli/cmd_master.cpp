@@ -1,6 +1,8 @@
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/temp_files.h"
 #include "cli/commands.h"
@@ -37,6 +39,9 @@ int run_master(const std::vector<std::string>& args) {
        "loud -0.5)")
       ("reference", po::value<std::vector<std::string>>()->composing(),
        "a reference track to compare the master with (repeatable; docs/references.md)")
+      ("deliverables", po::value<std::string>(),
+       "a TOML file of [[deliverable]] entries and [metadata] (docs/session-format.md): each "
+       "file at its own rate, format and loudness, verified decoded")
       ("write-session", po::value<std::string>(), "also write the session it used to this file")
       ("backend", po::value<std::string>()->default_value("auto"),
        "cpu | cuda | auto (CUDA when a GPU answers)")
@@ -69,7 +74,24 @@ int run_master(const std::vector<std::string>& args) {
     throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
   remove_stale_temporaries(out);
   const bool json = vm.count("json") > 0;
-  const MasteringResult m = mastering_session(mix, session_file, mo);
+  MasteringResult m = mastering_session(mix, session_file, mo);
+  if (vm.count("deliverables")) {
+    // Checked on its own first, so that a mistake names that file and its line.
+    const std::filesystem::path file = vm["deliverables"].as<std::string>();
+    std::ifstream in(file);
+    if (!in) throw InputError(file.string() + ": no such file (the deliverables)");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string toml = text.str();
+    // The master's delivery target after the file's own text (TOML tables may come in any
+    // order), so that its line numbers are the file's.
+    const Session own = parse_session_text(
+        toml + "\n[delivery]\ntarget_lufs = " + toml_number(mo.target_lufs.value_or(-14.0)) + "\n",
+        file);
+    if (own.nodes.size() > 1 || !own.master().chain.empty() || !own.variants.sweep.empty())
+      throw InputError(file.string() + ": only [[deliverable]] and [metadata] belong here");
+    m.toml += "\n# The deliverables (from " + file.filename().string() + ").\n" + toml + "\n";
+  }
   if (vm.count("write-session")) write_text_atomic(session_file, m.toml);
   if (!json) {
     std::cout << "mastering " << mix.string() << " with the " << mo.template_name << " template";

@@ -79,6 +79,17 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
                 fmt(v.delivered_lufs).c_str(), fmt(v.true_peak_dbtp).c_str());
     for (const auto& [path, value] : v.params) std::printf("  %s=%g", path.c_str(), value);
     std::printf("\n");
+    for (const auto& d : v.deliverables) {
+      std::printf("  %s: %s LUFS, %s dBTP decoded (%d Hz, ", d.file.string().c_str(),
+                  fmt(d.readings.integrated_lufs).c_str(), fmt(d.readings.true_peak_dbtp).c_str(),
+                  d.sample_rate);
+      if (d.bit_depth > 0)
+        std::printf("%d-bit %s)\n", d.bit_depth, d.format.c_str());
+      else if (d.bitrate_kbps > 0)
+        std::printf("%d kbps %s)\n", d.bitrate_kbps, d.format.c_str());
+      else
+        std::printf("VBR %s)\n", d.format.c_str());
+    }
   }
   if (r.auto_gain_passes > 0) {
     std::printf("auto gain staging (%d pass(es)) changed clip gains:", r.auto_gain_passes);

@@ -166,7 +166,8 @@ DeliverableResult deliver_deliverable(const KeptPair& kept, const Deliverable& d
   double last_drive = NAN, last_lufs = NAN;
   FileAnalysis measured{};
   bool ok = false;
-  for (int pass = 0; pass < 5 && !ok; ++pass) {
+  constexpr int kPasses = 8;
+  for (int pass = 0; pass < kPasses; ++pass) {
     LimiterParams q = p;
     q.ceiling = (float)std::pow(10.0, ceiling_db / 20.0);
     const auto writer = encode(q, drive, file, nullptr, false);
@@ -176,13 +177,19 @@ DeliverableResult deliver_deliverable(const KeptPair& kept, const Deliverable& d
     const double over = measured.readings.true_peak_dbtp - d.ceiling_dbtp;
     const double err = res.target_lufs - lufs;
     ok = std::fabs(err) <= 0.05 && over <= 0.0;
-    if (ok || !std::isfinite(lufs)) break;
-    if (over > 0.0) ceiling_db -= over + 0.02;
+    // The file written last is the one measured: no correction after the last pass.
+    if (ok || !std::isfinite(lufs) || pass + 1 == kPasses) break;
+    if (over > 0.0) {
+      // The peak first: a lower ceiling changes the loudness, so the secant starts again.
+      ceiling_db -= over + 0.02;
+      last_lufs = NAN;
+      continue;
+    }
     double slope = 1.0;
     if (std::isfinite(last_lufs) && drive != last_drive)
       slope = std::clamp((lufs - last_lufs) / (drive - last_drive), 0.05, 1.0);
     last_drive = drive, last_lufs = lufs;
-    if (std::fabs(err) > 0.05) drive += err / slope;
+    drive += err / slope;
   }
   res.drive_db = drive;
   res.limiter_ceiling_dbtp = ceiling_db;

@@ -47,7 +47,7 @@ void Parser::metadata(const toml::table& t, const std::string& where, Metadata& 
   text("title", m.title, 250);
   text("artist", m.artist, 250);
   text("album", m.album, 250);
-  text("isrc", m.isrc, 12);
+  text("isrc", m.isrc, 15);  // dashed forms get the ISRC message below
   text("originator", m.originator, 32);
   text("description", m.description, 256);
   text("date", m.date, 10);

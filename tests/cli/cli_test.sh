@@ -65,6 +65,60 @@ assert abs(v['integrated_lufs'] + 9.0) <= 0.1, v['integrated_lufs']
 grep -q 'type = "multiband"' "$dir/mixonly/mastered.toml" || { echo "FAIL: --write-session"; fail=1; }
 expect 0 "render the written mastering session" -- "$topdown" render "$dir/mixonly/mastered.toml" \
   -o "$dir/remastered" --backend cpu
+cat >"$dir/deliverables.toml" <<'TOML'
+[metadata]
+title = "CLI Proof"
+artist = "The Testers"
+
+[[deliverable]]
+name = "streaming"
+format = "wav"
+sample_rate = 48000
+bit_depth = 24
+target_lufs = -14.0
+ceiling_dbtp = -1.0
+
+[[deliverable]]
+name = "cd"
+format = "flac"
+sample_rate = 44100
+bit_depth = 16
+target_lufs = -9.0
+ceiling_dbtp = -0.5
+
+[[deliverable]]
+name = "reference"
+format = "mp3"
+bitrate_kbps = 320
+target_lufs = -14.0
+ceiling_dbtp = -1.0
+TOML
+expect 0 "master: three deliverables at once" -- "$topdown" master "$dir/mixonly/final_mix.wav" \
+  -o "$dir/delivered" --deliverables "$dir/deliverables.toml" --json --backend cpu
+python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+v = j['variants'][0] if 'variants' in j else j['master']
+want = {'streaming': (-14.0, -1.0, 48000), 'cd': (-9.0, -0.5, 44100), 'reference': (-14.0, -1.0, 48000)}
+got = {d['name']: d for d in v['deliverables']}
+assert set(got) == set(want), got.keys()
+for name, (lufs, ceiling, rate) in want.items():
+    d = got[name]
+    assert abs(d['integrated_lufs'] - lufs) <= 0.1, (name, d['integrated_lufs'])
+    assert d['true_peak_dbtp'] <= ceiling, (name, d['true_peak_dbtp'])
+    assert d['sample_rate'] == rate, (name, d['sample_rate'])
+" "$dir/out" || { echo "FAIL: deliverables off their targets"; fail=1; }
+for f in streaming.wav cd.flac reference.mp3; do
+  [ -s "$dir/delivered/$f" ] || { echo "FAIL: no $f"; fail=1; }
+done
+if command -v ffprobe >/dev/null 2>&1; then
+  [ "$(ffprobe -v error -show_entries stream=channel_layout -of csv=p=0 "$dir/delivered/streaming.wav")" = stereo ] ||
+    { echo "FAIL: ffprobe does not see a stereo layout"; fail=1; }
+fi
+printf '[[deliverable]]\nname = "x"\nformat = "aac"\n' >"$dir/bad-deliverables.toml"
+expect 1 "master: a bad deliverable names its file and key" -- "$topdown" master \
+  "$dir/mixonly/final_mix.wav" -o "$dir/m4" --deliverables "$dir/bad-deliverables.toml"
+grep -q 'bad-deliverables.toml:3: deliverable "x".format' "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 expect 1 "master: unknown template" -- "$topdown" master "$dir/mixonly/final_mix.wav" -o "$dir/m2" --template shiny
 grep -q "allowed: transparent, glue, loud" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 expect 1 "master: no such mix" -- "$topdown" master "$dir/none.wav" -o "$dir/m3"
