@@ -12,6 +12,7 @@
 #include "base/temp_files.h"
 #include "io/audio_file.h"
 #include "io/output_set.h"
+#include "io/tags.h"
 
 namespace td {
 namespace {
@@ -186,6 +187,7 @@ void AudioWriter::commit() {
   sf_ = nullptr;
   if ((frames_ >= 0 && written_ != frames_) || short_ || close_err != 0)
     throw InputError(file_.string() + ": write failed (disk full?)");
+  if (spec_.tags) add_tags(tmp_, spec_.format, *spec_.tags);
   committed_ = true;
   if (!place_) {
     committed_ = false;  // the caller reads it; the destructor removes it

@@ -5,6 +5,10 @@
 // are the project's own measurement of the file (0.01 units, the field's precision), tags.
 #include <gtest/gtest.h>
 #include <sndfile.h>
+#include <taglib/flacfile.h>
+#include <taglib/id3v2tag.h>
+#include <taglib/mpegfile.h>
+#include <taglib/xiphcomment.h>
 
 #include <cmath>
 #include <cstdio>
@@ -163,6 +167,31 @@ TEST(Deliverables, WavCarriesAStereoMaskAndABextChunkWithItsOwnLoudness) {
       EXPECT_TRUE(got);
       EXPECT_EQ(std::string(line).substr(0, 6), "stereo");
     }
+  }
+  // FLAC: the ISRC and ReplayGain 2.0 (to -18 LUFS) from the file's own loudness; MP3: the
+  // ISRC as TSRC.
+  {
+    TagLib::FLAC::File f((ro.out_dir / "cd.flac").c_str());
+    ASSERT_TRUE(f.isValid());
+    const auto& fields = f.xiphComment()->fieldListMap();
+    ASSERT_TRUE(fields.contains("ISRC"));
+    EXPECT_EQ(fields["ISRC"].front().to8Bit(), "USABC2600001");
+    const FileAnalysis a = analyze_file(ro.out_dir / "cd.flac", "cpu", MeterOptions{});
+    char gain[32];
+    std::snprintf(gain, sizeof gain, "%+.2f dB", -18.0 - a.readings.integrated_lufs);
+    ASSERT_TRUE(fields.contains("REPLAYGAIN_TRACK_GAIN"));
+    // The field's 0.01 dB: the figure from the verification pass, equal to this one within it.
+    EXPECT_NEAR(std::stod(fields["REPLAYGAIN_TRACK_GAIN"].front().to8Bit()),
+                -18.0 - a.readings.integrated_lufs, 0.0051)
+        << gain;
+  }
+  {
+    TagLib::MPEG::File f((ro.out_dir / "reference.mp3").c_str());
+    ASSERT_TRUE(f.isValid() && f.ID3v2Tag());
+    const auto& frames = f.ID3v2Tag()->frameListMap();
+    ASSERT_TRUE(frames.contains("TSRC"));
+    EXPECT_EQ(frames["TSRC"].front()->toString().to8Bit(), "USABC2600001");
+    EXPECT_EQ(f.ID3v2Tag()->title().to8Bit(true), "Proof (reference)");
   }
   // FLAC and MP3 carry the tags (the MP3 its override).
   for (auto [name, title] : {std::pair<const char*, const char*>{"cd.flac", "Proof"},
