@@ -154,4 +154,18 @@ TD_HD void meter_channel_finish(const float* x, long long frames, MeterChannelSt
   st.sample_peak = peak;
 }
 
+// One channel of a job as its own task (used when a level has fewer jobs than threads, so
+// both channels of a lone master run at once): the one-chunk case. Exactly the arithmetic
+// of one lane of meter_lanes_segment, so either way gives the same bits (meters_test);
+// channel 0 also sums the cross product with `other` (the right channel) and records the
+// hop's length.
+TD_HD void meter_channel_segment(const float* x, const float* other, long long frames, int c,
+                                 const KWeighting& k, long long hop_frames, MeterChannelState& st,
+                                 MeterHop* hops) {
+  MeterChunk out;
+  MeterChannelState trailing = st;
+  meter_channel_chunk(x, other, frames, c, k, hop_frames, st, 1, 0, hops, &out, &trailing);
+  meter_channel_finish(x, frames, st, 1, &out, trailing);
+}
+
 }  // namespace td

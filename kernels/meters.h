@@ -162,62 +162,6 @@ TD_HD void meter_lanes_segment(const float* const* x, long long frames, const KW
   }
 }
 
-// One channel of a job as its own task (used when a level has fewer jobs than threads, so
-// both channels of a lone master run at once). Exactly the arithmetic of one lane of
-// meter_lanes_segment, so either way gives the same bits; channel 0 also sums the cross
-// product with `other` (the right channel) and records the hop's length.
-TD_HD void meter_channel_segment(const float* x, const float* other, long long frames, int c,
-                                 const KWeighting& k, long long hop_frames, MeterChannelState& st,
-                                 MeterHop* hops) {
-  double s1 = st.kw[0], s2 = st.kw[1], h1 = st.kw[2], h2 = st.kw[3];
-  double a_kw = st.acc_kweighted, a_sq = st.acc_square, a_abs = st.acc_rectified;
-  double a_x = st.acc_cross;
-  float peak = st.sample_peak;
-  int in_hop = st.in_hop;
-  long long hop = st.hop;
-  long long n = 0;
-  while (n < frames) {
-    if (in_hop == 0) {
-      double kw[4] = {s1, s2, h1, h2};
-      meter_hop_start(k, hop, kw, st.warm);
-      s1 = kw[0], s2 = kw[1], h1 = kw[2], h2 = kw[3];
-    }
-    const long long room = hop_frames - in_hop;
-    const long long take = frames - n < room ? frames - n : room;
-    if (meter_warm_active(k, hop)) meter_warm_run(k, st.warm, x, n, n + take);
-    for (long long i = n; i < n + take; ++i) {
-      const float v = x[i];
-      const double y = kweight_step(k, s1, s2, h1, h2, v);
-      a_kw += y * y;
-      a_sq += (double)v * v;
-      a_abs += abs_of(v);
-      peak = max_of(peak, abs_of(v));
-      if (other) a_x += (double)v * other[i];
-    }
-    in_hop += (int)take;
-    n += take;
-    if (in_hop == hop_frames) {
-      MeterHop& h = hops[hop++];
-      h.kweighted[c] = a_kw, h.square[c] = a_sq, h.rectified[c] = a_abs;
-      if (c == 0) h.cross = a_x, h.frames = in_hop;
-      a_kw = a_sq = a_abs = a_x = 0.0;
-      in_hop = 0;
-    }
-  }
-  st.kw[0] = s1, st.kw[1] = s2, st.kw[2] = h1, st.kw[3] = h2;
-  st.acc_kweighted = a_kw, st.acc_square = a_sq, st.acc_rectified = a_abs;
-  st.acc_cross = c == 0 ? a_x : 0.0;
-  st.sample_peak = peak;
-  st.in_hop = in_hop;
-  st.hop = hop;
-  float h[kTruePeakHistory];
-  for (int i = 0; i < kTruePeakHistory; ++i) {
-    const long long src = frames - kTruePeakHistory + i;
-    h[i] = src >= 0 ? x[src] : st.history[i + (int)frames];
-  }
-  for (int i = 0; i < kTruePeakHistory; ++i) st.history[i] = h[i];
-}
-
 TD_HD void meter_segment(const float* left, const float* right, int channels, long long frames,
                          const KWeighting& k, long long hop_frames, MeterState& state,
                          MeterHop* hops) {

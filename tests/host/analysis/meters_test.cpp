@@ -10,6 +10,7 @@
 
 #include "analysis/analyze.h"
 #include "demo/demo.h"
+#include "kernels/meter_chunks.h"
 #include "test_util.h"
 
 namespace td {
