@@ -18,6 +18,7 @@ int run_batch_command(const std::vector<std::string>& args);
 int run_merge(const std::vector<std::string>& args);
 int run_init(const std::vector<std::string>& args);
 int run_master(const std::vector<std::string>& args);
+int run_match(const std::vector<std::string>& args);
 
 // The option skeleton every command shares: `args` parsed against `opts` plus one
 // positional argument named `positional` taking `count` values (1, or -1 for any number;

@@ -18,6 +18,7 @@ const char* kUsage =
     "  init     make a session from a folder of stems: topdown init stems/ -o song.toml\n"
     "  master   master one stereo mix: topdown master final_mix.wav -o out/\n"
     "  render   render a session file: topdown render song.toml -o out/\n"
+    "  match    search [search] settings closest to a reference: topdown match song.toml -o out/\n"
     "  analyze  measure audio files: loudness, LRA, true peak, spectrum (--json)\n"
     "  batch    render many sessions, resumable, shardable: topdown batch jobs/ -o out/\n"
     "  merge    join the shard summaries of a sharded batch: topdown merge out/\n\n"
@@ -48,12 +49,13 @@ int main(int argc, char** argv) {
     if (command == "render") return td::run_render(args);
     if (command == "init") return td::run_init(args);
     if (command == "master") return td::run_master(args);
+    if (command == "match") return td::run_match(args);
     if (command == "analyze") return td::run_analyze(args);
     if (command == "batch") return td::run_batch_command(args);
     if (command == "merge") return td::run_merge(args);
-    std::cerr
-        << "topdown: unknown command \"" << command
-        << "\" (allowed: demo, init, master, render, analyze, batch, merge; see topdown --help)\n";
+    std::cerr << "topdown: unknown command \"" << command
+              << "\" (allowed: demo, init, master, render, match, analyze, batch, merge; see "
+                 "topdown --help)\n";
     return 1;
   } catch (const td::InputError& e) {
     std::cerr << "topdown: " << e.what() << "\n";

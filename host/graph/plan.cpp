@@ -39,6 +39,11 @@ std::vector<std::vector<int>> expand_variants(const Variants& v) {
     }
     return c;
   };
+  if (v.mode == "list") {  // variant i: value i of every axis (the parser made them equal)
+    for (size_t i = 0; i < v.sweep[0].values.size(); ++i)
+      out.push_back(std::vector<int>(axes, (int)i));
+    return out;
+  }
   if (v.mode == "grid" || (size_t)v.count >= total) {
     for (size_t i = 0; i < total; ++i) out.push_back(grid_point(i));
     return out;

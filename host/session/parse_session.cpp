@@ -40,7 +40,7 @@ Session Parser::parse(const toml::table& root) {
   s.file = file;
   only_keys(root, "(top level)",
             {"session", "delivery", "metadata", "deliverable", "master", "bus", "track", "variants",
-             "reference", "ranking"});
+             "search", "reference", "ranking"});
 
   if (const toml::node* n = root.get("session")) {
     const auto& t = table(*n, "[session]");
@@ -140,6 +140,7 @@ Session Parser::parse(const toml::table& root) {
 
   check_routing(s);
   if (const toml::node* n = root.get("variants")) variants(table(*n, "[variants]"), s);
+  if (const toml::node* n = root.get("search")) search(table(*n, "[search]"), s);
   if (const toml::node* n = root.get("ranking")) {
     const auto& t = table(*n, "[ranking]");
     only_keys(t, "[ranking]", {"spectral", "dynamics", "stereo", "width", "translation"});

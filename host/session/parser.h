@@ -261,6 +261,7 @@ struct Parser {
   void check_cycles(const Session& s) const;
 
   void variants(const toml::table& t, Session& s) const;
+  void search(const toml::table& t, Session& s) const;
   // [metadata] and [[deliverable]] (parse_deliverables.cpp); after [session] and [delivery].
   void deliverables(const toml::table& root, Session& s) const;
   void metadata(const toml::table& t, const std::string& where, Metadata& m) const;

@@ -111,10 +111,18 @@ struct SweepAxis {
 };
 
 struct Variants {
-  std::string mode = "grid";  // grid | random
+  std::string mode = "grid";  // grid | random | list (variant i: value i of every axis)
   int count = 0;              // random: how many
   uint64_t seed = 1;          // random: generator seed
   std::vector<SweepAxis> sweep;
+};
+
+// One parameter of [search] (`topdown match`): a sweep path and its bounds.
+struct SearchAxis {
+  std::string path;
+  double min = 0, max = 0;
+  int line = 0;
+  SweepTarget target;
 };
 
 struct Reference {
@@ -136,6 +144,7 @@ struct Session {
   std::vector<Deliverable> deliverables;
   std::vector<Node> nodes;  // tracks, then buses, then the master (always last)
   Variants variants;
+  std::vector<SearchAxis> search;  // [search]
   std::vector<Reference> references;
   ScoreWeights ranking;  // [ranking]
 

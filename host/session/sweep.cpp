@@ -10,12 +10,12 @@ namespace td::session_parser {
 
 void Parser::variants(const toml::table& t, Session& s) const {
   only_keys(t, "[variants]", {"mode", "count", "seed", "sweep"});
-  s.variants.mode = choice(t, "mode", "[variants]", {"grid", "random"}, "grid");
+  s.variants.mode = choice(t, "mode", "[variants]", {"grid", "random", "list"}, "grid");
   if (auto c = number(t, "count", "[variants]", 1, 100000)) s.variants.count = (int)*c;
   s.variants.seed = (uint64_t)number(t, "seed", "[variants]", 0, 4294967295.0).value_or(1);
   if (s.variants.mode == "random" && s.variants.count == 0)
     fail(&t, "[variants].count", "missing: random mode needs a count (allowed: 1 .. 100000)");
-  if (s.variants.mode == "grid" && t.get("count"))
+  if (s.variants.mode != "random" && t.get("count"))
     fail(t.get("count"), "[variants].count", "only used with mode = \"random\"");
   const toml::node* sw = t.get("sweep");
   if (!sw) fail(&t, "[variants].sweep", "missing: a table of \"node.param\" = [values]");
@@ -55,6 +55,14 @@ void Parser::variants(const toml::table& t, Session& s) const {
     s.variants.sweep.push_back(std::move(axis));
   }
   if (s.variants.sweep.empty()) fail(sw, "[variants.sweep]", "empty: name at least one parameter");
+  if (s.variants.mode == "list")
+    for (const auto& a : s.variants.sweep)
+      if (a.values.size() != s.variants.sweep[0].values.size())
+        fail_line(a.line, "[variants.sweep].\"" + a.path + "\"",
+                  std::to_string(a.values.size()) +
+                      " values (mode = \"list\" takes value i of every "
+                      "axis for variant i: allowed: " +
+                      std::to_string(s.variants.sweep[0].values.size()) + ", as the first axis)");
   size_t total = 1;
   for (const auto& a : s.variants.sweep) {
     total *= a.values.size();
@@ -62,6 +70,35 @@ void Parser::variants(const toml::table& t, Session& s) const {
       fail(sw, "[variants.sweep]",
            "the grid has more than 100000 variants (use mode = \"random\" with a count)");
   }
+}
+
+// [search]: "path" = { min = .., max = .. }, each path resolved as a sweep path and its bounds
+// inside the parameter's range.
+void Parser::search(const toml::table& t, Session& s) const {
+  std::vector<std::pair<std::string, const toml::node*>> entries;
+  for (const auto& [k, v] : t) entries.emplace_back(std::string(k.str()), &v);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto &x = a.second->source().begin, &y = b.second->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  for (const auto& [key, node] : entries) {
+    SearchAxis axis;
+    axis.path = key;
+    axis.line = line_of(*node);
+    const std::string w = "[search].\"" + key + "\"";
+    const KeySpec spec = sweep_target(s, key, *node, w, axis.target);
+    const auto& b = table(*node, w);
+    only_keys(b, w, {"min", "max"});
+    const auto lo = number(b, "min", w, spec.min, spec.max);
+    const auto hi = number(b, "max", w, spec.min, spec.max);
+    if (!lo || !hi) fail(node, w, "needs min and max (allowed: " + describe_allowed(spec) + ")");
+    if (!(*lo < *hi)) fail(node, w, "min must be below max");
+    if (*spec.choices)
+      fail(node, w, "a parameter with discrete values cannot be searched yet (sweep it instead)");
+    axis.min = *lo, axis.max = *hi;
+    s.search.push_back(axis);
+  }
+  if (s.search.empty()) fail(&t, "[search]", "empty: name at least one parameter and its bounds");
 }
 
 // Resolves a sweep path to the parameter it names (`target`) and that key's range.

@@ -129,6 +129,12 @@ expect 0 "init on a one-file folder: a mastering session" -- "$topdown" init "$d
 grep -q "a mastering session" "$dir/out" || { echo "FAIL: init does not say it masters"; cat "$dir/out"; fail=1; }
 grep -q 'bus = "drums"' "$dir/mixonly/song.toml" && { echo "FAIL: the mix went to a group bus"; fail=1; }
 
+expect 0 "match --help" -- "$topdown" match --help
+grep -q "CMA-ES" "$dir/out" || { echo "FAIL: match --help says nothing of the method"; fail=1; }
+expect 1 "match: a session without [search]" -- "$topdown" match "$dir/mixonly/song.toml" \
+  --reference "$dir/mixonly/final_mix.wav" -o "$dir/matched"
+grep -q "\[search\]: missing" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+
 expect 0 "analyze against a reference" -- "$topdown" analyze "$dir/client/out/master.wav" \
   --reference "$dir/client/out/master.wav" --json --backend cpu
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert abs(j['score']) < 1e-3, j['score']" \

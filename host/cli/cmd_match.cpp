@@ -1,0 +1,122 @@
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/temp_files.h"
+#include "cli/commands.h"
+#include "io/audio_file.h"
+#include "io/output_set.h"
+#include "match/match.h"
+
+namespace po = boost::program_options;
+
+namespace td {
+
+int run_match(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "Usage: topdown match SESSION.toml --reference REF.wav -o OUT_DIR [options]\n\n"
+      "Searches the settings the session's [search] table declares (each a parameter path\n"
+      "with bounds) for the delivered master closest to the references by the report's\n"
+      "score (docs/references.md), with CMA-ES: each generation is one render of all its\n"
+      "candidates as variants. Writes OUT_DIR/matched.toml (the session with the values\n"
+      "found), OUT_DIR/match.json (the score per generation and the best settings), and\n"
+      "renders the matched session into OUT_DIR as `render` does (master, report).\n\nOptions");
+  // clang-format off
+  opts.add_options()
+      ("help,h", "show this help")
+      ("out,o", po::value<std::string>(), "output folder (created if missing)")
+      ("reference", po::value<std::vector<std::string>>()->composing(),
+       "a reference track (repeatable; adds to the session's [[reference]] entries)")
+      ("budget", po::value<long long>()->default_value(400), "evaluations at most (renders "
+       "of one candidate each; the start's included)")
+      ("population", po::value<int>()->default_value(0),
+       "candidates per generation (0: 16, or CMA-ES's default if larger)")
+      ("seed", po::value<unsigned long long>()->default_value(1), "the search's random seed")
+      ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
+      ("json", "print match.json on stdout");
+  // clang-format on
+  add_path_options(opts);
+  po::variables_map vm;
+  if (!parse_command(args, opts, "session", 1, vm)) return 0;
+  if (!vm.count("session"))
+    throw InputError("match: missing SESSION.toml (see topdown match --help)");
+  if (!vm.count("out")) throw InputError("match: missing -o OUT_DIR (see topdown match --help)");
+  const std::string backend = vm["backend"].as<std::string>();
+  check_backend(backend, "match");
+  const Session session = parse_session_file(vm["session"].as<std::string>());
+  confine_session_paths(session, path_policy_of(vm));
+  MatchOptions mo;
+  mo.budget = vm["budget"].as<long long>();
+  if (mo.budget < 1 || mo.budget > 100000)
+    throw InputError("--budget: " + std::to_string(mo.budget) + " is out of range (1 .. 100000)");
+  mo.population = vm["population"].as<int>();
+  if (mo.population < 0 || mo.population > 1024)
+    throw InputError("--population: " + std::to_string(mo.population) +
+                     " is out of range (0 .. 1024)");
+  mo.seed = vm["seed"].as<unsigned long long>();
+  mo.backend = backend;
+  if (vm.count("reference"))
+    for (const auto& f : vm["reference"].as<std::vector<std::string>>()) mo.references.push_back(f);
+  const bool json = vm.count("json") > 0;
+  if (!json)
+    mo.progress = [](int generation, long long evaluations, double best) {
+      std::cerr << "match: generation " << generation << ", " << evaluations
+                << " evaluations, best score " << best << "\n";
+    };
+  const std::filesystem::path out = vm["out"].as<std::string>();
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec)
+    throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
+  remove_stale_temporaries(out);
+  const MatchResult m = match_session(session, mo);
+  OutputSet outputs(out);
+  nlohmann::json j;
+  j["session"] = session.file.string();
+  j["evaluations"] = m.evaluations;
+  j["start"] = {{"score", m.start_score}, {"values", nlohmann::json::object()}};
+  j["best"] = {{"score", m.score}, {"values", nlohmann::json::object()}};
+  for (size_t a = 0; a < session.search.size(); ++a) {
+    j["start"]["values"][session.search[a].path] = m.start_values[a];
+    j["best"]["values"][session.search[a].path] = m.values[a];
+  }
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& g : m.history) {
+    nlohmann::json values = nlohmann::json::object();
+    for (size_t a = 0; a < session.search.size(); ++a)
+      values[session.search[a].path] = g.best_values[a];
+    history.push_back({{"generation", g.generation},
+                       {"evaluations", g.evaluations},
+                       {"best_score", g.best_score},
+                       {"generation_best", g.generation_best},
+                       {"best_values", values}});
+  }
+  j["history"] = history;
+  write_text_atomic(out / "match.json", j.dump(2) + "\n");
+  write_text_atomic(out / "matched.toml", matched_toml(session, m.values, out));
+  if (json)
+    std::cout << j.dump(2) << "\n";
+  else {
+    std::cout << "match: " << m.evaluations << " evaluations, score " << m.start_score << " -> "
+              << m.score << "\n";
+    for (size_t a = 0; a < session.search.size(); ++a)
+      std::cout << "  " << session.search[a].path << " = " << m.values[a] << " (was "
+                << m.start_values[a] << ")\n";
+  }
+  // The matched session, rendered and reported as `render` would.
+  const Session matched = with_values(session, m.values);
+  RenderOptions ro;
+  ro.backend = backend;
+  ro.out_dir = out;
+  ro.references = mo.references;
+  ro.progress = json ? nullptr : terminal_progress();
+  const RenderResult result = render_session(matched, stems_from_files(matched), ro);
+  std::ostringstream sink;
+  auto* old = json ? std::cout.rdbuf(sink.rdbuf()) : nullptr;
+  const int status = finish_render(matched, result, out, false, &outputs);
+  if (old) std::cout.rdbuf(old);
+  return status;
+}
+
+}  // namespace td
