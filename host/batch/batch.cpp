@@ -283,6 +283,7 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
       // No litter from a killed earlier attempt (only that of processes that are gone: a
       // shard rendering other variants of this session into the same folder may be
       // writing right now).
+      complete_publication(dir);
       remove_stale_temporaries(dir);
       remove_stale_temporaries(dir / "variants");
       // Everything the session writes is published as one set once complete, the

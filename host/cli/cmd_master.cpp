@@ -72,6 +72,7 @@ int run_master(const std::vector<std::string>& args) {
   std::filesystem::create_directories(out, ec);
   if (ec)
     throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
+  complete_publication(out);  // before the temporaries it renames are swept
   remove_stale_temporaries(out);
   const bool json = vm.count("json") > 0;
   MasteringResult m = mastering_session(mix, session_file, mo);

@@ -69,6 +69,7 @@ int run_match(const std::vector<std::string>& args) {
   std::filesystem::create_directories(out, ec);
   if (ec)
     throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
+  complete_publication(out);  // before the temporaries it renames are swept
   remove_stale_temporaries(out);
   const MatchResult m = match_session(session, mo);
   OutputSet outputs(out);

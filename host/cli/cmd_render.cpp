@@ -56,6 +56,7 @@ int run_render(const std::vector<std::string>& args) {
   if (ec)
     throw InputError(out.string() + ": cannot create the output folder (" + ec.message() + ")");
   // What killed renders (SIGKILL, power) left behind.
+  complete_publication(out);  // before the temporaries it renames are swept
   remove_stale_temporaries(out);
   remove_stale_temporaries(out / "variants");
   RenderOptions ro;

@@ -95,9 +95,65 @@ void OutputSet::add(const std::filesystem::path& tmp, const std::filesystem::pat
   entries_.push_back({tmp, file, std::move(guard)});
 }
 
+namespace {
+
+// Writes `j` to `file` through a temporary renamed into place.
+void write_json_atomic(const std::filesystem::path& file, const nlohmann::json& j) {
+  const std::filesystem::path tmp = temp_path_for(file);
+  {
+    TempFileGuard guard(tmp);
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << j.dump(2) << "\n";
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw InputError(file.string() + ": write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) throw InputError(file.string() + ": " + ec.message());
+}
+
+// Carries out a journal: every rename whose temporary is still there, the removals, the
+// manifest; then the journal goes. Each step may already have happened (idempotent).
+void roll_forward(const std::filesystem::path& dir, const std::filesystem::path& journal) {
+  const nlohmann::json j = read_manifest(journal);
+  if (!j.is_object() || !j.contains("manifest_name") || !j.contains("manifest")) {
+    std::error_code ec;
+    std::filesystem::remove(journal, ec);  // not ours, or torn: it was never acted on
+    return;
+  }
+  for (const auto& r : j.value("renames", nlohmann::json::array())) {
+    const std::string from = r.value("from", std::string()), to = r.value("to", std::string());
+    if (!safe_relative(from) || !safe_relative(to)) continue;
+    std::error_code ec;
+    if (std::filesystem::exists(dir / from, ec)) std::filesystem::rename(dir / from, dir / to, ec);
+  }
+  for (const auto& r : j.value("removals", nlohmann::json::array())) {
+    const std::string rel = r.get<std::string>();
+    if (!safe_relative(rel)) continue;
+    std::error_code ec;
+    std::filesystem::remove(dir / rel, ec);
+  }
+  const std::string name = j["manifest_name"].get<std::string>();
+  if (safe_relative(name)) write_json_atomic(dir / name, j["manifest"]);
+  std::error_code ec;
+  std::filesystem::remove(journal, ec);
+}
+
+}  // namespace
+
+// The publication is journaled, so that SIGKILL or a power cut in the middle of the
+// renames cannot leave a folder that is neither set: the journal (the new manifest, the
+// renames still to do, the old files to remove) is written atomically first, acted on,
+// then removed. A journal found later is carried forward (complete_publication).
 void OutputSet::publish() {
   std::lock_guard<std::mutex> lock(mutex_);
   nlohmann::json files = nlohmann::json::array();
+  nlohmann::json renames = nlohmann::json::array();
+  nlohmann::json removals = nlohmann::json::array();
   std::set<std::string> written;
   std::sort(entries_.begin(), entries_.end(),
             [](const Entry& a, const Entry& b) { return a.file < b.file; });
@@ -106,9 +162,24 @@ void OutputSet::publish() {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(e.tmp, ec);
     files.push_back({{"path", rel}, {"bytes", ec ? 0 : bytes}, {"hash", hash_file(e.tmp)}});
+    renames.push_back(
+        {{"from", normal(e.tmp).lexically_relative(dir_).generic_string()}, {"to", rel}});
     written.insert(rel);
   }
+  // What the previous set wrote and this one did not (an old variant beside a report that
+  // no longer describes it); files topdown never listed are left alone.
   const nlohmann::json previous = read_manifest(dir_ / manifest_);
+  if (previous.is_object() && previous.contains("files") && previous["files"].is_array())
+    for (const auto& f : previous["files"]) {
+      const std::string rel = f.value("path", std::string());
+      if (safe_relative(rel) && !written.count(rel)) removals.push_back(rel);
+    }
+  const nlohmann::json manifest = {{"tool", "topdown"}, {"files", files}};
+  const std::filesystem::path journal = dir_ / (manifest_ + ".journal");
+  write_json_atomic(journal, {{"manifest_name", manifest_},
+                              {"manifest", manifest},
+                              {"renames", renames},
+                              {"removals", removals}});
   for (Entry& e : entries_) {
     std::error_code ec;
     std::filesystem::rename(e.tmp, e.file, ec);
@@ -117,35 +188,35 @@ void OutputSet::publish() {
                        ": cannot move the finished file into place: " + ec.message());
     e.guard.reset();
   }
-  // What the previous set wrote and this one did not (an old variant beside a report that
-  // no longer describes it); files topdown never listed are left alone.
-  if (previous.is_object() && previous.contains("files") && previous["files"].is_array())
-    for (const auto& f : previous["files"]) {
-      const std::string rel = f.value("path", std::string());
-      if (!safe_relative(rel) || written.count(rel)) continue;
-      std::error_code ec;
-      std::filesystem::remove(dir_ / rel, ec);
-    }
-  const nlohmann::json manifest = {{"tool", "topdown"}, {"files", files}};
-  const std::filesystem::path tmp = temp_path_for(dir_ / manifest_);
-  {
-    TempFileGuard guard(tmp);
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << manifest.dump(2) << "\n";
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw InputError((dir_ / manifest_).string() + ": write failed (disk full?)");
-    }
+  for (const auto& rel : removals) {
+    std::error_code ec;
+    std::filesystem::remove(dir_ / rel.get<std::string>(), ec);
   }
+  write_json_atomic(dir_ / manifest_, manifest);
   std::error_code ec;
-  std::filesystem::rename(tmp, dir_ / manifest_, ec);
-  if (ec) throw InputError((dir_ / manifest_).string() + ": " + ec.message());
+  std::filesystem::remove(journal, ec);
   published_ = true;
 }
 
+bool complete_publication(const std::filesystem::path& dir) {
+  bool found = false;
+  std::error_code ec;
+  std::vector<std::filesystem::path> journals;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("topdown-manifest", 0) == 0 && e.path().extension() == ".journal")
+      journals.push_back(e.path());
+  }
+  std::sort(journals.begin(), journals.end());
+  for (const auto& j : journals) {
+    roll_forward(dir, j);
+    found = true;
+  }
+  return found;
+}
+
 std::vector<std::string> verify_outputs(const std::filesystem::path& dir) {
+  complete_publication(dir);  // a publication cut short is carried forward first
   std::vector<std::filesystem::path> manifests;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {

@@ -50,9 +50,16 @@ class OutputSet {
   bool published_ = false;
 };
 
+// Carries forward a publication that SIGKILL or a power cut interrupted (its journal,
+// topdown-manifest*.json.journal, names the renames and removals left): the folder then
+// holds the new set. Call it before removing stale temporaries: the journal's renames
+// read them. Returns whether there was one.
+bool complete_publication(const std::filesystem::path& dir);
+
 // Checks `dir` against its manifests (topdown-manifest*.json: a render's, or each batch
-// shard's): every file present with its size and hash. Returns the problems (empty: the
-// sets are complete and unchanged); throws InputError without any manifest.
+// shard's): every file present with its size and hash, after completing an interrupted
+// publication. Returns the problems (empty: the sets are complete and unchanged); throws
+// InputError without any manifest.
 std::vector<std::string> verify_outputs(const std::filesystem::path& dir);
 
 }  // namespace td
