@@ -16,17 +16,6 @@
 #include "render/limit_pass.h"
 
 namespace td {
-namespace {
-
-std::string fixed2(double v) {
-  std::ostringstream os;
-  os.setf(std::ios::fixed);
-  os.precision(2);
-  os << v;
-  return os.str();
-}
-
-}  // namespace
 
 Readings shift_readings(Readings r, double gain_db) {
   for (double* v : {&r.integrated_lufs, &r.momentary_max_lufs, &r.short_term_max_lufs,
@@ -155,8 +144,8 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
     if (limited && s.delivery.target_lufs)
       drive = L.drive_db + (*d.target_lufs - *s.delivery.target_lufs);
     if (!std::isfinite(drive)) drive = 0.0;
-    DeliverableResult r =
-        deliver_deliverable(kept, d, lp, s.sample_rate, drive, file, in.meter_options);
+    DeliverableResult r = deliver_deliverable(kept, d, lp, s.sample_rate, drive,
+                                              s.delivery.dither_seed, file, in.meter_options);
     vr.warnings.insert(vr.warnings.end(), r.warnings.begin(), r.warnings.end());
     vr.deliverables.push_back(std::move(r));
   }

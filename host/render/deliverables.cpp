@@ -87,14 +87,6 @@ class EncodeSink {
   std::vector<int32_t> pcm_;
 };
 
-std::string fixed2(double v) {
-  std::ostringstream os;
-  os.setf(std::ios::fixed);
-  os.precision(2);
-  os << v;
-  return os.str();
-}
-
 }  // namespace
 
 FileTags file_tags(const Metadata& m, const Readings* r) {
@@ -114,7 +106,8 @@ FileTags file_tags(const Metadata& m, const Readings* r) {
 
 DeliverableResult deliver_deliverable(const KeptPair& kept, const Deliverable& d,
                                       const Processor* limiter, int render_rate, double drive_db,
-                                      const std::filesystem::path& file, const MeterOptions& mo) {
+                                      uint64_t dither_seed, const std::filesystem::path& file,
+                                      const MeterOptions& mo) {
   DeliverableResult res;
   res.name = d.name;
   res.format = d.format;
@@ -142,14 +135,13 @@ DeliverableResult deliver_deliverable(const KeptPair& kept, const Deliverable& d
   ws.sample_rate = res.sample_rate;
   ws.bitrate_kbps = d.bitrate_kbps;
   ws.quality = d.quality.value_or(-1.0);
-  const uint64_t seed = 1;
   // One pass: limited at the render rate, resampled, dithered or encoded, into `out`.
   auto encode = [&](const LimiterParams& q, double drive, const std::filesystem::path& out,
                     const FileTags* tags, bool place) {
     WriteSpec spec = ws;
     spec.tags = tags;
     auto writer = std::make_unique<AudioWriter>(out, spec, 2, -1, place);
-    EncodeSink sink(*writer, render_rate, res.sample_rate, ws.bit_depth, seed);
+    EncodeSink sink(*writer, render_rate, res.sample_rate, ws.bit_depth, dither_seed);
     limit_at(
         kept, q, drive, render_rate, mo, false,
         [&](const float* l, const float* r, long long, long long len) { sink.push(l, r, len); });

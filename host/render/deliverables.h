@@ -17,9 +17,11 @@ FileTags file_tags(const Metadata& m, const Readings* r);
 
 // One deliverable of the kept master: `limiter` is the master's delivery limiter processor
 // (or nullptr: a limiter at its defaults); `drive_db` a first guess of its drive at the
-// render rate (the [delivery] master's, moved by the difference of the targets).
+// render rate (the [delivery] master's, moved by the difference of the targets);
+// dither_seed [delivery]'s, so that one seed decides every file of a session.
 DeliverableResult deliver_deliverable(const KeptPair& kept, const Deliverable& d,
                                       const Processor* limiter, int render_rate, double drive_db,
-                                      const std::filesystem::path& file, const MeterOptions& mo);
+                                      uint64_t dither_seed, const std::filesystem::path& file,
+                                      const MeterOptions& mo);
 
 }  // namespace td

@@ -12,6 +12,14 @@
 
 namespace td {
 
+std::string fixed2(double v) {
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(2);
+  os << v;
+  return os.str();
+}
+
 PassSink pcm_sink(AudioWriter& writer, int bits, uint64_t seed) {
   auto pcm = std::make_shared<std::vector<int32_t>>();
   auto floats = std::make_shared<std::vector<float>>();

@@ -36,6 +36,9 @@ struct KeptPair {
 // index in the song, its length.
 using PassSink = std::function<void(const float* l, const float* r, long long pos, long long len)>;
 
+// A level in a warning: two decimals.
+std::string fixed2(double v);
+
 // A sink that dithers (TPDF, seeded, by song index) or converts to float and writes.
 PassSink pcm_sink(AudioWriter& writer, int bits, uint64_t seed);
 
