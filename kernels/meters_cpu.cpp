@@ -119,6 +119,29 @@ void meter_jobs_segment(const StreamArena& a, const MeterJob* const* group, cons
   }
 }
 
+// meter_jobs_segment for 1 .. 4 jobs, compiled for AVX-512, AVX2 and the baseline (no FMA
+// contraction: the same bits in each): the 2 J lanes' double biquads in wide registers.
+#define TD_METER_JOBS(J)                                                                           \
+  __attribute__((flatten, target_clones("arch=x86-64-v4", "avx2", "default"))) void meter_jobs##J( \
+      const StreamArena& a, const MeterJob* const* group, const KWeighting& k,                     \
+      long long hop_frames, MeterState* states, MeterHop* hops, long long hops_per_state) {        \
+    meter_jobs_segment<J>(a, group, k, hop_frames, states, hops, hops_per_state);                  \
+  }
+TD_METER_JOBS(1)
+TD_METER_JOBS(2)
+TD_METER_JOBS(3)
+TD_METER_JOBS(4)
+#undef TD_METER_JOBS
+
+// The pruned true peak of one chunk, compiled for AVX-512, AVX2 and the baseline (no FMA
+// contraction in any: the same bits), so that true_peak_block4's 16 outputs are one
+// register.
+__attribute__((flatten, target_clones("arch=x86-64-v4", "avx2", "default"))) float true_peak_chunk(
+    const TruePeakInput& in, const TruePeakFilter& f, float bound, long long begin, long long end,
+    float floor) {
+  return true_peak_range_pruned(in, f, bound, begin, end, floor);
+}
+
 }  // namespace
 
 void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
@@ -155,7 +178,7 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
     const long long begin = (t % chunks) * kChunk, end = std::min(span, begin + kChunk);
     const MeterChannelState& st = states[job.state].channel[c];
     const TruePeakInput in{a.stream(c ? job.right : job.left), a.frames, st.history};
-    part[t] = true_peak_range_pruned(in, f, bound, begin, end, st.floor);
+    part[t] = true_peak_chunk(in, f, bound, begin, end, st.floor);
   }
   for (long long t = 0; t < tasks; ++t) {
     MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
@@ -184,13 +207,13 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
       const MeterJob* const* g = stereo.data() + t * per;
       const int n = std::min(per, (int)stereo.size() - t * per);
       if (n == 4)
-        meter_jobs_segment<4>(a, g, k, hop_frames, states, hops, hops_per_state);
+        meter_jobs4(a, g, k, hop_frames, states, hops, hops_per_state);
       else if (n == 3)
-        meter_jobs_segment<3>(a, g, k, hop_frames, states, hops, hops_per_state);
+        meter_jobs3(a, g, k, hop_frames, states, hops, hops_per_state);
       else if (n == 2)
-        meter_jobs_segment<2>(a, g, k, hop_frames, states, hops, hops_per_state);
+        meter_jobs2(a, g, k, hop_frames, states, hops, hops_per_state);
       else
-        meter_jobs_segment<1>(a, g, k, hop_frames, states, hops, hops_per_state);
+        meter_jobs1(a, g, k, hop_frames, states, hops, hops_per_state);
     }
   } else if (2 * job_count >= threads) {
 #pragma omp parallel for schedule(dynamic, 1)

@@ -9,3 +9,12 @@
 #else
 #define TD_HD inline
 #endif
+
+// TD_SIMD before a loop whose iterations are independent: the CPU compiler vectorises that
+// loop rather than an enclosing or an inner one (OpenMP's simd construct; the arithmetic
+// and its order within each iteration are unchanged, so are the bits). Nothing on the GPU.
+#if defined(__CUDACC__) || !defined(_OPENMP)
+#define TD_SIMD
+#else
+#define TD_SIMD _Pragma("omp simd")
+#endif

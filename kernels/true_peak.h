@@ -127,10 +127,34 @@ TD_HD float true_peak_at(const TruePeakInput& in, long long n, const TruePeakFil
   return peak;
 }
 
+// The interpolated values of the kTruePeakTaps consecutive outputs [b, b + 16), all
+// interior, at 4 phases: true_peak_at's sums, tap by tap in the same order for each output
+// (the same bits), with the outputs side by side. Vectorised along time, one register of 16
+// outputs per phase, where true_peak_at fills a register with one output's 4 phases: a
+// quarter of the instructions on AVX-512.
+TD_HD float true_peak_block4(const float* x, long long b, const TruePeakFilter& f) {
+  float peak = 0.0f;
+  for (int p = 0; p < 4; ++p) {
+    float acc[kTruePeakTaps];
+    for (int i = 0; i < kTruePeakTaps; ++i) acc[i] = 0.0f;
+    for (int k = 0; k < kTruePeakTaps; ++k) {
+      const float w = f.h[p][k];
+      TD_SIMD for (int i = 0; i < kTruePeakTaps; ++i) acc[i] += w * x[b + i - k];
+    }
+    for (int i = 0; i < kTruePeakTaps; ++i) peak = max_of(peak, abs_of(acc[i]));
+  }
+  return peak;
+}
+
 TD_HD float true_peak_range(const TruePeakInput& in, const TruePeakFilter& f, long long begin,
                             long long end) {
   float peak = 0.0f;
-  for (long long n = begin; n < end; ++n) peak = max_of(peak, true_peak_at(in, n, f));
+  long long n = begin;
+  if (f.phases == 4)
+    for (; n >= kTruePeakHistory && n + kTruePeakTaps <= end && n + kTruePeakTaps <= in.frames;
+         n += kTruePeakTaps)
+      peak = max_of(peak, true_peak_block4(in.x, n, f));
+  for (; n < end; ++n) peak = max_of(peak, true_peak_at(in, n, f));
   return peak;
 }
 

@@ -115,5 +115,24 @@ TEST(TruePeak, PruningNeverChangesTheResult) {
   }
 }
 
+TEST(TruePeak, SixteenOutputsSideBySideAreTheOneAtATimeValuesBitForBit) {
+  // true_peak_block4 vectorises along time; each output's sum must still be true_peak_at's,
+  // tap by tap in the same order. Every block position of a noisy signal, compared exactly.
+  std::vector<float> x(4096);
+  unsigned s = 12345;
+  for (float& v : x) {
+    s = s * 1664525u + 1013904223u;
+    v = (float)((int)(s >> 8) - (1 << 23)) / (float)(1 << 23);
+  }
+  const TruePeakFilter f = design_true_peak_filter();
+  const TruePeakInput in{x.data(), (long long)x.size(), kSilence};
+  for (long long b = kTruePeakHistory; b + kTruePeakTaps <= (long long)x.size(); b += 7) {
+    float one_at_a_time = 0.0f;
+    for (long long n = b; n < b + kTruePeakTaps; ++n)
+      one_at_a_time = max_of(one_at_a_time, true_peak_at(in, n, f));
+    ASSERT_EQ(true_peak_block4(x.data(), b, f), one_at_a_time) << "block at " << b;
+  }
+}
+
 }  // namespace
 }  // namespace td
