@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "io/audio_file.h"
 #include "io/output_set.h"
 #include "match/match.h"
+#include "match/match_report.h"
 
 namespace po = boost::program_options;
 
@@ -19,9 +21,12 @@ int run_match(const std::vector<std::string>& args) {
       "Searches the settings the session's [search] table declares (each a parameter path\n"
       "with bounds) for the delivered master closest to the references by the report's\n"
       "score (docs/references.md), with CMA-ES: each generation is one render of all its\n"
-      "candidates as variants. Writes OUT_DIR/matched.toml (the session with the values\n"
-      "found), OUT_DIR/match.json (the score per generation and the best settings), and\n"
-      "renders the matched session into OUT_DIR as `render` does (master, report).\n\nOptions");
+      "candidates as variants, on an excerpt of the song (--seconds: its loudest stretch\n"
+      "and a quieter one); the best few are confirmed on the whole song. Writes\n"
+      "OUT_DIR/matched.toml (the session with the values found), match.json, match.csv and\n"
+      "match.html (the score per generation, the best settings, the confirmation), and\n"
+      "renders the matched session into OUT_DIR as `render` does (master, report; report.json\n"
+      "carries the search under \"match\").\n\nOptions");
   // clang-format off
   opts.add_options()
       ("help,h", "show this help")
@@ -33,6 +38,11 @@ int run_match(const std::vector<std::string>& args) {
       ("population", po::value<int>()->default_value(0),
        "candidates per generation (0: 16, or CMA-ES's default if larger)")
       ("seed", po::value<unsigned long long>()->default_value(1), "the search's random seed")
+      ("seconds", po::value<double>()->default_value(30.0), "excerpt length the search renders "
+       "(the loudest stretch, plus a quieter one a third as long); 0: the whole song")
+      ("confirm", po::value<int>()->default_value(4), "best candidates confirmed on the whole song")
+      ("top", po::value<int>()->default_value(0), "also write the K best confirmed candidates "
+       "as audio (OUT_DIR/candidates/variants/, with their own report)")
       ("backend", po::value<std::string>()->default_value("auto"), "cpu | cuda | auto")
       ("json", "print match.json on stdout");
   // clang-format on
@@ -55,6 +65,16 @@ int run_match(const std::vector<std::string>& args) {
     throw InputError("--population: " + std::to_string(mo.population) +
                      " is out of range (0 .. 1024)");
   mo.seed = vm["seed"].as<unsigned long long>();
+  mo.seconds = vm["seconds"].as<double>();
+  if (!(mo.seconds >= 0.0 && mo.seconds <= 3600.0))
+    throw InputError("--seconds: " + std::to_string(mo.seconds) + " is out of range (0 .. 3600)");
+  mo.confirm = vm["confirm"].as<int>();
+  if (mo.confirm < 1 || mo.confirm > 64)
+    throw InputError("--confirm: " + std::to_string(mo.confirm) + " is out of range (1 .. 64)");
+  const int top = vm["top"].as<int>();
+  if (top < 0 || top > 64)
+    throw InputError("--top: " + std::to_string(top) + " is out of range (0 .. 64)");
+  mo.confirm = std::max(mo.confirm, top);
   mo.backend = backend;
   if (vm.count("reference"))
     for (const auto& f : vm["reference"].as<std::vector<std::string>>()) mo.references.push_back(f);
@@ -73,28 +93,10 @@ int run_match(const std::vector<std::string>& args) {
   remove_stale_temporaries(out);
   const MatchResult m = match_session(session, mo);
   OutputSet outputs(out);
-  nlohmann::json j;
-  j["session"] = session.file.string();
-  j["evaluations"] = m.evaluations;
-  j["start"] = {{"score", m.start_score}, {"values", nlohmann::json::object()}};
-  j["best"] = {{"score", m.score}, {"values", nlohmann::json::object()}};
-  for (size_t a = 0; a < session.search.size(); ++a) {
-    j["start"]["values"][session.search[a].path] = m.start_values[a];
-    j["best"]["values"][session.search[a].path] = m.values[a];
-  }
-  nlohmann::json history = nlohmann::json::array();
-  for (const auto& g : m.history) {
-    nlohmann::json values = nlohmann::json::object();
-    for (size_t a = 0; a < session.search.size(); ++a)
-      values[session.search[a].path] = g.best_values[a];
-    history.push_back({{"generation", g.generation},
-                       {"evaluations", g.evaluations},
-                       {"best_score", g.best_score},
-                       {"generation_best", g.generation_best},
-                       {"best_values", values}});
-  }
-  j["history"] = history;
+  const nlohmann::json j = match_json(session, m);
   write_text_atomic(out / "match.json", j.dump(2) + "\n");
+  write_text_atomic(out / "match.csv", match_csv(session, m));
+  write_text_atomic(out / "match.html", match_html(session, m));
   write_text_atomic(out / "matched.toml", matched_toml(session, m.values, out));
   if (json)
     std::cout << j.dump(2) << "\n";
@@ -115,7 +117,27 @@ int run_match(const std::vector<std::string>& args) {
   const RenderResult result = render_session(matched, stems_from_files(matched), ro);
   std::ostringstream sink;
   auto* old = json ? std::cout.rdbuf(sink.rdbuf()) : nullptr;
-  const int status = finish_render(matched, result, out, false, &outputs);
+  // The K best confirmed candidates as audio: one render of them as variants, ranked in their own
+  // report.
+  if (top > 0) {
+    std::vector<MatchConfirmed> best = m.confirmed;
+    std::stable_sort(best.begin(), best.end(),
+                     [](const auto& a, const auto& b) { return a.song_score < b.song_score; });
+    if ((int)best.size() > top) best.resize((size_t)top);
+    std::vector<std::vector<double>> values;
+    for (const auto& c : best) values.push_back(c.values);
+    const Session candidates = with_candidates(session, values);
+    RenderOptions co = ro;
+    co.out_dir = out / "candidates";
+    co.progress = nullptr;
+    std::filesystem::create_directories(co.out_dir);
+    const RenderResult cr = render_session(candidates, stems_from_files(candidates), co);
+    std::ostringstream quiet;
+    auto* was = std::cout.rdbuf(quiet.rdbuf());
+    finish_render(candidates, cr, co.out_dir, false, nullptr);
+    std::cout.rdbuf(was);
+  }
+  const int status = finish_render(matched, result, out, false, &outputs, {{"match", j}});
   if (old) std::cout.rdbuf(old);
   return status;
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <boost/program_options.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,10 @@ std::function<void(const std::string&, double)> terminal_progress();
 
 // Writes report.json, .csv and .html, publishes `outputs` (when given: the set of files the
 // render wrote, io/output_set.h), prints the summary (or the report with --json); returns 0.
+// `extra`: keys added to report.json (match's "match").
 class OutputSet;
 int finish_render(const Session& session, const RenderResult& result,
-                  const std::filesystem::path& out_dir, bool json, OutputSet* outputs = nullptr);
+                  const std::filesystem::path& out_dir, bool json, OutputSet* outputs = nullptr,
+                  const nlohmann::json& extra = nlohmann::json::object());
 
 }  // namespace td

@@ -27,8 +27,9 @@ std::function<void(const std::string&, double)> terminal_progress() {
 }
 
 int finish_render(const Session& s, const RenderResult& r, const std::filesystem::path& out_dir,
-                  bool json, OutputSet* outputs) {
-  const nlohmann::json report = make_report(s, r);
+                  bool json, OutputSet* outputs, const nlohmann::json& extra) {
+  nlohmann::json report = make_report(s, r);
+  for (const auto& [key, value] : extra.items()) report[key] = value;
   write_text_atomic(out_dir / "report.json", report.dump(2) + "\n");
   write_text_atomic(out_dir / "report.csv", report_csv(r));
   write_text_atomic(out_dir / "report.html", report_html(s, r));

@@ -47,29 +47,36 @@ void set_value(Session& s, const SweepTarget& t, double v) {
 }
 
 // The candidates of one generation as one launch: variant i is candidate i.
-std::vector<double> scores_of(const Session& s, const std::vector<std::vector<double>>& values,
+std::vector<double> scores_of(const Session& s, const std::vector<StemSource>& stems,
+                              const std::vector<std::vector<double>>& values,
                               const MatchOptions& o) {
-  Session g = s;
-  g.variants = Variants{};
-  g.variants.mode = "list";
-  for (size_t a = 0; a < s.search.size(); ++a) {
-    SweepAxis axis;
-    axis.path = s.search[a].path;
-    axis.line = s.search[a].line;
-    axis.target = s.search[a].target;
-    for (const auto& v : values) axis.values.push_back(v[a]);
-    g.variants.sweep.push_back(std::move(axis));
-  }
+  const Session g = with_candidates(s, values);
   RenderOptions ro;
   ro.backend = o.backend;
   ro.write_audio = false;
   ro.references = o.references;
-  const RenderResult r = render_session(g, stems_from_files(g), ro);
+  const RenderResult r = render_session(g, stems, ro);
   std::vector<double> scores(values.size(), INFINITY);
   // Variants come back in the list's order (ids v0001 ..): by index, not by rank.
   for (size_t i = 0; i < r.variants.size() && i < values.size(); ++i)
     scores[i] = r.variants[i].comparisons.empty() ? INFINITY : r.variants[i].score;
   return scores;
+}
+
+// A parameter's search coordinate (CMA-ES runs in [0, 1] per parameter, cmaes.h's
+// reflecting transform) and back. A list's value i owns the coordinates [i/k, (i+1)/k).
+double coordinate_of(const SearchAxis& a, double v) {
+  if (a.values.empty()) return from_bounds(v, a.min, a.max);
+  size_t at = 0;
+  for (size_t i = 1; i < a.values.size(); ++i)
+    if (std::abs(a.values[i] - v) < std::abs(a.values[at] - v)) at = i;
+  return ((double)at + 0.5) / (double)a.values.size();
+}
+
+double value_of(const SearchAxis& a, double y) {
+  if (a.values.empty()) return to_bounds(y, a.min, a.max);
+  const size_t k = a.values.size();
+  return a.values[std::min(k - 1, (size_t)(to_bounds(y, 0.0, 1.0) * (double)k))];
 }
 
 }  // namespace
@@ -100,7 +107,8 @@ std::vector<double> search_start(const Session& s) {
         break;
       }
     }
-    out.push_back(std::clamp(v, a.min, a.max));
+    // Inside the bounds; a list's nearest value.
+    out.push_back(value_of(a, coordinate_of(a, std::clamp(v, a.min, a.max))));
   }
   return out;
 }
@@ -113,6 +121,22 @@ Session with_values(const Session& s, const std::vector<double>& values) {
   return out;
 }
 
+Session with_candidates(const Session& s, const std::vector<std::vector<double>>& candidates) {
+  Session g = s;
+  g.variants = Variants{};
+  g.variants.mode = "list";
+  for (size_t a = 0; a < s.search.size(); ++a) {
+    SweepAxis axis;
+    axis.path = s.search[a].path;
+    axis.line = s.search[a].line;
+    axis.target = s.search[a].target;
+    for (const auto& v : candidates) axis.values.push_back(v[a]);
+    g.variants.sweep.push_back(std::move(axis));
+  }
+  g.search.clear();
+  return g;
+}
+
 MatchResult match_session(const Session& s, const MatchOptions& o) {
   if (s.search.empty())
     throw InputError(s.file.string() +
@@ -122,16 +146,23 @@ MatchResult match_session(const Session& s, const MatchOptions& o) {
     throw InputError(s.file.string() + ": match needs a reference ([[reference]] or --reference)");
   const size_t n = s.search.size();
   MatchResult res;
+  const std::vector<StemSource> song = stems_from_files(s);
+  res.excerpt = choose_excerpt(song, s.sample_rate, o.seconds);
+  std::unique_ptr<ExcerptStems> cut;
+  if (!res.excerpt.whole()) cut = std::make_unique<ExcerptStems>(song, res.excerpt);
+  const std::vector<StemSource>& stems = cut ? cut->sources() : song;
   res.start_values = search_start(s);
-  res.start_score = scores_of(s, {res.start_values}, o)[0];
+  res.start_score = scores_of(s, stems, {res.start_values}, o)[0];
   res.evaluations = 1;
   res.values = res.start_values;
   res.score = res.start_score;
+  // Every candidate evaluated, for the confirmation.
+  std::vector<std::pair<double, std::vector<double>>> seen = {{res.start_score, res.start_values}};
   // The search runs on coordinates in [0, 1] per parameter (to_bounds reflects the rest),
   // from the session's own settings, with a step of a fifth of each range.
   CmaesOptions co;
   for (size_t a = 0; a < n; ++a)
-    co.start.push_back(from_bounds(res.start_values[a], s.search[a].min, s.search[a].max));
+    co.start.push_back(coordinate_of(s.search[a], res.start_values[a]));
   co.sigma0 = 0.2;
   co.seed = o.seed;
   const int base = 4 + (int)std::floor(3.0 * std::log((double)n));
@@ -143,12 +174,13 @@ MatchResult match_session(const Session& s, const MatchOptions& o) {
     std::vector<std::vector<double>> xs;
     for (const auto& y : ys) {
       std::vector<double> x(n);
-      for (size_t a = 0; a < n; ++a) x[a] = to_bounds(y[a], s.search[a].min, s.search[a].max);
+      for (size_t a = 0; a < n; ++a) x[a] = value_of(s.search[a], y[a]);
       xs.push_back(x);
     }
-    const std::vector<double> scores = scores_of(s, xs, o);
+    const std::vector<double> scores = scores_of(s, stems, xs, o);
     es.tell(scores);
     res.evaluations += (long long)xs.size();
+    for (size_t i = 0; i < xs.size(); ++i) seen.push_back({scores[i], xs[i]});
     MatchGeneration g;
     g.generation = es.generation();
     g.evaluations = res.evaluations;
@@ -166,6 +198,32 @@ MatchResult match_session(const Session& s, const MatchOptions& o) {
     res.history.push_back(g);
     if (o.progress) o.progress(g.generation, res.evaluations, res.score);
   }
+  // Confirmation: the best few on the excerpt (distinct), and the start, rendered whole in
+  // one launch; the answer is the best of them on the song, so never worse than the start.
+  // Searched whole, the finalists' scores are already the song's.
+  std::stable_sort(seen.begin(), seen.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::vector<double>> finalists;
+  std::vector<double> excerpt_scores;
+  auto add = [&](double score, const std::vector<double>& values) {
+    if (std::find(finalists.begin(), finalists.end(), values) != finalists.end()) return;
+    finalists.push_back(values);
+    excerpt_scores.push_back(score);
+  };
+  for (const auto& [score, values] : seen)
+    if ((int)finalists.size() < std::max(1, o.confirm)) add(score, values);
+  for (const auto& [score, values] : seen)
+    if (values == res.start_values) add(score, values);
+  const std::vector<double> song_scores =
+      res.excerpt.whole() ? excerpt_scores : scores_of(s, song, finalists, o);
+  for (size_t i = 0; i < finalists.size(); ++i)
+    res.confirmed.push_back({finalists[i], excerpt_scores[i], song_scores[i]});
+  for (size_t i = 0; i < finalists.size(); ++i)
+    if (finalists[i] == res.start_values) res.start_score = song_scores[i];
+  const size_t best =
+      std::min_element(song_scores.begin(), song_scores.end()) - song_scores.begin();
+  res.values = finalists[best];
+  res.score = song_scores[best];
   return res;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "match/excerpt.h"
 #include "session/session.h"
 
 namespace td {
@@ -18,6 +19,10 @@ struct MatchOptions {
   std::string backend = "auto";
   std::vector<std::filesystem::path> references;  // besides the session's [[reference]]
   int patience = 10;  // generations without a better best before stopping
+  // The search renders an excerpt of this many seconds (excerpt.h; <= 0: the whole song)
+  // and confirms the `confirm` best candidates, and the start, on the whole song.
+  double seconds = 30.0;
+  int confirm = 4;
   std::function<void(int generation, long long evaluations, double best)> progress;
 };
 
@@ -29,11 +34,22 @@ struct MatchGeneration {
   std::vector<double> best_values;  // best so far, one per [search] axis
 };
 
+// A candidate scored on the excerpt and then on the whole song.
+struct MatchConfirmed {
+  std::vector<double> values;
+  double excerpt_score = 0, song_score = 0;
+};
+
 struct MatchResult {
   std::vector<double> start_values, values;  // one per [search] axis
+  // On the whole song (confirmed); the history's scores are the excerpt's.
   double start_score = 0, score = 0;
-  long long evaluations = 0;
+  long long evaluations = 0;  // renders of one candidate, on the excerpt
   std::vector<MatchGeneration> history;
+  Excerpt excerpt;
+  // The finalists (the `confirm` best, distinct, and the start) with their song scores:
+  // rendered whole after an excerpt's search, or the search's own scores.
+  std::vector<MatchConfirmed> confirmed;
 };
 
 // The session's own value of each [search] parameter (its default where unset).
@@ -49,5 +65,9 @@ std::string matched_toml(const Session& s, const std::vector<double>& values,
 
 // The same values applied to the parsed session (its variants and [search] removed).
 Session with_values(const Session& s, const std::vector<double>& values);
+
+// The session with one variant per candidate (the [variants] mode "list": variant i is
+// candidate i), [search] removed.
+Session with_candidates(const Session& s, const std::vector<std::vector<double>>& candidates);
 
 }  // namespace td

@@ -267,6 +267,8 @@ struct Parser {
   void metadata(const toml::table& t, const std::string& where, Metadata& m) const;
 
   // Resolves a sweep path to the parameter it names (`target`) and that key's range.
+  std::vector<double> value_list(const toml::node& v, const std::string& w,
+                                 const KeySpec& spec) const;
   KeySpec sweep_target(const Session& s, const std::string& path, const toml::node& v,
                        const std::string& w, SweepTarget& target) const;
 };

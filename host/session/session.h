@@ -117,10 +117,12 @@ struct Variants {
   std::vector<SweepAxis> sweep;
 };
 
-// One parameter of [search] (`topdown match`): a sweep path and its bounds.
+// One parameter of [search] (`topdown match`): a sweep path and its bounds, or the list of
+// values it may take (a discrete parameter: a slope, or steps the user chose).
 struct SearchAxis {
   std::string path;
-  double min = 0, max = 0;
+  double min = 0, max = 0;     // a list's smallest and largest
+  std::vector<double> values;  // non-empty: only these
   int line = 0;
   SweepTarget target;
 };

@@ -1,4 +1,5 @@
 // [variants]: the sweep axes, each path resolved once to its target and its range.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -7,6 +8,32 @@
 #include "session/parser.h"
 
 namespace td::session_parser {
+
+// The values of a sweep or search list, each checked against the key's range and, for a
+// discrete key, its choices.
+std::vector<double> Parser::value_list(const toml::node& v, const std::string& w,
+                                       const KeySpec& spec) const {
+  const auto& a = array(v, w);
+  if (a.empty()) fail(&v, w, "must list at least one value");
+  std::vector<double> out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    toml::table tmp;
+    tmp.insert("v", *a.get(i));
+    const double x = *number(tmp, "v", w + "[" + std::to_string(i) + "]", spec.min, spec.max);
+    if (*spec.choices) {  // discrete values (a high-pass slope)
+      bool ok = false;
+      std::stringstream cs(spec.choices);
+      std::string c;
+      while (std::getline(cs, c, '|'))
+        if (std::stod(c) == x) ok = true;
+      if (!ok)
+        fail(a.get(i), w + "[" + std::to_string(i) + "]",
+             fmt_num(x) + " is out of range (allowed: " + describe_allowed(spec) + ")");
+    }
+    out.push_back(x);
+  }
+  return out;
+}
 
 void Parser::variants(const toml::table& t, Session& s) const {
   only_keys(t, "[variants]", {"mode", "count", "seed", "sweep"});
@@ -34,24 +61,7 @@ void Parser::variants(const toml::table& t, Session& s) const {
     axis.line = line_of(v);
     const std::string w = "[variants.sweep].\"" + axis.path + "\"";
     const KeySpec spec = sweep_target(s, axis.path, v, w, axis.target);
-    const auto& a = array(v, w);
-    if (a.empty()) fail(&v, w, "must list at least one value");
-    for (size_t i = 0; i < a.size(); ++i) {
-      toml::table tmp;
-      tmp.insert("v", *a.get(i));
-      const double x = *number(tmp, "v", w + "[" + std::to_string(i) + "]", spec.min, spec.max);
-      if (*spec.choices) {  // discrete values (a high-pass slope)
-        bool ok = false;
-        std::stringstream cs(spec.choices);
-        std::string c;
-        while (std::getline(cs, c, '|'))
-          if (std::stod(c) == x) ok = true;
-        if (!ok)
-          fail(a.get(i), w + "[" + std::to_string(i) + "]",
-               fmt_num(x) + " is out of range (allowed: " + describe_allowed(spec) + ")");
-      }
-      axis.values.push_back(x);
-    }
+    axis.values = value_list(v, w, spec);
     s.variants.sweep.push_back(std::move(axis));
   }
   if (s.variants.sweep.empty()) fail(sw, "[variants.sweep]", "empty: name at least one parameter");
@@ -87,6 +97,17 @@ void Parser::search(const toml::table& t, Session& s) const {
     axis.line = line_of(*node);
     const std::string w = "[search].\"" + key + "\"";
     const KeySpec spec = sweep_target(s, key, *node, w, axis.target);
+    if (node->is_array()) {  // discrete: the values listed
+      axis.values = value_list(*node, w, spec);
+      std::vector<double> sorted = axis.values;
+      std::sort(sorted.begin(), sorted.end());
+      if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+        fail(node, w, "lists a value twice");
+      if (axis.values.size() < 2) fail(node, w, "must list at least two values");
+      axis.min = sorted.front(), axis.max = sorted.back();
+      s.search.push_back(axis);
+      continue;
+    }
     const auto& b = table(*node, w);
     only_keys(b, w, {"min", "max"});
     const auto lo = number(b, "min", w, spec.min, spec.max);
@@ -94,7 +115,9 @@ void Parser::search(const toml::table& t, Session& s) const {
     if (!lo || !hi) fail(node, w, "needs min and max (allowed: " + describe_allowed(spec) + ")");
     if (!(*lo < *hi)) fail(node, w, "min must be below max");
     if (*spec.choices)
-      fail(node, w, "a parameter with discrete values cannot be searched yet (sweep it instead)");
+      fail(node, w,
+           "takes discrete values: list the ones to search, e.g. [12, 24] (allowed: " +
+               describe_allowed(spec) + ")");
     axis.min = *lo, axis.max = *hi;
     s.search.push_back(axis);
   }

@@ -134,6 +134,27 @@ grep -q "CMA-ES" "$dir/out" || { echo "FAIL: match --help says nothing of the me
 expect 1 "match: a session without [search]" -- "$topdown" match "$dir/mixonly/song.toml" \
   --reference "$dir/mixonly/final_mix.wav" -o "$dir/matched"
 grep -q "\[search\]: missing" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+{ cat "$dir/mixonly/song.toml"; printf '\n[search]\n"master.eq.air.gain_db" = { min = -3.0, max = 3.0 }\n'; } \
+  >"$dir/mixonly/search.toml"
+expect 0 "match: a short search, the two best as audio" -- "$topdown" match "$dir/mixonly/search.toml" \
+  --reference "$dir/mixonly/final_mix.wav" -o "$dir/matched" --budget 33 --seconds 0 --top 2 --backend cpu
+for f in matched.toml match.json match.csv match.html report.json master.wav candidates/variants/v0001.wav \
+  candidates/variants/v0002.wav; do
+  [ -s "$dir/matched/$f" ] || { echo "FAIL: match wrote no $f"; fail=1; }
+done
+python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+m = r['match']
+assert m['evaluations'] <= 33 and len(m['history']) >= 1, m
+assert m['best']['score'] <= m['start']['score'], m
+assert 'master.eq.air.gain_db' in m['best']['values']
+" "$dir/matched/report.json" || { echo "FAIL: report.json's match"; fail=1; }
+grep -q "best_score (lower is closer)" "$dir/matched/match.csv" || { echo "FAIL: match.csv header"; fail=1; }
+grep -q "<svg" "$dir/matched/match.html" || { echo "FAIL: match.html has no plot"; fail=1; }
+expect 1 "match: --seconds out of range" -- "$topdown" match "$dir/mixonly/search.toml" \
+  --reference "$dir/mixonly/final_mix.wav" -o "$dir/matched2" --seconds -1
+grep -q "seconds: .* is out of range (0 .. 3600)" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 
 expect 0 "analyze against a reference" -- "$topdown" analyze "$dir/client/out/master.wav" \
   --reference "$dir/client/out/master.wav" --json --backend cpu

@@ -38,7 +38,7 @@ test::Planar mix(double seconds) {
 
 std::string session(double air_db, double low_db) {
   return "[session]\nsample_rate = 48000\nheadroom_dbfs = 0\n"
-         "[delivery]\ntarget_lufs = -16.0\n"
+         "[delivery]\ntarget_lufs = -16.0\nbit_depth = 32\n"
          "[master]\nchain = [ { type = \"eq\", id = \"eq\", bands = [\n"
          "  { id = \"low\", type = \"lowshelf\", freq = 120, gain_db = " +
          std::to_string(low_db) +
@@ -83,6 +83,40 @@ TEST(Match, RecoversHiddenSpectralSettingsFromTheirRender) {
   EXPECT_NEAR(back.master().chain[0].bands[1].number("gain_db", 0), m.values[0], 0.001);
 }
 
+// A discrete parameter is searched over the values listed: the hidden low shelf of -1.5 dB
+// is one of them and is found exactly, beside the continuous air shelf.
+TEST(Match, SearchesAListedParameterAmongItsValues) {
+  test::TempDir dir;
+  test::write_file(dir / "mix.wav", mix(6.0), kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  {
+    const Session hidden = parse_session_text(session(1.0, -1.5), dir / "hidden.toml");
+    RenderOptions ro;
+    ro.backend = "cpu";
+    ro.out_dir = dir / "ref";
+    std::filesystem::create_directories(ro.out_dir);
+    render_session(hidden, stems_from_files(hidden), ro);
+  }
+  test::write_text(dir / "song.toml",
+                   session(0.0, 0.0) +
+                       "[search]\n\"master.eq.air.gain_db\" = { min = -4.0, max = 4.0 }\n"
+                       "\"master.eq.low.gain_db\" = [-3.0, -1.5, 0.0, 1.5, 3.0]\n");
+  const Session s = parse_session_file(dir / "song.toml");
+  ASSERT_EQ(s.search[1].values.size(), 5u);
+  MatchOptions o;
+  o.backend = "cpu";
+  o.budget = 120;
+  o.references = {dir / "ref" / "master.wav"};
+  const MatchResult m = match_session(s, o);
+  std::printf("listed: %lld evaluations, score %.4f -> %.4f, air %.3f dB, low %.3f dB\n",
+              m.evaluations, m.start_score, m.score, m.values[0], m.values[1]);
+  EXPECT_EQ(m.values[1], -1.5);
+  EXPECT_NEAR(m.values[0], 1.0, 0.5);
+  for (const auto& g : m.history) {
+    const double v = g.best_values[1];
+    EXPECT_TRUE(v == -3.0 || v == -1.5 || v == 0.0 || v == 1.5 || v == 3.0) << v;
+  }
+}
+
 TEST(Match, SearchBoundsAreCheckedLikeSweepPaths) {
   auto error = [](const std::string& search) {
     try {
@@ -101,6 +135,93 @@ TEST(Match, SearchBoundsAreCheckedLikeSweepPaths) {
             std::string::npos);
   EXPECT_NE(error("\"master.eq.air.gain_db\" = { min = -1.0 }\n").find("needs min and max"),
             std::string::npos);
+  EXPECT_NE(error("\"master.eq.air.gain_db\" = [1.0]\n").find("at least two values"),
+            std::string::npos);
+  EXPECT_NE(error("\"master.eq.air.gain_db\" = [1.0, 1.0]\n").find("lists a value twice"),
+            std::string::npos);
+  EXPECT_NE(error("\"master.eq.air.gain_db\" = [1.0, 99.0]\n").find("out of range"),
+            std::string::npos);
+}
+
+// A song in sections (seconds): silence 0-4, quiet 4-24 (-24 dB), loud 30-42, medium
+// between and after (-12 dB). The excerpt is the loudest window and a quieter, non-silent
+// one that does not overlap it.
+TEST(MatchExcerpt, TakesTheLoudestStretchAndAQuietOneThatIsNotSilence) {
+  test::TempDir dir;
+  const double seconds = 60.0;
+  test::Planar p = mix(seconds);
+  for (long long i = 0; i < (long long)p[0].size(); ++i) {
+    const double t = (double)i / kRate;
+    const double g = t < 4 ? 0.0 : t < 24 ? 0.063 : t >= 30 && t < 42 ? 1.0 : 0.25;
+    for (auto& c : p) c[(size_t)i] *= (float)g;
+  }
+  test::write_file(dir / "mix.wav", p, kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  test::write_text(dir / "song.toml", session(0.0, 0.0));
+  const Session s = parse_session_file(dir / "song.toml");
+  const Excerpt e = choose_excerpt(stems_from_files(s), kRate, 10.0);
+  ASSERT_EQ(e.ranges.size(), 2u);
+  const double quiet_begin = (double)e.ranges[0].begin / kRate;
+  const double loud_begin = (double)e.ranges[1].begin / kRate;
+  EXPECT_GE(loud_begin, 30.0 - 0.05);
+  EXPECT_LE(loud_begin + 10.0, 42.0 + 0.05);
+  EXPECT_GE(quiet_begin, 4.0 - 0.05) << "silence is not the quiet stretch";
+  EXPECT_LE(quiet_begin + (double)e.ranges[0].frames / kRate, 24.0 + 0.05);
+  EXPECT_EQ(e.frames(), 10 * kRate + 5 * kRate);  // a third as long, at least 5 s
+  // The cut stems hold exactly those samples, in song order.
+  const ExcerptStems cut(stems_from_files(s), e);
+  std::vector<float> l((size_t)e.frames()), r(l.size());
+  float* out[2] = {l.data(), r.data()};
+  cut.sources()[0].open()->read(out, e.frames());
+  const long long q = e.ranges[0].begin, lb = e.ranges[1].begin, qn = e.ranges[0].frames;
+  EXPECT_EQ(l[0], p[0][(size_t)q]);
+  EXPECT_EQ(l[(size_t)qn - 1], p[0][(size_t)(q + qn - 1)]);
+  EXPECT_EQ(r[(size_t)qn], p[1][(size_t)lb]);
+  EXPECT_EQ(r.back(), p[1][(size_t)(lb + 10 * kRate - 1)]);
+  // Short songs are searched whole.
+  EXPECT_TRUE(choose_excerpt(stems_from_files(s), kRate, 45.0).whole());
+  EXPECT_TRUE(choose_excerpt(stems_from_files(s), kRate, 0.0).whole());
+}
+
+// Coarse to fine: the search runs on a 10 s excerpt of a 40 s song; the finalists and the
+// start are confirmed on the whole song, and the answer is the best of them there.
+TEST(MatchExcerpt, SearchesTheExcerptAndConfirmsOnTheSong) {
+  test::TempDir dir;
+  test::write_file(dir / "mix.wav", mix(40.0), kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  {
+    const Session hidden = parse_session_text(session(2.0, 0.0), dir / "hidden.toml");
+    RenderOptions ro;
+    ro.backend = "cpu";
+    ro.out_dir = dir / "ref";
+    std::filesystem::create_directories(ro.out_dir);
+    render_session(hidden, stems_from_files(hidden), ro);
+  }
+  test::write_text(
+      dir / "song.toml",
+      session(0.0, 0.0) + "[search]\n\"master.eq.air.gain_db\" = { min = -4.0, max = 4.0 }\n");
+  const Session s = parse_session_file(dir / "song.toml");
+  MatchOptions o;
+  o.backend = "cpu";
+  o.budget = 100;
+  o.seconds = 10.0;
+  o.references = {dir / "ref" / "master.wav"};
+  const MatchResult m = match_session(s, o);
+  std::printf("excerpt match: %lld evaluations, song score %.4f -> %.4f, air %.3f dB\n",
+              m.evaluations, m.start_score, m.score, m.values[0]);
+  ASSERT_FALSE(m.excerpt.whole());
+  EXPECT_EQ(m.excerpt.frames(), 15LL * kRate);
+  ASSERT_GE(m.confirmed.size(), 2u);
+  EXPECT_LE(m.confirmed.size(), (size_t)o.confirm + 1);
+  bool start_confirmed = false;
+  for (const MatchConfirmed& c : m.confirmed) {
+    EXPECT_GE(c.song_score, m.score) << "the answer is the best confirmed";
+    start_confirmed |= c.values == m.start_values;
+  }
+  EXPECT_TRUE(start_confirmed);
+  for (const MatchConfirmed& c : m.confirmed)
+    std::printf("  confirmed air %.3f: excerpt %.4f, song %.4f\n", c.values[0], c.excerpt_score,
+                c.song_score);
+  EXPECT_NEAR(m.values[0], 2.0, 0.5);
+  EXPECT_LT(m.score, 0.2 * m.start_score);
 }
 
 }  // namespace
