@@ -245,6 +245,13 @@ std::string matched_toml(const Session& s, const std::vector<double>& values,
       if (auto* t = e.as_table(); t && (*t)["name"].value<std::string>() == n.name) return t;
     return nullptr;
   };
+  if (s.search_eq_at >= 0) {  // match = "spectral": its EQ, where the parser put it
+    toml::table* master = node_table(s.master());
+    if (!master->contains("chain")) master->insert("chain", toml::array{});
+    toml::array* chain = (*master)["chain"].as_array();
+    const toml::table doc = toml::parse(std::string("eq = ") + spectral_match_eq_toml());
+    chain->insert(chain->begin() + s.search_eq_at, *doc.get("eq")->as_table());
+  }
   for (size_t i = 0; i < s.search.size(); ++i) {
     const SweepTarget& t = s.search[i].target;
     toml::table* nt = node_table(s.nodes[t.node]);

@@ -127,6 +127,12 @@ struct SearchAxis {
   SweepTarget target;
 };
 
+// The EQ that [search] match = "spectral" adds to the master's chain (before its last
+// limiter, or at the end), as a chain entry in TOML: six bands from 80 Hz to 12 kHz at
+// 0 dB whose gains become [search] parameters of +-6 dB (docs/session-format.md).
+const char* spectral_match_eq_toml();
+constexpr double kSpectralMatchRangeDb = 6.0;
+
 struct Reference {
   std::filesystem::path file;
   double weight = 1.0;
@@ -147,6 +153,9 @@ struct Session {
   std::vector<Node> nodes;  // tracks, then buses, then the master (always last)
   Variants variants;
   std::vector<SearchAxis> search;  // [search]
+  // [search] match = "spectral": the index in the master's chain where the shortcut's EQ
+  // (spectral_match_eq_toml) was added; -1: none.
+  int search_eq_at = -1;
   std::vector<Reference> references;
   ScoreWeights ranking;  // [ranking]
 

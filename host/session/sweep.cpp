@@ -7,6 +7,20 @@
 #include "processors/processor.h"
 #include "session/parser.h"
 
+namespace td {
+
+const char* spectral_match_eq_toml() {
+  return "{ type = \"eq\", id = \"match_eq\", bands = [\n"
+         "  { id = \"low\", type = \"lowshelf\", freq = 80, gain_db = 0.0 },\n"
+         "  { id = \"low_mid\", type = \"bell\", freq = 250, gain_db = 0.0, q = 0.9 },\n"
+         "  { id = \"mid\", type = \"bell\", freq = 800, gain_db = 0.0, q = 0.9 },\n"
+         "  { id = \"presence\", type = \"bell\", freq = 2500, gain_db = 0.0, q = 0.9 },\n"
+         "  { id = \"high\", type = \"bell\", freq = 6000, gain_db = 0.0, q = 0.9 },\n"
+         "  { id = \"air\", type = \"highshelf\", freq = 12000, gain_db = 0.0 } ] }";
+}
+
+}  // namespace td
+
 namespace td::session_parser {
 
 // The values of a sweep or search list, each checked against the key's range and, for a
@@ -82,11 +96,51 @@ void Parser::variants(const toml::table& t, Session& s) const {
   }
 }
 
+// [search] match = "spectral": the shortcut's EQ in the master's chain, before its last
+// limiter (the limiter keeps the ceiling), and its band gains as parameters.
+void Parser::spectral_shortcut(const toml::node& at, Session& s) const {
+  Node& master = s.nodes.back();
+  for (const Processor& p : master.chain)
+    if (p.id == "match_eq")
+      fail(&at, "[search].match",
+           "the master's chain already has a processor with id \"match_eq\" (rename it)");
+  const toml::table doc = toml::parse(std::string("eq = ") + spectral_match_eq_toml());
+  int pos = (int)master.chain.size();
+  for (int i = 0; i < (int)master.chain.size(); ++i)
+    if (master.chain[i].type == "limiter") pos = i;
+  master.chain.insert(master.chain.begin() + pos,
+                      processor(*doc.get("eq"), "", "[search].match (its EQ)", ""));
+  s.search_eq_at = pos;
+  const int m = (int)s.nodes.size() - 1;
+  for (SweepAxis& a : s.variants.sweep)  // sweep targets after it moved by one
+    if (a.target.node == m && a.target.what == SweepTarget::What::kProcessor &&
+        a.target.processor >= pos)
+      ++a.target.processor;
+  for (SearchAxis& a : s.search)
+    if (a.target.node == m && a.target.what == SweepTarget::What::kProcessor &&
+        a.target.processor >= pos)
+      ++a.target.processor;
+  const Processor& eq = master.chain[pos];
+  for (int b = 0; b < (int)eq.bands.size(); ++b) {
+    SearchAxis axis;
+    axis.path = "master.match_eq." + eq.bands[b].id + ".gain_db";
+    axis.line = line_of(at);
+    axis.target.node = m;
+    axis.target.what = SweepTarget::What::kProcessor;
+    axis.target.processor = pos;
+    axis.target.band = b;
+    axis.target.key = "gain_db";
+    axis.min = -kSpectralMatchRangeDb, axis.max = kSpectralMatchRangeDb;
+    s.search.push_back(axis);
+  }
+}
+
 // [search]: "path" = { min = .., max = .. }, each path resolved as a sweep path and its bounds
 // inside the parameter's range.
 void Parser::search(const toml::table& t, Session& s) const {
   std::vector<std::pair<std::string, const toml::node*>> entries;
-  for (const auto& [k, v] : t) entries.emplace_back(std::string(k.str()), &v);
+  for (const auto& [k, v] : t)
+    if (k.str() != "match") entries.emplace_back(std::string(k.str()), &v);
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
     const auto &x = a.second->source().begin, &y = b.second->source().begin;
     return x.line != y.line ? x.line < y.line : x.column < y.column;
@@ -120,6 +174,11 @@ void Parser::search(const toml::table& t, Session& s) const {
                describe_allowed(spec) + ")");
     axis.min = *lo, axis.max = *hi;
     s.search.push_back(axis);
+  }
+  if (t.get("match")) {
+    if (choice(t, "match", "[search]", {"spectral"}, "") != "spectral")
+      fail(t.get("match"), "[search].match", "empty (allowed: spectral)");
+    spectral_shortcut(*t.get("match"), s);
   }
   if (s.search.empty()) fail(&t, "[search]", "empty: name at least one parameter and its bounds");
 }
