@@ -18,6 +18,7 @@ int run_analyze(const std::vector<std::string>& args);
 int run_batch_command(const std::vector<std::string>& args);
 int run_merge(const std::vector<std::string>& args);
 int run_init(const std::vector<std::string>& args);
+int run_align(const std::vector<std::string>& args);
 int run_master(const std::vector<std::string>& args);
 int run_match(const std::vector<std::string>& args);
 

@@ -19,6 +19,7 @@ const char* kUsage =
     "  master   master one stereo mix: topdown master final_mix.wav -o out/\n"
     "  render   render a session file: topdown render song.toml -o out/\n"
     "  match    search [search] settings closest to a reference: topdown match song.toml -o out/\n"
+    "  align    phase-align layered tracks (kick in/out ..): topdown align song.toml --apply\n"
     "  analyze  measure audio files: loudness, LRA, true peak, spectrum (--json)\n"
     "  batch    render many sessions, resumable, shardable: topdown batch jobs/ -o out/\n"
     "  merge    join the shard summaries of a sharded batch: topdown merge out/\n\n"
@@ -50,12 +51,14 @@ int main(int argc, char** argv) {
     if (command == "init") return td::run_init(args);
     if (command == "master") return td::run_master(args);
     if (command == "match") return td::run_match(args);
+    if (command == "align") return td::run_align(args);
     if (command == "analyze") return td::run_analyze(args);
     if (command == "batch") return td::run_batch_command(args);
     if (command == "merge") return td::run_merge(args);
-    std::cerr << "topdown: unknown command \"" << command
-              << "\" (allowed: demo, init, master, render, match, analyze, batch, merge; see "
-                 "topdown --help)\n";
+    std::cerr
+        << "topdown: unknown command \"" << command
+        << "\" (allowed: demo, init, master, render, match, align, analyze, batch, merge; see "
+           "topdown --help)\n";
     return 1;
   } catch (const td::InputError& e) {
     std::cerr << "topdown: " << e.what() << "\n";

@@ -1,4 +1,5 @@
 // The session file's tables: [session], [delivery], the nodes, [ranking], references.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -40,7 +41,7 @@ Session Parser::parse(const toml::table& root) {
   s.file = file;
   only_keys(root, "(top level)",
             {"session", "delivery", "metadata", "deliverable", "master", "bus", "track", "variants",
-             "search", "reference", "ranking"});
+             "search", "reference", "ranking", "align"});
 
   if (const toml::node* n = root.get("session")) {
     const auto& t = table(*n, "[session]");
@@ -165,6 +166,33 @@ Session Parser::parse(const toml::table& root) {
                                                        : file.parent_path() / *f;
       r.weight = number(t, "weight", w, 0, 100).value_or(1.0);
       s.references.push_back(r);
+    }
+  }
+  if (const toml::node* n = root.get("align")) {
+    const auto& a = array(*n, "[[align]]");
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string w = "[[align]] #" + std::to_string(i + 1);
+      const auto& t = table(*a.get(i), w);
+      only_keys(t, w, {"tracks"});
+      AlignGroup g;
+      g.line = line_of(*a.get(i));
+      const toml::node* tr = t.get("tracks");
+      if (!tr) fail(a.get(i), w + ".tracks", "missing: the tracks of one source, reference first");
+      const auto& names = array(*tr, w + ".tracks");
+      for (size_t k = 0; k < names.size(); ++k) {
+        const auto name = names.get(k)->value<std::string>();
+        const std::string wk = w + ".tracks[" + std::to_string(k) + "]";
+        if (!name) fail(names.get(k), wk, "must be a track name");
+        const bool known = std::any_of(s.nodes.begin(), s.nodes.end(), [&](const Node& nd) {
+          return nd.kind == NodeKind::kTrack && nd.name == *name;
+        });
+        if (!known) fail(names.get(k), wk, "\"" + *name + "\" is not a track of this session");
+        if (std::find(g.tracks.begin(), g.tracks.end(), *name) != g.tracks.end())
+          fail(names.get(k), wk, "\"" + *name + "\" is listed twice");
+        g.tracks.push_back(*name);
+      }
+      if (g.tracks.size() < 2) fail(tr, w + ".tracks", "must list at least two tracks");
+      s.align.push_back(std::move(g));
     }
   }
   check_frequencies(s);

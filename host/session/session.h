@@ -133,6 +133,13 @@ struct SearchAxis {
 const char* spectral_match_eq_toml();
 constexpr double kSpectralMatchRangeDb = 6.0;
 
+// [[align]]: tracks recorded from one source, to be measured against the first
+// (`topdown align`), besides the groups their names imply.
+struct AlignGroup {
+  std::vector<std::string> tracks;
+  int line = 0;
+};
+
 struct Reference {
   std::filesystem::path file;
   double weight = 1.0;
@@ -153,6 +160,7 @@ struct Session {
   std::vector<Node> nodes;  // tracks, then buses, then the master (always last)
   Variants variants;
   std::vector<SearchAxis> search;  // [search]
+  std::vector<AlignGroup> align;   // [[align]]
   // [search] match = "spectral": the index in the master's chain where the shortcut's EQ
   // (spectral_match_eq_toml) was added; -1: none.
   int search_eq_at = -1;

@@ -156,6 +156,14 @@ expect 1 "match: --seconds out of range" -- "$topdown" match "$dir/mixonly/searc
   --reference "$dir/mixonly/final_mix.wav" -o "$dir/matched2" --seconds -1
 grep -q "seconds: .* is out of range (0 .. 3600)" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 
+expect 0 "align --help" -- "$topdown" align --help
+grep -q "GCC-PHAT" "$dir/out" || { echo "FAIL: align --help says nothing of the method"; fail=1; }
+expect 1 "align: --max-delay-ms out of range" -- "$topdown" align "$dir/mixonly/song.toml" --max-delay-ms 99
+grep -q "max-delay-ms: .* is out of range (0.1 .. 50)" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+expect 0 "align: a session without layered tracks" -- "$topdown" align "$dir/mixonly/song.toml" -o "$dir/aligned"
+grep -q "no group of tracks from one source" "$dir/out" || { echo "FAIL: align says nothing"; cat "$dir/out"; fail=1; }
+[ -s "$dir/aligned/align.html" ] && [ -s "$dir/aligned/align.json" ] || { echo "FAIL: align -o wrote nothing"; fail=1; }
+
 expect 0 "analyze against a reference" -- "$topdown" analyze "$dir/client/out/master.wav" \
   --reference "$dir/client/out/master.wav" --json --backend cpu
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert abs(j['score']) < 1e-3, j['score']" \
