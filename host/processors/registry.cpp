@@ -16,12 +16,13 @@ const ProcessorModule& deesser_module();
 const ProcessorModule& saturation_module();
 const ProcessorModule& imager_module();
 const ProcessorModule& limiter_module();
+const ProcessorModule& pitch_module();
 
 const std::vector<const ProcessorModule*>& processor_modules() {
   static const std::vector<const ProcessorModule*> all = {
-      &gain_module(),      &eq_module(),      &compressor_module(),
-      &multiband_module(), &deesser_module(), &saturation_module(),
-      &imager_module(),    &limiter_module(), &utility_module()};
+      &gain_module(),    &eq_module(),         &compressor_module(), &multiband_module(),
+      &deesser_module(), &saturation_module(), &imager_module(),     &limiter_module(),
+      &utility_module(), &pitch_module()};
   return all;
 }
 

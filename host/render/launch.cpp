@@ -8,6 +8,8 @@
 #include <functional>
 #include <mutex>
 
+#include "processors/pitch.h"
+
 namespace td {
 
 void open_readers(std::vector<SessionWork*>& group) {
@@ -26,7 +28,12 @@ void open_readers(std::vector<SessionWork*>& group) {
   for (long long i = 0; i < (long long)todo.size(); ++i) {
     SessionWork& w = *todo[i].w;
     try {
-      w.readers[todo[i].t] = (*w.stems)[w.stem_of[w.tracks[todo[i].t]]].open();
+      const StemSource& src = (*w.stems)[w.stem_of[w.tracks[todo[i].t]]];
+      std::unique_ptr<StemReader> r = src.open();
+      // A track whose chain starts with `pitch` reads its stem shifted (pitch.h).
+      if (auto p = track_pitch(w.s->nodes[w.tracks[todo[i].t]]))
+        r = pitch_reader(std::move(r), src.info.channels, w.s->sample_rate, *p);
+      w.readers[todo[i].t] = std::move(r);
     } catch (const std::exception& e) {
       errors[i] = e.what();
     }

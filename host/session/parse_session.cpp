@@ -140,6 +140,17 @@ Session Parser::parse(const toml::table& root) {
   }
 
   check_routing(s);
+  // `pitch` shifts a stem as it is read (processors/pitch.h): only a track's first step.
+  for (const Node& n : s.nodes)
+    for (size_t i = 0; i < n.chain.size(); ++i)
+      if (n.chain[i].type == "pitch" && (n.kind != NodeKind::kTrack || i != 0))
+        fail_line(n.chain[i].line,
+                  (n.kind == NodeKind::kMaster
+                       ? std::string("[master]")
+                       : (n.kind == NodeKind::kBus ? "bus \"" : "track \"") + n.name + "\"") +
+                      ".chain[" + std::to_string(i) + "]",
+                  "pitch runs on a track's stem as it is read: only as the first step of a "
+                  "[[track]] chain");
   if (const toml::node* n = root.get("variants")) variants(table(*n, "[variants]"), s);
   if (const toml::node* n = root.get("search")) search(table(*n, "[search]"), s);
   if (const toml::node* n = root.get("ranking")) {
