@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/csv.h"
+#include "processors/pitch.h"
 
 namespace td {
 
@@ -192,14 +193,20 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
   }
   j["stems"] = stems;
   json nodes = json::array();
-  for (const auto& n : r.nodes)
-    nodes.push_back({{"name", n.name},
-                     {"kind", n.kind},
-                     {"level", n.level},
-                     {"swept_by", n.reaching_axes},
-                     {"renders", n.renders},
-                     {"folded_into_bus", n.folded},
-                     {"latency_samples", n.latency_samples}});
+  for (const auto& n : r.nodes) {
+    json node = {{"name", n.name},
+                 {"kind", n.kind},
+                 {"level", n.level},
+                 {"swept_by", n.reaching_axes},
+                 {"renders", n.renders},
+                 {"folded_into_bus", n.folded},
+                 {"latency_samples", n.latency_samples}};
+    // A step that does not run on the render's backend: pitch, in the stem reader.
+    for (const Node& sn : s.nodes)
+      if (sn.kind == NodeKind::kTrack && sn.name == n.name && track_pitch(sn))
+        node["stem_reader"] = "pitch: Rubber Band R3 on the CPU, as the stem is read";
+    nodes.push_back(node);
+  }
   j["plan"] = {{"nodes", nodes},
                {"total_renders", r.total_renders},
                {"variants", (int)r.variants.size()},

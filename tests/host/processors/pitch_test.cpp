@@ -7,13 +7,17 @@
 #include "processors/pitch.h"
 
 #include <gtest/gtest.h>
+#include <sndfile.h>
 
 #include <cmath>
 #include <complex>
 
 #include "base/input_error.h"
 #include "kernels/fft.h"
+#include "render/render.h"
+#include "report/report.h"
 #include "session/session.h"
+#include "test_util.h"
 
 namespace td {
 namespace {
@@ -176,6 +180,32 @@ TEST(Pitch, TheOutputIsTimeAlignedAndMixBlendsWithTheDrySignal) {
   dry.semitones = 5.0;
   dry.mix = 0.0;
   EXPECT_EQ(shifted(x, dry), x);
+}
+
+// In a render: the track's stem arrives shifted (its fundamental moves), and report.json's
+// plan says where the step ran.
+TEST(Pitch, ARenderShiftsTheTrackAndThePlanSaysWhere) {
+  test::TempDir dir;
+  test::write_file(dir / "v.wav", test::Planar{harmonic_tone(220.0, 4.0)}, kRate,
+                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  const Session s = parse_session_text(
+      "[delivery]\nbit_depth = 32\n[[track]]\nname = \"vox\"\nfile = \"v.wav\"\n"
+      "chain = [ { type = \"pitch\", semitones = 3 } ]\n",
+      dir / "s.toml");
+  RenderOptions ro;
+  ro.backend = "cpu";
+  ro.out_dir = dir / "out";
+  std::filesystem::create_directories(ro.out_dir);
+  const RenderResult r = render_session(s, stems_from_files(s), ro);
+  const AudioData out = read_audio(dir / "out" / "master.wav");
+  const double want = 220.0 * std::pow(2.0, 3.0 / 12.0);
+  const double got = peak_hz(magnitude(out.channels[0], kRate / 2), want * 0.9, want * 1.1);
+  EXPECT_NEAR(cents(got, want), 0.0, 1.0);
+  const nlohmann::json report = make_report(s, r);
+  bool said = false;
+  for (const auto& n : report["plan"]["nodes"])
+    said |= n["name"] == "vox" && n.contains("stem_reader");
+  EXPECT_TRUE(said);
 }
 
 TEST(Pitch, OnlyATracksFirstStepAndNeverSwept) {
