@@ -71,6 +71,7 @@ int run_demo(const std::vector<std::string>& args) {
     InitOptions io;
     io.template_name = vm["template"].as<std::string>();
     io.backend = backend;
+    io.progress = vm.count("json") ? nullptr : terminal_progress(d.seconds);
     const InitResult init = init_session(out / "stems", out / "session.toml", io);
     write_text_atomic(out / "session.toml", init.toml);
     if (vm.count("json") == 0)
@@ -80,7 +81,7 @@ int run_demo(const std::vector<std::string>& args) {
     RenderOptions ro;
     ro.backend = backend;
     ro.out_dir = out;
-    ro.progress = terminal_progress();
+    ro.progress = vm.count("json") ? nullptr : terminal_progress(d.seconds);
     const RenderResult result = render_session(session, stems_from_files(session), ro);
     return finish_render(session, result, out, vm.count("json") > 0);
   }
@@ -88,7 +89,7 @@ int run_demo(const std::vector<std::string>& args) {
   RenderOptions ro;
   ro.backend = backend;
   ro.out_dir = out;
-  ro.progress = terminal_progress();
+  ro.progress = vm.count("json") ? nullptr : terminal_progress(d.seconds);
   // Gain staging first, as a top-down engineer does: the synthesised stems are hot, so
   // clip gains bring every bus under [session] headroom_dbfs before its processing.
   ro.auto_gain_stage = true;

@@ -41,6 +41,7 @@ int run_init(const std::vector<std::string>& args) {
   InitOptions io;
   io.template_name = vm["template"].as<std::string>();
   io.backend = backend;
+  if (!vm.count("json")) io.progress = terminal_progress();
   const std::filesystem::path out = vm["out"].as<std::string>();
   const InitResult r = init_session(vm["stems"].as<std::string>(), out, io);
   write_text_atomic(out, r.toml);

@@ -6,6 +6,7 @@
 
 #include "base/temp_files.h"
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "io/audio_file.h"
 #include "io/output_set.h"
 #include "match/match.h"
@@ -79,10 +80,12 @@ int run_match(const std::vector<std::string>& args) {
   if (vm.count("reference"))
     for (const auto& f : vm["reference"].as<std::vector<std::string>>()) mo.references.push_back(f);
   const bool json = vm.count("json") > 0;
-  if (!json)
-    mo.progress = [](int generation, long long evaluations, double best) {
-      std::cerr << "match: generation " << generation << ", " << evaluations
-                << " evaluations, best score " << best << "\n";
+  // The search as one step of the progress reporter: evaluations against the budget.
+  if (auto report = json ? nullptr : terminal_progress())
+    mo.progress = [report, budget = mo.budget](int generation, long long evaluations, double best) {
+      report("search", std::min(1.0, (double)evaluations / (double)budget));
+      detail("match: generation " + std::to_string(generation) + ", " +
+             std::to_string(evaluations) + " evaluations, best score " + std::to_string(best));
     };
   const std::filesystem::path out = vm["out"].as<std::string>();
   std::error_code ec;

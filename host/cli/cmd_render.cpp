@@ -62,7 +62,8 @@ int run_render(const std::vector<std::string>& args) {
   RenderOptions ro;
   ro.backend = backend;
   ro.out_dir = out;
-  ro.progress = terminal_progress();
+  const std::vector<StemSource> stems = stems_from_files(session);
+  ro.progress = terminal_progress(song_seconds(stems, session.sample_rate));
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   ro.bus_meters = vm.count("no-bus-meters") == 0;
   if (vm.count("reference"))
@@ -73,7 +74,7 @@ int run_render(const std::vector<std::string>& args) {
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   // Everything written into OUT is published as one set once complete (docs/security.md).
   OutputSet outputs(out);
-  const RenderResult result = render_session(session, stems_from_files(session), ro);
+  const RenderResult result = render_session(session, stems, ro);
   const int status = finish_render(session, result, out, vm.count("json") > 0, &outputs);
   return status;
 }

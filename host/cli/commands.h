@@ -42,8 +42,10 @@ void check_backend(const std::string& backend, const std::string& command);
 void add_path_options(boost::program_options::options_description& opts);
 PathPolicy path_policy_of(const boost::program_options::variables_map& vm);
 
-// Shared by render and demo: a progress line on stderr when it is a terminal.
-std::function<void(const std::string&, double)> terminal_progress();
+// The command's progress reporter (cli/console.h): `audio_seconds` for the speed, 0 unknown.
+std::function<void(const std::string&, double)> terminal_progress(double audio_seconds = 0.0);
+// The longest stem's length in seconds (the audio a render walks).
+double song_seconds(const std::vector<StemSource>& stems, int rate);
 
 // Writes report.json, .csv and .html, publishes `outputs` (when given: the set of files the
 // render wrote, io/output_set.h), prints the summary (or the report with --json); returns 0.

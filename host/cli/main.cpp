@@ -6,6 +6,7 @@
 
 #include "base/temp_files.h"
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "report/report.h"
 
 namespace {
@@ -34,6 +35,7 @@ const char* kUsage =
 int main(int argc, char** argv) {
   // SIGINT and SIGTERM remove the files being written and exit 130 / 143.
   td::install_signal_cleanup();
+  td::start_command_clock();  // the summaries' time is the whole command's
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::cout << kUsage;

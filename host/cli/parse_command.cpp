@@ -1,6 +1,10 @@
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/console.h"
 
 namespace po = boost::program_options;
 
@@ -10,7 +14,8 @@ bool parse_command(const std::vector<std::string>& args, const po::options_descr
                    const char* positional, int count, po::variables_map& vm,
                    const char* exit_status) {
   po::options_description all;
-  all.add(opts);
+  const po::options_description output = console_options();
+  all.add(opts).add(output);
   po::positional_options_description pos;
   if (positional) {
     po::options_description hidden;
@@ -23,8 +28,19 @@ bool parse_command(const std::vector<std::string>& args, const po::options_descr
   }
   po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
   po::notify(vm);
-  if (!vm.count("help")) return true;
-  std::cout << opts << "\n" << exit_status;
+  if (!vm.count("help")) {
+    set_console(vm);
+    // -q: nothing but errors on the terminal; a --json result is still printed.
+    if (quiet() && !vm.count("json")) {
+      std::fflush(stdout);
+      if (FILE* null = std::fopen("/dev/null", "w")) {
+        dup2(fileno(null), STDOUT_FILENO);
+        std::fclose(null);
+      }
+    }
+    return true;
+  }
+  std::cout << opts << "\n" << output << "\n" << exit_status;
   return false;
 }
 

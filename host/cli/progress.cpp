@@ -1,10 +1,13 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "io/audio_file.h"
 #include "io/output_set.h"
 #include "report/report.h"
@@ -17,13 +20,14 @@ void check_backend(const std::string& backend, const std::string& command) {
     throw InputError(command + ": --backend " + backend + " (allowed: cpu, cuda, auto)");
 }
 
-std::function<void(const std::string&, double)> terminal_progress() {
-  if (!isatty(STDERR_FILENO)) return nullptr;
-  return [](const std::string& stage, double f) {
-    std::fprintf(stderr, "\r%-8s %3d%%", stage.c_str(), (int)std::lround(100 * f));
-    if (f >= 1.0) std::fprintf(stderr, "\r%-14s\r", "");
-    std::fflush(stderr);
-  };
+std::function<void(const std::string&, double)> terminal_progress(double audio_seconds) {
+  return progress_reporter(audio_seconds);
+}
+
+double song_seconds(const std::vector<StemSource>& stems, int rate) {
+  long long frames = 0;
+  for (const StemSource& s : stems) frames = std::max(frames, s.info.frames_at_rate);
+  return rate > 0 ? (double)frames / rate : 0.0;
 }
 
 int finish_render(const Session& s, const RenderResult& r, const std::filesystem::path& out_dir,
@@ -34,16 +38,28 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
   write_text_atomic(out_dir / "report.csv", report_csv(r));
   write_text_atomic(out_dir / "report.html", report_html(s, r));
   if (outputs) outputs->publish();  // the whole set, manifest last
-  if (!r.backend_notice.empty()) std::cerr << "topdown: " << r.backend_notice << "\n";
-  for (const auto& w : r.warnings) std::cerr << "topdown: warning: " << w << "\n";
+  if (!r.backend_notice.empty()) note(r.backend_notice);
+  if (verbose()) {  // where the time went
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(2);
+    os << "timings: decode " << r.timings.decode_s << " s, stages " << r.timings.stages_s
+       << " s, measure " << r.timings.measure_s << " s, write " << r.timings.write_s << " s;";
+    for (const auto& [stage, seconds] : r.timings.stage_s) os << " " << stage << " " << seconds;
+    detail(os.str());
+  }
+  for (const auto& w : r.warnings) note("warning: " + w);
   int hot = 0;
   for (const auto& m : r.meters) hot += m.exceeds_headroom;
-  if (hot > 0 && r.auto_gain_passes == 0)
-    std::cerr << "topdown: note: " << hot << " bus render(s) peak above the " << r.headroom_dbfs
-              << " dBFS headroom before their chains (report.json \"buses\"; --auto-gain-stage "
-                 "fixes it)\n";
+  if (hot > 0 && r.auto_gain_passes == 0) {
+    std::ostringstream os;
+    os << "note: " << hot << " bus render(s) peak above the " << r.headroom_dbfs
+       << " dBFS headroom before their chains (report.json \"buses\"; --auto-gain-stage "
+          "fixes it)";
+    note(os.str());
+  }
   for (const auto& v : r.variants)
-    for (const auto& w : v.warnings) std::cerr << "topdown: warning: " << v.id << ": " << w << "\n";
+    for (const auto& w : v.warnings) note("warning: " + v.id + ": " + w);
   if (json) {
     nlohmann::json out = report;
     out["timings_s"] = {{"decode", r.timings.decode_s},
@@ -63,9 +79,9 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
   const double duration = (double)r.frames / r.sample_rate;
   std::printf(
       "rendered %zu tracks, %.1f s at %d Hz on %s: %d node renders for %zu variant(s) in %.2f s "
-      "(%.0fx realtime)\n",
+      "(%.1fx realtime)\n",
       r.stems.size(), duration, r.sample_rate, r.backend.c_str(), r.total_renders,
-      r.variants.size(), r.timings.total_s, duration / std::max(1e-9, r.timings.total_s));
+      r.variants.size(), command_seconds(), duration / std::max(1e-9, command_seconds()));
   auto fmt = [](double v) {
     char b[32];
     if (std::isfinite(v))

@@ -368,6 +368,10 @@ InitResult init_session(const fs::path& stems_dir, const fs::path& session_file,
     ro.write_audio = false;
     ro.auto_gain_stage = stage;
     ++result.passes;
+    if (options.progress) {
+      const std::string name = "init pass " + std::to_string(result.passes);
+      ro.progress = [&options, name](const std::string&, double f) { options.progress(name, f); };
+    }
     return render_session(s, stems_from_files(s), ro);
   };
   auto stage_gains = [&] {

@@ -2,6 +2,7 @@
 // template's starting chains, the way a top-down mix begins (docs/workflow.md).
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@ namespace td {
 struct InitOptions {
   std::string template_name = "pop-rock";  // pop-rock | electronic | orchestral | minimal
   std::string backend = "auto";            // for the measuring passes
+  // Progress of each measuring render, as stage "init pass N" (nullptr: none).
+  std::function<void(const std::string& stage, double fraction)> progress;
 };
 
 struct InitTrack {

@@ -173,6 +173,19 @@ expect 0 "demo renders" -- "$topdown" demo -o "$dir/demo" --seconds 4 --backend 
 grep -q "LUFS integrated" "$dir/out" || { echo "FAIL: demo prints no loudness"; fail=1; }
 [ -s "$dir/demo/master.wav" ] && [ -s "$dir/demo/report.json" ] || { echo "FAIL: demo outputs"; fail=1; }
 
+grep -q "topdown: init pass 1 .*ETA" "$dir/err" || { echo "FAIL: demo's init passes print no progress"; cat "$dir/err"; fail=1; }
+grep -q "topdown: render .*100%.*ETA 0:00.*realtime" "$dir/err" || { echo "FAIL: demo's render prints no progress with ETA and speed"; cat "$dir/err"; fail=1; }
+expect 0 "demo -q: nothing but errors" -- "$topdown" demo -o "$dir/demoq" --seconds 4 --backend cpu -q
+[ -s "$dir/out" ] || [ -s "$dir/err" ] && { echo "FAIL: -q printed"; cat "$dir/out" "$dir/err"; fail=1; }
+expect 0 "render --progress json" -- "$topdown" render "$dir/demo/session.toml" -o "$dir/demojson" --backend cpu --progress json
+python3 -c "
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
+assert any(l['stage'] == 'render' and l['fraction'] == 1.0 and l['eta_s'] == 0.0 for l in lines), lines
+" "$dir/err" || { echo "FAIL: --progress json lines"; cat "$dir/err"; fail=1; }
+expect 1 "--progress out of its choices" -- "$topdown" render "$dir/demo/session.toml" -o "$dir/x" --progress fancy
+grep -q "progress: fancy (allowed: auto, plain, json, none)" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+
 expect 0 "demo --export then render" -- "$topdown" demo --export "$dir/song" --seconds 4
 expect 0 "render --json" -- "$topdown" render "$dir/song/session.toml" -o "$dir/rendered" --json --backend cpu
 python3 -c "import json,sys; r=json.load(open('$dir/out')); assert abs(r['master']['integrated_lufs']+14.0) < 0.1, r['master']" ||
