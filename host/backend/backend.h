@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -155,7 +156,11 @@ bool cuda_available(std::string* why);
 // Throws std::runtime_error with the reason when CUDA is unavailable.
 std::unique_ptr<Backend> make_cuda_backend();
 
-// "cpu", "cuda" or "auto" (CUDA when available, else the CPU with `notice` set).
+// "cpu", "cuda" or "auto" (CUDA when available, else the CPU with `notice` set); "auto"
+// takes TOPDOWN_BACKEND (cpu | cuda | auto) when the environment sets it.
 std::unique_ptr<Backend> make_backend(const std::string& choice, std::string* notice);
+// Called with the notice when `auto` falls back to the CPU, as the backend is chosen (before
+// the work): the command line prints it once per process.
+void set_backend_notice_handler(std::function<void(const std::string&)> handler);
 
 }  // namespace td

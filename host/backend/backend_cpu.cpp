@@ -263,12 +263,30 @@ std::unique_ptr<Backend> make_cpu_backend() {
   return std::make_unique<CpuBackend>();
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& choice, std::string* notice) {
+namespace {
+std::function<void(const std::string&)>& notice_handler() {
+  static std::function<void(const std::string&)> f;
+  return f;
+}
+}  // namespace
+
+void set_backend_notice_handler(std::function<void(const std::string&)> handler) {
+  notice_handler() = std::move(handler);
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& requested, std::string* notice) {
+  std::string choice = requested;
+  // `auto` defers to TOPDOWN_BACKEND where the operator set it (a farm's CPU-only nodes).
+  if (choice == "auto")
+    if (const char* env = std::getenv("TOPDOWN_BACKEND"))  // the CLI checked its value
+      if (std::string(env) == "cpu" || std::string(env) == "cuda") choice = env;
   if (choice == "cpu") return make_cpu_backend();
   if (choice == "cuda") return make_cuda_backend();
   std::string why;
   if (cuda_available(&why)) return make_cuda_backend();
-  if (notice) *notice = "no usable GPU (" + why + "): rendering on the CPU";
+  const std::string text = "no usable GPU (" + why + "): rendering on the CPU";
+  if (notice) *notice = text;
+  if (notice_handler()) notice_handler()(text);
   return make_cpu_backend();
 }
 

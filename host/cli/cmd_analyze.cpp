@@ -113,8 +113,6 @@ int run_analyze(const std::vector<std::string>& args) {
       c.reference = name;
       comparisons.push_back(c);
     }
-    if (!a.backend_notice.empty() && &f == &files.front())
-      std::cerr << "topdown: " << a.backend_notice << "\n";
     if (json) {
       nlohmann::json j = {
           {"file", f},

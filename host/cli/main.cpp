@@ -2,8 +2,10 @@
 // errors to exit codes: 1 for bad input (one message naming file, key and range), 2 for
 // internal errors.
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <iostream>
 
+#include "backend/backend.h"
 #include "base/temp_files.h"
 #include "cli/commands.h"
 #include "cli/console.h"
@@ -36,6 +38,12 @@ int main(int argc, char** argv) {
   // SIGINT and SIGTERM remove the files being written and exit 130 / 143.
   td::install_signal_cleanup();
   td::start_command_clock();  // the summaries' time is the whole command's
+  // The GPU notice once, when the backend is chosen (before the work), not per render pass.
+  td::set_backend_notice_handler([](const std::string& text) {
+    static bool said = false;
+    if (!said) td::note(text);
+    said = true;
+  });
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::cout << kUsage;
@@ -44,6 +52,13 @@ int main(int argc, char** argv) {
   if (args[0] == "--version") {
     std::cout << "topdown " << td::kVersion << "\n";
     return 0;
+  }
+  if (const char* env = std::getenv("TOPDOWN_BACKEND")) {
+    const std::string b = env;
+    if (b != "cpu" && b != "cuda" && b != "auto" && !b.empty()) {
+      std::cerr << "topdown: TOPDOWN_BACKEND=" << b << " (allowed: cpu, cuda, auto)\n";
+      return 1;
+    }
   }
   const std::string command = args[0];
   args.erase(args.begin());

@@ -38,8 +38,7 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
   write_text_atomic(out_dir / "report.csv", report_csv(r));
   write_text_atomic(out_dir / "report.html", report_html(s, r));
   if (outputs) outputs->publish();  // the whole set, manifest last
-  if (!r.backend_notice.empty()) note(r.backend_notice);
-  if (verbose()) {  // where the time went
+  if (verbose()) {                  // where the time went
     std::ostringstream os;
     os.setf(std::ios::fixed);
     os.precision(2);

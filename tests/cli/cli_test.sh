@@ -183,6 +183,11 @@ import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
 assert any(l['stage'] == 'render' and l['fraction'] == 1.0 and l['eta_s'] == 0.0 for l in lines), lines
 " "$dir/err" || { echo "FAIL: --progress json lines"; cat "$dir/err"; fail=1; }
+expect 0 "init: the GPU notice at most once over its passes" -- "$topdown" init "$dir/demo/stems" -o "$dir/demo/again.toml"
+[ "$(grep -c 'no usable GPU' "$dir/err")" -le 1 ] || { echo "FAIL: the GPU notice repeats"; cat "$dir/err"; fail=1; }
+TOPDOWN_BACKEND=cpu expect 0 "TOPDOWN_BACKEND=cpu: no GPU notice" -- "$topdown" render "$dir/demo/session.toml" -o "$dir/envcpu"
+grep -q "no usable GPU" "$dir/err" && { echo "FAIL: a GPU notice with TOPDOWN_BACKEND=cpu"; fail=1; }
+TOPDOWN_BACKEND=gpu expect 1 "TOPDOWN_BACKEND out of its choices" -- "$topdown" render "$dir/demo/session.toml" -o "$dir/envbad"
 expect 1 "--progress out of its choices" -- "$topdown" render "$dir/demo/session.toml" -o "$dir/x" --progress fancy
 grep -q "progress: fancy (allowed: auto, plain, json, none)" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 
