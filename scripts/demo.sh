@@ -5,4 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-build/topdown demo -o demo-out "$@"
+# demo-out/ unless the arguments name another folder (-o DIR, --out DIR or --out=DIR).
+out=(-o demo-out)
+for a in "$@"; do
+  case "$a" in -o | --out | --out=* | -o?*) out=() ;; esac
+done
+build/topdown demo "${out[@]}" "$@"

@@ -89,11 +89,21 @@ int finish_render(const Session& s, const RenderResult& r, const std::filesystem
       std::snprintf(b, sizeof b, "-inf");
     return std::string(b);
   };
-  for (const auto& v : r.variants) {
+  // Best first when ranked against references (rank and score: lower is closer).
+  std::vector<const VariantResult*> order;
+  for (const auto& v : r.variants) order.push_back(&v);
+  const bool ranked = !r.variants.empty() && !r.variants[0].comparisons.empty();
+  if (ranked)
+    std::stable_sort(
+        order.begin(), order.end(),
+        [](const VariantResult* a, const VariantResult* b) { return a->rank < b->rank; });
+  for (const VariantResult* vp : order) {
+    const VariantResult& v = *vp;
+    if (ranked) std::printf("#%d (score %.3f) ", v.rank, v.score);
     std::printf("%s: %s LUFS integrated, %s dBTP true peak",
                 v.file.empty() ? v.id.c_str() : v.file.string().c_str(),
                 fmt(v.delivered_lufs).c_str(), fmt(v.true_peak_dbtp).c_str());
-    for (const auto& [path, value] : v.params) std::printf("  %s=%g", path.c_str(), value);
+    for (const auto& [path, value] : v.params) std::printf("  %s=%.4g", path.c_str(), value);
     std::printf("\n");
     for (const auto& d : v.deliverables) {
       std::printf("  %s: %s LUFS, %s dBTP decoded (%d Hz, ", d.file.string().c_str(),

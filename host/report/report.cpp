@@ -126,6 +126,15 @@ nlohmann::json comparison_json(const Comparison& c) {
           {"score", number_or_null(c.score)}};
 }
 
+namespace {
+// A variant's file as the output folder holds it: variants/v0006.wav, or master.wav.
+std::string relative_file(const VariantResult& v) {
+  if (v.file.empty()) return "";
+  const std::string name = v.file.filename().string();
+  return v.file.parent_path().filename() == "variants" ? "variants/" + name : name;
+}
+}  // namespace
+
 std::string report_csv(const RenderResult& r) {
   // One row per variant, best first when ranked: the figures a spreadsheet sorts by. Every
   // cell through the one CSV writer (base/csv.h).
@@ -135,7 +144,7 @@ std::string report_csv(const RenderResult& r) {
     return a->rank < b->rank;
   });
   std::ostringstream os;
-  os << csv_cell("rank") << "," << csv_cell("id") << "," << csv_cell("score");
+  os << csv_cell("rank") << "," << csv_cell("id") << "," << csv_cell("score (lower is closer)");
   if (!r.variants.empty())
     for (const auto& pv : r.variants[0].params) os << "," << csv_cell(pv.first);
   for (const char* h : {"integrated_lufs", "true_peak_dbtp", "lra_lu", "plr_db", "crest_db",
@@ -158,7 +167,7 @@ std::string report_csv(const RenderResult& r) {
        << csv_number(weights > 0 ? spectral / weights : none) << ","
        << csv_number(weights > 0 ? width / weights : none) << ","
        << csv_number(weights > 0 ? translation / weights : none) << ","
-       << csv_cell(v->file.empty() ? "" : v->file.filename().string()) << "\n";
+       << csv_cell(relative_file(*v)) << "\n";
   }
   return os.str();
 }

@@ -166,6 +166,10 @@ Session parse_session_text(const std::string& text, const std::filesystem::path&
 
 Session parse_session_file(const std::filesystem::path& file) {
   std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw InputError(file.string() +
+                     ": a folder, not a session file (give its .toml; `topdown init` makes one "
+                     "from a folder of stems)");
   if (!std::filesystem::is_regular_file(file, ec))
     throw InputError(file.string() + ": session file not found");
   std::ifstream in(file, std::ios::binary);

@@ -25,6 +25,8 @@ expect 1 "unknown command" -- "$topdown" frobnicate
 expect 1 "unknown option" -- "$topdown" render --frobnicate
 expect 1 "missing session file" -- "$topdown" render "$dir/none.toml" -o "$dir/out1"
 grep -q "none.toml: session file not found" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+expect 1 "a folder for a session file" -- "$topdown" render "$dir" -o "$dir/out1"
+grep -q "a folder, not a session file" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 
 printf '[[track]]\nname = "kick"\nfile = "kick.wav"\npan = 2\n' >"$dir/bad.toml"
 expect 1 "out-of-range value" -- "$topdown" render "$dir/bad.toml" -o "$dir/out2"
