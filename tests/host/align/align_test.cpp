@@ -76,6 +76,18 @@ std::vector<float> noise_burst(int n, unsigned seed) {
   return x;
 }
 
+// The demo's kick (4 s), padded with silence to 2^18 samples.
+std::vector<float> demo_kick() {
+  DemoOptions d;
+  d.seconds = 4.0;
+  const DemoSong song = make_demo_song(d);
+  std::vector<float> kick;
+  for (const DemoStem& s : song.stems)
+    if (s.track == "kick") kick = s.audio[0];
+  if (!kick.empty()) kick.resize(1 << 18, 0.0f);
+  return kick;
+}
+
 TEST(AlignMeasure, RecoversWholeAndFractionalDelaysOfEitherSignAndPolarity) {
   const std::vector<float> ref = noise_burst(1 << 16, 5);
   struct Case {
@@ -100,14 +112,8 @@ TEST(AlignMeasure, RecoversWholeAndFractionalDelaysOfEitherSignAndPolarity) {
 // The demo's kick as the inside mic; the outside mic another colour, 17.3 samples later
 // (about 12 cm further) and wired with the opposite polarity.
 TEST(AlignMeasure, RecoversAMultiMicDrumLayer) {
-  DemoOptions d;
-  d.seconds = 4.0;
-  const DemoSong song = make_demo_song(d);
-  std::vector<float> kick;
-  for (const DemoStem& s : song.stems)
-    if (s.track == "kick") kick = s.audio[0];
+  const std::vector<float> kick = demo_kick();
   ASSERT_FALSE(kick.empty());
-  kick.resize(1 << 18, 0.0f);
   std::vector<float> out = delayed(kick, 17.3, other_mic);
   for (float& v : out) v = -v;
   const AlignMeasurement m = measure_alignment(kick, out, kRate);
@@ -162,13 +168,7 @@ TEST(AlignGroups, NameStemsOnOneBusGroupAndSidesDoNot) {
 // level), the master's energy below 200 Hz rises by the predicted gain within 0.5 dB.
 TEST(AlignApply, TheCorrectedSessionsLowEndRisesAsPredicted) {
   test::TempDir dir;
-  DemoOptions d;
-  d.seconds = 4.0;
-  const DemoSong song = make_demo_song(d);
-  std::vector<float> kick;
-  for (const DemoStem& s : song.stems)
-    if (s.track == "kick") kick = s.audio[0];
-  kick.resize(1 << 18, 0.0f);
+  const std::vector<float> kick = demo_kick();
   std::vector<float> out = delayed(kick, 9.6, other_mic);
   for (float& v : out) v = -v;
   test::write_file(dir / "kick_in.wav", test::Planar{kick}, kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);

@@ -49,18 +49,21 @@ std::string session(double air_db, double low_db) {
          std::to_string(air_db) + " } ] } ]\n[[track]]\nname = \"mix\"\nfile = \"mix.wav\"\n";
 }
 
+// The "reference": the session text rendered into dir/ref/master.wav.
+void render_reference(const std::filesystem::path& dir, const std::string& text) {
+  const Session hidden = parse_session_text(text, dir / "hidden.toml");
+  RenderOptions ro;
+  ro.backend = "cpu";
+  ro.out_dir = dir / "ref";
+  std::filesystem::create_directories(ro.out_dir);
+  render_session(hidden, stems_from_files(hidden), ro);
+}
+
 TEST(Match, RecoversHiddenSpectralSettingsFromTheirRender) {
   test::TempDir dir;
   test::write_file(dir / "mix.wav", mix(6.0), kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
   // The reference: the same mix with the hidden settings (air +2 dB, low shelf -1.5 dB).
-  {
-    const Session hidden = parse_session_text(session(2.0, -1.5), dir / "hidden.toml");
-    RenderOptions ro;
-    ro.backend = "cpu";
-    ro.out_dir = dir / "ref";
-    std::filesystem::create_directories(ro.out_dir);
-    render_session(hidden, stems_from_files(hidden), ro);
-  }
+  render_reference(dir / "", session(2.0, -1.5));
   test::write_text(dir / "song.toml",
                    session(0.0, 0.0) +
                        "[search]\n\"master.eq.air.gain_db\" = { min = -4.0, max = 4.0 }\n"
@@ -91,14 +94,7 @@ TEST(Match, RecoversHiddenSpectralSettingsFromTheirRender) {
 TEST(Match, SearchesAListedParameterAmongItsValues) {
   test::TempDir dir;
   test::write_file(dir / "mix.wav", mix(6.0), kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
-  {
-    const Session hidden = parse_session_text(session(1.0, -1.5), dir / "hidden.toml");
-    RenderOptions ro;
-    ro.backend = "cpu";
-    ro.out_dir = dir / "ref";
-    std::filesystem::create_directories(ro.out_dir);
-    render_session(hidden, stems_from_files(hidden), ro);
-  }
+  render_reference(dir / "", session(1.0, -1.5));
   test::write_text(dir / "song.toml",
                    session(0.0, 0.0) +
                        "[search]\n\"master.eq.air.gain_db\" = { min = -4.0, max = 4.0 }\n"
@@ -167,14 +163,7 @@ TEST(Match, TheSpectralShortcutAddsItsEqBeforeTheLimiter) {
 TEST(Match, TheSpectralShortcutMatchesATiltedReference) {
   test::TempDir dir;
   test::write_file(dir / "mix.wav", mix(6.0), kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
-  {
-    const Session hidden = parse_session_text(session(2.0, -1.5), dir / "hidden.toml");
-    RenderOptions ro;
-    ro.backend = "cpu";
-    ro.out_dir = dir / "ref";
-    std::filesystem::create_directories(ro.out_dir);
-    render_session(hidden, stems_from_files(hidden), ro);
-  }
+  render_reference(dir / "", session(2.0, -1.5));
   test::write_text(dir / "song.toml", session(0.0, 0.0) + "[search]\nmatch = \"spectral\"\n");
   const Session s = parse_session_file(dir / "song.toml");
   MatchOptions o;
@@ -265,14 +254,7 @@ TEST(MatchExcerpt, TakesTheLoudestStretchAndAQuietOneThatIsNotSilence) {
 TEST(MatchExcerpt, SearchesTheExcerptAndConfirmsOnTheSong) {
   test::TempDir dir;
   test::write_file(dir / "mix.wav", mix(40.0), kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
-  {
-    const Session hidden = parse_session_text(session(2.0, 0.0), dir / "hidden.toml");
-    RenderOptions ro;
-    ro.backend = "cpu";
-    ro.out_dir = dir / "ref";
-    std::filesystem::create_directories(ro.out_dir);
-    render_session(hidden, stems_from_files(hidden), ro);
-  }
+  render_reference(dir / "", session(2.0, 0.0));
   test::write_text(
       dir / "song.toml",
       session(0.0, 0.0) + "[search]\n\"master.eq.air.gain_db\" = { min = -4.0, max = 4.0 }\n");
@@ -334,14 +316,7 @@ TEST(Match, RecoversSpectralLevelAndDynamicsSettingsOfAMultitrackSong) {
     t.replace(t.find(depth), depth.size(), "bit_depth = 32");
     return t;
   };
-  {
-    const Session hidden = parse_session_text(song(2.0, -1.5, 2.0, -22.0), dir / "hidden.toml");
-    RenderOptions ro;
-    ro.backend = "cpu";
-    ro.out_dir = dir / "ref";
-    std::filesystem::create_directories(ro.out_dir);
-    render_session(hidden, stems_from_files(hidden), ro);
-  }
+  render_reference(dir / "", song(2.0, -1.5, 2.0, -22.0));
   test::write_text(dir / "song.toml",
                    song(0.0, 0.0, 0.0, -14.0) +
                        "[search]\n\"master.eq.air.gain_db\" = { min = -4.0, max = 4.0 }\n"
