@@ -9,6 +9,16 @@
 #include "meter_chunks.h"
 #include "stages.h"
 
+// Compiled for AVX-512, AVX2 and the baseline, with the TD_HD bodies they call inlined
+// into each clone (GCC's flatten: an out-of-line body would run at the baseline's width).
+// clang refuses flatten beside target_clones; its build (the fuzzers) only needs to run.
+#if defined(__clang__)
+#define TD_CLONES_INLINED __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define TD_CLONES_INLINED \
+  __attribute__((flatten, target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+
 namespace td {
 namespace cpu {
 
@@ -121,11 +131,11 @@ void meter_jobs_segment(const StreamArena& a, const MeterJob* const* group, cons
 
 // meter_jobs_segment for 1 .. 4 jobs, compiled for AVX-512, AVX2 and the baseline (no FMA
 // contraction: the same bits in each): the 2 J lanes' double biquads in wide registers.
-#define TD_METER_JOBS(J)                                                                           \
-  __attribute__((flatten, target_clones("arch=x86-64-v4", "avx2", "default"))) void meter_jobs##J( \
-      const StreamArena& a, const MeterJob* const* group, const KWeighting& k,                     \
-      long long hop_frames, MeterState* states, MeterHop* hops, long long hops_per_state) {        \
-    meter_jobs_segment<J>(a, group, k, hop_frames, states, hops, hops_per_state);                  \
+#define TD_METER_JOBS(J)                                                                    \
+  TD_CLONES_INLINED void meter_jobs##J(                                                     \
+      const StreamArena& a, const MeterJob* const* group, const KWeighting& k,              \
+      long long hop_frames, MeterState* states, MeterHop* hops, long long hops_per_state) { \
+    meter_jobs_segment<J>(a, group, k, hop_frames, states, hops, hops_per_state);           \
   }
 TD_METER_JOBS(1)
 TD_METER_JOBS(2)
@@ -136,9 +146,8 @@ TD_METER_JOBS(4)
 // The pruned true peak of one chunk, compiled for AVX-512, AVX2 and the baseline (no FMA
 // contraction in any: the same bits), so that true_peak_block4's 16 outputs are one
 // register.
-__attribute__((flatten, target_clones("arch=x86-64-v4", "avx2", "default"))) float true_peak_chunk(
-    const TruePeakInput& in, const TruePeakFilter& f, float bound, long long begin, long long end,
-    float floor) {
+TD_CLONES_INLINED float true_peak_chunk(const TruePeakInput& in, const TruePeakFilter& f,
+                                        float bound, long long begin, long long end, float floor) {
   return true_peak_range_pruned(in, f, bound, begin, end, floor);
 }
 
