@@ -13,9 +13,12 @@ namespace {
 using cd = std::complex<double>;
 constexpr double kPi = 3.14159265358979323846;
 
+// FFTW's planner is not thread-safe: every plan of this file is made and destroyed under
+// this one lock.
+std::mutex planning;
+
 // Double-precision real FFT of x zero-padded to n (FFTW_ESTIMATE: the same every run).
 std::vector<cd> spectrum(const std::vector<double>& x, int n) {
-  static std::mutex planning;
   double* in = fftw_alloc_real(n);
   fftw_complex* out = fftw_alloc_complex(n / 2 + 1);
   fftw_plan p;
@@ -102,7 +105,6 @@ AlignMeasurement measure_alignment(const std::vector<float>& reference,
   {
     fftw_complex* in = fftw_alloc_complex(g.size());
     double* out = fftw_alloc_real(n);
-    static std::mutex planning;
     fftw_plan p;
     {
       std::lock_guard<std::mutex> lock(planning);

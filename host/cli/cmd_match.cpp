@@ -40,7 +40,8 @@ int run_match(const std::vector<std::string>& args) {
        "candidates per generation (0: 16, or CMA-ES's default if larger)")
       ("seed", po::value<unsigned long long>()->default_value(1), "the search's random seed")
       ("seconds", po::value<double>()->default_value(30.0), "excerpt length the search renders "
-       "(the loudest stretch, plus a quieter one a third as long); 0: the whole song")
+       "(the loudest stretch, plus a quieter one a third as long; at most 120, held in memory); 0: "
+       "the whole song")
       ("confirm", po::value<int>()->default_value(4), "best candidates confirmed on the whole song")
       ("top", po::value<int>()->default_value(0), "also write the K best confirmed candidates "
        "as audio (OUT_DIR/candidates/variants/, with their own report)")
@@ -67,8 +68,9 @@ int run_match(const std::vector<std::string>& args) {
                      " is out of range (0 .. 1024)");
   mo.seed = vm["seed"].as<unsigned long long>();
   mo.seconds = vm["seconds"].as<double>();
-  if (!(mo.seconds >= 0.0 && mo.seconds <= 3600.0))
-    throw InputError("--seconds: " + std::to_string(mo.seconds) + " is out of range (0 .. 3600)");
+  // The excerpt is held in memory (4/3 of it per stem channel): bounded here.
+  if (!(mo.seconds >= 0.0 && mo.seconds <= 120.0))
+    throw InputError("--seconds: " + std::to_string(mo.seconds) + " is out of range (0 .. 120)");
   mo.confirm = vm["confirm"].as<int>();
   if (mo.confirm < 1 || mo.confirm > 64)
     throw InputError("--confirm: " + std::to_string(mo.confirm) + " is out of range (1 .. 64)");

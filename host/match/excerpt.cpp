@@ -31,20 +31,22 @@ std::vector<double> block_power(const std::vector<StemSource>& stems, int rate, 
   const long long blocks = (frames + block - 1) / block;
   std::vector<double> power((size_t)blocks, 0.0);
   std::vector<float> sum((size_t)block);
-  std::vector<std::vector<float>> planes;
   // Stem by stem would need the whole sum in memory; block by block with every stem open
-  // needs one block per stem.
+  // needs one block per stem channel (allocated once).
   std::vector<std::unique_ptr<StemReader>> readers;
-  for (const StemSource& s : stems) readers.push_back(s.open());
+  std::vector<std::vector<std::vector<float>>> planes;
+  std::vector<std::vector<float*>> outs;
+  for (const StemSource& s : stems) {
+    readers.push_back(s.open());
+    planes.emplace_back((size_t)s.info.channels, std::vector<float>((size_t)block));
+    outs.emplace_back();
+    for (auto& p : planes.back()) outs.back().push_back(p.data());
+  }
   for (long long b = 0; b < blocks; ++b) {
     std::fill(sum.begin(), sum.end(), 0.0f);
     for (size_t i = 0; i < stems.size(); ++i) {
-      const int channels = stems[i].info.channels;
-      planes.assign((size_t)channels, std::vector<float>((size_t)block));
-      std::vector<float*> out;
-      for (auto& p : planes) out.push_back(p.data());
-      readers[i]->read(out.data(), block);
-      for (const auto& p : planes)
+      readers[i]->read(outs[i].data(), block);
+      for (const auto& p : planes[i])
         for (long long n = 0; n < block; ++n) sum[(size_t)n] += p[(size_t)n];
     }
     double acc = 0.0;

@@ -22,30 +22,6 @@ const Processor* target_processor(const Session& s, const SweepTarget& t) {
   return t.band >= 0 ? &p.bands[t.band] : &p;
 }
 
-// A value by its sweep target, in the parsed session.
-void set_value(Session& s, const SweepTarget& t, double v) {
-  Node& n = s.nodes[t.node];
-  switch (t.what) {
-    case SweepTarget::What::kGain:
-      n.gain_db = v;
-      return;
-    case SweepTarget::What::kPan:
-      n.pan = v;
-      return;
-    case SweepTarget::What::kFader:
-      n.fader_db = v;
-      return;
-    case SweepTarget::What::kProcessor: {
-      Processor& p = n.chain[t.processor];
-      Processor& q = t.band >= 0 ? p.bands[t.band] : p;
-      ProcessorValue& pv = q.values[t.key];
-      pv.kind = ProcessorValue::Kind::kNumber;
-      pv.number = v;
-      return;
-    }
-  }
-}
-
 // The candidates of one generation as one launch: variant i is candidate i.
 std::vector<double> scores_of(const Session& s, const std::vector<StemSource>& stems,
                               const std::vector<std::vector<double>>& values,
@@ -115,7 +91,10 @@ std::vector<double> search_start(const Session& s) {
 
 Session with_values(const Session& s, const std::vector<double>& values) {
   Session out = s;
-  for (size_t a = 0; a < s.search.size(); ++a) set_value(out, s.search[a].target, values[a]);
+  for (size_t a = 0; a < s.search.size(); ++a) {
+    Node& n = out.nodes[s.search[a].target.node];
+    set_target_value(s.search[a].target, values[a], n.gain_db, n.pan, n.fader_db, n.chain);
+  }
   out.variants = Variants{};
   out.search.clear();
   return out;

@@ -15,24 +15,7 @@ NodeSettings settings_for(const Session& s, const Plan& p, int node, const NodeI
     const SweepTarget& t = s.variants.sweep[a].target;
     if (t.node != node) continue;
     const double v = s.variants.sweep[a].values[inst.choice[k]];
-    switch (t.what) {
-      case SweepTarget::What::kGain:
-        st.gain_db = v;
-        break;
-      case SweepTarget::What::kPan:
-        st.pan = v;
-        break;
-      case SweepTarget::What::kFader:
-        st.fader_db = v;
-        break;
-      case SweepTarget::What::kProcessor: {
-        Processor& proc = t.band >= 0 ? st.chain[t.processor].bands[t.band] : st.chain[t.processor];
-        ProcessorValue& pv = proc.values[t.key];
-        pv.kind = ProcessorValue::Kind::kNumber;
-        pv.number = v;
-        break;
-      }
-    }
+    set_target_value(t, v, st.gain_db, st.pan, st.fader_db, st.chain);
   }
   return st;
 }

@@ -164,6 +164,28 @@ Session parse_session_text(const std::string& text, const std::filesystem::path&
   return p.parse(root);
 }
 
+void set_target_value(const SweepTarget& t, double v, double& gain_db, double& pan,
+                      double& fader_db, std::vector<Processor>& chain) {
+  switch (t.what) {
+    case SweepTarget::What::kGain:
+      gain_db = v;
+      return;
+    case SweepTarget::What::kPan:
+      pan = v;
+      return;
+    case SweepTarget::What::kFader:
+      fader_db = v;
+      return;
+    case SweepTarget::What::kProcessor: {
+      Processor& p = t.band >= 0 ? chain[t.processor].bands[t.band] : chain[t.processor];
+      ProcessorValue& pv = p.values[t.key];
+      pv.kind = ProcessorValue::Kind::kNumber;
+      pv.number = v;
+      return;
+    }
+  }
+}
+
 Session parse_session_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec))

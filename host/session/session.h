@@ -103,6 +103,11 @@ struct SweepTarget {
   std::string key;     // the parameter: a node key or a processor (band) key
 };
 
+// Writes `v` where `t` points, into a node's settings (gain, pan, fader, chain): what a
+// variant's sweep value or a match candidate's value does to the node it reaches.
+void set_target_value(const SweepTarget& t, double v, double& gain_db, double& pan,
+                      double& fader_db, std::vector<Processor>& chain);
+
 struct SweepAxis {
   std::string path;  // node.param | node.processor.param | node.processor.band.param
   std::vector<double> values;

@@ -156,7 +156,7 @@ grep -q "best_score (lower is closer)" "$dir/matched/match.csv" || { echo "FAIL:
 grep -q "<svg" "$dir/matched/match.html" || { echo "FAIL: match.html has no plot"; fail=1; }
 expect 1 "match: --seconds out of range" -- "$topdown" match "$dir/mixonly/search.toml" \
   --reference "$dir/mixonly/final_mix.wav" -o "$dir/matched2" --seconds -1
-grep -q "seconds: .* is out of range (0 .. 3600)" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
+grep -q "seconds: .* is out of range (0 .. 120)" "$dir/err" || { echo "FAIL: message"; cat "$dir/err"; fail=1; }
 
 expect 0 "align --help" -- "$topdown" align --help
 grep -q "GCC-PHAT" "$dir/out" || { echo "FAIL: align --help says nothing of the method"; fail=1; }
