@@ -30,6 +30,9 @@ struct SaturationParams {
   float eg, e0, e1, eg_inverse;
   int emphasis;  // 1: the tape shelf runs (tone != 0; a flat shelf is skipped, not rounded)
   float dc;      // DC blocker pole (bias), 0: none
+  // 1: the blocker acts on what the curve adds (wet - dry), not on the signal, so that a
+  // curve that is linear at its level passes the lows untouched (the console's paths).
+  int dc_residual;
   int taps[kSatMaxStages];
   float h[kSatMaxStages][kSatMaxTaps];  // stage s runs between rates 2^s and 2^(s+1)
   // The up-sampler's two phases, time-reversed so that each output is a forward dot
@@ -172,6 +175,16 @@ TD_HD float sat_shape(const SaturationParams& p, SaturationChannel& c, float x) 
   return y;
 }
 
+// The DC blocker after a biased curve, on the wet sample y (dry: the input aligned with
+// it): on y, or with dc_residual on y - dry only.
+TD_HD float sat_dc_block(const SaturationParams& p, SaturationChannel& c, float y, float dry) {
+  if (!(p.dc > 0.0f)) return y;
+  const float v = p.dc_residual ? y - dry : y;
+  const float z = v - c.dc_x + p.dc * c.dc_y;
+  c.dc_x = v, c.dc_y = z;
+  return p.dc_residual ? dry + z : z;
+}
+
 // True where the curve of a segment may run per sample (no state: no ADAA, no emphasis).
 TD_HD bool sat_is_memoryless(const SaturationParams& p) {
   return !p.adaa && !p.emphasis;
@@ -227,17 +240,14 @@ TD_HD float sat_process(const SaturationParams& p, SaturationChannel& c, float* 
     count /= 2;
   }
   float y = buf[0];
-  if (p.dc > 0.0f) {  // DC blocker after a biased curve
-    const float z = y - c.dc_x + p.dc * c.dc_y;
-    c.dc_x = y, c.dc_y = z;
-    y = z;
-  }
-  // The dry signal delayed like the wet path, mixed, then the instance's padding.
+  // The dry signal delayed like the wet path.
   float* dry = m;
   const int dry_size = p.wet_latency + 1;
   dry[c.dry_pos] = x;
   c.dry_pos = c.dry_pos + 1 == dry_size ? 0 : c.dry_pos + 1;
   const float dry_out = dry[c.dry_pos];  // written wet_latency samples ago
+  y = sat_dc_block(p, c, y, dry_out);
+  // Mixed, then the instance's padding.
   float out = p.output * (p.mix * y + (1.0f - p.mix) * dry_out);
   float* pad = dry + dry_size;
   pad[c.pad_pos] = out;
@@ -398,12 +408,7 @@ TD_HD void sat_tail(const SaturationParams& p, SaturationChannel& c, const SatLi
   const float* dry = scratch + l.dry;
   float* pad = scratch + l.pad + p.pad;
   for (long long n = 0; n < frames; ++n) {
-    float y = scratch[l.base + n];
-    if (p.dc > 0.0f) {  // DC blocker after a biased curve
-      const float z = y - c.dc_x + p.dc * c.dc_y;
-      c.dc_x = y, c.dc_y = z;
-      y = z;
-    }
+    const float y = sat_dc_block(p, c, scratch[l.base + n], dry[n]);
     pad[n] = p.output * (p.mix * y + (1.0f - p.mix) * dry[n]);
   }
   for (int s = 0; s < p.stages; ++s) c.up_pos[s] = c.down_pos[s] = 0;

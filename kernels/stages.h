@@ -6,6 +6,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "console.h"
 #include "dither.h"
 #include "dynamics.h"
 #include "dynamics_chunks.h"
@@ -84,6 +85,10 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
 // kept. memory: the jobs' histories (UtilityJob::memory).
 void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
              const UtilityParams* params, float* memory);
+// The console's summing stage (console.h), parallel in time: every sample of every job,
+// then each channel's last t kept. memory: the jobs' t[-1] (ConsoleJob::memory).
+void console(const StreamArena& a, const ConsoleJob* jobs, int job_count,
+             const ConsoleParams* params, float* memory);
 // Gains, dithers and quantises a stereo pair into interleaved left-aligned int32: samples
 // [begin, begin + frames) of the pair's streams into out[0 .. 2 frames). The dither of
 // sample n is drawn at `first + n`, its index in the delivered file, so a file delivered
@@ -149,6 +154,10 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, const Saturatio
 void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
              const UtilityParams* params, float* memory, float* line, long long line_stride,
              void* stream);
+// The console's summing stage: one thread per (sample, channel), then one per channel to
+// keep its last t.
+void console(const StreamArena& a, const ConsoleJob* jobs, int job_count,
+             const ConsoleParams* params, float* memory, void* stream);
 // Long-term mid/side spectra (spectrum_stage.h) of samples [skip, skip + frames) of the
 // current segment of every job: frames of fft_size points (Hann `window`), transformed in
 // batches with cuFFT, bin powers summed in frame order into power[(2 state + channel) *

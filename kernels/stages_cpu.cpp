@@ -224,6 +224,31 @@ void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
   }
 }
 
+void console(const StreamArena& a, const ConsoleJob* jobs, int job_count,
+             const ConsoleParams* params, float* memory) {
+  // Every output sample is independent: chunks of all channels in one parallel loop.
+  constexpr long long kChunk = 1 << 14;
+  const long long chunks = (a.frames + kChunk - 1) / kChunk;
+  const long long lines = 2LL * job_count;
+#pragma omp parallel for schedule(static)
+  for (long long t = 0; t < lines * chunks; ++t) {
+    const int c = (int)(t / chunks) % 2;
+    const ConsoleJob& job = jobs[t / chunks / 2];
+    const ConsoleParams& p = params[job.params];
+    float* x = a.stream(c ? job.right : job.left);
+    const float* key = a.stream(c ? job.key_right : job.key_left);
+    const float first = memory[job.memory + c];
+    const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
+    for (long long n = begin; n < end; ++n)
+      x[n] = console_sample(p, x[n], key[n], n ? key[n - 1] : first, c, a.origin + n);
+  }
+  if (a.frames > 0)
+    for (int j = 0; j < job_count; ++j)
+      for (int c = 0; c < 2; ++c)
+        memory[jobs[j].memory + c] =
+            a.stream(c ? jobs[j].key_right : jobs[j].key_left)[a.frames - 1];
+}
+
 namespace {
 // Dither and quantisation of frames [b, e): compiled for AVX-512 (its 64-bit multiplies
 // vectorise the counter-based generator), AVX2 and the baseline; integer hashing and

@@ -1,4 +1,5 @@
-// CUDA launchers of the saturation (block-wise: saturation.h) and the utility stage.
+// CUDA launchers of the saturation (block-wise: saturation.h), the utility stage and the
+// console's summing stage.
 #include <algorithm>
 #include <vector>
 
@@ -122,6 +123,27 @@ __global__ void utility_keep_kernel(StreamArena a, const UtilityJob* jobs,
       line[(long long)blockIdx.y * line_stride + a.frames + i];
 }
 
+// The console's summing stage (console.h): blockIdx.y is a job channel (2 job + channel).
+__global__ void console_kernel(StreamArena a, const ConsoleJob* jobs, const ConsoleParams* params,
+                               const float* memory) {
+  const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (n >= a.frames) return;
+  const int c = blockIdx.y % 2;
+  const ConsoleJob& job = jobs[blockIdx.y / 2];
+  float* x = a.stream(c ? job.right : job.left);
+  const float* key = a.stream(c ? job.key_right : job.key_left);
+  x[n] = console_sample(params[job.params], x[n], key[n], n ? key[n - 1] : memory[job.memory + c],
+                        c, a.origin + n);
+}
+
+__global__ void console_keep_kernel(StreamArena a, const ConsoleJob* jobs, int channels,
+                                    float* memory) {
+  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= channels || a.frames <= 0) return;
+  const ConsoleJob& job = jobs[k / 2];
+  memory[job.memory + k % 2] = a.stream(k % 2 ? job.key_right : job.key_left)[a.frames - 1];
+}
+
 }  // namespace
 
 void saturation(const StreamArena& a, const SaturationJob* jobs, const SaturationJob* host_jobs,
@@ -198,6 +220,16 @@ void utility(const StreamArena& a, const UtilityJob* jobs, int job_count,
     if (line_stride > a.frames)  // some job keeps a history
       TD_LAUNCH(utility_keep_kernel, grid_for(line_stride - a.frames, 2 * n), kThreads, s, a,
                 jobs + first, params, memory, line, line_stride);
+  });
+}
+
+void console(const StreamArena& a, const ConsoleJob* jobs, int job_count,
+             const ConsoleParams* params, float* memory, void* stream) {
+  const cudaStream_t s = (cudaStream_t)stream;
+  for_each_batch(job_count, kMaxGridY / 2, [&](int first, int n) {
+    TD_LAUNCH(console_kernel, grid_for(a.frames, 2 * n), kThreads, s, a, jobs + first, params,
+              memory);
+    TD_LAUNCH(console_keep_kernel, (2 * n + 63) / 64, 64, s, a, jobs + first, 2 * n, memory);
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <complex>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "io/audio_file.h"
+#include "kernels/fft.h"
 
 namespace td::test {
 
@@ -160,6 +162,47 @@ bool device_available(std::string* why) {
 #else
   return cuda_available(why);
 #endif
+}
+
+namespace {
+constexpr double kSpectrumRate = 48000;
+double bin_of(double hz) {
+  return hz * 65536.0 / kSpectrumRate;
+}
+}  // namespace
+
+std::vector<double> power_spectrum(const std::vector<float>& x, long long from) {
+  const int n = 65536;
+  const double pi = 3.14159265358979323846;
+  RealFft fft(n);
+  for (int i = 0; i < n; ++i) {
+    const double t = 2 * pi * i / n;
+    const double w =
+        0.35875 - 0.48829 * std::cos(t) + 0.14128 * std::cos(2 * t) - 0.01168 * std::cos(3 * t);
+    fft.input()[i] = (float)(x[from + i] * w);
+  }
+  fft.execute();
+  std::vector<double> p(n / 2 + 1);
+  for (int k = 0; k <= n / 2; ++k) p[k] = std::norm(fft.output()[k]);
+  return p;
+}
+
+double tone_db(const std::vector<double>& p, double hz) {
+  const long long c = std::llround(bin_of(hz));
+  double e = 0;
+  for (long long k = c - 4; k <= c + 4; ++k) e += p[k];
+  return 10 * std::log10(e + 1e-300);
+}
+
+double aliasing_db(const std::vector<double>& p, double f0) {
+  double alias = 0;
+  for (long long k = std::llround(bin_of(30)); k < std::llround(bin_of(20000)); ++k) {
+    const double f = k * kSpectrumRate / 65536;
+    const double h = std::round(f / f0);
+    if (h >= 1 && std::fabs(k - bin_of(h * f0)) <= 6) continue;
+    alias += p[k];
+  }
+  return 10 * std::log10(alias + 1e-300) - tone_db(p, f0);
 }
 
 }  // namespace td::test

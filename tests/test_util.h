@@ -65,4 +65,11 @@ std::string with_master_chain(std::string demo_toml, const std::string& chain);
 AudioData render_text(const std::string& toml, const std::vector<Planar>& stems,
                       long long segment = 0, RenderResult* result = nullptr);
 
+// Spectra of 48 kHz test signals: the power spectrum (Blackman-Harris, 65536 points) of x
+// from `from`; the energy of a tone (the window's main lobe, +-4 bins), dB; and the energy
+// below 20 kHz that is not at a harmonic of f0 (nor DC) against the fundamental, dB.
+std::vector<double> power_spectrum(const std::vector<float>& x, long long from);
+double tone_db(const std::vector<double>& p, double hz);
+double aliasing_db(const std::vector<double>& p, double f0);
+
 }  // namespace td::test

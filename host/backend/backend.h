@@ -19,8 +19,8 @@
 namespace td {
 
 // The stateful stages whose storage allocate_stage holds, and each one's state type.
-enum class StageKind { kCompressor, kLimiter, kSaturation, kUtility };
-constexpr int kStageKinds = 4;
+enum class StageKind { kCompressor, kLimiter, kSaturation, kUtility, kConsole };
+constexpr int kStageKinds = 5;
 template <class Params>
 struct StageOf;
 template <>
@@ -43,6 +43,12 @@ template <>
 struct StageOf<UtilityParams> {
   static constexpr StageKind kind = StageKind::kUtility;
   using State = UtilityState;
+};
+struct ConsoleState {};  // the console keeps only each channel's last t (memory)
+template <>
+struct StageOf<ConsoleParams> {
+  static constexpr StageKind kind = StageKind::kConsole;
+  using State = ConsoleState;
 };
 
 class Backend {
@@ -113,6 +119,7 @@ class Backend {
                        long long trace_hop_frames) = 0;
   virtual void saturation(const std::vector<SaturationJob>& jobs) = 0;
   virtual void utility(const std::vector<UtilityJob>& jobs) = 0;
+  virtual void console(const std::vector<ConsoleJob>& jobs) = 0;
 
   // Long-term mid/side spectra (kernels/spectrum_stage.h): `states` zeroed spectra of
   // fft_size points; spectra feeds samples [skip, skip + frames) of the current segment of

@@ -197,6 +197,11 @@ class CpuBackend final : public Backend {
     cpu::utility(work_, jobs.data(), (int)jobs.size(), m.params_as<UtilityParams>(),
                  m.memory.data());
   }
+  void console(const std::vector<ConsoleJob>& jobs) override {
+    StageMemory& m = stages_[(int)StageKind::kConsole];
+    cpu::console(work_, jobs.data(), (int)jobs.size(), m.params_as<ConsoleParams>(),
+                 m.memory.data());
+  }
   void allocate_meters(int states, long long hops_per_state) override {
     states_.assign(states, MeterState{});
     hops_.assign((size_t)states * hops_per_state, MeterHop{});

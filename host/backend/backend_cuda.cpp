@@ -297,6 +297,13 @@ class CudaBackend final : public Backend {
                   m.memory.ptr, line, stride, stream_);
     check_launch("utility");
   }
+  void console(const std::vector<ConsoleJob>& jobs) override {
+    if (jobs.empty()) return;
+    DeviceStage& m = stages_[(int)StageKind::kConsole];
+    cuda::console(work_, jobs_cache_.get(jobs), (int)jobs.size(), m.params_as<ConsoleParams>(),
+                  m.memory.ptr, stream_);
+    check_launch("console");
+  }
   void fir(const FirShape& shape, const std::vector<FirJob>& jobs) override {
     if (jobs.empty()) return;
     const long long fill = work_.origin % shape.hop;

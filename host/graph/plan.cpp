@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "kernels/dither.h"  // mix64: the same portable generator everywhere
+#include "processors/console.h"
 #include "processors/processor.h"
 
 namespace td {
@@ -131,8 +132,15 @@ Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_bus
   for (const auto& level : p.levels)
     for (int i : level) {
       std::set<int> r;
-      for (size_t a = 0; a < s.variants.sweep.size(); ++a)
-        if (s.variants.sweep[a].target.node == i) r.insert((int)a);
+      // An input's console channel (console.h) copies the console of its bus: that
+      // console's axes reach it.
+      const int console_bus = console_channel_step(s, i) >= 0 ? s.find(s.nodes[i].output) : -1;
+      for (size_t a = 0; a < s.variants.sweep.size(); ++a) {
+        const SweepTarget& t = s.variants.sweep[a].target;
+        if (t.node == i ||
+            (t.node == console_bus && t.what == SweepTarget::What::kProcessor && t.processor == 0))
+          r.insert((int)a);
+      }
       for (int d : deps[i]) r.insert(p.reaching_axes[d].begin(), p.reaching_axes[d].end());
       p.reaching_axes[i].assign(r.begin(), r.end());
     }

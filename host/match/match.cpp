@@ -8,6 +8,7 @@
 
 #include "base/input_error.h"
 #include "match/cmaes.h"
+#include "processors/console.h"
 #include "processors/processor.h"
 #include "render/render.h"
 #include "session/schema.h"
@@ -95,6 +96,7 @@ Session with_values(const Session& s, const std::vector<double>& values) {
     Node& n = out.nodes[s.search[a].target.node];
     set_target_value(s.search[a].target, values[a], n.gain_db, n.pan, n.fader_db, n.chain);
   }
+  sync_console_channels(out);  // a searched console's inputs follow it
   out.variants = Variants{};
   out.search.clear();
   return out;

@@ -17,12 +17,17 @@ const ProcessorModule& saturation_module();
 const ProcessorModule& imager_module();
 const ProcessorModule& limiter_module();
 const ProcessorModule& pitch_module();
+const ProcessorModule& console_module();
+const ProcessorModule& console_channel_module();
 
 const std::vector<const ProcessorModule*>& processor_modules() {
   static const std::vector<const ProcessorModule*> all = {
-      &gain_module(),    &eq_module(),         &compressor_module(), &multiband_module(),
-      &deesser_module(), &saturation_module(), &imager_module(),     &limiter_module(),
-      &utility_module(), &pitch_module()};
+      &gain_module(), &eq_module(), &compressor_module(), &multiband_module(), &deesser_module(),
+      &saturation_module(), &imager_module(), &limiter_module(), &utility_module(), &pitch_module(),
+      &console_module(),
+      // Internal (a '-' in the type: the parser refuses it in a file): each input's
+      // channel path of a console bus, appended by the parser (console.h).
+      &console_channel_module()};
   return all;
 }
 

@@ -52,6 +52,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   LaunchStore<LimiterParams> limiters;
   LaunchStore<SaturationParams> saturations;
   LaunchStore<UtilityParams> utilities;
+  LaunchStore<ConsoleParams> consoles;
   size_t max_levels = 0;
   for (SessionWork* w : group) {
     w->slot_offset = slots;
@@ -64,6 +65,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     limiters.place(w->limiters);
     saturations.place(w->saturations);
     utilities.place(w->utilities);
+    consoles.place(w->consoles);
     lower(*w);
     slots += w->plan.slot_count + w->scratch_slots;
     fir_states += w->fir_state_floats;
@@ -73,6 +75,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     limiters.append(w->limiters);
     saturations.append(w->saturations);
     utilities.append(w->utilities);
+    consoles.append(w->consoles);
     render_frames = std::max(render_frames, w->frames + w->latency);
     meters += (int)w->metered.size();
     keeps += 2 * (int)w->plan.instances[w->s->nodes.size() - 1].size();
@@ -129,6 +132,7 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   backend->allocate_stage(limiters.params, limiters.states, limiters.memory);
   backend->allocate_stage(saturations.params, saturations.states, saturations.memory);
   backend->allocate_stage(utilities.params, utilities.states, utilities.memory);
+  backend->allocate_stage(consoles.params, consoles.states, consoles.memory);
   backend->allocate_traces(traces);
 
   // All tracks of all sessions, for decoding on all cores.
@@ -220,6 +224,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
         if (!step.gains.empty()) timed(StageTime::kGains, [&] { backend->gain(step.gains); });
         if (!step.utilities.empty())
           timed(StageTime::kUtility, [&] { backend->utility(step.utilities); });
+        if (!step.consoles.empty())
+          timed(StageTime::kConsole, [&] { backend->console(step.consoles); });
         for (const FirLaunch& f : step.firs)
           timed(StageTime::kFir, [&] { backend->fir(f.shape, f.jobs); });
         if (!step.compressors.empty())

@@ -41,6 +41,7 @@ struct ChainStep {
   std::vector<SumTerm> terms;
   std::vector<GainJob> gains;
   std::vector<UtilityJob> utilities;
+  std::vector<ConsoleJob> consoles;  // after the pre-sums, before the saturations
   std::vector<FirLaunch> firs;
   std::vector<CompressorJob> compressors;
   std::vector<LimiterJob> limiters;
@@ -118,6 +119,7 @@ struct SessionWork {
   StageStore<LimiterParams> limiters;
   StageStore<SaturationParams> saturations;
   StageStore<UtilityParams> utilities;
+  StageStore<ConsoleParams> consoles;
   long long trace_offset = 0, trace_floats = 0;
   std::vector<DynamicsReport> dynamics;
   int scratch_slots = 0;  // band and mid/side streams of chain stages, after the plan's

@@ -220,6 +220,7 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
     append(to.terms, from.terms);
     append(to.gains, from.gains);
     append(to.utilities, from.utilities);
+    append(to.consoles, from.consoles);
     append(to.compressors, from.compressors);
     append(to.limiters, from.limiters);
     append(to.saturations, from.saturations);

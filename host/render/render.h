@@ -135,14 +135,15 @@ enum class StageTime {
   kSaturation,
   kLimiter,
   kUtility,
+  kConsole,
   kMeters,
   kSpectra
 };
-constexpr int kStageTimes = 9;
+constexpr int kStageTimes = 10;
 inline const char* stage_time_name(StageTime t) {
-  static const char* names[kStageTimes] = {"sums",       "gains",      "eq_fir",
-                                           "compressor", "saturation", "limiter",
-                                           "utility",    "meters",     "spectra"};
+  static const char* names[kStageTimes] = {"sums",       "gains",   "eq_fir",  "compressor",
+                                           "saturation", "limiter", "utility", "console",
+                                           "meters",     "spectra"};
   return names[(int)t];
 }
 struct Timings {

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "processors/console.h"
 #include "processors/processor.h"
 #include "session/parser.h"
 
@@ -151,6 +152,14 @@ Session Parser::parse(const toml::table& root) {
                       ".chain[" + std::to_string(i) + "]",
                   "pitch runs on a track's stem as it is read: only as the first step of a "
                   "[[track]] chain");
+  // `console` is the summing mixer a bus's inputs meet: the first step of a bus's chain.
+  for (const Node& n : s.nodes)
+    for (size_t i = 0; i < n.chain.size(); ++i)
+      if (n.chain[i].type == "console" && (n.kind == NodeKind::kTrack || i != 0))
+        fail_line(n.chain[i].line, node_label(n) + ".chain[" + std::to_string(i) + "]",
+                  "console models the mixer a bus's inputs are summed in: only as the first "
+                  "step of a [[bus]] or [master] chain");
+  add_console_channels(s);
   if (const toml::node* n = root.get("variants")) variants(table(*n, "[variants]"), s);
   if (const toml::node* n = root.get("search")) search(table(*n, "[search]"), s);
   if (const toml::node* n = root.get("ranking")) {

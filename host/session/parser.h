@@ -267,8 +267,8 @@ struct Parser {
   void metadata(const toml::table& t, const std::string& where, Metadata& m) const;
 
   // Resolves a sweep path to the parameter it names (`target`) and that key's range.
-  void no_pitch(const Session& s, const SweepTarget& t, const toml::node& v,
-                const std::string& w) const;
+  void check_sweepable(const Session& s, const SweepTarget& t, const toml::node& v,
+                       const std::string& w) const;
   void spectral_shortcut(const toml::node& at, Session& s) const;
   std::vector<double> value_list(const toml::node& v, const std::string& w,
                                  const KeySpec& spec) const;

@@ -23,13 +23,19 @@ const char* spectral_match_eq_toml() {
 
 namespace td::session_parser {
 
-// A stem is pitch-shifted once, as it is read: its settings take one value per render.
-void Parser::no_pitch(const Session& s, const SweepTarget& t, const toml::node& v,
-                      const std::string& w) const {
+// Steps whose settings take one value per render: pitch (the stem is shifted once, as it
+// is read) and an input's console channel (it follows its bus's console).
+void Parser::check_sweepable(const Session& s, const SweepTarget& t, const toml::node& v,
+                             const std::string& w) const {
   if (t.what == SweepTarget::What::kProcessor && s.nodes[t.node].chain[t.processor].type == "pitch")
     fail(&v, w,
          "pitch settings cannot be swept or searched (the stem is shifted once, as it is "
          "read; render a session per setting)");
+  if (t.what == SweepTarget::What::kProcessor &&
+      s.nodes[t.node].chain[t.processor].type == "console-channel")
+    fail(&v, w,
+         "an input's console channel follows the console of its bus: sweep or search that "
+         "console's keys");
 }
 
 // The values of a sweep or search list, each checked against the key's range and, for a
@@ -84,7 +90,7 @@ void Parser::variants(const toml::table& t, Session& s) const {
     axis.line = line_of(v);
     const std::string w = "[variants.sweep].\"" + axis.path + "\"";
     const KeySpec spec = sweep_target(s, axis.path, v, w, axis.target);
-    no_pitch(s, axis.target, v, w);
+    check_sweepable(s, axis.target, v, w);
     axis.values = value_list(v, w, spec);
     s.variants.sweep.push_back(std::move(axis));
   }
@@ -161,7 +167,7 @@ void Parser::search(const toml::table& t, Session& s) const {
     axis.line = line_of(*node);
     const std::string w = "[search].\"" + key + "\"";
     const KeySpec spec = sweep_target(s, key, *node, w, axis.target);
-    no_pitch(s, axis.target, *node, w);
+    check_sweepable(s, axis.target, *node, w);
     if (node->is_array()) {  // discrete: the values listed
       axis.values = value_list(*node, w, spec);
       std::vector<double> sorted = axis.values;

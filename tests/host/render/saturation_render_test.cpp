@@ -31,45 +31,10 @@ Planar sine(double amplitude, double hz, long long frames) {
   return p;
 }
 
-// Power spectrum (Blackman-Harris, 65536 points) of x from `from`.
+using test::aliasing_db;
+using test::tone_db;
 std::vector<double> spectrum(const std::vector<float>& x, long long from) {
-  const int n = 65536;
-  RealFft fft(n);
-  for (int i = 0; i < n; ++i) {
-    const double t = 2 * kPi * i / n;
-    const double w =
-        0.35875 - 0.48829 * std::cos(t) + 0.14128 * std::cos(2 * t) - 0.01168 * std::cos(3 * t);
-    fft.input()[i] = (float)(x[from + i] * w);
-  }
-  fft.execute();
-  std::vector<double> p(n / 2 + 1);
-  for (int k = 0; k <= n / 2; ++k) p[k] = std::norm(fft.output()[k]);
-  return p;
-}
-
-double bin_of(double hz) {
-  return hz * 65536.0 / kRate;
-}
-
-// Energy around a frequency (the window's main lobe: +-4 bins), dB.
-double tone_db(const std::vector<double>& p, double hz) {
-  const long long c = std::llround(bin_of(hz));
-  double e = 0;
-  for (long long k = c - 4; k <= c + 4; ++k) e += p[k];
-  return 10 * std::log10(e + 1e-300);
-}
-
-// Energy below 20 kHz that is not at a harmonic of f0 (nor DC), relative to the
-// fundamental, dB (negative: below it).
-double aliasing_db(const std::vector<double>& p, double f0) {
-  double alias = 0;
-  for (long long k = std::llround(bin_of(30)); k < std::llround(bin_of(20000)); ++k) {
-    const double f = k * (double)kRate / 65536;
-    const double h = std::round(f / f0);
-    if (h >= 1 && std::fabs(k - bin_of(h * f0)) <= 6) continue;
-    alias += p[k];
-  }
-  return 10 * std::log10(alias + 1e-300) - tone_db(p, f0);
+  return test::power_spectrum(x, from);
 }
 
 TEST(Saturation, SmallSignalsPassAtUnityGain) {

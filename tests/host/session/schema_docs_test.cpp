@@ -133,6 +133,8 @@ TEST_F(SessionFormatDoc, NodeTableIsTheSchema) {
 TEST_F(SessionFormatDoc, EveryProcessorTableIsItsModulesSchema) {
   for (const ProcessorModule* m : processor_modules()) {
     const ProcessorSpec& spec = m->spec();
+    // A '-' in the type: internal (the parser refuses it in a file; console.h's channels).
+    if (std::string(spec.type).find('-') != std::string::npos) continue;
     const ProcessorSpec* band = m->band_spec ? m->band_spec() : nullptr;
     std::string section;
     const auto tables = tables_of(doc, std::string("### `") + spec.type + "`", &section);

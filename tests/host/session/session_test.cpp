@@ -332,3 +332,41 @@ TEST(SessionSchema, EveryProcessorTheFormatDefinesRenders) {
 
 }  // namespace
 }  // namespace td
+
+namespace td {
+namespace {
+
+// `console` is a bus's summing mixer: the first step of a bus or master chain; its inputs'
+// channel steps are the parser's, never the file's, and follow the bus's console.
+TEST(SessionErrors, AConsoleIsTheFirstStepOfABusChainAndItsChannelsFollowIt) {
+  const std::string track = "[[track]]\nname = \"kick\"\nfile = \"k.wav\"\n";
+  const std::string on_track = error_of(
+      "[[track]]\nname = \"kick\"\nfile = \"k.wav\"\nchain = [ { type = \"console\" } ]\n");
+  EXPECT_NE(on_track.find("song.toml:4: track \"kick\".chain[0]"), std::string::npos) << on_track;
+  EXPECT_NE(on_track.find("only as the first step of a [[bus]] or [master] chain"),
+            std::string::npos)
+      << on_track;
+  const std::string second =
+      error_of("[master]\nchain = [ { type = \"eq\" }, { type = \"console\" } ]\n" + track);
+  EXPECT_NE(second.find("[master].chain[1]"), std::string::npos) << second;
+  const std::string internal =
+      error_of("[master]\nchain = [ { type = \"console-channel\" } ]\n" + track);
+  EXPECT_NE(internal.find("unknown processor \"console-channel\""), std::string::npos) << internal;
+  const std::string swept =
+      error_of("[master]\nchain = [ { type = \"console\" } ]\n" + track +
+               "[variants]\nsweep = { \"kick.console-channel.drive_db\" = [0, 6] }\n");
+  EXPECT_NE(swept.find("follows the console of its bus"), std::string::npos) << swept;
+  // Parsed: the track ends with its channel step, a copy of the master's console.
+  const Session s = parse_session_text(
+      "[master]\nchain = [ { type = \"console\", model = \"modern_vca\", drive_db = 6 } ]\n" +
+          track,
+      "/sessions/song.toml");
+  const Node& kick = s.nodes[s.find("kick")];
+  ASSERT_EQ(kick.chain.size(), 1u);
+  EXPECT_EQ(kick.chain[0].type, "console-channel");
+  EXPECT_EQ(kick.chain[0].text("model", ""), "modern_vca");
+  EXPECT_EQ(kick.chain[0].number("drive_db", 0), 6.0);
+}
+
+}  // namespace
+}  // namespace td
