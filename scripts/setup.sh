@@ -4,14 +4,15 @@
 # daemons; the packages' services are not used; when they cannot be installed the test
 # skips with a message). With --bench also the peers the benchmarks compare against
 # (ffmpeg). clang and its runtime build the fuzz targets (scripts/fuzz.sh). Only missing
-# packages are installed; run as root (or with sudo available).
+# packages are installed; run as root (or with sudo available). groff-base and zsh check
+# the installed man pages and completions (tests/cli/install_test.sh).
 set -euo pipefail
 
 required=(build-essential cmake ninja-build pkg-config
   libsndfile1-dev libsoxr-dev libfftw3-dev libtomlplusplus-dev nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev libebur128-dev
   libxxhash-dev libtag1-dev libeigen3-dev python3-cmaes librubberband-dev
-  python3 clang libclang-rt-14-dev)
+  python3 clang libclang-rt-14-dev groff-base zsh)
 optional=(slurmctld slurmd slurm-client munge)
 if [ "${1:-}" = "--bench" ]; then
   required+=(ffmpeg bc time)
