@@ -162,7 +162,8 @@ TEST_P(Backends, DynamicsMatchTheCpuDynamics) {
 }
 
 TEST_P(Backends, SaturationAndImagerMatchTheCpu) {
-  // Tape saturation at 8x with tone, hard clip with ADAA, an imager with mono lows and a
+  // A console (its channel paths on the demo's five buses, crosstalk, noise), tape
+  // saturation at 8x with tone, hard clip with ADAA, an imager with mono lows and a
   // utility with a fractional delay (4.8 samples), swept. tanh-free curves and float FIR stages:
   // the same arithmetic; -100 dBFS.
   DemoOptions o;
@@ -172,6 +173,7 @@ TEST_P(Backends, SaturationAndImagerMatchTheCpu) {
   toml += "[variants.sweep]\n\"master.tape.drive_db\" = [3, 9]\n";
   toml = test::with_master_chain(
       toml,
+      "{ type = \"console\", model = \"american_bus\", drive_db = 6 }, "
       "{ type = \"saturation\", id = \"tape\", model = \"tape\", tone = 0.5 }, "
       "{ type = \"saturation\", id = \"clip\", model = \"hard\", drive_db = 3 }, "
       "{ type = \"imager\", width_pct = 120, mono_below_hz = 150 }, "
