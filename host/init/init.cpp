@@ -105,8 +105,12 @@ std::string session_text(const Layout& l, const Template& t, const std::string& 
       << "# The maximizer (the master's last limiter) is driven to this loudness.\n"
       << "target_lufs = -14.0\nceiling_dbtp = -1.0\n\n";
   // The mix bus first: it is set up first in a top-down mix.
-  s << "[master]\nchain = [\n"
-    << "  # Clean the sub-lows that eat headroom; a little air on top.\n"
+  s << "[master]\nchain = [\n";
+  if (t.bus_chains)
+    s << "  # The buses meet a British-style console: each through its channel path, a little\n"
+      << "  # crosstalk and the summing amp (second-harmonic warmth; sweep drive_db to taste).\n"
+      << "  { type = \"console\", model = \"british_a\", drive_db = 0 },\n";
+  s << "  # Clean the sub-lows that eat headroom; a little air on top.\n"
     << "  { type = \"eq\", id = \"eq\", bands = [ { id = \"hp\", type = \"highpass\", freq = 25, "
        "slope = 24 },\n"
     << "      { id = \"air\", type = \"bell\", freq = 10000, gain_db = 0.75, q = 0.7 } ] },\n";
