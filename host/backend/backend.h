@@ -169,5 +169,8 @@ std::unique_ptr<Backend> make_backend(const std::string& choice, std::string* no
 // Called with the notice when `auto` falls back to the CPU, as the backend is chosen (before
 // the work): the command line prints it once per process.
 void set_backend_notice_handler(std::function<void(const std::string&)> handler);
+// Says the notice now (through the handler) if `choice` would fall back to the CPU: a
+// command calls it before its work, so the notice comes first.
+void announce_backend(const std::string& choice);
 
 }  // namespace td

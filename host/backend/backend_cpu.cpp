@@ -279,20 +279,39 @@ void set_backend_notice_handler(std::function<void(const std::string&)> handler)
   notice_handler() = std::move(handler);
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& requested, std::string* notice) {
+// What `requested` runs on: "cpu" or "cuda", and for an `auto` that falls back, why.
+std::string resolve_backend(const std::string& requested, std::string& notice) {
   std::string choice = requested;
   // `auto` defers to TOPDOWN_BACKEND where the operator set it (a farm's CPU-only nodes).
   if (choice == "auto")
     if (const char* env = std::getenv("TOPDOWN_BACKEND"))  // the CLI checked its value
       if (std::string(env) == "cpu" || std::string(env) == "cuda") choice = env;
-  if (choice == "cpu") return make_cpu_backend();
-  if (choice == "cuda") return make_cuda_backend();
-  std::string why;
-  if (cuda_available(&why)) return make_cuda_backend();
-  const std::string text = "no usable GPU (" + why + "): rendering on the CPU";
-  if (notice) *notice = text;
-  if (notice_handler()) notice_handler()(text);
-  return make_cpu_backend();
+  if (choice != "auto") return choice;
+  // Asked once per process: the answer does not change while it runs.
+  static const std::pair<bool, std::string> probe = [] {
+    std::string why;
+    const bool ok = cuda_available(&why);
+    return std::make_pair(ok, why);
+  }();
+  if (probe.first) return "cuda";
+  notice = "no usable GPU (" + probe.second + "): rendering on the CPU";
+  return "cpu";
+}
+
+void announce_backend(const std::string& requested) {
+  std::string notice;
+  resolve_backend(requested, notice);
+  if (!notice.empty() && notice_handler()) notice_handler()(notice);
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& requested, std::string* notice) {
+  std::string text;
+  const std::string choice = resolve_backend(requested, text);
+  if (!text.empty()) {
+    if (notice) *notice = text;
+    if (notice_handler()) notice_handler()(text);
+  }
+  return choice == "cuda" ? make_cuda_backend() : make_cpu_backend();
 }
 
 }  // namespace td

@@ -65,12 +65,22 @@ double command_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - command_start()).count();
 }
 
+namespace {
+// With --progress json every line on stderr is a JSON object: notes are {"notice": ...}.
+void say(const std::string& line) {
+  if (console().progress == "json")
+    std::cerr << nlohmann::json{{"notice", line}}.dump() << "\n";
+  else
+    std::cerr << "topdown: " << line << "\n";
+}
+}  // namespace
+
 void detail(const std::string& line) {
-  if (verbose()) std::cerr << "topdown: " << line << "\n";
+  if (verbose()) say(line);
 }
 
 void note(const std::string& line) {
-  if (!quiet()) std::cerr << "topdown: " << line << "\n";
+  if (!quiet()) say(line);
 }
 
 namespace {
@@ -78,7 +88,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string clock_text(double s) {
-  if (!std::isfinite(s) || s < 0) return "-";
+  if (!std::isfinite(s) || s < 0) return "--:--";
   char b[32];
   const long long t = std::llround(s);
   if (t >= 3600)
@@ -109,7 +119,8 @@ struct Reporter {
     }
     f = std::min(1.0, std::max(0.0, f));
     const double elapsed = std::chrono::duration<double>(now - start).count();
-    const double eta = f > 0.0 ? elapsed * (1.0 - f) / f : NAN;
+    // No estimate until the step has run long enough to extrapolate (half a second).
+    const double eta = f > 0.0 && elapsed >= 0.5 ? elapsed * (1.0 - f) / f : NAN;
     const double speed = audio_s > 0.0 && elapsed > 0.0 ? audio_s * f / elapsed : NAN;
     // Plain and JSON lines: the start, every 10 %, at most one a second, and the end.
     const bool step = (int)(f * 10) != (int)(std::max(0.0, last_fraction) * 10);

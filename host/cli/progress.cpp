@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "backend/backend.h"
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "io/audio_file.h"
@@ -18,6 +19,7 @@ namespace td {
 void check_backend(const std::string& backend, const std::string& command) {
   if (backend != "cpu" && backend != "cuda" && backend != "auto")
     throw InputError(command + ": --backend " + backend + " (allowed: cpu, cuda, auto)");
+  announce_backend(backend);  // the GPU notice before the work
 }
 
 std::function<void(const std::string&, double)> terminal_progress(double audio_seconds) {
