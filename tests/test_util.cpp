@@ -124,7 +124,9 @@ std::string read_bytes(const std::filesystem::path& file) {
 }
 
 std::string with_master_chain(std::string demo_toml, const std::string& chain) {
-  const std::string trim = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
+  const std::string trim =
+      "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 },\n          { type = "
+      "\"limiter\", id = \"max\", ceiling_dbtp = -1.0 } ]";
   const size_t at = demo_toml.find(trim);
   if (at == std::string::npos) throw std::runtime_error("the demo session's master chain changed");
   return demo_toml.replace(at, trim.size(), "chain = [ " + chain + " ]");

@@ -347,7 +347,13 @@ BatchSummary run_batch(const std::vector<BatchJob>& jobs, const BatchOptions& op
     p.row["wall_s"] = elapsed(p.t0);
     publish(i, error.empty() ? "ok" : "failed");
   });
-  if (!s.report.contains("sessions")) s.report["sessions"] = nlohmann::json::array();
+  if (!s.report.contains("sessions")) {
+    // Nothing was this shard's (more shards than sessions): its summary still says so, or
+    // merge would count the shard as missing.
+    s.report["sessions"] = nlohmann::json::array();
+    s.report["totals"] = {{"ok", 0}, {"failed", 0}, {"skipped", 0}};
+    write_text_atomic(summary_file(opt), s.report.dump(2) + "\n");
+  }
   if (!opt.sharded) write_text_atomic(opt.out_dir / "batch.csv", batch_csv(s.report));
   return s;
 }

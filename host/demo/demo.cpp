@@ -327,8 +327,10 @@ DemoSong make_demo_song(const DemoOptions& o) {
     << " s at 120 BPM (Am - F - C - G)\n\n"
     << "[session]\nsample_rate = " << o.sample_rate << "\nheadroom_dbfs = -12.0\n\n"
     << "[delivery]\nformat = \"wav\"\nbit_depth = 24\ntarget_lufs = -14.0\nceiling_dbtp = -1.0\n\n"
-    << "[master]\n# Mix bus first: a trim that leaves headroom for the processing to come.\n"
-    << "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]\n\n";
+    << "[master]\n# Mix bus first: a trim that leaves headroom for the processing to come, and\n"
+    << "# the maximizer that delivers [delivery] target_lufs under the ceiling.\n"
+    << "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 },\n"
+    << "          { type = \"limiter\", id = \"max\", ceiling_dbtp = -1.0 } ]\n\n";
   const char* buses[] = {"drums", "bass", "guitars", "keys", "vocals"};
   for (const char* b : buses) {
     bool used = false;

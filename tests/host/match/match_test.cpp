@@ -298,7 +298,9 @@ TEST(Match, RecoversSpectralLevelAndDynamicsSettingsOfAMultitrackSong) {
   export_demo_song(make_demo_song(d), kRate, dir / "");
   std::ifstream in(dir / "session.toml");
   const std::string base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string chain = "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 } ]";
+  const std::string chain =
+      "chain = [ { type = \"gain\", id = \"trim\", gain_db = -2.0 },\n          { type = "
+      "\"limiter\", id = \"max\", ceiling_dbtp = -1.0 } ]";
   ASSERT_NE(base.find(chain), std::string::npos);
   auto song = [&](double air, double low, double drums, double threshold) {
     std::string t = base;
