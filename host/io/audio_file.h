@@ -106,6 +106,9 @@ void write_text_atomic(const std::filesystem::path& file, const std::string& tex
 // Encodes planar float audio as a 16-bit FLAC file in memory (libsndfile's virtual I/O): the
 // report page's embedded excerpts. Samples are rounded (no dither: a listening preview).
 std::string encode_flac16(const std::vector<std::vector<float>>& planar, int sample_rate);
+// The same as Ogg Opus at a constant bit rate (resampled to 48 kHz first where needed).
+std::string encode_opus(const std::vector<std::vector<float>>& planar, int sample_rate,
+                        int bitrate_kbps);
 
 // Reads any libsndfile format into planar float (tests and analysis).
 struct AudioData {

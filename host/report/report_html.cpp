@@ -5,6 +5,7 @@
 #include <boost/archive/iterators/transform_width.hpp>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "analysis/playback.h"
@@ -12,6 +13,8 @@
 #include "io/output_set.h"
 #include "report/report.h"
 #include "report/report_page.h"
+#include "report/report_player_js.h"
+#include "report/report_plots_js.h"
 
 namespace td {
 namespace {
@@ -60,12 +63,18 @@ double loudest_start(const Readings& r, double length_s, double duration_s) {
   return best;
 }
 
-// An excerpt of a file as an embedded FLAC (base64), or empty if it cannot be read.
+// An excerpt of a file as embedded Ogg Opus at kExcerptKbps (base64), or empty if it cannot
+// be read. Opus, not FLAC, for the page's size: 20 s of a master is about 3 MB as 16-bit
+// FLAC and 0.6 MB as Opus at 192 kbps (base64 included), so a page with 8 variants and 2
+// references stays near 7 MB. 192 kbps stereo is past the rate at which Opus is
+// transparent on music in listening tests (the Opus codec's recommendations: 128 kbps and
+// up for stereo music), and the delivered files, not the excerpts, are the masters.
+constexpr int kExcerptKbps = 192;
 std::string excerpt(const std::filesystem::path& file, double start_s, double length_s) {
   try {
     const AudioData a = read_audio_range(file, start_s, length_s);
     if (a.channels.empty()) return "";
-    return base64(encode_flac16(a.channels, a.sample_rate));
+    return base64(encode_opus(a.channels, a.sample_rate, kExcerptKbps));
   } catch (const std::exception&) {
     return "";
   }
@@ -79,6 +88,27 @@ bool params_match(const std::vector<std::pair<std::string, double>>& sub,
     if (!found) return false;
   }
   return true;
+}
+
+// The width per band (side / mid energy) of a variant itself: the page without references.
+json own_width(const StereoSpectra& sp) {
+  json out = json::array();
+  for (size_t b = 0; b < sp.mid.size() && b < sp.side.size(); ++b) {
+    const double mid = sp.mid[b].db, side = sp.side[b].db;
+    if (!std::isfinite(mid) || mid < -120.0) continue;  // no signal in the band
+    out.push_back({sp.mid[b].hz, std::round(1e4 * std::pow(10.0, (side - mid) / 10.0)) / 1e4});
+  }
+  return out;
+}
+
+// When the page was made, UTC, to the minute.
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm);
+  return b;
 }
 
 json variant_json(const RenderResult& r, const VariantResult& v) {
@@ -115,6 +145,7 @@ json variant_json(const RenderResult& r, const VariantResult& v) {
           {"plr_db", number_or_null(v.readings.plr_db)},
           {"crest_db", number_or_null(v.readings.crest_db)},
           {"spectrum", bands(v.spectra.total)},
+          {"width", own_width(v.spectra)},
           {"short_term", short_term(v.readings)},
           {"comparisons", comparisons},
           {"dynamics", dynamics},
@@ -131,6 +162,13 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
       [](const VariantResult* a, const VariantResult* b) { return a->rank < b->rank; });
   json data;
   data["session"] = s.file.filename().string();
+  data["tool"] = {{"name", "topdown"}, {"version", kVersion}};
+  data["rendered_utc"] = utc_now();
+  data["delivery"] = {
+      {"format", s.delivery.format},
+      {"bit_depth", s.delivery.bit_depth},
+      {"target_lufs", s.delivery.target_lufs ? json(*s.delivery.target_lufs) : json(nullptr)},
+      {"ceiling_dbtp", s.delivery.ceiling_dbtp}};
   data["sample_rate"] = r.sample_rate;
   data["duration_s"] = (double)r.frames / std::max(1, r.sample_rate);
   data["headroom_dbfs"] = r.headroom_dbfs;
@@ -198,7 +236,7 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
                        {"kind", "variant"},
                        {"lufs", number_or_null(v->delivered_lufs)},
                        {"start_s", start},
-                       {"flac", audio}});
+                       {"audio", audio}});
   }
   for (const auto& ref : r.references) {
     const Readings& rr = ref.measured.readings;
@@ -214,9 +252,12 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
                        {"kind", "reference"},
                        {"lufs", number_or_null(rr.integrated_lufs)},
                        {"start_s", ref_start},
-                       {"flac", audio}});
+                       {"audio", audio}});
   }
-  data["players"] = {{"taps", taps}, {"sources", sources}, {"missing", missing}};
+  data["players"] = {{"taps", taps},
+                     {"sources", sources},
+                     {"missing", missing},
+                     {"codec", "Opus at " + std::to_string(kExcerptKbps) + " kbps"}};
   // JSON inside <script>: no name may change the page's structure. "</script>" would close
   // the element and "<!--" opens the HTML parser's script-data escaped states; with every
   // '<', '>' and '&' written as a JSON \u escape (they occur only inside strings) no tag,
@@ -225,8 +266,12 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
   for (char c : data.dump())
     blob += c == '<' ? "\\u003c" : c == '>' ? "\\u003e" : c == '&' ? "\\u0026" : std::string(1, c);
   std::string page = kReportPage;
-  const std::string marker = "/*TOPDOWN_DATA*/";
-  page.replace(page.find(marker), marker.size(), blob);
+  auto put = [&](const std::string& marker, const std::string& text) {
+    page.replace(page.find(marker), marker.size(), text);
+  };
+  put("/*TOPDOWN_PLOTS*/", kReportPlotsScript);
+  put("/*TOPDOWN_PLAYER*/", kReportPlayerScript);
+  put("/*TOPDOWN_DATA*/", blob);  // last: the data cannot hold a marker the others look for
   return page;
 }
 

@@ -1,6 +1,8 @@
-// The page of report.html (report_html.cpp puts the data where /*TOPDOWN_DATA*/ stands).
-// Plain HTML, CSS and script, no libraries: plots are SVG drawn by the script below, the
-// players are Web Audio graphs over the embedded excerpts.
+// The page of report.html (report_html.cpp puts the data where /*TOPDOWN_DATA*/ stands, the
+// plots' script, report_plots_js.h, where /*TOPDOWN_PLOTS*/ does and the player's,
+// report_player_js.h, where /*TOPDOWN_PLAYER*/ does). Plain HTML, CSS and script, no
+// libraries: plots are SVG drawn by the script, the players Web Audio graphs over the
+// embedded excerpts.
 #pragma once
 
 namespace td {
@@ -35,134 +37,54 @@ inline const char* const kReportPage = R"PAGE(<!doctype html>
   #player button.active { background: #2f6fdb; color: #fff; border-color: #2f6fdb; }
   #player .row { margin: 4px 0; }
   #player .label { display: inline-block; width: 130px; color: #3b4555; }
+  #player input[type=number] { width: 56px; }
+  #seek { width: 300px; vertical-align: middle; }
+  #header { color: #3b4555; font-size: 13px; margin: 2px 0; }
+  svg.plot .readout text { font-size: 11px; fill: #1d2430; }
+  figure.hidden { display: none; }
 </style>
 </head>
 <body>
 <h1>topdown report: <span id="session"></span></h1>
+<p id="header"></p>
 <p id="summary" class="note"></p>
 
 <h2>A/B, level-matched</h2>
 <div id="player" data-playing="" data-system="flat" data-state="idle">
   <div class="row"><span class="label">Transport</span>
-    <button id="play">Play</button><button id="stop">Stop</button> <span id="status" class="note"></span></div>
+    <button id="play">Play</button><button id="stop">Stop</button>
+    <input id="seek" type="range" min="0" max="1000" value="0" title="position in the excerpt">
+    <span id="position">0:00.0 / 0:00.0</span> <span id="status" class="note"></span></div>
+  <div class="row"><span class="label">Loop</span>from <input id="loop-start" type="number" min="0" step="0.5" value="0">
+    to <input id="loop-end" type="number" min="0" step="0.5" value="0"> s
+    <span class="note">keys: space play/stop, 1-9 source, left/right 2 s</span></div>
   <div class="row"><span class="label">Source</span><span id="sources"></span></div>
   <div class="row"><span class="label">Playback system</span><span id="systems"></span></div>
   <p class="note" id="player-note"></p>
 </div>
 
 <h2>Ranking</h2>
-<p class="note">Lower score is closer to the references (docs/references.md). Click a column to sort, a row to see that variant below.</p>
+<p class="note" id="ranking-note">Lower score is closer to the references (docs/references.md). Click a column to sort, a row to see that variant below.</p>
 <div class="table-wrap"><table id="ranking"><thead></thead><tbody></tbody></table></div>
 
 <h2>Variant <span id="selected"></span></h2>
 <div class="plots">
   <figure><figcaption>Long-term spectrum (1/3 octave, dB), references gained to the variant's loudness</figcaption><div id="plot-spectrum"></div></figure>
-  <figure><figcaption>Difference to each reference (dB), <span id="difference-system">full range</span></figcaption><div id="plot-difference"></div></figure>
+  <figure id="figure-difference"><figcaption>Difference to each reference (dB), <span id="difference-system">full range</span></figcaption><div id="plot-difference"></div></figure>
   <figure><figcaption>Short-term loudness (LUFS), references level-matched</figcaption><div id="plot-loudness"></div></figure>
   <figure><figcaption>Gain reduction of the master's dynamics (dB)</figcaption><div id="plot-reduction"></div></figure>
   <figure><figcaption>Bus peaks (dBFS) against the headroom</figcaption><div id="plot-buses"></div></figure>
-  <figure><figcaption>Width per band (side / mid energy)</figcaption><div id="plot-width"></div></figure>
+  <figure><figcaption>Width per band (side / mid energy)<span id="width-note"></span></figcaption><div id="plot-width"></div></figure>
 </div>
 
 <script id="data" type="application/json">/*TOPDOWN_DATA*/</script>
 <script>
 "use strict";
 const data = JSON.parse(document.getElementById("data").textContent);
-const NS = "http://www.w3.org/2000/svg";
-const COLORS = ["#2f6fdb", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#0b7285", "#c2255c"];
 let selected = data.variants.length ? data.variants[0] : null;
 let system = "flat";
-
-function node(name, attrs, parent, text) {
-  const e = document.createElementNS(NS, name);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  if (text !== undefined) e.textContent = text;
-  if (parent) parent.appendChild(e);
-  return e;
-}
-function fmt(x, digits) { return x === null || x === undefined || !isFinite(x) ? "" : Number(x).toFixed(digits); }
-function niceStep(span) {
-  const raw = span / 6, p = Math.pow(10, Math.floor(Math.log10(raw)));
-  for (const m of [1, 2, 5, 10]) if (raw <= m * p) return m * p;
-  return 10 * p;
-}
-
-// A line plot: series [{name, points [[x, y]], color, dash}]; opt {logx, xlabel, ylabel, hline}.
-function plot(container, series, opt) {
-  container.textContent = "";
-  const W = 560, H = 250, L = 46, R = 12, T = 10, B = 40;
-  const svg = node("svg", {viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "plot"}, container);
-  const pts = series.flatMap(s => s.points.filter(p => p[1] !== null && isFinite(p[1])));
-  if (!pts.length) { node("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no data"); return svg; }
-  let xmin = opt.xmin !== undefined ? opt.xmin : Math.min(...pts.map(p => p[0]));
-  let xmax = opt.xmax !== undefined ? opt.xmax : Math.max(...pts.map(p => p[0]));
-  let ymin = Math.min(...pts.map(p => p[1])), ymax = Math.max(...pts.map(p => p[1]));
-  if (opt.hline !== undefined) { ymin = Math.min(ymin, opt.hline); ymax = Math.max(ymax, opt.hline); }
-  if (opt.ymin !== undefined) ymin = Math.max(ymin, opt.ymin);
-  if (ymax - ymin < 1e-9) { ymin -= 1; ymax += 1; }
-  const pad = 0.05 * (ymax - ymin); ymin -= pad; ymax += pad;
-  if (xmax <= xmin) xmax = xmin + 1;
-  const fx = x => L + (opt.logx ? Math.log(x / xmin) / Math.log(xmax / xmin) : (x - xmin) / (xmax - xmin)) * (W - L - R);
-  const fy = y => T + (1 - (Math.max(ymin, Math.min(ymax, y)) - ymin) / (ymax - ymin)) * (H - T - B);
-  const xt = opt.logx ? [31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000].filter(f => f >= xmin && f <= xmax)
-                      : (() => { const s = niceStep(xmax - xmin), a = []; for (let v = Math.ceil(xmin / s) * s; v <= xmax; v += s) a.push(v); return a; })();
-  for (const x of xt) {
-    node("line", {x1: fx(x), x2: fx(x), y1: T, y2: H - B, class: "grid"}, svg);
-    node("text", {x: fx(x), y: H - B + 13, "text-anchor": "middle"}, svg, x >= 1000 ? x / 1000 + "k" : String(x));
-  }
-  const ys = niceStep(ymax - ymin);
-  for (let v = Math.ceil(ymin / ys) * ys; v <= ymax; v += ys) {
-    node("line", {x1: L, x2: W - R, y1: fy(v), y2: fy(v), class: "grid"}, svg);
-    node("text", {x: L - 4, y: fy(v) + 3, "text-anchor": "end"}, svg, String(Math.round(v * 100) / 100));
-  }
-  node("line", {x1: L, x2: L, y1: T, y2: H - B, class: "axis"}, svg);
-  node("line", {x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis"}, svg);
-  if (opt.xlabel) node("text", {x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle"}, svg, opt.xlabel);
-  if (opt.hline !== undefined)
-    node("line", {x1: L, x2: W - R, y1: fy(opt.hline), y2: fy(opt.hline), stroke: "#c92a2a", "stroke-dasharray": "4 3"}, svg);
-  series.forEach((s, i) => {
-    let d = "", pen = false;
-    for (const [x, y] of s.points) {
-      if (y === null || !isFinite(y) || x < xmin || x > xmax) { pen = false; continue; }
-      d += (pen ? "L" : "M") + fx(x).toFixed(1) + " " + fy(y).toFixed(1);
-      pen = true;
-    }
-    const path = node("path", {d: d, fill: "none", stroke: s.color, "stroke-width": 1.6}, svg);
-    if (s.dash) path.setAttribute("stroke-dasharray", s.dash);
-    node("text", {x: L + 8 + 130 * (i % 4), y: T + 12 + 12 * Math.floor(i / 4), fill: s.color}, svg, s.name);
-  });
-  return svg;
-}
-
-// Horizontal bars: rows [{name, values [{label, value, color}]}] against a vertical line.
-function bars(container, rows, line, lineLabel) {
-  container.textContent = "";
-  const W = 560, rowH = 22, L = 110, R = 12, T = 22;
-  const H = T + rows.length * rowH + 24;
-  const svg = node("svg", {viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "plot"}, container);
-  if (!rows.length) { node("text", {x: W / 2, y: 20, "text-anchor": "middle"}, svg, "no buses metered"); return svg; }
-  const vals = rows.flatMap(r => r.values.map(v => v.value)).filter(v => v !== null && isFinite(v));
-  const lo = Math.min(-30, ...vals, line) - 1, hi = Math.max(0, ...vals, line) + 1;
-  const fx = v => L + (v - lo) / (hi - lo) * (W - L - R);
-  for (let v = Math.ceil(lo / 6) * 6; v <= hi; v += 6) {
-    node("line", {x1: fx(v), x2: fx(v), y1: T - 4, y2: H - 20, class: "grid"}, svg);
-    node("text", {x: fx(v), y: H - 8, "text-anchor": "middle"}, svg, String(v));
-  }
-  rows.forEach((r, i) => {
-    const y = T + i * rowH;
-    node("text", {x: L - 6, y: y + 12, "text-anchor": "end"}, svg, r.name);
-    r.values.forEach((v, k) => {
-      if (v.value === null || !isFinite(v.value)) return;
-      node("rect", {x: fx(lo), y: y + 2 + k * 8, width: Math.max(1, fx(v.value) - fx(lo)), height: 7, fill: v.color}, svg);
-    });
-  });
-  node("line", {x1: fx(line), x2: fx(line), y1: T - 6, y2: H - 20, stroke: "#c92a2a", "stroke-dasharray": "4 3"}, svg);
-  node("text", {x: fx(line) + 3, y: T - 8}, svg, lineLabel);
-  node("text", {x: L, y: 12, fill: COLORS[0]}, svg, "pre-chain peak");
-  node("text", {x: L + 110, y: 12, fill: COLORS[1]}, svg, "output true peak");
-  return svg;
-}
-
+const haveRefs = data.references.length > 0;
+/*TOPDOWN_PLOTS*/
 // ---- ranking table ----
 const columns = [
   {key: "rank", label: "rank", get: v => v.rank, digits: 0},
@@ -177,7 +99,7 @@ const columns = [
   {key: "width", label: "width", get: v => mean(v, c => c.width_rms_difference), digits: 3},
   {key: "translation", label: "translation dB", get: v => mean(v, c => c.translation_rms_db), digits: 2},
   {key: "file", label: "file", get: v => v.file || "", text: true},
-];
+].filter(c => haveRefs || !["score", "spectral", "width", "translation"].includes(c.key));
 function mean(v, f) {
   let s = 0, w = 0;
   for (const c of v.comparisons) { s += c.weight * f(c); w += c.weight; }
@@ -243,168 +165,42 @@ function drawPlots() {
     width.push({name: "mix vs " + c.reference, points: c.width.map(w => [w.hz, w.mix]), color: COLORS[0]});
     width.push({name: c.reference, points: c.width.map(w => [w.hz, w.reference]), color: color, dash: "5 3"});
   });
+  // Without references the page shows the mix's own analysis: its width per band.
+  if (!haveRefs) width.push({name: v.id, points: v.width, color: COLORS[0]});
   document.getElementById("difference-system").textContent = system === "flat" ? "full range" : "through the " + system;
-  plot(document.getElementById("plot-spectrum"), spectrum, {logx: true, xmin: 20, xmax: 20000, xlabel: "Hz", ymin: -100});
-  plot(document.getElementById("plot-difference"), diff, {logx: true, xmin: 20, xmax: 20000, xlabel: "Hz", hline: 0});
-  plot(document.getElementById("plot-loudness"), loud, {xlabel: "s", ymin: -60});
+  // Fixed scales that the data extend: 0.5 LU must not look dramatic (loudness spans 30 LU,
+  // gain reduction 6 dB, differences +-6 dB, width 0 .. 1).
+  plot(document.getElementById("plot-spectrum"), spectrum, {logx: true, xmin: 20, xmax: 20000, xlabel: "Hz", unit: "dB", ymin: -100});
+  plot(document.getElementById("plot-difference"), diff, {logx: true, xmin: 20, xmax: 20000, xlabel: "Hz", unit: "dB", hline: 0, range: [-6, 6]});
+  plot(document.getElementById("plot-loudness"), loud, {xlabel: "s", unit: "LUFS", ymin: -60, range: [-36, -6]});
   plot(document.getElementById("plot-reduction"),
        v.dynamics.map((d, i) => ({name: d.processor, points: d.trace.map((g, k) => [k / d.trace_hz, g]), color: COLORS[i % COLORS.length]})),
-       {xlabel: "s", hline: 0});
+       {xlabel: "s", unit: "dB", hline: 0, range: [0, 6], empty: "no compressor or limiter on the master"});
   bars(document.getElementById("plot-buses"),
-       v.buses.map(b => ({name: b.node, values: [{value: b.pre_chain_peak_dbfs, color: COLORS[0]}, {value: b.true_peak_dbtp, color: COLORS[1]}]})),
-       data.headroom_dbfs, "headroom " + data.headroom_dbfs + " dBFS");
-  plot(document.getElementById("plot-width"), width, {logx: true, xmin: 20, xmax: 20000, xlabel: "Hz"});
+       v.buses.map(b => ({name: b.node, values: [{label: "pre-chain peak", value: b.pre_chain_peak_dbfs, color: COLORS[0]},
+                                                 {label: "output true peak", value: b.true_peak_dbtp, color: COLORS[1]}]})),
+       data.headroom_dbfs, "headroom " + data.headroom_dbfs + " dBFS", "dB");
+  plot(document.getElementById("plot-width"), width, {logx: true, xmin: 20, xmax: 20000, xlabel: "Hz", range: [0, 1]});
+  document.getElementById("width-note").textContent = haveRefs ? "" : ", the mix's own";
 }
 
 // ---- players ----
-const player = {ctx: null, ready: false, sources: data.players.sources, gains: {}, match_db: {},
-                chains: {}, nodes: [], current: null, system: "flat", started: false};
-window.topdownPlayer = player;
-const playerDiv = document.getElementById("player");
-function setStatus(text) { document.getElementById("status").textContent = text; }
-function dbToGain(db) { return Math.pow(10, db / 20); }
-
-function buildButtons() {
-  const srcSpan = document.getElementById("sources"), sysSpan = document.getElementById("systems");
-  if (!player.sources.length) {
-    document.getElementById("player-note").textContent =
-      "No audio was written for these variants (--write-variants none) and there is no reference: nothing to play.";
-    document.getElementById("play").disabled = true;
-  }
-  const lufs = player.sources.map(s => s.lufs).filter(x => x !== null);
-  const common = lufs.length ? Math.min(...lufs) : 0;
-  for (const s of player.sources) {
-    player.match_db[s.id] = s.lufs === null ? 0 : common - s.lufs;
-    const b = document.createElement("button");
-    b.textContent = (s.kind === "reference" ? "ref " : "") + s.id;
-    b.dataset.source = s.id;
-    b.title = (s.kind === "reference" ? "reference" : "variant") + ", " + fmt(s.lufs, 1) + " LUFS, played at " +
-              fmt(player.match_db[s.id], 1) + " dB, excerpt from " + fmt(s.start_s, 0) + " s";
-    b.addEventListener("click", () => switchTo(s.id));
-    srcSpan.appendChild(b);
-  }
-  for (const name of ["flat", ...data.systems.map(s => s.name)]) {
-    const b = document.createElement("button");
-    b.textContent = name === "flat" ? "studio (flat)" : name;
-    b.dataset.system = name;
-    const sys = data.systems.find(s => s.name === name);
-    if (sys) b.title = sys.description;
-    b.addEventListener("click", () => setSystem(name));
-    sysSpan.appendChild(b);
-  }
-  if (player.sources.length) document.getElementById("player-note").textContent =
-    "Every excerpt is gained to the quietest source's integrated loudness (" + fmt(common, 1) +
-    " LUFS) so that louder is not mistaken for better; variants share one stretch of the song, references play their loudest " +
-    "stretch. Playback systems are the translation check's curves (linear-phase FIRs; phone and smart speaker in mono).";
-  if (data.players.missing.length)
-    document.getElementById("player-note").textContent +=
-      " Could not be read back for a player: " + data.players.missing.join(", ") + ".";
-  if (player.sources.length) player.current = player.sources[0].id;
-  markButtons();
-}
-function markButtons() {
-  for (const b of document.querySelectorAll("#sources button")) b.classList.toggle("active", b.dataset.source === player.current);
-  for (const b of document.querySelectorAll("#systems button")) b.classList.toggle("active", b.dataset.system === player.system);
-  playerDiv.dataset.playing = player.current || "";
-  playerDiv.dataset.system = player.system;
-}
-function decodeBase64(text) {
-  const raw = atob(text), bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; ++i) bytes[i] = raw.charCodeAt(i);
-  return bytes.buffer;
-}
-async function setupAudio() {
-  const ctx = new AudioContext({sampleRate: data.sample_rate});
-  player.ctx = ctx;
-  const taps = data.players.taps, latency = (taps - 1) / 2 / data.sample_rate;
-  const bus = ctx.createGain();
-  // One chain per system; only the selected one is open. The flat chain is delayed like the
-  // linear-phase FIRs so that switching systems does not move the music in time.
-  const flatIn = ctx.createGain(), delay = ctx.createDelay(Math.max(1, latency + 0.01));
-  delay.delayTime.value = latency;
-  bus.connect(flatIn); flatIn.connect(delay); delay.connect(ctx.destination);
-  player.chains.flat = flatIn;
-  for (const sys of data.systems) {
-    const input = ctx.createGain();
-    input.gain.value = 0;
-    const fir = new Float32Array(decodeBase64(sys.fir));
-    const ir = ctx.createBuffer(1, fir.length, data.sample_rate);
-    ir.copyToChannel(fir, 0);
-    const conv = ctx.createConvolver();
-    conv.normalize = false;
-    conv.buffer = ir;
-    let head = input;
-    if (sys.mono) {  // the mid: (L + R) / 2, played on both sides
-      const mono = ctx.createGain();
-      mono.channelCount = 1; mono.channelCountMode = "explicit"; mono.channelInterpretation = "speakers";
-      input.connect(mono);
-      head = mono;
-    }
-    head.connect(conv); conv.connect(ctx.destination);
-    bus.connect(input);
-    player.chains[sys.name] = input;
-  }
-  for (const s of player.sources) {
-    s.buffer = await ctx.decodeAudioData(decodeBase64(s.flac));
-    const g = ctx.createGain();
-    g.gain.value = s.id === player.current ? dbToGain(player.match_db[s.id]) : 0;
-    g.connect(bus);
-    player.gains[s.id] = g;
-  }
-  setSystem(player.system);
-  player.ready = true;
-}
-async function play() {
-  if (!player.ctx) { setStatus("decoding..."); await setupAudio(); }
-  await player.ctx.resume();
-  if (!player.started) {
-    const when = player.ctx.currentTime + 0.05;
-    for (const s of player.sources) {
-      const src = player.ctx.createBufferSource();
-      src.buffer = s.buffer; src.loop = true;
-      src.connect(player.gains[s.id]);
-      src.start(when);
-      player.nodes.push(src);
-    }
-    player.started = true;
-  }
-  playerDiv.dataset.state = "playing";
-  setStatus("playing (looped excerpts)");
-}
-function stop() {
-  for (const n of player.nodes) n.stop();
-  player.nodes = []; player.started = false;
-  playerDiv.dataset.state = "stopped";
-  setStatus("stopped");
-}
-function switchTo(id) {
-  player.current = id;
-  if (player.ctx) {
-    const now = player.ctx.currentTime;
-    for (const s of player.sources)  // 5 ms crossfade: no click
-      player.gains[s.id].gain.setTargetAtTime(s.id === id ? dbToGain(player.match_db[s.id]) : 0, now, 0.005);
-  }
-  markButtons();
-}
-function setSystem(name) {
-  player.system = name;
-  system = name;
-  if (player.ctx) {
-    const now = player.ctx.currentTime;
-    for (const k in player.chains) player.chains[k].gain.setTargetAtTime(k === name ? 1 : 0, now, 0.005);
-  }
-  markButtons();
-  drawPlots();
-}
-document.getElementById("play").addEventListener("click", () => play().catch(e => setStatus("cannot play: " + e.message)));
-document.getElementById("stop").addEventListener("click", stop);
-
+/*TOPDOWN_PLAYER*/
 // ---- page ----
 document.getElementById("session").textContent = data.session;
+const delivery = data.delivery;
+document.getElementById("header").textContent =
+  data.tool.name + " " + data.tool.version + ", rendered " + data.rendered_utc + "; delivery " +
+  delivery.format + (delivery.bit_depth ? " " + delivery.bit_depth + "-bit" : "") + ", " +
+  (delivery.target_lufs === null ? "no loudness target" : delivery.target_lufs + " LUFS") + ", ceiling " + delivery.ceiling_dbtp + " dBTP";
 document.getElementById("summary").textContent =
   data.variants.length + " variant(s), " + data.references.length + " reference(s), " +
   data.duration_s.toFixed(1) + " s at " + data.sample_rate + " Hz" +
-  (data.references.length ? "" : " (no references: the ranking is by id)");
+  (haveRefs ? "" : " (no references: the ranking is by id; add [[reference]] or --reference to score and compare)");
+if (!haveRefs) {
+  document.getElementById("figure-difference").classList.add("hidden");
+  document.getElementById("ranking-note").textContent = "Click a column to sort, a row to see that variant below.";
+}
 buildButtons();
 drawTable();
 drawPlots();

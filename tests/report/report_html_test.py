@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Loads report.html in headless Chromium (Selenium + chromedriver) and checks what an
-engineer relies on: no console errors, one ranking row per variant, the SVG plots, and an
-A/B player that switches the playing source. Saves a screenshot as a test artifact.
+engineer relies on: no console errors, the header (tool, date, delivery), one ranking row
+per variant, the SVG plots with swatch legends and a hover read-out on each, and an A/B
+player that switches the playing source (buttons and number keys), with a transport whose
+seek moves the position, whose loop region holds it and whose space key stops and starts.
+With --no-reference: the page of a render without references shows the mix's own
+analysis (no score, no difference plot, the mix's own width). Saves a screenshot.
 
-usage: report_html_test.py OUT_DIR SCREENSHOT.png
+usage: report_html_test.py OUT_DIR SCREENSHOT.png [--no-reference]
 """
 import json
 import sys
@@ -12,11 +16,13 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 out_dir, screenshot = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
+no_reference = "--no-reference" in sys.argv[3:]
 report = json.loads((out_dir / "report.json").read_text())
-variants = report["variants"]
+variants = report.get("variants", [report.get("master")])  # one variant: "master"
 written = [v for v in variants if v["file"]]
 
 options = webdriver.ChromeOptions()
@@ -45,8 +51,42 @@ def wait_for(script, seconds=30):
     return None
 
 
+def header_and_plots():
+    header = driver.find_element(By.ID, "header").text
+    check(f"topdown {report['tool']['version']}" in header and "rendered 20" in header
+          and "LUFS" in header and "ceiling" in header and "dBTP" in header,
+          f"the header names the tool, the date and the delivery ({header})")
+    for plot in ["spectrum", "loudness", "reduction", "buses", "width"] + ([] if no_reference else ["difference"]):
+        box = driver.find_element(By.ID, f"plot-{plot}")
+        swatches = box.find_elements(By.CSS_SELECTOR, "svg .swatch")
+        check(len(swatches) > 0, f"the {plot} plot's legend has colour swatches ({len(swatches)})")
+        svg = box.find_element(By.CSS_SELECTOR, "svg")
+        ActionChains(driver).move_to_element_with_offset(svg, 40, 0).perform()
+        text = box.get_attribute("data-readout")
+        check(bool(text) and any(c.isdigit() for c in text),
+              f"hovering the {plot} plot shows a read-out ({text!r})")
+
+
+def page_without_reference():
+    header_and_plots()
+    heads = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#ranking th")]
+    check(not any(h.startswith("score") for h in heads), f"no score column without references ({heads})")
+    shown = driver.find_element(By.ID, "figure-difference").is_displayed()
+    check(not shown, "no difference plot without references")
+    marks = driver.find_elements(By.CSS_SELECTOR, "#plot-width svg path")
+    check(len(marks) > 0 and "own" in driver.find_element(By.ID, "width-note").text,
+          "the width plot shows the mix's own width per band")
+    driver.save_screenshot(str(screenshot))
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    check(not errors, f"no console errors ({errors})")
+
+
 try:
     driver.get((out_dir / "report.html").as_uri())
+    if no_reference:
+        page_without_reference()
+        raise SystemExit(0 if not failures else 1)
+    header_and_plots()
     rows = driver.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")
     check(len(rows) == len(variants),
           f"the ranking table has one row per variant ({len(rows)} rows, {len(variants)} variants)")
@@ -99,6 +139,33 @@ try:
     match = driver.execute_script("return window.topdownPlayer.match_db")
     check(all(v <= 1e-9 for v in match.values()) and min(abs(v) for v in match.values()) < 1e-9,
           f"sources are gained down to the quietest one's loudness ({match})")
+    # The transport: seek to the middle, the position follows; keys switch and stop.
+    length = driver.execute_script("return window.topdownPlayer.length")
+    driver.execute_script("const s = document.getElementById('seek'); s.value = 500;"
+                          "s.dispatchEvent(new Event('input'));")
+    time.sleep(0.3)
+    pos = driver.execute_script("return window.topdownPlayer.position()")
+    check(abs(pos - length / 2) < 0.6, f"seeking to the middle moves the position there ({pos:.2f} of {length:.2f} s)")
+    ActionChains(driver).send_keys("1").perform()
+    time.sleep(0.2)
+    check(driver.find_element(By.ID, "player").get_attribute("data-playing") == sources[0].get_attribute("data-source"),
+          "key 1 switches to the first source")
+    ActionChains(driver).send_keys("2").perform()
+    time.sleep(0.2)
+    check(driver.find_element(By.ID, "player").get_attribute("data-playing") == sources[1].get_attribute("data-source"),
+          "key 2 switches to the second source")
+    driver.execute_script("for (const [id, v] of [['loop-start', 2], ['loop-end', 3]]) {"
+                          "const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); }")
+    time.sleep(1.6)
+    pos = driver.execute_script("return window.topdownPlayer.position()")
+    check(2.0 <= pos <= 3.0, f"a loop from 2 to 3 s holds the position in it ({pos:.2f} s)")
+    ActionChains(driver).send_keys(" ").perform()
+    time.sleep(0.2)
+    check(driver.find_element(By.ID, "player").get_attribute("data-state") == "stopped", "space stops")
+    ActionChains(driver).send_keys(" ").perform()
+    time.sleep(0.3)
+    check(driver.find_element(By.ID, "player").get_attribute("data-state") == "playing", "space plays again")
+    sources[-1].click()
     driver.find_element(By.CSS_SELECTOR, "#systems button[data-system='phone']").click()
     time.sleep(0.3)
     check(driver.find_element(By.ID, "player").get_attribute("data-system") == "phone",

@@ -138,7 +138,8 @@ TEST_F(DeviceLaunches, FortyThousandSpectrumJobsMatchTheCpu) {
 }
 
 #if defined(TOPDOWN_CUDA_EMU)
-// Renders a session whose master runs every stage (a fast compressor and a fast limiter,
+// Renders a session whose master runs every stage (a console first, so its buses run
+// their channel paths; a fast compressor and a fast limiter,
 // so that their segments are cut into chunks; the limiter in the middle of the chain; a wide
 // de-esser; 24-bit and float delivery) on the emulated device, once with the device's chunking and
 // once with none (TD_EMU_SM_COUNT=0: one thread per compressor), plus the launches above; then
@@ -151,6 +152,7 @@ TEST_F(DeviceLaunches, EveryKernelOfTheCudaSourcesIsLaunched) {
   std::vector<test::Planar> stems;
   for (const auto& st : song.stems) stems.push_back(st.audio);
   const std::string chain =
+      "{ type = \"console\" }, "
       "{ type = \"eq\", bands = [ { type = \"highpass\", freq = 30 } ] }, "
       "{ type = \"compressor\", threshold_db = -30, release_ms = 20 }, "
       "{ type = \"multiband\", crossovers_hz = [200], bands = [ { ratio = 2 }, { ratio = 3 } ] }, "
