@@ -34,8 +34,8 @@ bool parse_command(const std::vector<std::string>& args,
                    int count, boost::program_options::variables_map& vm,
                    const char* exit_status = kExitStatus);
 
-// --backend must be cpu, cuda or auto; otherwise InputError naming the command. Then the
-// GPU notice, before the work, where `auto` falls back to the CPU (announce_backend).
+// --backend must be cpu, cuda or auto; otherwise InputError naming the command. Where
+// `auto` falls back to the CPU, the GPU notice comes before the first progress line.
 void check_backend(const std::string& backend, const std::string& command);
 
 // --allow-path DIR (repeatable) and --allow-any-path, for the commands that read sessions

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "backend/backend.h"
 #include "base/input_error.h"
 
 namespace po = boost::program_options;
@@ -120,7 +121,7 @@ struct Reporter {
     f = std::min(1.0, std::max(0.0, f));
     const double elapsed = std::chrono::duration<double>(now - start).count();
     // No estimate until the step has run long enough to extrapolate (half a second).
-    const double eta = f > 0.0 && elapsed >= 0.5 ? elapsed * (1.0 - f) / f : NAN;
+    const double eta = f >= 1.0 ? 0.0 : f > 0.0 && elapsed >= 0.5 ? elapsed * (1.0 - f) / f : NAN;
     const double speed = audio_s > 0.0 && elapsed > 0.0 ? audio_s * f / elapsed : NAN;
     // Plain and JSON lines: the start, every 10 %, at most one a second, and the end.
     const bool step = (int)(f * 10) != (int)(std::max(0.0, last_fraction) * 10);
@@ -168,7 +169,14 @@ std::function<void(const std::string&, double)> progress_reporter(double audio_s
             : c.progress == "plain" || !isatty(STDERR_FILENO) ? "plain"
                                                               : "tty";
   r->audio_s = audio_seconds;
-  return [r](const std::string& stage, double f) { r->update(stage, f); };
+  return [r](const std::string& stage, double f) {
+    ConsoleOptions& c = console();
+    if (!c.backend.empty() && !c.backend_announced) {  // the notice before the work
+      c.backend_announced = true;
+      announce_backend(c.backend);
+    }
+    r->update(stage, f);
+  };
 }
 
 }  // namespace td

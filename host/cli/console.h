@@ -13,6 +13,10 @@ struct ConsoleOptions {
   int verbosity = 1;  // 0: -q (errors only), 1: normal, 2: -v
   std::string progress =
       "auto";  // auto (terminal: in place; else plain lines) | plain | json | none
+  // The command's --backend: where `auto` falls back to the CPU, the GPU notice is said
+  // before the first progress line (after the input was checked: bad input stays one line).
+  std::string backend;
+  bool backend_announced = false;
 };
 
 ConsoleOptions& console();

@@ -19,7 +19,7 @@ namespace td {
 void check_backend(const std::string& backend, const std::string& command) {
   if (backend != "cpu" && backend != "cuda" && backend != "auto")
     throw InputError(command + ": --backend " + backend + " (allowed: cpu, cuda, auto)");
-  announce_backend(backend);  // the GPU notice before the work
+  console().backend = backend;  // the GPU notice before the work's first progress line
 }
 
 std::function<void(const std::string&, double)> terminal_progress(double audio_seconds) {
