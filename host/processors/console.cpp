@@ -110,29 +110,15 @@ void lower_bus(Lowering& l, const Processor& p) {
   job.memory = l.w.consoles.add_memory(2);
   l.step.consoles.push_back(job);
 
-  const SaturationParams sp = console_curve_params(p, l.rate(), (int)l.shape().latency, 0, 0);
-  SaturationJob sat{};
-  sat.left = l.left();
-  sat.right = l.right();
-  sat.params = l.w.saturations.add_params(sp);
-  sat.state = l.w.saturations.add_state();
-  sat.memory = l.w.saturations.add_memory(2 * sat_channel_floats(sp));
-  l.step.saturations.push_back(sat);
+  add_saturation_job(l, console_curve_params(p, l.rate(), (int)l.shape().latency, 0, 0));
 }
 
 // At an input: its channel path.
 void lower_channel(Lowering& l, const Processor& p) {
   double gain_db = 0, drive_db = 0;
   console_tolerance(p, gain_db, drive_db);
-  const SaturationParams sp =
-      console_curve_params(p, l.rate(), (int)l.shape().latency, gain_db, drive_db);
-  SaturationJob job{};
-  job.left = l.left();
-  job.right = l.right();
-  job.params = l.w.saturations.add_params(sp);
-  job.state = l.w.saturations.add_state();
-  job.memory = l.w.saturations.add_memory(2 * sat_channel_floats(sp));
-  l.step.saturations.push_back(job);
+  add_saturation_job(l,
+                     console_curve_params(p, l.rate(), (int)l.shape().latency, gain_db, drive_db));
 }
 
 bool is_console_bus(const Session& s, int bus) {

@@ -66,7 +66,12 @@ StageShape shape(const StageQuery& q) {
 }
 
 void lower(Lowering& l, const Processor& p) {
-  const SaturationParams sp = saturation_params(p, l.rate(), (int)l.shape().latency);
+  add_saturation_job(l, saturation_params(p, l.rate(), (int)l.shape().latency));
+}
+
+}  // namespace
+
+void add_saturation_job(Lowering& l, const SaturationParams& sp) {
   SaturationJob job{};
   job.left = l.left();
   job.right = l.right();
@@ -75,8 +80,6 @@ void lower(Lowering& l, const Processor& p) {
   job.memory = l.w.saturations.add_memory(2 * sat_channel_floats(sp));
   l.step.saturations.push_back(job);
 }
-
-}  // namespace
 
 int saturation_stages(const Processor& p) {
   return stages_for(oversampling_of(p));

@@ -12,4 +12,9 @@ int saturation_stages(const Processor& p);
 // take), the wet path padded to it.
 SaturationParams saturation_params(const Processor& p, int rate, int latency);
 
+struct Lowering;
+// A saturation job of these params on the lowered node's pair, in place (its state and
+// memory allocated): the `saturation` step, and the console's channel paths and amp.
+void add_saturation_job(Lowering& l, const SaturationParams& sp);
+
 }  // namespace td
