@@ -19,14 +19,20 @@ bool side_or_number(const std::string& suffix) {
          std::all_of(suffix.begin(), suffix.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The first kAlignSeconds of a stem, averaged to mono. Layered recordings play together, so
+// a few minutes settle their delay; the cap also bounds the memory whatever length a file's
+// header claims (docs/security.md).
+constexpr double kAlignSeconds = 300.0;
+
 std::vector<float> mono_of(const Session& s, const Node& n) {
   const StemInfo info = probe_stem(n.file, s.sample_rate);
-  std::vector<std::vector<float>> planes((size_t)info.channels,
-                                         std::vector<float>((size_t)info.frames_at_rate));
+  const long long frames =
+      std::min<long long>(info.frames_at_rate, (long long)(kAlignSeconds * s.sample_rate));
+  std::vector<std::vector<float>> planes((size_t)info.channels, std::vector<float>((size_t)frames));
   std::vector<float*> out;
   for (auto& p : planes) out.push_back(p.data());
-  decode_stem(info, s.sample_rate, out.data(), info.frames_at_rate);
-  std::vector<float> mono((size_t)info.frames_at_rate, 0.0f);
+  decode_stem(info, s.sample_rate, out.data(), frames);
+  std::vector<float> mono((size_t)frames, 0.0f);
   for (const auto& p : planes)
     for (size_t i = 0; i < mono.size(); ++i) mono[i] += p[i] / (float)planes.size();
   return mono;
