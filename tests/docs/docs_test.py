@@ -2,7 +2,7 @@
 """The docs run as written (issue #21): every fenced `sh` block of README.md and
 docs/workflow.md, in order, in a fresh folder per document, with `topdown` on PATH and
 `build/` pointing at the build. Short audio stands in for a client's material: the demo
-exported at 4 s gives `client/stems`, `path/to/stems`, `client/final_mix.wav`,
+exported at 3 s gives `client/stems`, `path/to/stems`, `client/final_mix.wav`,
 `reference.wav`, `refs/reference.wav`, `ref.wav` and `jobs/song1.toml` with its stems.
 
 A block fails the test when it exits non-zero or warns (a line with "warning" on stderr):
@@ -40,7 +40,7 @@ def run(cmd, cwd, env, what):
 
 def fixtures(root, env):
     fx = os.path.join(root, ".fixture")
-    run(f"topdown demo --seconds 4 --export '{fx}' -q", root, env, "fixture: demo --export")
+    run(f"topdown demo --seconds 3 --export '{fx}' -q", root, env, "fixture: demo --export")
     run(f"topdown render '{fx}/session.toml' -o '{fx}/out' -q", root, env, "fixture: render")
     for stems in ["client/stems", "path/to/stems"]:
         shutil.copytree(os.path.join(fx, "stems"), os.path.join(root, stems))
