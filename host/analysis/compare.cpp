@@ -65,6 +65,12 @@ Translation translate(const PlaybackSystem& sys, const std::vector<Band>& mix,
 
 }  // namespace
 
+double band_width(const Band& mid, const Band& side) {
+  const double m = power_of(mid.db), s = power_of(side.db);
+  if (!(10.0 * std::log10(m + s) > kSilentBandDb)) return NAN;
+  return m > 0 ? s / m : 1e3;  // all side: out of phase, capped
+}
+
 Comparison compare(const Measured& mix, const Measured& ref, const ScoreWeights& w) {
   Comparison c;
   const double ml = mix.readings.integrated_lufs, rl = ref.readings.integrated_lufs;
@@ -87,14 +93,9 @@ Comparison compare(const Measured& mix, const Measured& ref, const ScoreWeights&
   const StereoSpectra &ms = mix.spectra, &rs = ref.spectra;
   sum = 0, count = 0;
   for (size_t b = 0; b < ms.mid.size() && b < rs.mid.size(); ++b) {
-    const double mix_level = 10.0 * std::log10(power_of(ms.mid[b].db) + power_of(ms.side[b].db));
-    const double ref_level = 10.0 * std::log10(power_of(rs.mid[b].db) + power_of(rs.side[b].db));
-    if (!(mix_level > kSilentBandDb) || !(ref_level > kSilentBandDb)) continue;
-    auto ratio = [](const Band& mid, const Band& side) {
-      const double m = power_of(mid.db), s = power_of(side.db);
-      return m > 0 ? s / m : 1e3;  // all side: out of phase, capped
-    };
-    BandWidth bw{ms.mid[b].hz, ratio(ms.mid[b], ms.side[b]), ratio(rs.mid[b], rs.side[b])};
+    const BandWidth bw{ms.mid[b].hz, band_width(ms.mid[b], ms.side[b]),
+                       band_width(rs.mid[b], rs.side[b])};
+    if (std::isnan(bw.mix) || std::isnan(bw.reference)) continue;
     c.width.push_back(bw);
     if (in_scored_range(bw.hz)) sum += (bw.mix - bw.reference) * (bw.mix - bw.reference), ++count;
   }

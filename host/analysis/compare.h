@@ -17,8 +17,12 @@ struct Measured {
   StereoSpectra spectra;
 };
 
-// The width of one band: side / mid energy (0: mono; 1: as much side as mid, e.g.
-// uncorrelated channels; above 1: more out of phase than in phase).
+// The width of one band from its mid and side levels: side / mid energy (0: mono; 1: as
+// much side as mid, e.g. uncorrelated channels; above 1: more out of phase than in phase;
+// 1e3 for side alone). NaN where the band holds no signal worth a width (mid + side under
+// -100 dB re full scale).
+double band_width(const Band& mid, const Band& side);
+
 struct BandWidth {
   double hz;
   double mix, reference;

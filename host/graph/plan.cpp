@@ -134,12 +134,9 @@ Plan make_plan(const Session& s, const std::vector<int>& channels, bool fold_bus
       std::set<int> r;
       // An input's console channel (console.h) copies the console of its bus: that
       // console's axes reach it.
-      const int console_bus = console_channel_step(s, i) >= 0 ? s.find(s.nodes[i].output) : -1;
       for (size_t a = 0; a < s.variants.sweep.size(); ++a) {
-        const SweepTarget& t = s.variants.sweep[a].target;
-        if (t.node == i ||
-            (t.node == console_bus && t.what == SweepTarget::What::kProcessor && t.processor == 0))
-          r.insert((int)a);
+        SweepTarget t = s.variants.sweep[a].target;
+        if (t.node == i || console_channel_target(s, i, t)) r.insert((int)a);
       }
       for (int d : deps[i]) r.insert(p.reaching_axes[d].begin(), p.reaching_axes[d].end());
       p.reaching_axes[i].assign(r.begin(), r.end());

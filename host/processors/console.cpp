@@ -199,6 +199,16 @@ int console_channel_step(const Session& s, int node) {
   return (int)n.chain.size() - 1;
 }
 
+bool console_channel_target(const Session& s, int node, SweepTarget& t) {
+  const int channel = console_channel_step(s, node);
+  if (channel < 0 || t.node != s.find(s.nodes[node].output) ||
+      t.what != SweepTarget::What::kProcessor || t.processor != 0)
+    return false;
+  t.node = node;
+  t.processor = channel;
+  return true;
+}
+
 void sync_console_channels(Session& s) {
   for (int i = 0; i < (int)s.nodes.size(); ++i) {
     const int c = console_channel_step(s, i);

@@ -40,6 +40,11 @@ void add_console_channels(Session& s);
 // The index of node's `console-channel` step (the last of its chain), or -1.
 int console_channel_step(const Session& s, int node);
 
+// Where a sweep or search target of the console of node's bus lands in node's own chain
+// (its channel step, which copies that console): true and `t` rewritten to it, or false
+// when `t` is not such a target.
+bool console_channel_target(const Session& s, int node, SweepTarget& t);
+
 // Copies each bus console's values into its inputs' channel steps again (after a caller
 // changed a console's settings, as match does for a candidate).
 void sync_console_channels(Session& s);

@@ -14,16 +14,9 @@ NodeSettings settings_for(const Session& s, const Plan& p, int node, const NodeI
   for (size_t k = 0; k < p.reaching_axes[node].size(); ++k) {
     const int a = p.reaching_axes[node][k];
     SweepTarget t = s.variants.sweep[a].target;
-    if (t.node != node) {
-      // The console of its bus (plan.cpp) goes into its channel step; other axes that
-      // reach it from upstream set nothing here.
-      const int channel = console_channel_step(s, node);
-      if (channel < 0 || t.node != s.find(n.output) || t.what != SweepTarget::What::kProcessor ||
-          t.processor != 0)
-        continue;
-      t.node = node;
-      t.processor = channel;
-    }
+    // The console of its bus (plan.cpp) goes into its channel step; other axes that reach
+    // it from upstream set nothing here.
+    if (t.node != node && !console_channel_target(s, node, t)) continue;
     const double v = s.variants.sweep[a].values[inst.choice[k]];
     set_target_value(t, v, st.gain_db, st.pan, st.fader_db, st.chain);
   }

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "analysis/compare.h"
 #include "analysis/playback.h"
 #include "io/audio_file.h"
 #include "io/output_set.h"
@@ -94,9 +95,8 @@ bool params_match(const std::vector<std::pair<std::string, double>>& sub,
 json own_width(const StereoSpectra& sp) {
   json out = json::array();
   for (size_t b = 0; b < sp.mid.size() && b < sp.side.size(); ++b) {
-    const double mid = sp.mid[b].db, side = sp.side[b].db;
-    if (!std::isfinite(mid) || mid < -120.0) continue;  // no signal in the band
-    out.push_back({sp.mid[b].hz, std::round(1e4 * std::pow(10.0, (side - mid) / 10.0)) / 1e4});
+    const double w = band_width(sp.mid[b], sp.side[b]);
+    if (!std::isnan(w)) out.push_back({sp.mid[b].hz, std::round(1e4 * w) / 1e4});
   }
   return out;
 }
