@@ -7,6 +7,9 @@
 //   k (t[n] - t[n-1]), where t = sum of each input times its number of neighbours (a
 //   first difference: 6 dB an octave up to a quarter of the rate), k set so that the
 //   leak of one strip into one neighbour is crosstalk_db at 1 kHz.
+// - the channels' EQ spread: each input's top end is off by a seeded few tenths of a dB,
+//   1 + a_j (1 - z^-1) on input j, the same first difference. So t carries each input
+//   weighted by k times its neighbour count plus a_j, and the bus adds t[n] - t[n-1].
 // - the summing amplifier's noise, input-referred: white, of RMS noise_rms, from a
 //   counter-based generator (dither.h) so any split of the work gives the same bits.
 //
@@ -21,14 +24,13 @@
 namespace td {
 
 struct ConsoleParams {
-  float crosstalk;  // k: the first difference's gain
   float noise_rms;  // 0: no noise
   uint64_t seed;    // the bus's noise seed
 };
 
 struct ConsoleJob {
   int left, right;          // the bus pair, in place
-  int key_left, key_right;  // t: the inputs weighted by their neighbour counts
+  int key_left, key_right;  // t: the inputs weighted by crosstalk and EQ spread
   int params;
   long long memory;  // 2 floats: t[-1] of each channel
 };
@@ -45,11 +47,11 @@ TD_HD float console_noise(uint64_t seed, int ch, long long index) {
   return u * 1.7320508f;
 }
 
-// One output sample: the bus sample x with the crosstalk of t and the noise of `index`
-// (the sample's index in the song).
+// One output sample: the bus sample x with the first difference of t (the crosstalk and
+// the EQ spread) and the noise of `index` (the sample's index in the song).
 TD_HD float console_sample(const ConsoleParams& p, float x, float t, float t_prev, int ch,
                            long long index) {
-  float y = x + p.crosstalk * (t - t_prev);
+  float y = x + (t - t_prev);
   if (p.noise_rms > 0.0f) y += p.noise_rms * console_noise(p.seed, ch, index);
   return y;
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out="${1:-bench-out/session}"
 seconds="${2:-240}"
 [ -x build/topdown ] || scripts/build.sh
-if [ -f "$out/session.toml" ] && [ "$(ls "$out/stems" | wc -l)" -eq 24 ]; then
+if [ -f "$out/stems/kick_in.wav" ] && [ "$(ls "$out/stems" | wc -l)" -eq 24 ]; then
   echo "bench session already in $out"
   exit 0
 fi

@@ -58,6 +58,12 @@ int run_init(const std::vector<std::string>& args) {
                         {"sources", t.sources},
                         {"clip_gain_db", t.gain_db},
                         {"why", t.reason}});
+    for (size_t i = 0; i < r.tracks.size(); ++i)
+      if (!r.tracks[i].aligned_to.empty())
+        tracks[i]["aligned"] = {{"to", r.tracks[i].aligned_to},
+                                {"delay_ms", r.tracks[i].align_delay_ms},
+                                {"inverted", r.tracks[i].align_invert},
+                                {"low_end_gain_db", r.tracks[i].align_lf_gain_db}};
     j["tracks"] = tracks;
     j["unknown"] = r.unknown;
     nlohmann::json red = nlohmann::json::object();
@@ -75,7 +81,13 @@ int run_init(const std::vector<std::string>& args) {
   } else {
     std::cout << "wrote " << out.string() << " (" << r.tracks.size() << " tracks, template "
               << io.template_name << ", " << r.passes << " measuring renders)\n";
-    for (const auto& t : r.tracks) std::cout << "  " << t.bus << " <- " << t.name << "\n";
+    for (const auto& t : r.tracks) {
+      std::cout << "  " << t.bus << " <- " << t.name;
+      if (!t.aligned_to.empty())
+        std::cout << " (aligned to " << t.aligned_to << ": " << t.align_delay_ms << " ms"
+                  << (t.align_invert ? ", polarity flipped" : "") << ")";
+      std::cout << "\n";
+    }
     if (!r.unknown.empty()) {
       std::cout << "not recognised (on the bus \"other\"):";
       for (const auto& u : r.unknown) std::cout << " " << u;

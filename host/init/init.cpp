@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "align/align.h"
 #include "init/calibrate.h"
 #include "init/classify.h"
 #include "init/mastering.h"
@@ -89,6 +90,23 @@ std::string compressor_text(const Calibrated& c, const std::string& extra) {
          ", ratio = " + num(c.ratio) + extra + " }";
 }
 
+// An aligned track's chain: the utility step `topdown align --apply` writes, with a
+// comment that says what was measured. delay_ms to 1e-5 ms (0.0005 samples at 48 kHz).
+std::string align_text(const InitTrack& t) {
+  std::ostringstream ms;
+  ms.precision(5);
+  ms << std::fixed << t.align_delay_ms;
+  std::ostringstream s;
+  s << "# Another recording of " << t.aligned_to
+    << "'s source, lined up with it (topdown align):\n# "
+    << (t.align_delay_ms < 0 ? "advanced " : "delayed ") << num(std::fabs(t.align_delay_ms))
+    << " ms" << (t.align_invert ? ", polarity flipped" : "")
+    << "; the pair's sum below 200 Hz gains " << num(t.align_lf_gain_db)
+    << " dB.\nchain = [ { type = \"utility\", id = \"align\", delay_ms = " << ms.str()
+    << (t.align_invert ? ", invert_left = true, invert_right = true" : "") << " } ]\n";
+  return s.str();
+}
+
 // The session text. `calibrating` leaves out the delivery (limiter and target): the
 // measuring passes need only the mix.
 std::string session_text(const Layout& l, const Template& t, const std::string& template_name,
@@ -98,7 +116,12 @@ std::string session_text(const Layout& l, const Template& t, const std::string& 
     << "# Routing: every stem on a bus by its name (or, where the name says nothing, by its\n"
     << "# sound); buses into the mix bus. Clip gains stage every bus at or under -12 dBFS\n"
     << "# before its chain; compressor thresholds are set from the measured levels so that\n"
-    << "# each reduces by the amount its comment says. Edit freely: `topdown render` it.\n\n"
+    << "# each reduces by the amount its comment says. Edit freely: `topdown render` it.\n";
+  if (std::any_of(l.tracks.begin(), l.tracks.end(),
+                  [](const InitTrack& t) { return !t.aligned_to.empty(); }))
+    s << "# Layered recordings of one source (kick in/out, DI/amp) are lined up first, by\n"
+      << "# utility steps with id \"align\" (`topdown align` measures them again).\n";
+  s << "\n"
     << "[session]\nsample_rate = " << l.rate << "\nheadroom_dbfs = -12.0\n\n";
   if (!calibrating)
     s << "[delivery]\nformat = \"wav\"\nbit_depth = 24\n"
@@ -198,6 +221,7 @@ std::string session_text(const Layout& l, const Template& t, const std::string& 
     s << "[[track]]\n# " << tr.reason << "\nname = \"" << tr.name << "\"\nfile = \""
       << tr.file.generic_string() << "\"\nbus = \"" << tr.bus << "\"\n";
     if (tr.gain_db != 0.0) s << "gain_db = " << num(tr.gain_db) << "\n";
+    if (!tr.aligned_to.empty()) s << align_text(tr);
     s << "\n";
   }
   return s.str();
@@ -360,6 +384,27 @@ InitResult init_session(const fs::path& stems_dir, const fs::path& session_file,
     }
     if (buses.count("bass") && tpl.bass_duck_target > 0 && !layout.kick.empty())
       cal["bass.duck"] = {"bass", "duck", 2, tpl.bass_duck_target, -30};
+  }
+
+  // Layered recordings of one source (kick in/out, bass DI/amp) lined up first: the
+  // staging and the compressors then measure the sum as it will be.
+  {
+    const Session s = parse_session_text(
+        session_text(layout, tpl, options.template_name, cal, true), session_file);
+    if (options.progress) options.progress("init align", 0.0);
+    for (const AlignGroupResult& g : measure_groups(s))
+      for (const AlignedTrack& a : g.tracks) {
+        // No step where the pair already lines up (within 0.05 samples, polarity kept).
+        if (!a.corrected || (a.m.polarity > 0 && std::fabs(a.m.delay_samples) < 0.05)) continue;
+        for (auto& t : layout.tracks)
+          if (t.name == a.track) {
+            t.aligned_to = g.reference;
+            t.align_delay_ms = -a.m.delay_samples / s.sample_rate * 1000.0;
+            t.align_invert = a.m.polarity < 0;
+            t.align_lf_gain_db = a.m.lf_gain_db;
+          }
+      }
+    if (options.progress) options.progress("init align", 1.0);
   }
 
   // Measuring renders: gain staging (clip gains), then thresholds by secant steps on each

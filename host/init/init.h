@@ -22,6 +22,12 @@ struct InitTrack {
   std::string bus;
   std::string reason;  // "name: kick" / "audio: crest 18 dB" / "unknown"
   double gain_db = 0;  // clip gain from the gain staging
+  // Lined up with another recording of its source (topdown align): a utility step that
+  // delays it by align_delay_ms (negative: an advance) and flips it when align_invert.
+  std::string aligned_to;  // the group's reference track; empty: not aligned
+  double align_delay_ms = 0;
+  bool align_invert = false;
+  double align_lf_gain_db = 0;  // what the correction wins in the pair's sum below 200 Hz
 };
 
 struct InitResult {

@@ -1,5 +1,6 @@
 #include "processors/console.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -41,7 +42,8 @@ std::vector<KeySpec> console_keys() {
       number_key("crosstalk_db", -120, -40, "dB", -80,
                  "one strip into its neighbour at 1 kHz (rises 6 dB/octave)"),
       number_key("noise_dbfs", -140, -60, "dBFS", -100, "summing amp noise (RMS, white)"),
-      number_key("tolerance_db", 0, 1, "dB", 0.1, "largest per-input gain and drive deviation")};
+      number_key("tolerance_db", 0, 1, "dB", 0.1,
+                 "largest per-input gain, drive and top-end deviation")};
 }
 
 const ProcessorSpec& spec() {
@@ -78,27 +80,40 @@ uint64_t name_seed(const std::string& a, const std::string& b) {
   return h;
 }
 
-// At the bus: t (each input times its neighbour count) into two scratch streams, the
-// crosstalk and noise job, then the summing amp's curve.
+// The first-difference gain a of one input's top-end deviation: |1 + a (1 - e^-jw)| is
+// 10^(eq_db/20) at the top of the band (20 kHz, or 0.4 of a lower rate). With
+// c = 1 - cos w, |H|^2 = 1 + 2ac + 2a^2c; a is the root nearest 0.
+double top_end_gain(double eq_db, int rate) {
+  const double w = 2.0 * kPi * std::min(20000.0, 0.4 * rate) / rate;
+  const double c = 1.0 - std::cos(w), g2 = std::pow(10.0, eq_db / 10.0);
+  return (-c + std::sqrt(c * c - 2.0 * c * (1.0 - g2))) / (2.0 * c);
+}
+
+// At the bus: t (each input weighted by its crosstalk, k times its neighbour count, and
+// its top-end deviation) into two scratch streams, the difference and noise job, then the
+// summing amp's curve.
 void lower_bus(Lowering& l, const Processor& p) {
   const NodeInstance& inst = l.instance();
   const int n = (int)inst.inputs.size();
   const int key_left = l.scratch(), key_right = l.scratch();
   const int t = (int)l.step.terms.size();
+  // |k (1 - e^-jw)| = 2 k sin(w / 2) at 1 kHz is the stated crosstalk.
+  const double at_1k = 2.0 * std::sin(kPi * 1000.0 / l.rate());
+  const double k = std::pow(10.0, setting(p, spec(), "crosstalk_db") / 20.0) / at_1k;
   for (int j = 0; j < n; ++j) {
-    const float neighbours = (float)((j > 0) + (j + 1 < n));
-    if (l.w.plan.folded[inst.input_nodes[j]])
-      throw std::logic_error("console: an input of its bus was folded");
-    const NodeInstance& in = l.w.plan.instances[inst.input_nodes[j]][inst.inputs[j]];
-    l.step.terms.push_back({l.w.slot_offset + in.out[0], neighbours, 0.0f});
-    l.step.terms.push_back({l.w.slot_offset + in.out[1], 0.0f, neighbours});
+    const int in_node = inst.input_nodes[j];
+    if (l.w.plan.folded[in_node]) throw std::logic_error("console: an input of its bus was folded");
+    const int c = console_channel_step(l.session(), in_node);
+    if (c < 0) throw std::logic_error("console: an input of its bus has no channel step");
+    const ConsoleTolerance tol = console_tolerance(l.w.settings[in_node][inst.inputs[j]].chain[c]);
+    const float weight = (float)(k * ((j > 0) + (j + 1 < n)) + top_end_gain(tol.eq_db, l.rate()));
+    const NodeInstance& in = l.w.plan.instances[in_node][inst.inputs[j]];
+    l.step.terms.push_back({l.w.slot_offset + in.out[0], weight, 0.0f});
+    l.step.terms.push_back({l.w.slot_offset + in.out[1], 0.0f, weight});
   }
   l.step.pre_sums.push_back({key_left, key_right, t, 2 * n});
 
   ConsoleParams cp{};
-  // |k (1 - e^-jw)| = 2 k sin(w / 2) at 1 kHz is the stated crosstalk.
-  const double at_1k = 2.0 * std::sin(kPi * 1000.0 / l.rate());
-  cp.crosstalk = (float)(std::pow(10.0, setting(p, spec(), "crosstalk_db") / 20.0) / at_1k);
   cp.noise_rms = (float)std::pow(10.0, setting(p, spec(), "noise_dbfs") / 20.0);
   cp.seed = name_seed(l.session().nodes[l.node].name, "summing amp");
   ConsoleJob job{};
@@ -115,10 +130,9 @@ void lower_bus(Lowering& l, const Processor& p) {
 
 // At an input: its channel path.
 void lower_channel(Lowering& l, const Processor& p) {
-  double gain_db = 0, drive_db = 0;
-  console_tolerance(p, gain_db, drive_db);
-  add_saturation_job(l,
-                     console_curve_params(p, l.rate(), (int)l.shape().latency, gain_db, drive_db));
+  const ConsoleTolerance tol = console_tolerance(p);
+  add_saturation_job(
+      l, console_curve_params(p, l.rate(), (int)l.shape().latency, tol.gain_db, tol.drive_db));
 }
 
 bool is_console_bus(const Session& s, int bus) {
@@ -164,14 +178,13 @@ SaturationParams console_curve_params(const Processor& console, int rate, int la
   return sp;
 }
 
-void console_tolerance(const Processor& channel, double& gain_db, double& drive_db) {
+ConsoleTolerance console_tolerance(const Processor& channel) {
   const double tol = setting(channel, channel_spec(), "tolerance_db");
   const uint64_t seed = (uint64_t)setting(channel, channel_spec(), "channel_seed");
   auto uniform = [&](uint64_t k) {  // in [-1, 1)
     return (double)(mix64(seed ^ mix64(k)) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
   };
-  gain_db = tol * uniform(1);
-  drive_db = tol * uniform(2);
+  return {tol * uniform(1), tol * uniform(2), tol * uniform(3)};
 }
 
 void add_console_channels(Session& s) {

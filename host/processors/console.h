@@ -4,8 +4,9 @@
 //   every input's chain (before its fader), a saturation job of the model's curve at 4x
 //   with the input's tolerance (gain and drive deviations seeded by the bus and input
 //   names);
-// - at the bus, first in its chain: the crosstalk between neighbouring inputs and the
-//   summing amplifier's noise (kernels/console.h), then the amplifier's own curve.
+// - at the bus, first in its chain: the crosstalk between neighbouring inputs, each
+//   input's top-end deviation (its tolerance's third draw) and the summing amplifier's
+//   noise (kernels/console.h), then the amplifier's own curve.
 // A swept console key reaches the bus's inputs too (graph/plan.cpp, render/prepare.cpp).
 #pragma once
 #include <string>
@@ -30,8 +31,12 @@ const ConsoleModel& console_model(const std::string& name);
 SaturationParams console_curve_params(const Processor& console, int rate, int latency,
                                       double gain_deviation_db, double drive_deviation_db);
 
-// An input's tolerance deviations, each uniform in +-tolerance_db, from its seed.
-void console_tolerance(const Processor& channel, double& gain_db, double& drive_db);
+// An input's tolerance deviations, each uniform in +-tolerance_db, from its seed: its
+// gain and drive (the channel path) and its top end (at the bus, with the crosstalk).
+struct ConsoleTolerance {
+  double gain_db, drive_db, eq_db;
+};
+ConsoleTolerance console_tolerance(const Processor& channel);
 
 // Appends the `console-channel` step to every input of each bus whose chain starts with an
 // enabled console (the parser calls it once the routing is checked).

@@ -21,7 +21,7 @@ done
 printf '[[track]]\nname = "x"\nfile = "missing.wav"\n' >"$dir/jobs/broken.toml"
 # One session with 12 variants: with 3 shards it is split by variants (>= 4 per shard).
 # It is ranked against a reference (song 2's master): the merge re-ranks across shards.
-{ cat "$dir/jobs/song1.toml"; printf '[[reference]]\nfile = "../song2/stems/kick.wav"\n[variants.sweep]\n"master.trim.gain_db" = [-4, -3, -2, -1]\n"drums.fader_db" = [-1, 0, 1]\n'; } >"$dir/jobs/swept.toml"
+{ cat "$dir/jobs/song1.toml"; printf '[[reference]]\nfile = "../song2/stems/kick_in.wav"\n[variants.sweep]\n"master.trim.gain_db" = [-4, -3, -2, -1]\n"drums.fader_db" = [-1, 0, 1]\n'; } >"$dir/jobs/swept.toml"
 
 # Uninterrupted reference.
 "$topdown" batch "$dir/jobs" -o "$dir/ref" --backend cpu >"$dir/log" 2>&1
@@ -67,15 +67,15 @@ for n in 1 2 3 4 5 6; do
 done
 
 # A changed stem makes its session render again.
-cp "$dir/song2/stems/kick.wav" "$dir/kick.bak"
+cp "$dir/song2/stems/kick_in.wav" "$dir/kick_in.bak"
 "$topdown" demo --export "$dir/other" --seconds 3 --tracks 8 >/dev/null
-cp "$dir/other/stems/kick.wav" "$dir/song2/stems/kick.wav"
+cp "$dir/other/stems/kick_in.wav" "$dir/song2/stems/kick_in.wav"
 "$topdown" batch "$dir/jobs" -o "$dir/resumed" --backend cpu --json >"$dir/changed.json" 2>/dev/null
 python3 -c "
 import json; b = json.load(open('$dir/changed.json'))
 st = {s['name']: s['status'] for s in b['sessions']}
 assert st['song2'] == 'ok' and st['song1'] == 'skipped', st" || bad "a changed stem re-renders its session only"
-cp "$dir/kick.bak" "$dir/song2/stems/kick.wav"
+cp "$dir/kick_in.bak" "$dir/song2/stems/kick_in.wav"
 
 # Three shards, merged, equal the unsharded batch.
 for k in 0 1 2; do

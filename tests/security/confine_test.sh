@@ -26,16 +26,16 @@ unset TOPDOWN_ALLOW_PATH
 expect 0 "stems inside the session's folder" -- "$topdown" render "$song/session.toml" -o "$dir/o0" --backend cpu
 
 # Another client's stem, by absolute path and by climbing out.
-sed "0,/file = \"stems\/kick.wav\"/s##file = \"$dir/other/stems/kick.wav\"#" "$song/session.toml" >"$song/absolute.toml"
+sed "0,/file = \"stems\/kick_in.wav\"/s##file = \"$dir/other/stems/kick_in.wav\"#" "$song/session.toml" >"$song/absolute.toml"
 expect 1 "an absolute path outside" -- "$topdown" render "$song/absolute.toml" -o "$dir/o1" --backend cpu
-grep -q "absolute.toml:[0-9]*: track \"kick\" file" "$dir/err.txt" || bad "message names the file, line and key: $(cat "$dir/err.txt")"
+grep -q "absolute.toml:[0-9]*: track \"kick_in\" file" "$dir/err.txt" || bad "message names the file, line and key: $(cat "$dir/err.txt")"
 grep -q "outside the session's folder" "$dir/err.txt" || bad "message says why"
 [ -e "$dir/o1/master.wav" ] && bad "rendered anyway"
-sed 's#file = "stems/kick.wav"#file = "../../other/stems/kick.wav"#' "$song/session.toml" >"$song/climb.toml"
+sed 's#file = "stems/kick_in.wav"#file = "../../other/stems/kick_in.wav"#' "$song/session.toml" >"$song/climb.toml"
 expect 1 "a path climbing out with .." -- "$topdown" render "$song/climb.toml" -o "$dir/o2" --backend cpu
 # A symlink inside the folder that points out.
-ln -s "$dir/other/stems/kick.wav" "$song/stems/link.wav"
-sed 's#file = "stems/kick.wav"#file = "stems/link.wav"#' "$song/session.toml" >"$song/link.toml"
+ln -s "$dir/other/stems/kick_in.wav" "$song/stems/link.wav"
+sed 's#file = "stems/kick_in.wav"#file = "stems/link.wav"#' "$song/session.toml" >"$song/link.toml"
 expect 1 "a symlink pointing out" -- "$topdown" render "$song/link.toml" -o "$dir/o3" --backend cpu
 # A reference outside.
 { cat "$song/session.toml"; printf '[[reference]]\nfile = "%s/other/stems/bass.wav"\n' "$dir"; } >"$song/ref.toml"

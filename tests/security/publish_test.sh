@@ -37,7 +37,7 @@ done
 
 # A failing render (a stem gone) publishes nothing.
 before=$(cat "$out/topdown-manifest.json")
-sed 's#file = "stems/kick.wav"#file = "stems/gone.wav"#' "$dir/song/two.toml" >"$dir/song/broken.toml"
+sed 's#file = "stems/kick_in.wav"#file = "stems/gone.wav"#' "$dir/song/two.toml" >"$dir/song/broken.toml"
 "$topdown" render "$dir/song/broken.toml" -o "$out" --backend cpu >/dev/null 2>&1 && bad "broken render succeeded"
 [ "$before" = "$(cat "$out/topdown-manifest.json")" ] || bad "a failed render changed the manifest"
 "$topdown" analyze --verify "$out" >/dev/null || bad "a failed render changed the set"

@@ -163,6 +163,28 @@ TEST(InitSession, BusesAreStagedAndTheMixBusCompressorReducesAsIntended) {
   // Delivered as the template asks.
   EXPECT_NEAR(out.variants[0].delivered_lufs, -14.0, 0.1);
   EXPECT_LE(out.variants[0].true_peak_dbtp, -1.0);
+  // The demo's second mics are lined up (demo.cpp): kick_out lags kick_in by 0.9 ms, so it
+  // is advanced; bass_amp (first by name, the reference) lags bass_di by 1.6 ms inverted,
+  // so bass_di is delayed and flipped. Within the align tests' tolerances (0.05 and 0.2
+  // samples, 0.00104 and 0.0042 ms at 48 kHz), each as a utility step first in its chain.
+  std::map<std::string, const InitTrack*> tracks;
+  for (const InitTrack& t : r.tracks) tracks[t.name] = &t;
+  ASSERT_TRUE(tracks.count("kick_out") && tracks.count("bass_di"));
+  EXPECT_EQ(tracks["kick_out"]->aligned_to, "kick_in");
+  EXPECT_NEAR(tracks["kick_out"]->align_delay_ms, -0.9, 0.00104);
+  EXPECT_FALSE(tracks["kick_out"]->align_invert);
+  EXPECT_EQ(tracks["bass_di"]->aligned_to, "bass_amp");
+  EXPECT_NEAR(tracks["bass_di"]->align_delay_ms, 1.6, 0.0042);
+  EXPECT_TRUE(tracks["bass_di"]->align_invert);
+  EXPECT_GT(tracks["bass_di"]->align_lf_gain_db, 3.0);
+  for (const char* name : {"kick_in", "bass_amp", "snare"})
+    EXPECT_TRUE(tracks[name]->aligned_to.empty()) << name;
+  for (const char* name : {"kick_out", "bass_di"}) {
+    const Node& n = s.nodes[s.find(name)];
+    ASSERT_FALSE(n.chain.empty()) << name;
+    EXPECT_EQ(n.chain[0].type, "utility");
+    EXPECT_EQ(n.chain[0].id, "align");
+  }
 }
 
 }  // namespace

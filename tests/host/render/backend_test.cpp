@@ -150,7 +150,7 @@ TEST_P(Backends, DynamicsMatchTheCpuDynamics) {
   ASSERT_NE(bass, std::string::npos);
   toml.insert(toml.find('\n', bass) + 1,
               "chain = [ { type = \"compressor\", threshold_db = -30, ratio = 4, sidechain = "
-              "\"kick\" } ]\n");
+              "\"kick_in\" } ]\n");
   const auto [a, b] = render_both(toml, song);
   ASSERT_EQ(a.variants.size(), 4u);
   ASSERT_EQ(a.dynamics.size(), b.dynamics.size());

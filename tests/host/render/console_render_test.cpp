@@ -202,21 +202,34 @@ TEST(Console, AliasingStaysUnder80dB) {
 
 TEST(Console, TheToleranceIsTheSeededDeviationOfEachInput) {
   // At drive -24 dB a channel path is linear: each input's level moves by exactly its
-  // seeded gain deviation (console_tolerance), which stays within +-tolerance_db.
-  const std::string text = bus_session(
-      "{ type = \"console\", drive_db = -24, tolerance_db = 1, noise_dbfs = -140, "
-      "crosstalk_db = -120 }",
-      1);
-  const AudioData out = test::render_text(text, {tones({{1000, 0.25}}, 2)});
+  // seeded gain deviation (console_tolerance), which stays within +-tolerance_db. Its top
+  // end moves by its EQ deviation as well: at 19.2 kHz (0.4 of the rate, where the
+  // deviation is stated) the level against tolerance 0 differs by both. 0.01 dB at 1 kHz
+  // is the EQ deviation's reach there (at most 0.005 dB: 2ac with c = 1 - cos w); 0.02 dB
+  // at 19.2 kHz is the float sums' and the tone's edges' share of a 0.1 s window.
+  const auto text = [](int tolerance_db) {
+    return bus_session(
+        "{ type = \"console\", drive_db = -24, tolerance_db = " + std::to_string(tolerance_db) +
+            ", noise_dbfs = -140, crosstalk_db = -120 }",
+        1);
+  };
+  const AudioData low = test::render_text(text(1), {tones({{1000, 0.25}}, 2)});
+  const AudioData high = test::render_text(text(1), {tones({{19200, 0.25}}, 2)});
+  const AudioData high_flat = test::render_text(text(0), {tones({{19200, 0.25}}, 2)});
   test::TempDir dir;
-  const Session s = parse_session_text(text, dir / "song.toml");
+  const Session s = parse_session_text(text(1), dir / "song.toml");
   const int t0 = s.find("t0"), c = console_channel_step(s, t0);
   ASSERT_GE(c, 0);
-  double gain_db, drive_db;
-  console_tolerance(s.nodes[t0].chain[c], gain_db, drive_db);
-  EXPECT_LE(std::fabs(gain_db), 1.0);
-  EXPECT_GT(std::fabs(gain_db), 0.0);
-  EXPECT_NEAR(db(rms(out.channels[0], 4800)) - db(0.25 / std::sqrt(2.0)), gain_db, 0.01);
+  const ConsoleTolerance tol = console_tolerance(s.nodes[t0].chain[c]);
+  for (double d : {tol.gain_db, tol.drive_db, tol.eq_db}) {
+    EXPECT_LE(std::fabs(d), 1.0);
+    EXPECT_GT(std::fabs(d), 0.0);
+  }
+  EXPECT_NEAR(db(rms(low.channels[0], 4800)) - db(0.25 / std::sqrt(2.0)), tol.gain_db, 0.01);
+  const double top_db = db(rms(high.channels[0], 4800)) - db(rms(high_flat.channels[0], 4800));
+  EXPECT_NEAR(top_db, tol.gain_db + tol.eq_db, 0.02);
+  std::printf("tolerance 1: gain %+.3f dB, top end %+.3f dB (measured at 19.2 kHz %+.3f)\n",
+              tol.gain_db, tol.eq_db, top_db);
 }
 
 TEST(Console, ASweptConsoleReachesItsInputsAndSegmentsChangeNoBit) {

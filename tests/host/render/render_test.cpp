@@ -137,8 +137,10 @@ TEST(Delivery, MasterLoudnessIsWithinATenthOfALUOfTheTargetByLibebur128) {
   DemoOptions o;
   o.seconds = 8.0;
   const DemoSong song = make_demo_song(o);
+  // -10 LUFS at 0 dBTP is as loud as the demo's 8 s go within the maximizer's default
+  // 6 dB of limiting (its kick has two mics); past that the render warns instead.
   for (const auto& [target, bits] :
-       {std::pair{-14.0, 24}, std::pair{-23.0, 16}, std::pair{-9.0, 32}}) {
+       {std::pair{-14.0, 24}, std::pair{-23.0, 16}, std::pair{-10.0, 32}}) {
     test::TempDir dir;
     const std::string delivery = "[delivery]\nbit_depth = " + std::to_string(bits) +
                                  "\ntarget_lufs = " + std::to_string(target) +
