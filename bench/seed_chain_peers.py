@@ -11,7 +11,7 @@ import math
 import os
 import sys
 import tomllib
-import wave
+import struct
 
 BUSES = ["drums", "bass", "guitars", "keys", "vocals"]
 
@@ -23,13 +23,33 @@ def track_tables(text):
     return [tomllib.loads(c.split("\n[")[0]) for c in chunks]
 
 
+def wav_shape(path):
+    # Channels and frames from the RIFF chunks (the stems are WAVE_FORMAT_EXTENSIBLE, which
+    # Python's wave module reads only from 3.12).
+    with open(path, "rb") as f:
+        riff = f.read(12)
+        assert riff[:4] == b"RIFF" and riff[8:12] == b"WAVE", path
+        ch = align = None
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                raise ValueError(f"{path}: no data chunk")
+            cid, size = head[:4], struct.unpack("<I", head[4:])[0]
+            if cid == b"fmt ":
+                fmt = f.read(size + (size & 1))
+                ch, align = struct.unpack("<H", fmt[2:4])[0], struct.unpack("<H", fmt[12:14])[0]
+            elif cid == b"data":
+                return ch, size // align
+            else:
+                f.seek(size + (size & 1), 1)
+
+
 def tracks(path):
     base = os.path.dirname(os.path.abspath(path))
     out = []
     for t in track_tables(open(path).read()):
         f = os.path.normpath(os.path.join(base, t["file"]))
-        with wave.open(f) as w:
-            ch, frames = w.getnchannels(), w.getnframes()
+        ch, frames = wav_shape(f)
         g = 10 ** (t.get("gain_db", 0.0) / 20)
         p = max(-1.0, min(1.0, t.get("pan", 0.0)))
         if ch == 1:
