@@ -123,6 +123,13 @@ std::vector<AlignGroupResult> measure_groups(const Session& s, double max_delay_
   return out;
 }
 
+AlignStep align_step(const AlignMeasurement& m, int rate) {
+  AlignStep step;
+  step.delay_ms = std::round(-m.delay_samples / rate * 1000.0 * 1e5) / 1e5;
+  step.invert = m.polarity < 0;
+  return step;
+}
+
 std::string apply_alignment(const Session& s, const std::vector<AlignGroupResult>& groups) {
   toml::table root;
   try {
@@ -143,9 +150,9 @@ std::string apply_alignment(const Session& s, const std::vector<AlignGroupResult
       toml::table step;
       step.insert("type", "utility");
       step.insert("id", "align");
-      const double ms = -a.m.delay_samples / s.sample_rate * 1000.0;
-      step.insert("delay_ms", std::round(ms * 1e5) / 1e5);  // 1e-5 ms: 0.0005 samples at 48 kHz
-      if (a.m.polarity < 0) {
+      const AlignStep correction = align_step(a.m, s.sample_rate);
+      step.insert("delay_ms", correction.delay_ms);
+      if (correction.invert) {
         step.insert("invert_left", true);
         step.insert("invert_right", true);
       }

@@ -37,6 +37,15 @@ std::vector<std::vector<std::string>> align_groups(const Session& s,
 // Measures every group (stems decoded whole, mono sums, at the session rate).
 std::vector<AlignGroupResult> measure_groups(const Session& s, double max_delay_ms = 20.0);
 
+// The utility step that corrects a measured track: delay_ms = -delay / rate (an advance
+// where the track lags), rounded to 1e-5 ms (0.0005 samples at 48 kHz); invert both sides
+// for a flipped polarity. `apply_alignment` and `topdown init` write it.
+struct AlignStep {
+  double delay_ms = 0;
+  bool invert = false;
+};
+AlignStep align_step(const AlignMeasurement& m, int rate);
+
 // The session file's text with each corrected track's first chain step an `utility` step
 // with id "align" (replaced if there is one): delay_ms = -delay / rate (an advance where the
 // track lags), invert_left/right for a flipped polarity. toml++ re-emits the file.

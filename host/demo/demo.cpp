@@ -278,6 +278,11 @@ const Role kRoles[24] = {
     {"gtr_dbl_l", "guitars", -0.9, -16}, {"gtr_dbl_r", "guitars", 0.9, -16},
 };
 
+// How far behind their sources the second mics are (the demo session's align steps undo
+// exactly this; the align tests recover it).
+constexpr double kKickOutDelay_ms = 0.9;
+constexpr double kBassAmpDelay_ms = 1.6;
+
 // A second microphone of a source: `x` delayed by `delay_s` (a whole number of samples
 // and a Hann-windowed sinc of 32 taps for the fraction), as the extra path to a mic
 // further away delays it.
@@ -327,7 +332,7 @@ Planar synthesise(int role, long long n, double sr) {
   if (name == "kick_in" || name == "kick_out") {
     a = drum("kick", n, sr, 1000);
     if (name == "kick_out") {  // outside the resonant head: 0.9 ms later, less beater
-      a[0] = delayed(a[0], 0.9e-3, sr);
+      a[0] = delayed(a[0], kKickOutDelay_ms * 1e-3, sr);
       zero_phase_one_pole(a[0], 900, sr, false);
     }
   } else if (name == "snare" || name == "hats" || name == "tom" || name == "clap" ||
@@ -339,7 +344,7 @@ Planar synthesise(int role, long long n, double sr) {
       for (float& v : a[0]) v = (float)-std::tanh(4.0 * v);
       zero_phase_one_pole(a[0], 80, sr, true);
       zero_phase_one_pole(a[0], 3000, sr, false);
-      a[0] = delayed(a[0], 1.6e-3, sr);
+      a[0] = delayed(a[0], kBassAmpDelay_ms * 1e-3, sr);
     }
   } else if (name == "sub") {
     a = bass(n, sr, -1);
@@ -401,15 +406,15 @@ DemoSong make_demo_song(const DemoOptions& o) {
     s << "[[track]]\nname = \"" << kRoles[r].name << "\"\nfile = \"stems/" << kRoles[r].name
       << ".wav\"\nbus = \"" << kRoles[r].bus << "\"\n";
     if (kRoles[r].pan != 0.0) s << "pan = " << kRoles[r].pan << "\n";
-    // The second mics lined up with their sources, as `topdown align` measures them
-    // (synthesise: 0.9 ms later; 1.6 ms later and inverted).
+    // The second mics lined up with their sources, as `topdown align` measures them.
     if (std::string(kRoles[r].name) == "kick_out")
-      s << "# The kick's outside mic, 0.9 ms behind the inside one: lined up.\n"
-        << "chain = [ { type = \"utility\", id = \"align\", delay_ms = -0.9 } ]\n";
+      s << "# The kick's outside mic, " << kKickOutDelay_ms << " ms behind the inside one: "
+        << "lined up.\nchain = [ { type = \"utility\", id = \"align\", delay_ms = "
+        << -kKickOutDelay_ms << " } ]\n";
     if (std::string(kRoles[r].name) == "bass_amp")
-      s << "# The bass amp's mic, 1.6 ms behind the DI and inverted: lined up.\n"
-        << "chain = [ { type = \"utility\", id = \"align\", delay_ms = -1.6, "
-           "invert_left = true, invert_right = true } ]\n";
+      s << "# The bass amp's mic, " << kBassAmpDelay_ms << " ms behind the DI and inverted: "
+        << "lined up.\nchain = [ { type = \"utility\", id = \"align\", delay_ms = "
+        << -kBassAmpDelay_ms << ", invert_left = true, invert_right = true } ]\n";
     if (std::string(kRoles[r].name) == "lead_vox")
       s << "# Ride the vocal up into the second half.\n"
         << "automation = [ { param = \"gain_db\", points = [[0.0, -2.0], [" << o.seconds / 2

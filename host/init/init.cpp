@@ -90,8 +90,8 @@ std::string compressor_text(const Calibrated& c, const std::string& extra) {
          ", ratio = " + num(c.ratio) + extra + " }";
 }
 
-// An aligned track's chain: the utility step `topdown align --apply` writes, with a
-// comment that says what was measured. delay_ms to 1e-5 ms (0.0005 samples at 48 kHz).
+// An aligned track's chain: the utility step `topdown align --apply` writes (align_step),
+// with a comment that says what was measured.
 std::string align_text(const InitTrack& t) {
   std::ostringstream ms;
   ms.precision(5);
@@ -398,9 +398,10 @@ InitResult init_session(const fs::path& stems_dir, const fs::path& session_file,
         if (!a.corrected || (a.m.polarity > 0 && std::fabs(a.m.delay_samples) < 0.05)) continue;
         for (auto& t : layout.tracks)
           if (t.name == a.track) {
+            const AlignStep step = align_step(a.m, s.sample_rate);
             t.aligned_to = g.reference;
-            t.align_delay_ms = -a.m.delay_samples / s.sample_rate * 1000.0;
-            t.align_invert = a.m.polarity < 0;
+            t.align_delay_ms = step.delay_ms;
+            t.align_invert = step.invert;
             t.align_lf_gain_db = a.m.lf_gain_db;
           }
       }
