@@ -131,10 +131,11 @@ void finish(SessionWork& w, Backend& backend, LaunchReadings& in) {
   // after the ranking, the chosen ones delivered again: the same bits).
   // Variants are delivered in parallel on the CPU backend (each one's limiter passes and
   // measurements are independent; the CUDA backend's copies share one stream), as many at
-  // once as a quarter of the memory holds (a delivery keeps about 8 stereo copies).
+  // once as a quarter of the memory holds (a delivery keeps about 8 stereo copies, and the
+  // written pass's audio: 9).
   const std::string mode = opt.write_audio ? opt.write_variants : "none";
   const int count = plan.variant_count();
-  const double per_delivery = 64.0 * (double)std::max<long long>(1, w.frames);
+  const double per_delivery = 72.0 * (double)std::max<long long>(1, w.frames);
   const int threads = backend.name() != "cpu"
                           ? 1
                           : (int)std::clamp(0.25 * physical_memory_bytes() / per_delivery, 1.0,

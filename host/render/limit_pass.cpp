@@ -50,7 +50,7 @@ void read_pair(const KeptPair& in, long long begin, long long count, float* l, f
 // Read ahead by the limiter's latency, limited, measured and handed on; the limiter fills
 // the next segment on another thread while this one measures and writes.
 Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
-                 const MeterOptions& mo, bool measure, const PassSink& out) {
+                 const MeterOptions& mo, bool measure, const PassSink& out, PassKeep* keep) {
   Limited res;
   res.drive_db = drive_db;
   p.drive = (float)std::pow(10.0, drive_db / 20.0);
@@ -87,6 +87,10 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
   const long long hop = trace_hop_frames(rate);
   res.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
   float most = 0.0f;
+  if (keep) {
+    keep->l.resize((size_t)frames);
+    keep->r.resize((size_t)frames);
+  }
   if (frames > 0) limit_piece(0, pieces[0]);
   for (long long pos = 0, k = 0; pos < frames; pos += segment, ++k) {
     const long long len = std::min(segment, frames - pos);
@@ -113,6 +117,10 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
       h0 = h1;
     }
     if (out) out(l, r, pos, len);
+    if (keep) {
+      std::copy(l, l + len, keep->l.data() + pos);
+      std::copy(r, r + len, keep->r.data() + pos);
+    }
     if (meter) {
       std::copy(l, l + len, meter->input(0));
       std::copy(r, r + len, meter->input(1));
@@ -135,17 +143,26 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
   return res;
 }
 
+void replay(const PassKeep& keep, long long frames, const PassSink& out) {
+  for (long long pos = 0; pos < frames; pos += kCpuSegmentFrames) {
+    const long long len = std::min(kCpuSegmentFrames, frames - pos);
+    out(keep.l.data() + pos, keep.r.data() + pos, pos, len);
+  }
+}
+
 // Loudness grows by at most 1 LU per dB of drive: the secant's slope is held to 0.05 .. 1.
 Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double target,
                         double rendered_lufs, double max_reduction_db, int rate,
-                        const MeterOptions& mo, std::vector<std::string>& warnings) {
+                        const MeterOptions& mo, std::vector<std::string>& warnings,
+                        PassKeep* keep) {
+  // Every pass overwrites `keep`: the one returned is always the last one run.
   double d0 = target - rendered_lufs;
-  Limited a = limit_at(in, p, d0, rate, mo, true);
+  Limited a = limit_at(in, p, d0, rate, mo, true, {}, keep);
   if (!std::isfinite(a.readings.integrated_lufs)) return a;
   double d1 = d0 + (target - a.readings.integrated_lufs);
   Limited b = a;
   for (int i = 0; i < 8 && std::fabs(target - b.readings.integrated_lufs) > 0.05; ++i) {
-    if (d1 != b.drive_db) b = limit_at(in, p, d1, rate, mo, true);
+    if (d1 != b.drive_db) b = limit_at(in, p, d1, rate, mo, true, {}, keep);
     const double err = target - b.readings.integrated_lufs;
     if (std::fabs(err) <= 0.05) break;
     double slope = (b.readings.integrated_lufs - a.readings.integrated_lufs) /
@@ -161,7 +178,7 @@ Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double targe
   LimiterParams q = p;
   for (int i = 0; i < 4 && b.readings.true_peak_dbtp > ceiling_db; ++i) {
     q.ceiling *= (float)std::pow(10.0, -(b.readings.true_peak_dbtp - ceiling_db + 0.002) / 20.0);
-    b = limit_at(in, q, b.drive_db, rate, mo, true);
+    b = limit_at(in, q, b.drive_db, rate, mo, true, {}, keep);
   }
   if (b.reduction_p99_db > max_reduction_db) {
     // Back off to the drive that limits by the allowed amount (reduction follows drive
@@ -169,7 +186,7 @@ Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double targe
     const double reached = b.readings.integrated_lufs;
     double d = b.drive_db - (b.reduction_p99_db - max_reduction_db);
     for (int i = 0; i < 3; ++i) {
-      b = limit_at(in, q, d, rate, mo, true);
+      b = limit_at(in, q, d, rate, mo, true, {}, keep);
       if (b.reduction_p99_db <= max_reduction_db + 0.1) break;
       d -= b.reduction_p99_db - max_reduction_db;
     }

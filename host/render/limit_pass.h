@@ -15,6 +15,12 @@
 
 namespace td {
 
+// Where a pass may keep its limited audio for the whole song (planar, frames each), so
+// that the pass that met the target is written from it instead of being run again.
+struct PassKeep {
+  std::vector<float> l, r;
+};
+
 // The delivery limiter run over a whole kept master at one drive, and measured.
 struct Limited {
   LimiterParams params;  // with the drive
@@ -46,15 +52,20 @@ PassSink pcm_sink(AudioWriter& writer, int bits, uint64_t seed);
 void read_pair(const KeptPair& in, long long begin, long long count, float* l, float* r);
 
 // The limiter over the whole kept master at drive_db: measured when `measure`, handed to
-// `out` when given.
+// `out` when given, kept in `keep` when given.
 Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
-                 const MeterOptions& mo, bool measure, const PassSink& out = {});
+                 const MeterOptions& mo, bool measure, const PassSink& out = {},
+                 PassKeep* keep = nullptr);
+
+// Hands a kept pass to `out` a segment at a time.
+void replay(const PassKeep& keep, long long frames, const PassSink& out);
 
 // Drives the limiter so that the loudness meets `target` within 0.05 LU (secant steps),
 // then backs off if that needs more than max_reduction_db of limiting (its 99th
-// percentile), with a warning.
+// percentile), with a warning. `keep`, when given, holds the returned pass's audio.
 Limited drive_to_target(const KeptPair& in, const LimiterParams& p, double target,
                         double rendered_lufs, double max_reduction_db, int rate,
-                        const MeterOptions& mo, std::vector<std::string>& warnings);
+                        const MeterOptions& mo, std::vector<std::string>& warnings,
+                        PassKeep* keep = nullptr);
 
 }  // namespace td
