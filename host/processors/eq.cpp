@@ -129,7 +129,7 @@ FirPhase eq_phase(const Processor& p) {
 }
 
 const ProcessorModule& eq_module() {
-  static const ProcessorModule m{spec, band_spec, shape, lower, nullptr, false};
+  static const ProcessorModule m{spec, band_spec, shape, lower, nullptr, false, true};
   return m;
 }
 

@@ -51,6 +51,10 @@ struct ProcessorModule {
   float (*constant_gain)(const Processor& p);
   // A track with this processor is metered (its stereo image: correlation).
   bool meters_tracks;
+  // Instances of a node that agree on their input and on this processor's settings (and
+  // on every one before it) may compute it once (lower.cpp, chain-prefix sharing): true
+  // for processors with no per-instance state that the report reads.
+  bool shares_prefix = false;
 };
 
 // Every module, in the order the docs list them.

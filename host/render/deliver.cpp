@@ -48,15 +48,17 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   const KeptPair kept{backend, left, left + 1, w.frames};
   bool limited = false;
   Limited L;
-  // The written file is the pass that met the target, kept rather than run again.
+  // The written file is the pass that met the target, kept rather than run again; not when
+  // the kept masters are in a file for want of memory (then the pass is run again).
   PassKeep keep;
+  const bool keep_pass = write && !w.r.masters_on_disk;
   if (w.delivery_limiter >= 0 && std::isfinite(vr.rendered_lufs)) {
     const Processor& lp = w.settings[master][k].chain[w.delivery_limiter];
     const LimiterParams lparams =
         limiter_params(lp, s.sample_rate, limiter_lookahead(lp, s.sample_rate));
     L = drive_to_target(kept, lparams, *s.delivery.target_lufs, vr.rendered_lufs,
                         limiter_max_reduction_db(lp), s.sample_rate, in.meter_options, vr.warnings,
-                        write ? &keep : nullptr);
+                        keep_pass ? &keep : nullptr);
     limited = true;
     vr.limited = true;
     vr.limiter_drive_db = L.drive_db;
@@ -111,8 +113,13 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   ws.tags = &tags;
   AudioWriter writer(vr.file, ws, 2, w.frames);
   if (limited) {
-    // The measured pass's own audio, dithered and written.
-    replay(keep, w.frames, pcm_sink(writer, s.delivery.bit_depth, s.delivery.dither_seed));
+    // The measured pass's own audio, dithered and written (or the pass again: the same
+    // bits, it is deterministic).
+    const PassSink sink = pcm_sink(writer, s.delivery.bit_depth, s.delivery.dither_seed);
+    if (keep_pass)
+      replay(keep, w.frames, sink);
+    else
+      limit_at(kept, L.params, L.drive_db, s.sample_rate, in.meter_options, false, sink);
     keep = PassKeep{};
   } else {
     // The kept master at the delivery gain, a segment at a time.

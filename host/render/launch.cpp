@@ -219,6 +219,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
       if (!lj.pre_chain_peaks.empty())
         timed(StageTime::kMeters, [&] { backend->peak_hold(lj.pre_chain_peaks); });
       for (const ChainStep& step : lj.chain) {
+        if (!step.copies.empty())
+          timed(StageTime::kSums, [&] { backend->sum(step.copies, step.terms); });
         if (!step.pre_sums.empty())
           timed(StageTime::kSums, [&] { backend->sum(step.pre_sums, step.terms); });
         if (!step.gains.empty()) timed(StageTime::kGains, [&] { backend->gain(step.gains); });

@@ -35,6 +35,9 @@ struct FirLaunch {
 
 // One chain position of every node of a level: one launch per processor type and shape.
 struct ChainStep {
+  // Chain-prefix sharing (lower.cpp): an instance's stream set to its leader's before
+  // anything else of the step runs.
+  std::vector<SumJob> copies;
   // Band splitting (multiband, de-esser) and mid/side (imager): copies into scratch
   // streams first, the sums back last; their terms index `terms`.
   std::vector<SumJob> pre_sums, post_sums;

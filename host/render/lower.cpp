@@ -27,6 +27,60 @@ float chain_gain(const std::vector<Processor>& chain) {
   return g;
 }
 
+bool same_value(const ProcessorValue& a, const ProcessorValue& b) {
+  return a.kind == b.kind && a.number == b.number && a.text == b.text && a.flag == b.flag &&
+         a.list == b.list;
+}
+
+bool same_settings(const Processor& a, const Processor& b) {
+  if (a.type != b.type || a.id != b.id || a.values.size() != b.values.size() ||
+      a.bands.size() != b.bands.size())
+    return false;
+  for (auto i = a.values.begin(), j = b.values.begin(); i != a.values.end(); ++i, ++j)
+    if (i->first != j->first || !same_value(i->second, j->second)) return false;
+  for (size_t k = 0; k < a.bands.size(); ++k)
+    if (!same_settings(a.bands[k], b.bands[k])) return false;
+  return true;
+}
+
+// Chain-prefix sharing: instance k of a node computes nothing before chain position
+// `length`, where its stream is set to instance `leader`'s (leader -1: no sharing).
+struct PrefixShare {
+  int leader = -1;
+  size_t length = 0;
+};
+
+// A sweep makes one instance per distinct setting of a node's reaching axes, but the
+// processors before the first swept one are the same in several of them (an EQ before a
+// swept compressor). An instance shares the longest such prefix with an earlier instance
+// that computes its whole chain, if both have the same input (the same input instances,
+// gain and pan) and the prefix holds a processor that shares (processor.h).
+std::vector<PrefixShare> prefix_shares(const SessionWork& w, int node) {
+  const std::vector<NodeInstance>& inst = w.plan.instances[node];
+  std::vector<PrefixShare> out(inst.size());
+  for (size_t k = 1; k < inst.size(); ++k) {
+    const NodeSettings& a = w.settings[node][k];
+    for (size_t j = 0; j < k; ++j) {
+      const NodeSettings& b = w.settings[node][j];
+      if (out[j].leader >= 0 || inst[k].inputs != inst[j].inputs ||
+          inst[k].input_nodes != inst[j].input_nodes || a.gain_db != b.gain_db || a.pan != b.pan)
+        continue;
+      size_t p = 0;
+      bool useful = false;
+      for (; p < a.chain.size() && p < b.chain.size(); ++p) {
+        const Processor &x = a.chain[p], &y = b.chain[p];
+        if (!enabled(x) && !enabled(y)) continue;
+        if (!enabled(x) || !enabled(y) || !find_processor(x.type)->shares_prefix ||
+            !same_settings(x, y))
+          break;
+        useful = true;
+      }
+      if (useful && p > out[k].length) out[k] = {(int)j, p};
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 FirLaunch& launch_for(ChainStep& step, const FirShape& shape) {
@@ -104,6 +158,14 @@ void lower(SessionWork& w) {
   for (size_t l = 0; l < plan.levels.size(); ++l) {
     LevelJobs& lj = w.levels[l];
     size_t max_chain = 0;
+    std::vector<std::vector<PrefixShare>> shares(plan.levels[l].size());
+    for (size_t i = 0; i < plan.levels[l].size(); ++i) {
+      const int node = plan.levels[l][i];
+      if (plan.folded[node]) continue;
+      shares[i] = prefix_shares(w, node);
+      for (const PrefixShare& sh : shares[i])  // a whole chain shared: copied after it
+        max_chain = std::max(max_chain, sh.leader >= 0 ? sh.length + 1 : 0);
+    }
     for (int node : plan.levels[l]) {
       if (plan.folded[node]) continue;  // mixed into its reader's sum
       const Node& n = s.nodes[node];
@@ -174,9 +236,23 @@ void lower(SessionWork& w) {
     int scratch_used = 0;  // band and mid/side streams of this level
     for (size_t pos = 0; pos < max_chain; ++pos) {
       ChainStep step;
-      for (int node : plan.levels[l]) {
+      for (size_t i = 0; i < plan.levels[l].size(); ++i) {
+        const int node = plan.levels[l][i];
         if (plan.folded[node]) continue;
         for (size_t k = 0; k < plan.instances[node].size(); ++k) {
+          const PrefixShare& sh = shares[i][k];
+          if (sh.leader >= 0 && pos < sh.length) {  // computed by the leader
+            w.r.shared_stages += enabled(w.settings[node][k].chain[pos]);
+            continue;
+          }
+          if (sh.leader >= 0 && pos == sh.length) {
+            // 0 + 1 x = x: an exact copy (but for the sign of a zero).
+            const NodeInstance &from = plan.instances[node][sh.leader],
+                               &to = plan.instances[node][k];
+            step.copies.push_back({so + to.out[0], so + to.out[1], (int)step.terms.size(), 2});
+            step.terms.push_back({so + from.out[0], 1.0f, 0.0f});
+            step.terms.push_back({so + from.out[1], 0.0f, 1.0f});
+          }
           const NodeSettings& st = w.settings[node][k];
           if (pos >= st.chain.size() || !enabled(st.chain[pos])) continue;
           const Processor& proc = st.chain[pos];
@@ -209,6 +285,10 @@ void append_level(LevelJobs& a, const LevelJobs& b) {
     ChainStep& to = a.chain[p];
     const ChainStep& from = b.chain[p];
     const int base = (int)to.terms.size();
+    for (SumJob j : from.copies) {
+      j.term_offset += base;
+      to.copies.push_back(j);
+    }
     for (SumJob j : from.pre_sums) {
       j.term_offset += base;
       to.pre_sums.push_back(j);

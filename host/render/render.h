@@ -166,6 +166,7 @@ struct RenderResult {
   std::vector<StemInfo> stems;  // per track, session order
   std::vector<NodeStats> nodes;
   int total_renders = 0;
+  int shared_stages = 0;  // processor stages of variants computed once (chain-prefix sharing)
   int variant_total = 1;  // variants of the session (only some rendered when sharded)
   int slots = 0;
   long long segment_frames = 0;

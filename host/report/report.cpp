@@ -218,6 +218,7 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
   }
   j["plan"] = {{"nodes", nodes},
                {"total_renders", r.total_renders},
+               {"shared_stages", r.shared_stages},
                {"variants", (int)r.variants.size()},
                {"variant_total", r.variant_total},
                {"peak_streams", r.slots},

@@ -300,6 +300,42 @@ TEST(Variants, ASubsetRendersTheSameBytesAsTheWhole) {
   EXPECT_FALSE(std::filesystem::exists(part / "variants" / "v0001.wav"));
 }
 
+TEST(Variants, AChainPrefixTheyAgreeOnIsComputedOnceAndChangesNoBit) {
+  // Swept: the bus EQ's gain (2 values) and the compressor after it (2 thresholds). The EQ
+  // runs once per EQ setting (2 of the 4 variants copy it); each variant's file is the
+  // same bytes as the session rendered alone with that variant's values.
+  const std::string chain =
+      "[[bus]]\nname = \"b\"\nchain = [ { type = \"eq\", bands = [ { type = \"bell\", "
+      "id = \"mid\", freq = 900, gain_db = GAIN, q = 1 } ] }, { type = \"compressor\", "
+      "threshold_db = THRESHOLD, ratio = 4, attack_ms = 2, release_ms = 40 } ]\n"
+      "[[track]]\nname = \"a\"\nfile = \"a.wav\"\nbus = \"b\"\n";
+  auto with = [&](const std::string& gain, const std::string& threshold) {
+    std::string t = std::string(kFloatDelivery) + chain;
+    t.replace(t.find("GAIN"), 4, gain);
+    t.replace(t.find("THRESHOLD"), 9, threshold);
+    return t;
+  };
+  const std::vector<Planar> stems = {test::sine(700, 0.5, 2.0, 48000, 2)};
+  test::TempDir all;
+  const RenderResult r = render(with("3", "-20") +
+                                    "[variants.sweep]\n\"b.eq.mid.gain_db\" = [-3, 3]\n"
+                                    "\"b.compressor.threshold_db\" = [-20, -10]\n",
+                                stems, all.path);
+  ASSERT_EQ(r.variants.size(), 4u);
+  EXPECT_EQ(r.shared_stages, 2);  // the EQ of two of the four bus instances
+  int v = 1;
+  for (const char* gain : {"-3", "3"})
+    for (const char* threshold : {"-20", "-10"}) {
+      test::TempDir one;
+      const RenderResult single = render(with(gain, threshold), stems, one.path);
+      EXPECT_EQ(single.shared_stages, 0);
+      EXPECT_EQ(test::read_bytes(one / "master.wav"),
+                test::read_bytes(all / "variants" / ("v000" + std::to_string(v) + ".wav")))
+          << gain << " dB, " << threshold << " dB";
+      ++v;
+    }
+}
+
 TEST(Determinism, TheSameSessionRendersByteIdenticallyTwice) {
   DemoOptions o;
   o.seconds = 6.0;
