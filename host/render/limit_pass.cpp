@@ -77,12 +77,6 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
   read_pair(in, 0, delay, in_l.data(), in_r.data());
   cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), delay, in_l.data(),
                     in_r.data(), pieces[0].gain.data());
-  auto limit_piece = [&](long long pos, Piece& piece) {
-    const long long len = std::min(segment, frames - pos);
-    read_pair(in, pos + delay, len, in_l.data(), in_r.data());
-    cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), len, piece.l.data(),
-                      piece.r.data(), piece.gain.data());
-  };
   std::vector<long long> histogram(3001, 0);  // gain reduction in 0.01 dB steps
   const long long hop = trace_hop_frames(rate);
   res.trace_db.assign((size_t)(frames / hop + 1), 0.0f);
@@ -91,6 +85,32 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
     keep->l.resize((size_t)frames);
     keep->r.resize((size_t)frames);
   }
+  // The limiter, its statistics and the kept copy of one piece: on the limiter's thread, so
+  // that this thread only measures and writes (pieces are limited one after the other).
+  auto limit_piece = [&](long long pos, Piece& piece) {
+    const long long len = std::min(segment, frames - pos);
+    read_pair(in, pos + delay, len, in_l.data(), in_r.data());
+    cpu::limiter_pass(p, filter, st, ring.data(), in_l.data(), in_r.data(), len, piece.l.data(),
+                      piece.r.data(), piece.gain.data());
+    // Hop by hop (no division per sample); the reduction as the in-chain limiter's own
+    // (limiter_reduction_db: a double log10 per sample cost a fifth of a delivery).
+    for (long long h0 = pos; h0 < pos + len;) {
+      const long long h1 = std::min(pos + len, (h0 / hop + 1) * hop);
+      float t = res.trace_db[(size_t)(h0 / hop)];
+      for (long long n = h0; n < h1; ++n) {
+        const float reduction = limiter_reduction_db(piece.gain[(size_t)(n - pos)]);
+        t = std::max(t, reduction);
+        ++histogram[std::min<long long>(3000, (long long)(reduction * 100.0f + 0.5f))];
+      }
+      res.trace_db[(size_t)(h0 / hop)] = t;
+      most = std::max(most, t);
+      h0 = h1;
+    }
+    if (keep) {
+      std::copy(piece.l.data(), piece.l.data() + len, keep->l.data() + pos);
+      std::copy(piece.r.data(), piece.r.data() + len, keep->r.data() + pos);
+    }
+  };
   if (frames > 0) limit_piece(0, pieces[0]);
   for (long long pos = 0, k = 0; pos < frames; pos += segment, ++k) {
     const long long len = std::min(segment, frames - pos);
@@ -101,26 +121,7 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
           std::async(std::launch::async, limit_piece, pos + segment, std::ref(pieces[(k + 1) % 2]));
     const float* l = piece.l.data();
     const float* r = piece.r.data();
-    // Hop by hop (no division per sample); the reduction as the in-chain limiter's own
-    // (limiter_reduction_db: a double log10 per sample cost a fifth of a delivery).
-    for (long long h0 = pos; h0 < pos + len;) {
-      const long long h1 = std::min(pos + len, (h0 / hop + 1) * hop);
-      float t = res.trace_db[(size_t)(h0 / hop)];
-      for (long long n = h0; n < h1; ++n) {
-        const float g = piece.gain[(size_t)(n - pos)];
-        const float reduction = limiter_reduction_db(g);
-        t = std::max(t, reduction);
-        ++histogram[std::min<long long>(3000, (long long)(reduction * 100.0f + 0.5f))];
-      }
-      res.trace_db[(size_t)(h0 / hop)] = t;
-      most = std::max(most, t);
-      h0 = h1;
-    }
     if (out) out(l, r, pos, len);
-    if (keep) {
-      std::copy(l, l + len, keep->l.data() + pos);
-      std::copy(r, r + len, keep->r.data() + pos);
-    }
     if (meter) {
       std::copy(l, l + len, meter->input(0));
       std::copy(r, r + len, meter->input(1));
