@@ -50,6 +50,60 @@ void compressor_apply(const CompressorJob& job, const CompressorParams& p, float
   }
 }
 
+// Plain peak detection (both channels linked, no key filter, no key delay): the static
+// reduction x_L of a sample depends on that sample's key only, so it is computed over a
+// block first, in SIMD lanes (compressor_reduction's arithmetic with its branches as
+// selects: the same bits), and only the smoothing (smooth_reduction) stays a recurrence.
+bool plain_peak(const CompressorJob& job, const CompressorParams& p) {
+  return !p.rms && p.link >= 1.0f && !key_filter_active(job.key_filter) && job.key_delay == 0;
+}
+
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void static_reductions(
+    const CompressorParams& p, const float* kl, const float* kr, long long n, float* x_l) {
+  const bool ranged = p.range_db > 0.0f;
+  for (long long i = 0; i < n; ++i) {
+    const float pl = kl[i] * kl[i], pr = kr[i] * kr[i];
+    const float loud = pl > pr ? pl : pr;
+    const float x = level_db_of(loud);
+    float r = x - compressor_curve_db(p, x);
+    r = ranged && r > p.range_db ? p.range_db : r;
+    x_l[i] = loud > p.knee_start_power ? r : 0.0f;
+  }
+}
+
+// compressor_detect_chunk for a plain peak job: the same states and reductions.
+void detect_chunk_plain(const CompressorParams& p, const CompressorState& carried, const float* kl,
+                        const float* kr, long long frames, int count, int c, float* red_l,
+                        float* red_r, CompressorState* guess, CompressorState* end) {
+  const long long b = chunk_begin(frames, count, c), e = chunk_begin(frames, count, c + 1);
+  const long long warm = compressor_warmup_frames(p);
+  const long long w0 = b > warm ? b - warm : 0;
+  CompressorState s;
+  if (w0 == 0)
+    s = carried;
+  else
+    memset(&s, 0, sizeof s);
+  // [from, to) in blocks: the static reductions, then the smoothing; recorded or not.
+  auto run = [&](long long from, long long to, bool record) {
+    constexpr long long kBlock = 2048;
+    float x_l[kBlock];
+    for (long long n0 = from; n0 < to; n0 += kBlock) {
+      const long long n1 = std::min(to, n0 + kBlock);
+      static_reductions(p, kl + n0, kr + n0, n1 - n0, x_l);
+      for (long long n = n0; n < n1; ++n) {
+        const float y = smooth_reduction(p, s.ch[0], x_l[n - n0]);
+        if (record) red_l[n] = red_r[n] = y;
+      }
+      // Linked: the right channel's detector mirrors the left's after every sample.
+      s.ch[1].reduction = s.ch[0].reduction, s.ch[1].memory = s.ch[0].memory;
+    }
+  };
+  run(w0, b, false);
+  *guess = s;
+  run(b, e, true);
+  *end = s;
+}
+
 }  // namespace
 
 long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_count,
@@ -85,9 +139,14 @@ long long compressor(const StreamArena& a, const CompressorJob* jobs, int job_co
   for (int t = 0; t < job_count * count; ++t) {
     const int j = t / count, c = t % count;
     const CompressorJob& job = jobs[j];
-    compressor_detect_chunk(job, params[job.params], states[job.state], a.stream(job.key_left),
-                            a.stream(job.key_right), rings, a.origin, frames, count, c, red_l(j),
-                            red_r(j), &guess[t], &end[t]);
+    if (plain_peak(job, params[job.params]))
+      detect_chunk_plain(params[job.params], states[job.state], a.stream(job.key_left),
+                         a.stream(job.key_right), frames, count, c, red_l(j), red_r(j), &guess[t],
+                         &end[t]);
+    else
+      compressor_detect_chunk(job, params[job.params], states[job.state], a.stream(job.key_left),
+                              a.stream(job.key_right), rings, a.origin, frames, count, c, red_l(j),
+                              red_r(j), &guess[t], &end[t]);
   }
   long long rerun = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : rerun)

@@ -191,6 +191,63 @@ TEST(CompressorChunks, EveryKindOfCompressorMatchesTheSequentialOneBitForBit) {
   EXPECT_GT(seq.states[0].reduction_max, 3.0f) << "the material must make the compressor work";
 }
 
+// The sequential body (compressor_segment, one job at a time over each segment: what the
+// emulated and real CUDA launchers' unchunked path runs) as the reference of the CPU
+// launcher's own paths.
+Result run_sequential_body(const Rig& rig) {
+  const long long song = rig.frames * rig.segments;
+  const int jobs = (int)rig.jobs.size();
+  Result r;
+  r.audio.resize((size_t)2 * jobs * song);
+  r.states.assign(jobs, CompressorState{});
+  r.rings.assign((size_t)std::max(1LL, rig.ring_floats), 0.0f);
+  r.trace.assign((size_t)jobs * 1000, 0.0f);
+  const long long hop = song / 1000 + 1;
+  std::vector<float> xl(rig.frames), xr(rig.frames), kl(rig.frames), kr(rig.frames);
+  for (int s = 0; s < rig.segments; ++s) {
+    const long long origin = s * rig.frames;
+    for (int j = 0; j < jobs; ++j) {
+      const CompressorJob& job = rig.jobs[j];
+      const bool side = job.key_left == 1000;
+      for (long long n = 0; n < rig.frames; ++n) {
+        xl[n] = rig.source[(size_t)(0 * song + origin + n)];
+        xr[n] = rig.source[(size_t)(1 * song + origin + n)];
+        kl[n] = side ? rig.source[(size_t)(2 * song + origin + n)] : xl[n];
+        kr[n] = side ? rig.source[(size_t)(3 * song + origin + n)] : xr[n];
+      }
+      compressor_segment(job, rig.params[job.params], r.states[j], xl.data(), xr.data(), kl.data(),
+                         kr.data(), r.rings.data(), r.trace.data(), hop, origin, rig.frames);
+      std::memcpy(r.audio.data() + (size_t)(2 * j) * song + origin, xl.data(),
+                  sizeof(float) * rig.frames);
+      std::memcpy(r.audio.data() + (size_t)(2 * j + 1) * song + origin, xr.data(),
+                  sizeof(float) * rig.frames);
+    }
+  }
+  return r;
+}
+
+// The CPU launcher detects plain peak compressors (linked, no key filter, no key delay)
+// block-wise: the static curve in SIMD lanes, then the smoothing recurrence. It must give
+// the scalar per-sample body's bits, chunked or not; so must the general path.
+TEST(CompressorChunks, TheBlockwisePeakDetectorMatchesTheSequentialBodyBitForBit) {
+  Rig rig = make_rig(1 << 17, 3);
+  add_job(rig, params(-24, 2, 6, 10, 100), false, 0, 0, KeyFilter{1, 0, 0, 0, 0});
+  add_job(rig, params(-30, 4, 0, 0.5, 20), false, 48, 0, KeyFilter{1, 0, 0, 0, 0});
+  CompressorParams p = params(-40, 10, 2, 1, 30);
+  p.range_db = 6.0f;  // de-esser-like
+  p.makeup_db = 2.0f;
+  add_job(rig, p, true, 0, 0, KeyFilter{1, 0, 0, 0, 0});  // keyed, no filter, no delay
+  p = params(-28, 3, 3, 10, 200);
+  p.opto = 1;  // the general path, for contrast
+  add_job(rig, p, true, 48, 200, highpass(100.0));
+  const Result body = run_sequential_body(rig);
+  for (int chunks : {1, 2, 3, 7}) {
+    SCOPED_TRACE(testing::Message() << chunks << " chunks per segment");
+    expect_identical(body, run(rig, chunks));
+  }
+  EXPECT_GT(body.states[1].reduction_max, 6.0f) << "the material must make the compressor work";
+}
+
 // The fix-up on its own: chunk 1's guessed start state is spoiled, as if its warm-up had
 // failed. A guess off by 6 dB is repaired where the trajectories meet; a guess that can
 // never meet (NaN) makes the fix-up re-run the whole chunk. Either way the reductions and
