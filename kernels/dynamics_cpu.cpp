@@ -71,6 +71,18 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void static_
   }
 }
 
+// An opto's attack and release coefficients for each memory value (smooth_reduction's
+// coefficient_power, with the logarithm of the constant coefficient taken once: the same
+// value, so the same bits).
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void opto_coefficients(
+    float log2_attack, float log2_release, const float* memory, long long n, float* attack,
+    float* release) {
+  for (long long i = 0; i < n; ++i) {
+    attack[i] = td_exp2(log2_attack * (1.0f / (1.0f + memory[i] * (1.0f / 6.0f))));
+    release[i] = td_exp2(log2_release * (1.0f / (1.0f + memory[i] * (1.0f / 3.0f))));
+  }
+}
+
 // compressor_detect_chunk for a plain peak job: the same states and reductions.
 void detect_chunk_plain(const CompressorParams& p, const CompressorState& carried, const float* kl,
                         const float* kr, long long frames, int count, int c, float* red_l,
@@ -83,16 +95,41 @@ void detect_chunk_plain(const CompressorParams& p, const CompressorState& carrie
     s = carried;
   else
     memset(&s, 0, sizeof s);
+  // The opto's coefficients depend on its memory only, not on the reduction: with the
+  // memory's own (cheap) recurrence run first, both candidates are computed in lanes and
+  // the reduction's recurrence only selects one (smooth_reduction's arithmetic, in order).
+  const bool opto = p.opto && !p.auto_release;
+  const float log2_attack = td_log2(p.attack), log2_release = td_log2(p.release);
   // [from, to) in blocks: the static reductions, then the smoothing; recorded or not.
   auto run = [&](long long from, long long to, bool record) {
     constexpr long long kBlock = 2048;
-    float x_l[kBlock];
+    float x_l[kBlock], memory[kBlock], attack[kBlock], release[kBlock];
     for (long long n0 = from; n0 < to; n0 += kBlock) {
       const long long n1 = std::min(to, n0 + kBlock);
       static_reductions(p, kl + n0, kr + n0, n1 - n0, x_l);
-      for (long long n = n0; n < n1; ++n) {
-        const float y = smooth_reduction(p, s.ch[0], x_l[n - n0]);
-        if (record) red_l[n] = red_r[n] = y;
+      if (opto) {
+        CompressorChannel& c = s.ch[0];
+        float m = c.memory;
+        for (long long i = 0; i < n1 - n0; ++i) {
+          memory[i] = p.memory * m + (1.0f - p.memory) * x_l[i];  // before the clamp
+          m = memory[i] < 1e-6f ? 0.0f : memory[i];
+        }
+        opto_coefficients(log2_attack, log2_release, memory, n1 - n0, attack, release);
+        float y = c.reduction;
+        for (long long n = n0; n < n1; ++n) {
+          const long long i = n - n0;
+          const float a = x_l[i] > y ? attack[i] : release[i];
+          y = a * y + (1.0f - a) * x_l[i];
+          y = y < 1e-6f ? 0.0f : y;
+          if (record) red_l[n] = red_r[n] = y;
+        }
+        c.reduction = y;
+        c.memory = m;
+      } else {
+        for (long long n = n0; n < n1; ++n) {
+          const float y = smooth_reduction(p, s.ch[0], x_l[n - n0]);
+          if (record) red_l[n] = red_r[n] = y;
+        }
       }
       // Linked: the right channel's detector mirrors the left's after every sample.
       s.ch[1].reduction = s.ch[0].reduction, s.ch[1].memory = s.ch[0].memory;

@@ -227,7 +227,8 @@ Result run_sequential_body(const Rig& rig) {
 }
 
 // The CPU launcher detects plain peak compressors (linked, no key filter, no key delay)
-// block-wise: the static curve in SIMD lanes, then the smoothing recurrence. It must give
+// block-wise: the static curve (and an opto's coefficients) in SIMD lanes, then the
+// smoothing recurrence. It must give
 // the scalar per-sample body's bits, chunked or not; so must the general path.
 TEST(CompressorChunks, TheBlockwisePeakDetectorMatchesTheSequentialBodyBitForBit) {
   Rig rig = make_rig(1 << 17, 3);
@@ -237,6 +238,12 @@ TEST(CompressorChunks, TheBlockwisePeakDetectorMatchesTheSequentialBodyBitForBit
   p.range_db = 6.0f;  // de-esser-like
   p.makeup_db = 2.0f;
   add_job(rig, p, true, 0, 0, KeyFilter{1, 0, 0, 0, 0});  // keyed, no filter, no delay
+  p = params(-22, 2.5, 2.8, 5, 80);
+  p.opto = 1;  // the opto's coefficients in lanes
+  add_job(rig, p, false, 0, 0, KeyFilter{1, 0, 0, 0, 0});
+  p = params(-20, 3, 2, 3, 50);
+  p.auto_release = 1;
+  add_job(rig, p, false, 24, 0, KeyFilter{1, 0, 0, 0, 0});
   p = params(-28, 3, 3, 10, 200);
   p.opto = 1;  // the general path, for contrast
   add_job(rig, p, true, 48, 200, highpass(100.0));
