@@ -88,4 +88,9 @@ std::vector<double> playback_fir(const PlaybackSystem& system, double sample_rat
   return designs.emplace(key, std::move(fir)).first->second;
 }
 
+void prepare_playback_firs(double sample_rate) {
+  const int taps = playback_fir_taps(sample_rate);
+  for (const auto& system : playback_systems()) playback_fir(system, sample_rate, taps);
+}
+
 }  // namespace td

@@ -31,6 +31,9 @@ double playback_magnitude(const PlaybackSystem& system, double f_hz);
 // `taps` long (odd): what the report's players convolve with. All systems use one length
 // so that switching between them does not move the audio in time.
 std::vector<double> playback_fir(const PlaybackSystem& system, double sample_rate, int taps);
+// Designs (and keeps) every system's FIR at sample_rate: run on another thread while a
+// render runs, so that its report page finds them made.
+void prepare_playback_firs(double sample_rate);
 
 // The tap count that realises every system's curve (the longest the EQ's rule asks for).
 int playback_fir_taps(double sample_rate);

@@ -1,6 +1,8 @@
 #include <boost/program_options.hpp>
+#include <future>
 #include <iostream>
 
+#include "analysis/playback.h"
 #include "base/temp_files.h"
 #include "batch/batch.h"
 #include "cli/commands.h"
@@ -74,7 +76,15 @@ int run_render(const std::vector<std::string>& args) {
   ro.auto_gain_stage = vm.count("auto-gain-stage") > 0;
   // Everything written into OUT is published as one set once complete (docs/security.md).
   OutputSet outputs(out);
+  // The report page's playback FIRs depend on the sample rate only: designed on another
+  // thread while the render runs (a core the render leaves idle part of the time) instead
+  // of after it (0.1 to 0.2 s of a 4-minute song's render).
+  std::future<void> designs;
+  if (session.sample_rate > 0)
+    designs = std::async(std::launch::async,
+                         [rate = session.sample_rate] { prepare_playback_firs(rate); });
   const RenderResult result = render_session(session, stems, ro);
+  if (designs.valid()) designs.get();
   const int status = finish_render(session, result, out, vm.count("json") > 0, &outputs);
   return status;
 }
