@@ -12,6 +12,7 @@
 #include "base/input_error.h"
 #include "base/temp_files.h"
 #include "io/audio_file.h"
+#include "io/ogg_serial.h"
 #include "io/output_set.h"
 #include "io/tags.h"
 
@@ -189,6 +190,7 @@ void AudioWriter::commit() {
   if ((frames_ >= 0 && written_ != frames_) || short_ || close_err != 0)
     throw InputError(file_.string() + ": write failed (disk full?)");
   if (spec_.tags) add_tags(tmp_, spec_.format, *spec_.tags);
+  if (spec_.format == "opus") set_ogg_serial_file(tmp_);  // the same bytes every time
   committed_ = true;
   if (!place_) {
     committed_ = false;  // the caller reads it; the destructor removes it
@@ -282,6 +284,7 @@ std::string encode_flac16(const std::vector<std::vector<float>>& planar, int sam
     }
   sf_writef_short(f, interleaved.data(), frames);
   sf_close(f);
+  set_ogg_serial(m.bytes);  // the same bytes every time (unchanged if not well formed)
   return m.bytes;
 }
 
@@ -326,6 +329,7 @@ std::string encode_opus(const std::vector<std::vector<float>>& planar, int sampl
       interleaved[(size_t)(n * channels + c)] = (*in)[c][(size_t)n];
   sf_writef_float(f, interleaved.data(), frames);
   sf_close(f);
+  set_ogg_serial(m.bytes);  // the same bytes every time (unchanged if not well formed)
   return m.bytes;
 }
 
