@@ -67,7 +67,10 @@ Processor Parser::processor(const toml::node& n, const std::string& spec_name,
     if (!ks) {
       std::string list = "type, id, enabled";
       if (spec->band_type) list += ", bands";
-      for (const auto& s : spec->keys) list += std::string(", ") + s.key;
+      for (const auto& s : spec->keys) {  // an eq band lists its own `type` among its keys
+        const std::string k = s.key;
+        if (k != "type" && k != "id" && k != "enabled") list += ", " + k;
+      }
       fail(&v, where + "." + key,
            "unknown key for " + std::string(spec->type) + " (allowed: " + list + ")");
     }

@@ -179,6 +179,16 @@ TEST(SessionErrors, UnknownTopLevelTable) {
   EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
 }
 
+TEST(SessionErrors, AnUnknownBandKeyListsEachAllowedKeyOnce) {
+  const std::string e = error_of(std::string(kMinimal) +
+                                 "[master]\nchain = [ { type = \"eq\", bands = [ { type = "
+                                 "\"bell\", freq_hz = 900 } ] } ]\n");
+  EXPECT_NE(e.find("bands[0].freq_hz: unknown key for eq-band (allowed: type, id, enabled, freq, "
+                   "gain_db, q, slope)"),
+            std::string::npos)
+      << e;
+}
+
 TEST(SessionErrors, WrongType) {
   const std::string e =
       error_of("[[track]]\nname = \"kick\"\nfile = \"k.wav\"\ngain_db = \"loud\"\n");
