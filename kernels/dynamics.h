@@ -60,9 +60,32 @@ TD_HD float db_to_amplitude(float db) {
   return td_exp2(db * 0.166096404f);  // log2(10) / 20
 }
 
-// a^y for a one-pole coefficient a in (0, 1) (the opto's time constants).
-TD_HD float coefficient_power(float a, float y) {
-  return td_exp2(td_log2(a) * y);
+// The parts of smooth_reduction, each one TD_HD function that the per-sample body and the
+// CPU's block-wise detector (dynamics_cpu.cpp) both call, so that both round alike.
+// The program-dependent modes' memory: a one-pole average of the static reduction (dB).
+TD_HD float reduction_memory_step(const CompressorParams& p, float memory, float x_l) {
+  return p.memory * memory + (1.0f - p.memory) * x_l;
+}
+
+// An opto's attack and release coefficients, a^(1 / (1 + memory / depth)) with depth 6 dB
+// (attack) and 3 dB (release), from log2(a): an optical cell slows with the light it saw.
+TD_HD float opto_attack(float log2_attack, float memory) {
+  return td_exp2(log2_attack * (1.0f / (1.0f + memory * (1.0f / 6.0f))));
+}
+
+TD_HD float opto_release(float log2_release, float memory) {
+  return td_exp2(log2_release * (1.0f / (1.0f + memory * (1.0f / 3.0f))));
+}
+
+// One step of the branching smoother (eq. 16) with coefficient a; released to nothing it
+// is exactly 0 (the gain is then exactly unity and costs nothing).
+TD_HD float reduction_step(float a, float y, float x_l) {
+  const float r = a * y + (1.0f - a) * x_l;
+  return r < 1e-6f ? 0.0f : r;
+}
+
+TD_HD float released_memory(float memory) {
+  return memory < 1e-6f ? 0.0f : memory;
 }
 
 // The key's level in dB for one sample of one channel (peak: |x|; RMS: the one-pole mean
@@ -85,12 +108,12 @@ TD_HD float detect_db(const CompressorParams& p, CompressorChannel& c, float key
 TD_HD float smooth_reduction(const CompressorParams& p, CompressorChannel& c, float x_l) {
   // The memory only exists for the program-dependent modes (it would otherwise be state
   // that a chunked compressor has to reconstruct for nothing).
-  if (p.auto_release || p.opto) c.memory = p.memory * c.memory + (1.0f - p.memory) * x_l;
+  if (p.auto_release || p.opto) c.memory = reduction_memory_step(p, c.memory, x_l);
   const float y = c.reduction;
   float a;
   if (x_l > y) {
     a = p.attack;
-    if (p.opto) a = coefficient_power(a, 1.0f / (1.0f + c.memory * (1.0f / 6.0f)));
+    if (p.opto) a = opto_attack(td_log2(a), c.memory);
   } else {
     a = p.release;
     if (p.auto_release) {
@@ -99,12 +122,10 @@ TD_HD float smooth_reduction(const CompressorParams& p, CompressorChannel& c, fl
       const float w = s < 0.0f ? 0.0f : (s > 1.0f ? 1.0f : s);
       a = a + (p.release_slow - a) * w;
     }
-    if (p.opto) a = coefficient_power(a, 1.0f / (1.0f + c.memory * (1.0f / 3.0f)));
+    if (p.opto) a = opto_release(td_log2(a), c.memory);
   }
-  c.reduction = a * y + (1.0f - a) * x_l;
-  // Released to nothing: exactly 0 (the gain is then exactly unity and costs nothing).
-  if (c.reduction < 1e-6f) c.reduction = 0.0f;
-  if (c.memory < 1e-6f) c.memory = 0.0f;
+  c.reduction = reduction_step(a, y, x_l);
+  c.memory = released_memory(c.memory);
   return c.reduction;
 }
 

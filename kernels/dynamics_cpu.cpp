@@ -71,15 +71,14 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void static_
   }
 }
 
-// An opto's attack and release coefficients for each memory value (smooth_reduction's
-// coefficient_power, with the logarithm of the constant coefficient taken once: the same
-// value, so the same bits).
+// An opto's attack and release coefficients for each memory value (dynamics.h's, with
+// the logarithm of the constant coefficient taken once: the same value, so the same bits).
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void opto_coefficients(
     float log2_attack, float log2_release, const float* memory, long long n, float* attack,
     float* release) {
   for (long long i = 0; i < n; ++i) {
-    attack[i] = td_exp2(log2_attack * (1.0f / (1.0f + memory[i] * (1.0f / 6.0f))));
-    release[i] = td_exp2(log2_release * (1.0f / (1.0f + memory[i] * (1.0f / 3.0f))));
+    attack[i] = opto_attack(log2_attack, memory[i]);
+    release[i] = opto_release(log2_release, memory[i]);
   }
 }
 
@@ -111,16 +110,15 @@ void detect_chunk_plain(const CompressorParams& p, const CompressorState& carrie
         CompressorChannel& c = s.ch[0];
         float m = c.memory;
         for (long long i = 0; i < n1 - n0; ++i) {
-          memory[i] = p.memory * m + (1.0f - p.memory) * x_l[i];  // before the clamp
-          m = memory[i] < 1e-6f ? 0.0f : memory[i];
+          memory[i] = reduction_memory_step(p, m, x_l[i]);  // what the coefficients see
+          m = released_memory(memory[i]);
         }
         opto_coefficients(log2_attack, log2_release, memory, n1 - n0, attack, release);
         float y = c.reduction;
         for (long long n = n0; n < n1; ++n) {
           const long long i = n - n0;
           const float a = x_l[i] > y ? attack[i] : release[i];
-          y = a * y + (1.0f - a) * x_l[i];
-          y = y < 1e-6f ? 0.0f : y;
+          y = reduction_step(a, y, x_l[i]);
           if (record) red_l[n] = red_r[n] = y;
         }
         c.reduction = y;

@@ -97,6 +97,18 @@ void add_job(Rig& rig, const CompressorParams& p, bool sidechain, int lookahead,
   rig.params.push_back(p);
 }
 
+// Zeroed audio, states, rings and a 1000-hop trace per job.
+Result fresh_result(const Rig& rig) {
+  const long long song = rig.frames * rig.segments;
+  const int jobs = (int)rig.jobs.size();
+  Result r;
+  r.audio.resize((size_t)2 * jobs * song);
+  r.states.assign(jobs, CompressorState{});
+  r.rings.assign((size_t)std::max(1LL, rig.ring_floats), 0.0f);
+  r.trace.assign((size_t)jobs * 1000, 0.0f);
+  return r;
+}
+
 Result run(const Rig& rig, int chunks) {
   const long long song = rig.frames * rig.segments;
   const int jobs = (int)rig.jobs.size();
@@ -107,11 +119,7 @@ Result run(const Rig& rig, int chunks) {
   }
   std::vector<float> arena((size_t)(2 * jobs + 2) * rig.frames);
   StreamArena a{arena.data(), rig.frames, rig.frames, 0};
-  Result r;
-  r.audio.resize((size_t)2 * jobs * song);
-  r.states.assign(jobs, CompressorState{});
-  r.rings.assign((size_t)std::max(1LL, rig.ring_floats), 0.0f);
-  r.trace.assign((size_t)jobs * 1000, 0.0f);
+  Result r = fresh_result(rig);
   const long long hop = song / 1000 + 1;
   for (int s = 0; s < rig.segments; ++s) {
     a.origin = s * rig.frames;
@@ -197,11 +205,7 @@ TEST(CompressorChunks, EveryKindOfCompressorMatchesTheSequentialOneBitForBit) {
 Result run_sequential_body(const Rig& rig) {
   const long long song = rig.frames * rig.segments;
   const int jobs = (int)rig.jobs.size();
-  Result r;
-  r.audio.resize((size_t)2 * jobs * song);
-  r.states.assign(jobs, CompressorState{});
-  r.rings.assign((size_t)std::max(1LL, rig.ring_floats), 0.0f);
-  r.trace.assign((size_t)jobs * 1000, 0.0f);
+  Result r = fresh_result(rig);
   const long long hop = song / 1000 + 1;
   std::vector<float> xl(rig.frames), xr(rig.frames), kl(rig.frames), kr(rig.frames);
   for (int s = 0; s < rig.segments; ++s) {
