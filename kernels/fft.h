@@ -1,5 +1,6 @@
-// FFT wrappers. On the CPU: FFTW3 in single precision. Plans are made with FFTW_ESTIMATE,
-// so the algorithm (and with it every rounding) is the same on every run: FFTW_MEASURE
+// FFT wrappers. On the CPU: FFTW3 in single precision. Plans are made with FFTW_ESTIMATE
+// from shipped wisdom (fftw_wisdom.inc: FFTW_MEASURE's choices, made once), so the
+// algorithm (and with it every rounding) is the same on every run: FFTW_MEASURE itself
 // picks by timing and would break bit-exact repeats. Planning is not thread-safe in FFTW,
 // so plan creation is serialised here; executing a plan on new arrays is safe.
 #pragma once
@@ -36,5 +37,8 @@ struct FftPlanPair {
   void* inverse;
 };
 const FftPlanPair& fft_plans(int size);
+
+// Whether FFTW took the shipped wisdom (false: another FFTW version; plans by estimate).
+bool fft_wisdom_loaded();
 
 }  // namespace td
