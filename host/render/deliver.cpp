@@ -14,6 +14,7 @@
 #include "processors/limiter.h"
 #include "render/deliverables.h"
 #include "render/limit_pass.h"
+#include "report/player_excerpt.h"
 
 namespace td {
 
@@ -25,6 +26,23 @@ Readings shift_readings(Readings r, double gain_db) {
     for (auto& point : *series) point.second += gain_db;
   return r;
 }
+
+namespace {
+
+// Delivered samples as a reader of the written file sees them: planar floats, PCM (left
+// aligned in 32 bits, interleaved) scaled by 2^-31, as libsndfile normalises 16- and
+// 24-bit WAV and FLAC (exact: at most 24 significant bits); float as it is.
+std::vector<std::vector<float>> as_read(const std::vector<int32_t>& pcm,
+                                        const std::vector<float>& floats, long long frames) {
+  std::vector<std::vector<float>> out(2, std::vector<float>((size_t)frames));
+  for (long long n = 0; n < frames; ++n)
+    for (int c = 0; c < 2; ++c)
+      out[c][n] =
+          floats.empty() ? (float)pcm[2 * n + c] * (1.0f / 2147483648.0f) : floats[2 * n + c];
+  return out;
+}
+
+}  // namespace
 
 VariantResult deliver_variant(const SessionWork& w, Backend& backend, const DeliveryInputs& in,
                               int v, bool write) {
@@ -112,6 +130,38 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   const FileTags tags = file_tags(s.metadata, &vr.readings);
   ws.tags = &tags;
   AudioWriter writer(vr.file, ws, 2, w.frames);
+  // One variant is the report page's only player: its excerpt is encoded now, on another
+  // thread, while the file is written (else the page encodes it after the render, from the
+  // file). Its samples are the file's, made as the write makes them.
+  if (plan.variant_count() == 1 && (keep_pass || !limited)) {
+    vr.excerpt_start_s =
+        loudest_start(vr.readings, kExcerptSeconds, (double)w.frames / s.sample_rate);
+    long long begin, count;
+    excerpt_span(vr.excerpt_start_s, kExcerptSeconds, s.sample_rate, w.frames, begin, count);
+    std::vector<int32_t> pcm;
+    std::vector<float> floats;
+    const int bits = s.delivery.bit_depth;
+    if (bits == 32)
+      floats.resize(2 * (size_t)count);
+    else
+      pcm.resize(2 * (size_t)count);
+    if (limited && bits == 32)
+      cpu::deliver_float_pair(keep.l.data() + begin, keep.r.data() + begin, 1.0f, count,
+                              floats.data());
+    else if (limited)
+      cpu::deliver_pcm_pair(keep.l.data() + begin, keep.r.data() + begin, 1.0f,
+                            s.delivery.dither_seed, bits, begin, count, pcm.data());
+    else if (bits == 32)
+      backend.deliver_float(left, left + 1, db_to_gain((float)gain_db), begin, count,
+                            floats.data());
+    else
+      backend.deliver_pcm(left, left + 1, db_to_gain((float)gain_db), s.delivery.dither_seed, bits,
+                          begin, count, pcm.data());
+    vr.excerpt_opus = std::async(std::launch::async, [planar = as_read(pcm, floats, count),
+                                                      rate = s.sample_rate] {
+                        return excerpt_opus_base64(planar, rate);
+                      }).share();
+  }
   if (limited) {
     // The measured pass's own audio, dithered and written (or the pass again: the same
     // bits, it is deterministic).

@@ -3,6 +3,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,12 @@ struct VariantResult {
   Readings readings;      // of the delivered file (measured, then shifted by the gain)
   StereoSpectra spectra;  // 1/3-octave long-term spectra of the delivered file
   std::vector<DeliverableResult> deliverables;  // [[deliverable]] files, when written
+  // The report page's excerpt of the file (report/player_excerpt.h), encoded on another
+  // thread while the file is written, from the written pass's own samples (the file's, bit
+  // for bit): a render of one variant whose pass was kept. Its start (s; < 0: none) and
+  // the base64 Ogg Opus.
+  double excerpt_start_s = -1.0;
+  std::shared_future<std::string> excerpt_opus;
 };
 
 // The meters of one rendered bus (or master) instance, at its output (after the fader).

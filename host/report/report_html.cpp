@@ -1,8 +1,6 @@
 #include "report/report_html.h"
 
 #include <algorithm>
-#include <boost/archive/iterators/base64_from_binary.hpp>
-#include <boost/archive/iterators/transform_width.hpp>
 #include <cmath>
 #include <cstring>
 #include <ctime>
@@ -12,6 +10,7 @@
 #include "analysis/playback.h"
 #include "io/audio_file.h"
 #include "io/output_set.h"
+#include "report/player_excerpt.h"
 #include "report/report.h"
 #include "report/report_page.h"
 #include "report/report_player_js.h"
@@ -21,16 +20,6 @@ namespace td {
 namespace {
 
 using nlohmann::json;
-
-std::string base64(const std::string& bytes) {
-  using namespace boost::archive::iterators;
-  using It = base64_from_binary<transform_width<std::string::const_iterator, 6, 8>>;
-  const size_t pad = (3 - bytes.size() % 3) % 3;
-  const std::string padded = bytes + std::string(pad, '\0');
-  std::string out(It(padded.begin()), It(padded.end()));
-  out.replace(out.size() - pad, pad, pad, '=');
-  return out;
-}
 
 json bands(const std::vector<Band>& b, double shift_db = 0.0) {
   json out = json::array();
@@ -48,37 +37,6 @@ json short_term(const Readings& r, double shift_db = 0.0) {
       next = t + 0.5;
     }
   return out;
-}
-
-// The start (s) of the loudest `length_s` stretch by mean short-term loudness (1 s grid).
-double loudest_start(const Readings& r, double length_s, double duration_s) {
-  if (duration_s <= length_s) return 0.0;
-  double best = 0.0, best_mean = -1e300;
-  for (double start = 0.0; start + length_s <= duration_s; start += 1.0) {
-    double sum = 0;
-    int n = 0;
-    for (const auto& [t, lufs] : r.short_term_series)
-      if (t - 3.0 >= start && t <= start + length_s && std::isfinite(lufs)) sum += lufs, ++n;
-    if (n > 0 && sum / n > best_mean) best_mean = sum / n, best = start;
-  }
-  return best;
-}
-
-// An excerpt of a file as embedded Ogg Opus at kExcerptKbps (base64), or empty if it cannot
-// be read. Opus, not FLAC, for the page's size: 20 s of a master is about 3 MB as 16-bit
-// FLAC and 0.6 MB as Opus at 192 kbps (base64 included), so a page with 8 variants and 2
-// references stays near 7 MB. 192 kbps stereo is past the rate at which Opus is
-// transparent on music in listening tests (the Opus codec's recommendations: 128 kbps and
-// up for stereo music), and the delivered files, not the excerpts, are the masters.
-constexpr int kExcerptKbps = 192;
-std::string excerpt(const std::filesystem::path& file, double start_s, double length_s) {
-  try {
-    const AudioData a = read_audio_range(file, start_s, length_s);
-    if (a.channels.empty()) return "";
-    return base64(encode_opus(a.channels, a.sample_rate, kExcerptKbps));
-  } catch (const std::exception&) {
-    return "";
-  }
 }
 
 bool params_match(const std::vector<std::pair<std::string, double>>& sub,
@@ -222,37 +180,61 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
       start = loudest_start(v->readings, o.excerpt_s, duration);
       break;
     }
+  // The excerpts are encoded on all cores (Opus at 20 s is about 0.2 s a source), in rounds
+  // of the players still wanted, in rank order; a file that cannot be read back is skipped
+  // and the next variant takes its place. A variant's excerpt made during its delivery
+  // (VariantResult::excerpt_opus) is taken as it is: the same bytes.
+  std::vector<const VariantResult*> written;
+  for (const VariantResult* v : ranked)
+    if (!v->file.empty()) written.push_back(v);
+  auto encode = [&](const VariantResult* v) {
+    if (v->excerpt_opus.valid() && v->excerpt_start_s == start) return v->excerpt_opus.get();
+    return excerpt_of_file(OutputSet::readable(v->file), start, o.excerpt_s);
+  };
   int players = 0;
   json missing = json::array();  // files that could not be read back: named on the page
-  for (const VariantResult* v : ranked) {
-    if (v->file.empty() || players >= o.max_variant_players) continue;
-    const std::string audio = excerpt(OutputSet::readable(v->file), start, o.excerpt_s);
-    if (audio.empty()) {
-      missing.push_back(v->file.filename().string());
-      continue;
+  for (size_t next = 0; next < written.size() && players < o.max_variant_players;) {
+    const size_t round = std::min(written.size() - next, (size_t)(o.max_variant_players - players));
+    std::vector<std::string> audio(round);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long i = 0; i < (long long)round; ++i) audio[i] = encode(written[next + i]);
+    for (size_t i = 0; i < round; ++i) {
+      const VariantResult* v = written[next + i];
+      if (audio[i].empty()) {
+        missing.push_back(v->file.filename().string());
+        continue;
+      }
+      ++players;
+      sources.push_back({{"id", v->id},
+                         {"kind", "variant"},
+                         {"lufs", number_or_null(v->delivered_lufs)},
+                         {"start_s", start},
+                         {"audio", std::move(audio[i])}});
     }
-    ++players;
-    sources.push_back({{"id", v->id},
-                       {"kind", "variant"},
-                       {"lufs", number_or_null(v->delivered_lufs)},
-                       {"start_s", start},
-                       {"audio", audio}});
+    next += round;
   }
+  std::vector<double> ref_starts;
   for (const auto& ref : r.references) {
     const Readings& rr = ref.measured.readings;
     const double ref_duration =
         rr.short_term_series.empty() ? o.excerpt_s : rr.short_term_series.back().first;
-    const double ref_start = loudest_start(rr, o.excerpt_s, ref_duration);
-    const std::string audio = excerpt(ref.file, ref_start, o.excerpt_s);
-    if (audio.empty()) {
+    ref_starts.push_back(loudest_start(rr, o.excerpt_s, ref_duration));
+  }
+  std::vector<std::string> ref_audio(r.references.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long long i = 0; i < (long long)r.references.size(); ++i)
+    ref_audio[i] = excerpt_of_file(r.references[i].file, ref_starts[i], o.excerpt_s);
+  for (size_t i = 0; i < r.references.size(); ++i) {
+    const auto& ref = r.references[i];
+    if (ref_audio[i].empty()) {
       missing.push_back(ref.file.filename().string());
       continue;
     }
     sources.push_back({{"id", ref.file.filename().string()},
                        {"kind", "reference"},
-                       {"lufs", number_or_null(rr.integrated_lufs)},
-                       {"start_s", ref_start},
-                       {"audio", audio}});
+                       {"lufs", number_or_null(ref.measured.readings.integrated_lufs)},
+                       {"start_s", ref_starts[i]},
+                       {"audio", std::move(ref_audio[i])}});
   }
   data["players"] = {{"taps", taps},
                      {"sources", sources},

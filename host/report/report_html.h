@@ -7,13 +7,14 @@
 #include <string>
 
 #include "render/render.h"
+#include "report/player_excerpt.h"
 #include "session/session.h"
 
 namespace td {
 
 struct HtmlOptions {
-  int max_variant_players = 8;  // the best written variants get players (page size)
-  double excerpt_s = 20.0;      // the loudest stretch of this length is embedded
+  int max_variant_players = 8;         // the best written variants get players (page size)
+  double excerpt_s = kExcerptSeconds;  // the loudest stretch of this length is embedded
 };
 
 std::string report_html(const Session& session, const RenderResult& result,

@@ -13,6 +13,7 @@
 
 #include "demo/demo.h"
 #include "io/audio_file.h"
+#include "report/player_excerpt.h"
 #include "test_util.h"
 
 namespace td {
@@ -153,6 +154,43 @@ TEST(Delivery, MasterLoudnessIsWithinATenthOfALUOfTheTargetByLibebur128) {
     EXPECT_NEAR(r.variants[0].delivered_lufs, m.integrated_lufs, 0.02);
     // True peak: libebur128 oversamples with another filter; issue #3's bound is 0.2 dB.
     EXPECT_NEAR(r.variants[0].true_peak_dbtp, m.true_peak_dbtp, 0.2);
+  }
+}
+
+// A one-variant render encodes the report page's excerpt while it writes the file, from the
+// written pass's own samples (deliver.cpp): it must be the excerpt the page would make
+// from the file itself, byte for byte, in every format and bit depth the delivery writes,
+// limited and not. The song is longer than the excerpt, so it starts past the first
+// sample (the dither is indexed by song position).
+TEST(Delivery, TheExcerptMadeDuringTheWriteIsTheFilesOwn) {
+  DemoOptions o;
+  o.seconds = 26.0;
+  const DemoSong song = make_demo_song(o);
+  struct Case {
+    std::string delivery;
+    bool limited;
+  };
+  const std::string target = "target_lufs = -16.0\nceiling_dbtp = -1.0\n";
+  for (const Case& c : {Case{"format = \"wav\"\nbit_depth = 24\n" + target, true},
+                        Case{"format = \"wav\"\nbit_depth = 16\n" + target, true},
+                        Case{"format = \"flac\"\nbit_depth = 24\n" + target, true},
+                        Case{"format = \"wav\"\nbit_depth = 32\n" + target, true},
+                        Case{"format = \"wav\"\nbit_depth = 16\n", false}}) {
+    test::TempDir dir;
+    std::string toml = demo_toml_with(song, "[delivery]\n" + c.delivery);
+    if (!c.limited) {  // no delivery limiter: the kept master at the delivery gain
+      const size_t at = toml.find("{ type = \"limiter\"");
+      ASSERT_NE(at, std::string::npos);
+      toml.replace(at, toml.find('}', at) + 1 - at, "{ type = \"gain\" }");
+    }
+    const RenderResult r = render(toml, stems_of(song), dir.path);
+    const VariantResult& v = r.variants[0];
+    EXPECT_EQ(v.limited, c.limited) << c.delivery;
+    ASSERT_TRUE(v.excerpt_opus.valid()) << c.delivery;
+    EXPECT_GT(v.excerpt_start_s, 0.0) << c.delivery;
+    const std::string from_file = excerpt_of_file(v.file, v.excerpt_start_s, kExcerptSeconds);
+    ASSERT_FALSE(from_file.empty());
+    EXPECT_TRUE(v.excerpt_opus.get() == from_file) << c.delivery;
   }
 }
 
