@@ -171,11 +171,15 @@ TEST(Delivery, TheExcerptMadeDuringTheWriteIsTheFilesOwn) {
     bool limited;
   };
   const std::string target = "target_lufs = -16.0\nceiling_dbtp = -1.0\n";
-  for (const Case& c : {Case{"format = \"wav\"\nbit_depth = 24\n" + target, true},
-                        Case{"format = \"wav\"\nbit_depth = 16\n" + target, true},
-                        Case{"format = \"flac\"\nbit_depth = 24\n" + target, true},
-                        Case{"format = \"wav\"\nbit_depth = 32\n" + target, true},
-                        Case{"format = \"wav\"\nbit_depth = 16\n", false}}) {
+  std::vector<Case> cases = {Case{"format = \"wav\"\nbit_depth = 24\n" + target, true},
+                             Case{"format = \"wav\"\nbit_depth = 16\n", false},
+                             Case{"format = \"wav\"\nbit_depth = 16\n" + target, true},
+                             Case{"format = \"flac\"\nbit_depth = 24\n" + target, true},
+                             Case{"format = \"wav\"\nbit_depth = 32\n" + target, true}};
+  // On the emulated device (a render there is slow) the one path that differs by backend:
+  // the kept master read back from the device at the delivery gain.
+  if (test::backend() != "cpu") cases = {cases[1]};
+  for (const Case& c : cases) {
     test::TempDir dir;
     std::string toml = demo_toml_with(song, "[delivery]\n" + c.delivery);
     if (!c.limited) {  // no delivery limiter: the kept master at the delivery gain
