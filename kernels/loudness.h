@@ -57,13 +57,19 @@ inline KWeighting design_kweighting(double sample_rate) {
 // as in libebur128: the RLB pole sits within 0.5 % of the unit circle at 48 kHz, where
 // float state would add error to quiet passages.
 // One sample through the filter: returns the K-weighted value. The only per-sample math
-// of the meter; the scalar loop, the SIMD-lane loop and the CUDA kernel all call it.
-TD_HD double kweight_step(const KWeighting& k, double& s1, double& s2, double& h1, double& h2,
-                          double in) {
-  const double y1 = k.shelf.b0 * in + s1;
+// of the meter; the scalar loop, the CUDA kernel (T = double) and the CPU's SIMD lanes
+// (T = a GCC vector of doubles, each lane the same operations) all call it.
+template <typename T>
+struct KweightInput {  // `in` takes T's type from the state (a float input converts)
+  typedef T type;
+};
+template <typename T>
+TD_HD T kweight_step(const KWeighting& k, T& s1, T& s2, T& h1, T& h2,
+                     typename KweightInput<T>::type in) {
+  const T y1 = k.shelf.b0 * in + s1;
   s1 = k.shelf.b1 * in - k.shelf.a1 * y1 + s2;
   s2 = k.shelf.b2 * in - k.shelf.a2 * y1;
-  const double y2 = k.highpass.b0 * y1 + h1;
+  const T y2 = k.highpass.b0 * y1 + h1;
   h1 = k.highpass.b1 * y1 - k.highpass.a1 * y2 + h2;
   h2 = k.highpass.b2 * y1 - k.highpass.a2 * y2;
   return y2;

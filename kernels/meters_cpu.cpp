@@ -24,6 +24,25 @@ namespace cpu {
 
 namespace {
 
+// GCC vectors for the lanes of J jobs: one job's 2 channels in 2 doubles, up to 4 jobs'
+// in 8 (one AVX-512 register; its fixed latency is the wider vector's cost).
+template <int L>
+struct MeterLanes {
+  static_assert(L > 2 && L <= 8, "up to 4 stereo jobs");
+  typedef double Doubles __attribute__((vector_size(8 * sizeof(double))));
+  typedef float Floats __attribute__((vector_size(8 * sizeof(float))));
+};
+template <>
+struct MeterLanes<4> {
+  typedef double Doubles __attribute__((vector_size(4 * sizeof(double))));
+  typedef float Floats __attribute__((vector_size(4 * sizeof(float))));
+};
+template <>
+struct MeterLanes<2> {
+  typedef double Doubles __attribute__((vector_size(2 * sizeof(double))));
+  typedef float Floats __attribute__((vector_size(2 * sizeof(float))));
+};
+
 // J stereo meter jobs side by side, their 2 J channels as independent lanes of one loop:
 // the K-weighting is a recurrence whose latency bounds one channel, and 2 J chains in
 // flight hide it. Each lane's arithmetic is meter_lanes_segment's, in the same order, and
@@ -36,8 +55,13 @@ void meter_jobs_segment(const StreamArena& a, const MeterJob* const* group, cons
                         long long hops_per_state) {
   constexpr int L = 2 * J;
   const float* x[L];
-  double s1[L], s2[L], h1[L], h2[L], a_kw[L], a_sq[L], a_abs[L];
-  float peak[L];
+  // The lanes' state in GCC vectors of 8 (one AVX-512 register of doubles): written as
+  // arrays, GCC vectorised 6 lanes as a mix of narrow and scalar code with spills. Lanes
+  // past L run zeros and are dropped; each lane's operations are the scalar loop's.
+  typedef typename MeterLanes<L>::Doubles Lanes;
+  typedef typename MeterLanes<L>::Floats LaneFloats;
+  Lanes s1 = {}, s2 = {}, h1 = {}, h2 = {}, a_kw = {}, a_sq = {}, a_abs = {};
+  LaneFloats peak = {};
   double a_x[J];
   int in_hop[J];
   long long hop[J], frames[J];
@@ -77,16 +101,16 @@ void meter_jobs_segment(const StreamArena& a, const MeterJob* const* group, cons
         for (int c = 0; c < 2; ++c)
           meter_warm_run(k, states[group[j]->state].channel[c].warm, x[2 * j + c], n, n + take);
     for (long long i = n; i < n + take; ++i) {
-      float v[L];
+      LaneFloats v = {};
       for (int l = 0; l < L; ++l) v[l] = x[l][i];
-      for (int l = 0; l < L; ++l) {
-        const double y = kweight_step(k, s1[l], s2[l], h1[l], h2[l], v[l]);
-        a_kw[l] += y * y;
-        a_sq[l] += (double)v[l] * v[l];
-        a_abs[l] += abs_of(v[l]);
-        peak[l] = max_of(peak[l], abs_of(v[l]));
-      }
-      for (int j = 0; j < J; ++j) a_x[j] += (double)v[2 * j] * v[2 * j + 1];
+      const Lanes d = __builtin_convertvector(v, Lanes);
+      const Lanes y = kweight_step(k, s1, s2, h1, h2, d);
+      a_kw += y * y;
+      a_sq += d * d;
+      const LaneFloats mag = v < 0.0f ? -v : v;  // abs_of
+      a_abs += __builtin_convertvector(mag, Lanes);
+      peak = peak > mag ? peak : mag;  // max_of(peak, |v|)
+      for (int j = 0; j < J; ++j) a_x[j] += d[2 * j] * d[2 * j + 1];
     }
     n += take;
     for (int j = 0; j < J; ++j) {
@@ -193,10 +217,13 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
     MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
     st.true_peak = max_of(st.true_peak, max_of(st.floor, part[t]));
   }
-  // The hop sums (a recurrence): one task per job with its channels in SIMD lanes, or,
-  // when the level has fewer jobs than threads, one task per channel. Same bits either way.
+  // The hop sums (a recurrence): tasks of up to 4 jobs with their channels in SIMD lanes,
+  // or, when the level has too few jobs to occupy the threads that way (fewer than a
+  // quarter of them: a lone master on 8 threads or more), each channel cut into chunks.
+  // Same bits either way. A task of one stereo job (a master on 2 cores) takes about half
+  // the time the two channels' scalar chunks take on two threads.
   const int threads = omp_get_max_threads();
-  if (job_count >= threads) {
+  if (4 * job_count >= threads) {
     // Stereo jobs in groups of up to 4 (meter_jobs_segment), as many groups as threads or
     // more; mono jobs alone.
     std::vector<const MeterJob*> stereo, mono;
@@ -223,17 +250,6 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
         meter_jobs2(a, g, k, hop_frames, states, hops, hops_per_state);
       else
         meter_jobs1(a, g, k, hop_frames, states, hops, hops_per_state);
-    }
-  } else if (2 * job_count >= threads) {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int t = 0; t < 2 * job_count; ++t) {
-      const MeterJob& job = jobs[t / 2];
-      const int c = t % 2;
-      if (c >= job.channels) continue;
-      const float* x = a.stream(c ? job.right : job.left);
-      const float* other = (c == 0 && job.channels == 2) ? a.stream(job.right) : nullptr;
-      meter_channel_segment(x, other, meter_frames(a.origin, a.frames, job.end), c, k, hop_frames,
-                            states[job.state].channel[c], hops + job.state * hops_per_state);
     }
   } else {
     // Fewer channels than threads: each channel cut into chunks at the K-weighting's

@@ -454,9 +454,17 @@ TEST(Determinism, MetersDoNotDependOnTheThreadCount) {
   EXPECT_EQ(a.rendered_lufs, b.rendered_lufs);
   EXPECT_EQ(a.readings.short_term_series, b.readings.short_term_series);
   ASSERT_EQ(results[0].meters.size(), results[1].meters.size());
-  for (size_t i = 0; i < results[0].meters.size(); ++i)
-    EXPECT_EQ(results[0].meters[i].readings.momentary_series,
-              results[1].meters[i].readings.momentary_series);
+  for (size_t i = 0; i < results[0].meters.size(); ++i) {
+    // Every hop sum: K-weighted (loudness), squares (RMS), rectified (VU), the cross
+    // product (correlation) and the peaks, unrounded.
+    const Readings &x = results[0].meters[i].readings, &y = results[1].meters[i].readings;
+    EXPECT_EQ(x.momentary_series, y.momentary_series);
+    EXPECT_EQ(x.rms_dbfs, y.rms_dbfs);
+    EXPECT_EQ(x.vu_series, y.vu_series);
+    EXPECT_EQ(x.correlation, y.correlation);
+    EXPECT_EQ(x.sample_peak_dbfs, y.sample_peak_dbfs);
+    EXPECT_EQ(x.true_peak_dbtp, y.true_peak_dbtp);
+  }
 }
 
 TEST(Determinism, VariantsDeliveredInParallelAreTheSameAsOneAtATime) {
