@@ -68,22 +68,38 @@ TEST(Stems, EveryAcceptedFormatDecodesToTheWrittenSignal) {
 }
 
 TEST(Stems, FastWavDecodingIsBitIdenticalToLibsndfile) {
-  // 16/24-bit PCM and float WAV are converted from raw bytes (audio_file.cpp says why);
-  // every sample must equal libsndfile's own sf_readf_float conversion.
+  // 16/24-bit PCM and float WAV are converted from raw bytes (audio_file.cpp says why; 24
+  // bits 8 samples at a time with AVX2, the rest one by one); every sample must equal
+  // libsndfile's own sf_readf_float conversion, mono (decoded straight into the output)
+  // and stereo, at lengths that leave every remainder of the 8-sample steps.
   test::TempDir dir;
-  auto x = test::sine(1234.5, 0.9, 0.3, 48000, 2);
-  x[0][7] = -1.0f;        // the most negative code
-  x[1][9] = 0.99999994f;  // clips to the largest positive code
-  for (int sf : {SF_FORMAT_WAV | SF_FORMAT_PCM_16, SF_FORMAT_WAV | SF_FORMAT_PCM_24,
-                 SF_FORMAT_WAV | SF_FORMAT_FLOAT, SF_FORMAT_WAVEX | SF_FORMAT_PCM_24,
-                 SF_FORMAT_RF64 | SF_FORMAT_PCM_16}) {
-    test::write_file(dir / "x.wav", x, 48000, sf);
-    const auto fast = decode(dir / "x.wav", 48000);
-    const AudioData ref = read_audio(dir / "x.wav");
-    for (int c = 0; c < 2; ++c)
-      for (size_t i = 0; i < ref.channels[c].size(); ++i)
-        ASSERT_EQ(fast[c][i], ref.channels[c][i]) << "format " << std::hex << sf << " sample " << i;
-  }
+  for (int channels : {1, 2})
+    for (long long frames : {1LL, 11LL, 12LL, 19LL, 14400LL + 7}) {
+      auto x = test::sine(1234.5, 0.9, (double)frames / 48000, 48000, channels);
+      uint32_t state = 7;  // and noise over every bit pattern of the low bytes
+      for (auto& ch : x)
+        for (float& v : ch) {
+          state = state * 1664525u + 1013904223u;
+          v = 0.5f * v + ((float)(state >> 8) / 16777216.0f - 0.5f) * 0.9f;
+        }
+      if (frames > 10) {
+        x[0][7] = -1.0f;                   // the most negative code
+        x[channels - 1][9] = 0.99999994f;  // clips to the largest positive code
+      }
+      for (int sf : {SF_FORMAT_WAV | SF_FORMAT_PCM_16, SF_FORMAT_WAV | SF_FORMAT_PCM_24,
+                     SF_FORMAT_WAV | SF_FORMAT_FLOAT, SF_FORMAT_WAVEX | SF_FORMAT_PCM_24,
+                     SF_FORMAT_RF64 | SF_FORMAT_PCM_16}) {
+        test::write_file(dir / "x.wav", x, 48000, sf);
+        const auto fast = decode(dir / "x.wav", 48000);
+        const AudioData ref = read_audio(dir / "x.wav");
+        ASSERT_EQ(ref.channels[0].size(), (size_t)frames);
+        for (int c = 0; c < channels; ++c)
+          for (size_t i = 0; i < ref.channels[c].size(); ++i)
+            ASSERT_EQ(fast[c][i], ref.channels[c][i])
+                << "format " << std::hex << sf << std::dec << ", " << channels << " channel(s), "
+                << frames << " frames, sample " << i;
+      }
+    }
 }
 
 TEST(Stems, ResamplingKeepsLengthPitchAndLevel) {
