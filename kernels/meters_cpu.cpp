@@ -175,6 +175,12 @@ TD_CLONES_INLINED float true_peak_chunk(const TruePeakInput& in, const TruePeakF
   return true_peak_range_pruned(in, f, bound, begin, end, floor);
 }
 
+// sample_peak_range compiled for AVX-512, AVX2 and the baseline (a max is exact in any
+// width): the sample peaks of the meters and the pre-chain peak holds.
+TD_CLONES_INLINED float peak_of(const float* x, long long begin, long long end) {
+  return sample_peak_range(x, begin, end);
+}
+
 }  // namespace
 
 void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWeighting& k,
@@ -193,8 +199,7 @@ void meters(const StreamArena& a, const MeterJob* jobs, int job_count, const KWe
     const int c = (int)((t / chunks) % 2);
     if (c >= job.channels) continue;
     const long long begin = (t % chunks) * kChunk, end = std::min(a.frames, begin + kChunk);
-    part[t] =
-        begin < end ? sample_peak_range(a.stream(c ? job.right : job.left), begin, end) : 0.0f;
+    part[t] = begin < end ? peak_of(a.stream(c ? job.right : job.left), begin, end) : 0.0f;
   }
   for (long long t = 0; t < tasks; ++t) {
     MeterChannelState& st = states[jobs[t / (2 * chunks)].state].channel[(t / chunks) % 2];
@@ -296,7 +301,7 @@ void peak_hold(const StreamArena& a, const PeakJob* jobs, int job_count, float* 
     job_range(a.origin, a.frames, job.begin, job.end, b, e);
     const long long begin = std::max(b, (t % chunks) * kChunk);
     const long long end = std::min(e, (t % chunks) * kChunk + kChunk);
-    partial[t] = begin < end ? sample_peak_range(a.stream(job.stream), begin, end) : 0.0f;
+    partial[t] = begin < end ? peak_of(a.stream(job.stream), begin, end) : 0.0f;
   }
   for (long long t = 0; t < (long long)job_count * chunks; ++t)
     peaks[jobs[t / chunks].slot] = max_of(peaks[jobs[t / chunks].slot], partial[t]);
