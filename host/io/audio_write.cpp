@@ -1,5 +1,6 @@
 // Writing audio: delivered files atomically (AudioWriter, a piece at a time), reports' text
 // the same way, and the report page's FLAC excerpts in memory (libsndfile's virtual I/O).
+#include <immintrin.h>
 #include <sndfile.h>
 #include <soxr.h>
 
@@ -18,6 +19,41 @@
 
 namespace td {
 namespace {
+
+// Left-aligned 32-bit samples packed as little-endian PCM of `width` bytes (their top
+// bytes): what sf_writef_int writes for 16- and 24-bit WAV (audio_file_test checks it).
+void pack_scalar(const int32_t* src, long long b, long long count, int width, uint8_t* dst) {
+  const int shift = 32 - 8 * width;
+  for (long long i = b; i < count; ++i) {
+    const uint32_t v = (uint32_t)src[i] >> shift;
+    for (int k = 0; k < width; ++k) dst[i * width + k] = (uint8_t)(v >> (8 * k));
+  }
+}
+
+// 24 bits, 8 samples at a time with AVX2: each 128-bit half's 4 samples' top 3 bytes
+// gathered to its bottom 12 bytes, the halves' 12 bytes joined, 32 bytes stored (the last 8
+// are overwritten by the next step, so the steps stop 3 samples short of the end: no store
+// reaches past the samples' bytes). Returns the samples done; the rest are the scalar
+// loop's.
+__attribute__((target("avx2"))) long long pack24_avx2(const int32_t* src, long long count,
+                                                      uint8_t* dst) {
+  const __m256i gather = _mm256_setr_epi8(1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15, -1, -1, -1, -1,
+                                          1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15, -1, -1, -1, -1);
+  const __m256i join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+  long long i = 0;
+  for (; i + 8 + 3 <= count; i += 8) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
+    const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, gather), join);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 3 * i), packed);
+  }
+  return i;
+}
+
+void pack_pcm(const int32_t* src, long long count, int width, uint8_t* dst) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  const long long done = width == 3 && avx2 ? pack24_avx2(src, count, dst) : 0;
+  pack_scalar(src, done, count, width, dst);
+}
 
 // A finished temporary into place: now, or at its output set's publication.
 void place(const std::filesystem::path& tmp, const std::filesystem::path& file,
@@ -172,11 +208,12 @@ void AudioWriter::write(const int32_t* pcm, const float* floats, long long frame
       bytes_.resize((size_t)(count * width));
       const int32_t* src = pcm + channels_ * pos;
       uint8_t* dst = bytes_.data();
-      const int shift = 32 - spec_.bit_depth;
+      // In parallel pieces of 1 << 16 samples, each writing only its own bytes.
+      const long long pieces = (count + 65535) / 65536;
 #pragma omp parallel for schedule(static)
-      for (long long i = 0; i < count; ++i) {
-        const uint32_t v = (uint32_t)src[i] >> shift;
-        for (int k = 0; k < width; ++k) dst[i * width + k] = (uint8_t)(v >> (8 * k));
+      for (long long q = 0; q < pieces; ++q) {
+        const long long b = q * 65536, e = std::min(count, b + 65536);
+        pack_pcm(src + b, e - b, width, dst + b * width);
       }
       written_ += sf_write_raw(sf_, bytes_.data(), (sf_count_t)bytes_.size()) / (width * channels_);
     }
