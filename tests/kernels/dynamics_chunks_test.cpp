@@ -308,8 +308,12 @@ TEST(CompressorChunks, ChunkCountFillsTheWorkersAndKeepsChunksLong) {
   EXPECT_EQ(compressor_chunk_count(1, 1024, 1 << 18, 0), 16);      // no chunk below 2^14 frames
   EXPECT_EQ(compressor_chunk_count(1, 1024, 1000, 0), 1);          // too short to cut
   EXPECT_EQ(compressor_chunk_count(1, 1024, 1 << 20, 100000), 5);  // none below 2 warm-ups
-  // The warm-up: 24 time constants of the slowest smoother (100 ms release at 48 kHz).
-  EXPECT_NEAR(compressor_warmup_frames(params(-20, 2, 0, 10, 100)), 24 * 4800, 3);
+  // The warm-up: 8 time constants of the slowest smoother (100 ms release at 48 kHz), so
+  // that a 120 ms master compressor's 2^18-frame CPU segment is cut in two.
+  EXPECT_NEAR(compressor_warmup_frames(params(-20, 2, 0, 10, 100)), 8 * 4800, 3);
+  EXPECT_EQ(
+      compressor_chunk_count(1, 2, 1 << 18, compressor_warmup_frames(params(-16, 2, 0, 10, 120))),
+      2);
 }
 
 }  // namespace
