@@ -55,9 +55,9 @@ void meter_jobs_segment(const StreamArena& a, const MeterJob* const* group, cons
                         long long hops_per_state) {
   constexpr int L = 2 * J;
   const float* x[L];
-  // The lanes' state in GCC vectors of 8 (one AVX-512 register of doubles): written as
-  // arrays, GCC vectorised 6 lanes as a mix of narrow and scalar code with spills. Lanes
-  // past L run zeros and are dropped; each lane's operations are the scalar loop's.
+  // The lanes' state in GCC vectors (MeterLanes): written as arrays, GCC vectorised 6
+  // lanes as a mix of narrow and scalar code with spills. Lanes past L (3 jobs in 8) run
+  // zeros and are dropped; each lane's operations are the scalar loop's.
   typedef typename MeterLanes<L>::Doubles Lanes;
   typedef typename MeterLanes<L>::Floats LaneFloats;
   Lanes s1 = {}, s2 = {}, h1 = {}, h2 = {}, a_kw = {}, a_sq = {}, a_abs = {};

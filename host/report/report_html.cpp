@@ -188,7 +188,8 @@ std::string report_html(const Session& s, const RenderResult& r, const HtmlOptio
   for (const VariantResult* v : ranked)
     if (!v->file.empty()) written.push_back(v);
   auto encode = [&](const VariantResult* v) {
-    if (v->excerpt_opus.valid() && v->excerpt_start_s == start) return v->excerpt_opus.get();
+    if (v->excerpt_opus.valid() && v->excerpt_start_s == start && o.excerpt_s == kExcerptSeconds)
+      return v->excerpt_opus.get();
     return excerpt_of_file(OutputSet::readable(v->file), start, o.excerpt_s);
   };
   int players = 0;
