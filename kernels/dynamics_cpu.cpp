@@ -123,6 +123,22 @@ void detect_chunk_plain(const CompressorParams& p, const CompressorState& carrie
         }
         c.reduction = y;
         c.memory = m;
+      } else if (!p.auto_release) {
+        // smooth_reduction's arithmetic with fixed coefficients: the attack/release choice
+        // flips on most cycles of a compressed waveform, so it is a select (hinted as
+        // unpredictable) rather than a branch that mispredicts on every flip.
+        CompressorChannel& c = s.ch[0];
+        const float attack = p.attack, release = p.release;
+        const float attack_x = 1.0f - attack, release_x = 1.0f - release;
+        float y = c.reduction;
+        for (long long n = n0; n < n1; ++n) {
+          const float x = x_l[n - n0];
+          const bool up = __builtin_expect_with_probability(x > y, 1, 0.5);
+          const float r = (up ? attack : release) * y + (up ? attack_x : release_x) * x;
+          y = __builtin_expect_with_probability(r < 1e-6f, 1, 0.5) ? 0.0f : r;
+          if (record) red_l[n] = red_r[n] = y;
+        }
+        c.reduction = y;
       } else {
         for (long long n = n0; n < n1; ++n) {
           const float y = smooth_reduction(p, s.ch[0], x_l[n - n0]);
