@@ -206,9 +206,9 @@ TD_HD void job_range(long long origin, long long frames, long long begin, long l
 }
 
 TD_HD float sample_peak_range(const float* x, long long begin, long long end) {
-  float m = 0.0f;
-  for (long long n = begin; n < end; ++n) m = max_of(m, abs_of(x[n]));
-  return m;
+  unsigned m = 0;  // an integer max over the |x| bits (abs_bits): vectorised, any order
+  for (long long n = begin; n < end; ++n) m = max_bits(m, abs_bits(x[n]));
+  return float_of_bits(m);
 }
 
 }  // namespace td

@@ -3,6 +3,7 @@
 #pragma once
 #include <cmath>
 
+#include "fast_math.h"
 #include "td_hd.h"
 
 namespace td {
@@ -15,6 +16,17 @@ TD_HD float max_of(float a, float b) {
 }
 TD_HD float abs_of(float a) {
   return a < 0.0f ? -a : a;
+}
+// |a| as the bits of a non-negative float. For those, the unsigned order of the bits is
+// the order of the values, so the largest |x| of a stretch is an integer max: exact and
+// the same in any order or vector width (compilers vectorise it, where a float max's
+// NaN and signed-zero rules keep them scalar), a zero is always +0, and a NaN, whose
+// bits exceed every number's, is kept wherever it falls.
+TD_HD unsigned abs_bits(float a) {
+  return bits_of_float(a) & 0x7fffffffu;
+}
+TD_HD unsigned max_bits(unsigned a, unsigned b) {
+  return a > b ? a : b;
 }
 
 constexpr int kMaxTruePeakPhases = 16;
@@ -141,7 +153,9 @@ TD_HD float true_peak_block4(const float* x, long long b, const TruePeakFilter& 
       const float w = f.h[p][k];
       TD_SIMD for (int i = 0; i < kTruePeakTaps; ++i) acc[i] += w * x[b + i - k];
     }
-    for (int i = 0; i < kTruePeakTaps; ++i) peak = max_of(peak, abs_of(acc[i]));
+    unsigned m = 0;
+    for (int i = 0; i < kTruePeakTaps; ++i) m = max_bits(m, abs_bits(acc[i]));
+    peak = max_of(peak, float_of_bits(m));
   }
   return peak;
 }
@@ -172,8 +186,9 @@ TD_HD float true_peak_range_pruned(const TruePeakInput& in, const TruePeakFilter
   auto block_max = [&](long long b) {  // largest |x| among inputs [b, b + block)
     float m = 0.0f;
     if (b >= 0 && b + block <= in.frames) {  // the common case, branch-free (vectorised)
-      for (int i = 0; i < block; ++i) m = max_of(m, abs_of(in.x[b + i]));
-      return m;
+      unsigned bits = 0;
+      for (int i = 0; i < block; ++i) bits = max_bits(bits, abs_bits(in.x[b + i]));
+      return float_of_bits(bits);
     }
     // Inputs before the history do not exist (block begin - 16 reaches one sample past it;
     // outputs read no further back than sample -15).
