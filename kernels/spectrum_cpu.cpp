@@ -42,17 +42,18 @@ void spectrum_add_channel(LongTermSpectrum& s, int channel, const float* x, long
   SpectrumChannel& ch = s.channels[channel];
   const int hop = s.fft_size;
   long long used = 0;
-  // Whole frames straight from the input once nothing is pending; the rest is kept.
-  if (ch.pending.empty()) {
-    for (; used + s.fft_size <= frames; used += hop) analyse_frame(s, ch, x + used);
+  // A frame begun by the previous call is completed first; then whole frames straight
+  // from the input (frames do not overlap: hop = fft_size); the rest is kept. The same
+  // frames as gathering everything into `pending`, without copying the segment there.
+  if (!ch.pending.empty()) {
+    used = std::min<long long>(frames, s.fft_size - (long long)ch.pending.size());
+    ch.pending.insert(ch.pending.end(), x, x + used);
+    if ((int)ch.pending.size() < s.fft_size) return;
+    analyse_frame(s, ch, ch.pending.data());
+    ch.pending.clear();
   }
-  ch.pending.insert(ch.pending.end(), x + used, x + frames);
-  size_t start = 0;
-  while (ch.pending.size() - start >= (size_t)s.fft_size) {
-    analyse_frame(s, ch, ch.pending.data() + start);
-    start += hop;
-  }
-  ch.pending.erase(ch.pending.begin(), ch.pending.begin() + start);
+  for (; used + s.fft_size <= frames; used += hop) analyse_frame(s, ch, x + used);
+  ch.pending.assign(x + used, x + frames);
 }
 
 void spectrum_add_mid_side(LongTermSpectrum& s, int channel, const float* l, const float* r,
