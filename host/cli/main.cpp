@@ -1,11 +1,13 @@
 // topdown: the command-line entry point. Dispatches to one function per command and maps
 // errors to exit codes: 1 for bad input (one message naming file, key and range), 2 for
 // internal errors.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 
 #include "backend/backend.h"
 #include "base/temp_files.h"
@@ -46,6 +48,13 @@ int main(int argc, char** argv) {
   if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT") &&
       setenv("GOMP_SPINCOUNT", "1000", 1) == 0)
     execv("/proc/self/exe", argv);
+  // Freed memory stays with the process for its next allocation: a render allocates and
+  // frees segment-sized buffers in every stage and delivery pass, and pages handed back to
+  // the kernel come back through page faults, zeroed (measured on the seed chain: 85,000
+  // faults -> 67,000, and the kernel's page clearing was 6 to 15 % of the CPU time). Blocks
+  // up to 32 MiB (glibc's largest threshold) come from the heap; the peak does not grow.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   // SIGINT and SIGTERM remove the files being written and exit 130 / 143.
   td::install_signal_cleanup();
   td::start_command_clock();  // the summaries' time is the whole command's
