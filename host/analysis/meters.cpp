@@ -187,10 +187,14 @@ std::vector<Band> third_octave_bands(const std::vector<double>& bins, int sample
     const double centre = 1000.0 * std::pow(2.0, (i - 17) / 3.0);
     const double lo = centre * std::pow(2.0, -1.0 / 6.0), hi = centre * std::pow(2.0, 1.0 / 6.0);
     if (hi > sample_rate / 2.0) break;
+    // The band's bins are consecutive (f grows with k): from just below its lower edge to
+    // its upper one, in order, instead of testing every bin for every band.
     double p = 0.0;
-    for (size_t k = 0; k < bins.size(); ++k) {
+    const double below = std::floor(lo * fft_size / sample_rate) - 1.0;
+    for (size_t k = below > 0.0 ? (size_t)below : 0; k < bins.size(); ++k) {
       const double f = (double)k * sample_rate / fft_size;
-      if (f >= lo && f < hi) p += bins[k];
+      if (f >= hi) break;
+      if (f >= lo) p += bins[k];
     }
     out.push_back({kNominal[i], p > 0.0 ? 10.0 * std::log10(p) : kMinusInf});
   }
