@@ -51,20 +51,51 @@ inline double eq_band_q(const EqBand& b) {
   }
 }
 
+// One band with what does not depend on the frequency worked out once: a FIR design
+// evaluates the magnitude at up to half a million frequencies, and the powers of ten and the
+// quality factor per evaluation were most of a design's time.
+struct EqBandCurve {
+  EqBandType type = EqBandType::kBell;
+  double freq_hz = 1000.0;
+  double a = 1.0;       // RBJ's A = 10^(gain_db / 40)
+  double q = 1.0;       // eq_band_q
+  int twice_order = 2;  // high- and low-pass: 2 n, for (f/f0)^(2 n)
+};
+
+inline EqBandCurve eq_band_curve(const EqBand& b) {
+  EqBandCurve c;
+  c.type = b.type;
+  c.freq_hz = b.freq_hz;
+  c.a = std::pow(10.0, b.gain_db / 40.0);
+  c.q = eq_band_q(b);
+  c.twice_order = 2 * eq_pass_order(b);
+  return c;
+}
+
+// x^n for a whole n >= 1, by squaring (exact to a few ulp; pow's generality costs more).
+inline double eq_whole_power(double x, int n) {
+  double r = 1.0;
+  while (n > 0) {
+    if (n & 1) r *= x;
+    x *= x;
+    n >>= 1;
+  }
+  return r;
+}
+
 // |H(j f)| of one band (linear magnitude).
-inline double eq_band_magnitude(const EqBand& b, double f_hz) {
+inline double eq_band_magnitude(const EqBandCurve& b, double f_hz) {
   const double w = f_hz / b.freq_hz;  // normalised analog frequency
   const double w2 = w * w;
-  const double a = std::pow(10.0, b.gain_db / 40.0);  // RBJ's A
-  const double q = eq_band_q(b);
+  const double a = b.a, q = b.q;
   auto ratio = [](double nr, double ni, double dr, double di) {
     return std::sqrt((nr * nr + ni * ni) / (dr * dr + di * di));
   };
   switch (b.type) {
     case EqBandType::kHighpass:  // 1 / sqrt(1 + (f0/f)^2n)
-      return w <= 0 ? 0.0 : 1.0 / std::sqrt(1.0 + std::pow(w, -2.0 * eq_pass_order(b)));
+      return w <= 0 ? 0.0 : 1.0 / std::sqrt(1.0 + 1.0 / eq_whole_power(w, b.twice_order));
     case EqBandType::kLowpass:  // 1 / sqrt(1 + (f/f0)^2n)
-      return 1.0 / std::sqrt(1.0 + std::pow(w, 2.0 * eq_pass_order(b)));
+      return 1.0 / std::sqrt(1.0 + eq_whole_power(w, b.twice_order));
     case EqBandType::kLowShelf: {  // A (s^2 + (sqrt A/Q) s + A) / (A s^2 + (sqrt A/Q) s + 1)
       const double k = std::sqrt(a) / q * w;
       return a * ratio(a - w2, k, 1.0 - a * w2, k);
@@ -88,11 +119,29 @@ inline double eq_band_magnitude(const EqBand& b, double f_hz) {
   return 1.0;
 }
 
-// The product of the bands' magnitudes.
+inline double eq_band_magnitude(const EqBand& b, double f_hz) {
+  return eq_band_magnitude(eq_band_curve(b), f_hz);
+}
+
+// The product of the bands' magnitudes, the bands prepared once (eq_curve) for a design's
+// many frequencies.
+struct EqCurve {
+  std::vector<EqBandCurve> bands;
+  double operator()(double f_hz) const {
+    double m = 1.0;
+    for (const auto& b : bands) m *= eq_band_magnitude(b, f_hz);
+    return m;
+  }
+};
+
+inline EqCurve eq_curve(const std::vector<EqBand>& bands) {
+  EqCurve c;
+  for (const auto& b : bands) c.bands.push_back(eq_band_curve(b));
+  return c;
+}
+
 inline double eq_magnitude(const std::vector<EqBand>& bands, double f_hz) {
-  double m = 1.0;
-  for (const auto& b : bands) m *= eq_band_magnitude(b, f_hz);
-  return m;
+  return eq_curve(bands)(f_hz);
 }
 
 // How long a linear-phase FIR must be (seconds, all taps) to meet the band's analog

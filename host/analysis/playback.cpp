@@ -82,8 +82,8 @@ std::vector<double> playback_fir(const PlaybackSystem& system, double sample_rat
     if (it != designs.end()) return it->second;
   }
   const FirShape shape = fir_shape(taps, FirPhase::kLinear);
-  std::vector<double> fir = design_fir([&](double f) { return playback_magnitude(system, f); },
-                                       sample_rate, shape, FirPhase::kLinear);
+  const EqCurve curve = eq_curve(system.bands);
+  std::vector<double> fir = design_fir(curve, sample_rate, shape, FirPhase::kLinear);
   std::lock_guard<std::mutex> lock(mutex);
   return designs.emplace(key, std::move(fir)).first->second;
 }

@@ -18,8 +18,9 @@ const std::vector<std::vector<double>>& playback_power(int sample_rate, int fft_
   if (grid.empty())
     for (const PlaybackSystem& sys : playback_systems()) {
       std::vector<double> h(fft_size / 2 + 1);
+      const EqCurve curve = eq_curve(sys.bands);
       for (size_t k = 0; k < h.size(); ++k) {
-        const double a = playback_magnitude(sys, (double)k * sample_rate / fft_size);
+        const double a = curve((double)k * sample_rate / fft_size);
         h[k] = a * a;
       }
       grid.push_back(std::move(h));

@@ -40,10 +40,10 @@ std::shared_ptr<const std::vector<std::complex<float>>> design_spectrum(const Fi
     for (const Entry& e : cache)
       if (e.rate == rate && same_design(e.design, d)) return e.bins;
   }
+  const EqCurve curve = eq_curve(d.bands);
   const std::vector<double> taps = design_fir(
       [&](double f) {
-        return d.band >= 0 ? crossover_band_magnitude(d.crossovers, d.band, f)
-                           : eq_magnitude(d.bands, f);
+        return d.band >= 0 ? crossover_band_magnitude(d.crossovers, d.band, f) : curve(f);
       },
       rate, d.shape, d.phase);
   auto bins = std::make_shared<const std::vector<std::complex<float>>>(
