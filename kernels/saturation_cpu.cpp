@@ -17,7 +17,8 @@ namespace {
 // (-ffp-contract=off), so every clone rounds alike.
 #define TD_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
-constexpr int kLanes = 64;  // outputs per block: a few vector registers of accumulators
+constexpr int kLanes = 64;            // outputs per block: a few vector registers of accumulators
+constexpr long long kTask = 1 << 13;  // elements per task (a multiple of kLanes)
 // The accumulators as GCC vectors: written as a float array, GCC kept them on the stack and
 // every tap paid a store-to-load round trip. Each lane still sums its taps in sat_dot's order
 // with no contraction, so the bits are unchanged. The interleaving of the up stage's two
@@ -180,10 +181,8 @@ void sat_finish_copies(const SaturationParams& p, const SatRings& r, const SatLi
   std::copy(scratch + l.pad + frames, scratch + l.pad + frames + p.pad, r.pad + 1);
 }
 
-}  // namespace
-
-void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
-                const SaturationParams* params, SaturationState* states, float* memory) {
+void saturation_piece(const StreamArena& a, const SaturationJob* jobs, int job_count,
+                      const SaturationParams* params, SaturationState* states, float* memory) {
   // The lines of every channel in one scratch array (saturation.h); the FIR stages and the
   // memoryless curve in parallel over (channel, chunk), a curve with state and the DC
   // blocker in order per channel.
@@ -218,7 +217,6 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
                  sat_rings(p, memory + job.memory + (k % 2) * sat_channel_floats(p)),
                  a.stream(k % 2 ? job.right : job.left)};
   }
-  constexpr long long kTask = 1 << 13;  // elements per task (a multiple of kLanes)
   // Runs body(channel, b, e) over [0, count(channel)) of every channel in parallel chunks.
   auto each = [&](auto count, auto body) {
     std::vector<std::pair<int, long long>> tasks;
@@ -260,6 +258,29 @@ void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
 #pragma omp parallel for schedule(dynamic, 1)
   for (int k = 0; k < channels; ++k)
     sat_finish_copies(*q[k].p, q[k].r, lines[k], q[k].x, frames, sc);
+}
+
+}  // namespace
+
+void saturation(const StreamArena& a, const SaturationJob* jobs, int job_count,
+                const SaturationParams* params, SaturationState* states, float* memory) {
+  // In pieces of the segment, one after the other, so that a piece's oversampled lines stay
+  // in the caches from one FIR stage to the next (a whole segment's went out to memory and
+  // back at every stage, and the stages waited on it). The rings carry each channel from
+  // piece to piece as from segment to segment: the bits do not depend on the piece length.
+  // A piece is 2^14 frames, or longer where that leaves fewer than two tasks per thread at
+  // the first stage. Measured: 6 tape channels at 4x, 11 segments on 2 threads, 0.15 s in
+  // whole segments, 0.09 s in pieces; 48 channels 1.1 s -> 0.75 s.
+  const long long per_channel =
+      (2LL * omp_get_max_threads() + 2 * job_count - 1) / std::max(1, 2 * job_count);
+  const long long piece = std::max(1LL << 14, kTask * per_channel);
+  for (long long b = 0; b < a.frames; b += piece) {
+    StreamArena part = a;
+    part.data = a.data + b;
+    part.origin = a.origin + b;
+    part.frames = std::min(piece, a.frames - b);
+    saturation_piece(part, jobs, job_count, params, states, memory);
+  }
 }
 
 }  // namespace cpu
