@@ -27,24 +27,27 @@ constexpr long long kTask = 1 << 13;  // elements per task (a multiple of kLanes
 constexpr int kWidth = 16, kVectors = kLanes / kWidth;
 typedef float Lanes __attribute__((vector_size(4 * kWidth)));
 typedef float UnalignedLanes __attribute__((vector_size(4 * kWidth), aligned(4)));
-inline Lanes load_lanes(const float* x) {
-  return *reinterpret_cast<const UnalignedLanes*>(x);
+// The helpers take and give vectors by reference only: a 64-byte vector passed by value to a
+// function compiled without AVX-512 (the other clones) changes the ABI, which clang refuses.
+inline void load_lanes(const float* x, Lanes& v) {
+  v = *reinterpret_cast<const UnalignedLanes*>(x);
 }
-inline void store_lanes(float* x, Lanes v) {
+inline void store_lanes(float* x, const Lanes& v) {
   *reinterpret_cast<UnalignedLanes*>(x) = v;
 }
-// x[0], x[2], ..., x[30].
-inline Lanes even_lanes(const float* x) {
-  return __builtin_shufflevector(load_lanes(x), load_lanes(x + kWidth), 0, 2, 4, 6, 8, 10, 12, 14,
-                                 16, 18, 20, 22, 24, 26, 28, 30);
+// v = x[0], x[2], ..., x[30].
+inline void even_lanes(const float* x, Lanes& v) {
+  Lanes lo, hi;
+  load_lanes(x, lo);
+  load_lanes(x + kWidth, hi);
+  v = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 }
-// a[0], b[0], a[1], b[1], ... : the first 16 (low) or the last 16 (high).
-inline Lanes interleave_low(Lanes a, Lanes b) {
-  return __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-}
-inline Lanes interleave_high(Lanes a, Lanes b) {
-  return __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15,
-                                 31);
+// a[0], b[0], a[1], b[1], ...: the first 16 at x, the last 16 at x + 16.
+inline void store_interleaved(float* x, const Lanes& a, const Lanes& b) {
+  store_lanes(
+      x, __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+  store_lanes(x + kWidth, __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13,
+                                                  29, 14, 30, 15, 31));
 }
 
 // Outputs [b, e) of up stage s (sat_up's).
@@ -62,15 +65,18 @@ TD_SIMD_CLONES void sat_up_block(const SaturationParams& p, const SatLines& l, f
       const float* x = in + i0 + first;
       for (int k = 0; k < count; ++k) {
         const float hk = h[k];
-        for (int v = 0; v < kVectors; ++v) acc[ph][v] += hk * load_lanes(x + k + kWidth * v);
+        for (int v = 0; v < kVectors; ++v) {
+          Lanes xv;
+          load_lanes(x + k + kWidth * v, xv);
+          acc[ph][v] += hk * xv;
+        }
       }
     }
     float* o = out + 2 * i0;
     if (m == kLanes) {
       for (int v = 0; v < kVectors; ++v) {
         const Lanes even = 2.0f * acc[0][v], odd = 2.0f * acc[1][v];
-        store_lanes(o + 2 * kWidth * v, interleave_low(even, odd));
-        store_lanes(o + 2 * kWidth * v + kWidth, interleave_high(even, odd));
+        store_interleaved(o + 2 * kWidth * v, even, odd);
       }
     } else {
       for (int j = 0; j < m; ++j) {
@@ -96,17 +102,28 @@ TD_SIMD_CLONES void sat_down_block(const SaturationParams& p, const SatLines& l,
     const float* w = in + 2 * i0;
     // Shuffled in whole vectors while one reads no sample past w[first + 2 (m + count - 1)].
     int j = 0;
-    for (; j + kWidth < m + count; j += kWidth) store_lanes(odd + j, even_lanes(w + first + 2 * j));
+    for (; j + kWidth < m + count; j += kWidth) {
+      Lanes v;
+      even_lanes(w + first + 2 * j, v);
+      store_lanes(odd + j, v);
+    }
     for (; j < m + count; ++j) odd[j] = w[first + 2 * j];
     for (j = m + count; j < kLanes + count; ++j) odd[j] = 0.0f;
     Lanes acc[kVectors] = {};
     for (int k = 0; k < count; ++k) {
       const float hk = h[k];
-      for (int v = 0; v < kVectors; ++v) acc[v] += hk * load_lanes(odd + k + kWidth * v);
+      for (int v = 0; v < kVectors; ++v) {
+        Lanes xv;
+        load_lanes(odd + k + kWidth * v, xv);
+        acc[v] += hk * xv;
+      }
     }
     if (m == kLanes) {
-      for (int v = 0; v < kVectors; ++v)
-        store_lanes(out + i0 + kWidth * v, acc[v] + hc * even_lanes(w + centre + 2 * kWidth * v));
+      for (int v = 0; v < kVectors; ++v) {
+        Lanes centre_v;
+        even_lanes(w + centre + 2 * kWidth * v, centre_v);
+        store_lanes(out + i0 + kWidth * v, acc[v] + hc * centre_v);
+      }
     } else {
       for (j = 0; j < m; ++j) out[i0 + j] = acc[j / kWidth][j % kWidth] + hc * w[centre + 2 * j];
     }
