@@ -10,6 +10,9 @@ namespace td {
 // of threads, enough to fill an H100, while a 24-track level stays near 400 MiB.
 constexpr long long kCpuSegmentFrames = 1LL << 18;
 constexpr long long kGpuSegmentFrames = 1LL << 21;
+// The most a batch's CPU launch groups (its estimate: arenas, kept masters, meters), below
+// the memory budget (host/render/render.cpp says why).
+constexpr double kCpuLaunchBytes = 256.0 * (1 << 20);
 
 // CUDA launches: threads per block, and the grid's y limit (larger job lists go in several
 // launches: for_each_batch in stages_cuda.cu).

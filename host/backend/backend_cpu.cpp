@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -17,15 +18,61 @@
 namespace td {
 namespace {
 
-// Anonymous memory comes zeroed from the kernel as it is first touched. Ask for
-// transparent huge pages, which cut the page faults of large arenas 512-fold.
-float* map_zeroed(size_t bytes) {
-  if (bytes == 0) return nullptr;
+// An arena: a private anonymous mapping and its size.
+struct Mapping {
+  float* data = nullptr;
+  size_t bytes = 0;
+};
+
+// Arenas a finished launch hands back, kept for the next launch of the process (a batch
+// renders launch after launch, a staged render pass after pass). Memory the kernel has not
+// handed out lately is slow to touch the first time on the virtual machines topdown runs
+// on (about 5 s per GiB on the 2-core bench machine; huge pages freed by a launch count as
+// such within seconds), where zeroing a kept arena again costs 0.04 s per GiB. At most
+// kRetained arenas wait; one too small for the next request is unmapped instead.
+constexpr size_t kRetained = 4;
+std::mutex retained_mutex;
+std::vector<Mapping> retained;
+
+// Zeroed memory of at least `bytes`: a waiting arena zeroed again, or a fresh mapping
+// (zeroed by the kernel as it is first touched) with transparent huge pages, which cut
+// the page faults of large arenas 512-fold.
+Mapping take_zeroed(size_t bytes) {
+  if (bytes == 0) return {};
+  {
+    std::lock_guard<std::mutex> lock(retained_mutex);
+    int best = -1;
+    for (size_t i = 0; i < retained.size(); ++i)
+      if (retained[i].bytes >= bytes && (best < 0 || retained[i].bytes < retained[best].bytes))
+        best = (int)i;
+    if (best >= 0) {
+      const Mapping m = retained[best];
+      retained.erase(retained.begin() + best);
+      std::memset(m.data, 0, bytes);
+      return m;
+    }
+    // None fits: the waiting ones are smaller than what launches now need.
+    for (const Mapping& m : retained) munmap(m.data, m.bytes);
+    retained.clear();
+  }
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     throw std::runtime_error("out of memory: cannot map " + std::to_string(bytes >> 20) + " MiB");
   madvise(p, bytes, MADV_HUGEPAGE);
-  return static_cast<float*>(p);
+  return {static_cast<float*>(p), bytes};
+}
+
+void give_back(const Mapping& m) {
+  if (!m.data) return;
+  std::lock_guard<std::mutex> lock(retained_mutex);
+  retained.push_back(m);
+  if (retained.size() > kRetained) {  // the smallest goes
+    auto smallest =
+        std::min_element(retained.begin(), retained.end(),
+                         [](const Mapping& a, const Mapping& b) { return a.bytes < b.bytes; });
+    munmap(smallest->data, smallest->bytes);
+    retained.erase(smallest);
+  }
 }
 
 // A zeroed mapping of a file in `dir` that exists only while mapped: created, unlinked at
@@ -88,13 +135,16 @@ class CpuBackend final : public Backend {
     // Strides rounded up to 16 floats keep every stream 64-byte aligned for SIMD.
     work_.stride = (segment_frames + 15) / 16 * 16;
     work_.frames = segment_frames;
-    work_bytes_ = sizeof(float) * (size_t)work_slots * work_.stride;
-    work_.data = map_zeroed(work_bytes_);
+    work_map_ = take_zeroed(sizeof(float) * (size_t)work_slots * work_.stride);
+    work_.data = work_map_.data;
     keep_.stride = (total_frames + 15) / 16 * 16;
     keep_.frames = total_frames;
-    keep_bytes_ = sizeof(float) * (size_t)keep_streams * keep_.stride;
-    keep_.data =
-        spill_dir_.empty() ? map_zeroed(keep_bytes_) : map_spill_file(spill_dir_, keep_bytes_);
+    const size_t keep_bytes = sizeof(float) * (size_t)keep_streams * keep_.stride;
+    if (spill_dir_.empty())
+      keep_map_ = take_zeroed(keep_bytes);
+    else
+      spill_map_ = {map_spill_file(spill_dir_, keep_bytes), keep_bytes};
+    keep_.data = spill_dir_.empty() ? keep_map_.data : spill_map_.data;
   }
   void spill_keep_to(const std::filesystem::path& dir) override { spill_dir_ = dir; }
   void begin_segment(long long origin, long long frames) override {
@@ -245,13 +295,15 @@ class CpuBackend final : public Backend {
 
  private:
   void release() {
-    if (work_.data) munmap(work_.data, work_bytes_);
-    if (keep_.data) munmap(keep_.data, keep_bytes_);
+    give_back(work_map_);
+    give_back(keep_map_);
+    if (spill_map_.data) munmap(spill_map_.data, spill_map_.bytes);
+    work_map_ = keep_map_ = spill_map_ = Mapping{};
     work_.data = keep_.data = nullptr;
   }
   StreamArena work_, keep_;
-  size_t work_bytes_ = 0, keep_bytes_ = 0;
-  std::filesystem::path spill_dir_;  // the keep arena is a file there (spill_keep_to)
+  Mapping work_map_, keep_map_, spill_map_;  // spill_map_: the keep arena's file, if any
+  std::filesystem::path spill_dir_;          // the keep arena is a file there (spill_keep_to)
   std::vector<MeterState> states_;
   std::vector<MeterHop> hops_;
   long long hops_per_state_ = 0;

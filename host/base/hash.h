@@ -8,7 +8,8 @@
 
 namespace td {
 
-// "missing" when the file cannot be read.
-std::string hash_file(const std::filesystem::path& file);
+// "missing" when the file cannot be read. drop_cache: the file is not needed again soon (an
+// output just written), so its pages leave the cache behind the read (base/page_cache.h).
+std::string hash_file(const std::filesystem::path& file, bool drop_cache = false);
 
 }  // namespace td

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/page_cache.h"
 #include "base/temp_files.h"
 
 struct sf_private_tag;  // libsndfile's SNDFILE
@@ -95,6 +96,8 @@ class AudioWriter {
   int channels_;
   long long frames_, written_ = 0;
   sf_private_tag* sf_ = nullptr;
+  int fd_ = -1;
+  std::unique_ptr<WriteBehind> behind_;  // keeps the page cache out of a long write
   std::unique_ptr<TempFileGuard> guard_;
   std::vector<uint8_t> bytes_;
   bool raw_ = false, committed_ = false, place_ = true, short_ = false;

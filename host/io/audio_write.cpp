@@ -1,16 +1,20 @@
 // Writing audio: delivered files atomically (AudioWriter, a piece at a time), reports' text
 // the same way, and the report page's FLAC excerpts in memory (libsndfile's virtual I/O).
+#include <fcntl.h>
 #include <immintrin.h>
 #include <sndfile.h>
 #include <soxr.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <memory>
 
 #include "base/input_error.h"
+#include "base/page_cache.h"
 #include "base/temp_files.h"
 #include "io/audio_file.h"
 #include "io/ogg_serial.h"
@@ -137,7 +141,13 @@ AudioWriter::AudioWriter(const std::filesystem::path& file, const WriteSpec& spe
     sfi.format = SF_FORMAT_RF64 | sub;
   tmp_ = temp_path_for(file);
   guard_ = std::make_unique<TempFileGuard>(tmp_);  // removed if SIGINT or SIGTERM stops us
-  sf_ = sf_open(tmp_.string().c_str(), SFM_WRITE, &sfi);
+  // Our own descriptor (libsndfile's mode, 0644), so that the write-behind can follow it.
+  fd_ = open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw InputError(file.string() + ": cannot create the output file (" + std::strerror(errno) +
+                     ")");
+  behind_ = std::make_unique<WriteBehind>(fd_);
+  sf_ = sf_open_fd(fd_, SFM_WRITE, &sfi, SF_FALSE);
   if (!sf_)
     throw InputError(file.string() + ": cannot create the output file (" + sf_strerror(nullptr) +
                      ")");
@@ -189,6 +199,7 @@ AudioWriter::AudioWriter(const std::filesystem::path& file, const WriteSpec& spe
 
 AudioWriter::~AudioWriter() {
   if (sf_) sf_close(sf_);
+  if (fd_ >= 0) close(fd_);
   std::error_code ec;
   if (!committed_) std::filesystem::remove(tmp_, ec);
 }
@@ -218,13 +229,16 @@ void AudioWriter::write(const int32_t* pcm, const float* floats, long long frame
       written_ += sf_write_raw(sf_, bytes_.data(), (sf_count_t)bytes_.size()) / (width * channels_);
     }
     short_ |= written_ - before != n;
+    behind_->advance(lseek(fd_, 0, SEEK_CUR));
   }
 }
 
 void AudioWriter::commit() {
-  const int close_err = sf_close(sf_);
+  int close_err = sf_close(sf_);
   sf_ = nullptr;
-  if ((frames_ >= 0 && written_ != frames_) || short_ || close_err != 0)
+  close_err |= close(fd_);
+  fd_ = -1;
+  if ((frames_ >= 0 && written_ != frames_) || short_ || close_err != 0 || behind_->failed())
     throw InputError(file_.string() + ": write failed (disk full?)");
   if (spec_.tags) add_tags(tmp_, spec_.format, *spec_.tags);
   if (spec_.format == "opus") set_ogg_serial_file(tmp_);  // the same bytes every time

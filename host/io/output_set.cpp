@@ -161,7 +161,7 @@ void OutputSet::publish() {
     const std::string rel = normal(e.file).lexically_relative(dir_).generic_string();
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(e.tmp, ec);
-    files.push_back({{"path", rel}, {"bytes", ec ? 0 : bytes}, {"hash", hash_file(e.tmp)}});
+    files.push_back({{"path", rel}, {"bytes", ec ? 0 : bytes}, {"hash", hash_file(e.tmp, true)}});
     renames.push_back(
         {{"from", normal(e.tmp).lexically_relative(dir_).generic_string()}, {"to", rel}});
     written.insert(rel);
