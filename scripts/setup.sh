@@ -9,7 +9,7 @@
 set -euo pipefail
 
 required=(build-essential cmake ninja-build pkg-config
-  libsndfile1-dev libsoxr-dev libfftw3-dev libtomlplusplus-dev nlohmann-json3-dev
+  libsndfile1-dev libopus-dev libogg-dev libsoxr-dev libfftw3-dev libtomlplusplus-dev nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev libebur128-dev
   libxxhash-dev libtag1-dev libeigen3-dev python3-cmaes librubberband-dev
   python3 clang libclang-rt-14-dev groff-base zsh)

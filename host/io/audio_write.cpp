@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <immintrin.h>
 #include <sndfile.h>
-#include <soxr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -334,51 +333,6 @@ std::string encode_flac16(const std::vector<std::vector<float>>& planar, int sam
       interleaved[(size_t)(n * channels + c)] = (short)std::lrint(v);
     }
   sf_writef_short(f, interleaved.data(), frames);
-  sf_close(f);
-  set_ogg_serial(m.bytes);  // the same bytes every time (unchanged if not well formed)
-  return m.bytes;
-}
-
-std::string encode_opus(const std::vector<std::vector<float>>& planar, int sample_rate,
-                        int bitrate_kbps) {
-  // Opus codes 48 kHz (RFC 6716; libsndfile's Ogg Opus takes 8, 12, 16, 24 or 48 kHz):
-  // other rates are resampled first, with soxr's high-quality recipe.
-  std::vector<std::vector<float>> at48;
-  const std::vector<std::vector<float>>* in = &planar;
-  if (sample_rate != 48000) {
-    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    const soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
-    for (const auto& ch : planar) {
-      std::vector<float> out((size_t)std::ceil(ch.size() * 48000.0 / sample_rate) + 16);
-      size_t done = 0;
-      const soxr_error_t err = soxr_oneshot(sample_rate, 48000, 1, ch.data(), ch.size(), nullptr,
-                                            out.data(), out.size(), &done, &io, &q, nullptr);
-      if (err) throw std::runtime_error(std::string("Opus encoder: resampling: ") + err);
-      out.resize(done);
-      at48.push_back(std::move(out));
-    }
-    in = &at48;
-  }
-  const int channels = (int)in->size();
-  const long long frames = channels ? (long long)(*in)[0].size() : 0;
-  SF_VIRTUAL_IO vio{memory_length, memory_seek, memory_read, memory_write, memory_tell};
-  MemoryFile m;
-  SF_INFO sfi{};
-  sfi.samplerate = 48000;
-  sfi.channels = channels;
-  sfi.format = SF_FORMAT_OGG | SF_FORMAT_OPUS;
-  SNDFILE* f = sf_open_virtual(&vio, SFM_WRITE, &sfi, &m);
-  if (!f) throw std::runtime_error(std::string("Opus encoder: ") + sf_strerror(nullptr));
-  // A constant bit rate: libsndfile maps the compression level linearly onto 510 .. 6 kbps.
-  int mode = SF_BITRATE_MODE_CONSTANT;
-  sf_command(f, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
-  double level = std::clamp((510.0 - bitrate_kbps) / (510.0 - 6.0), 0.0, 1.0);
-  sf_command(f, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
-  std::vector<float> interleaved((size_t)(frames * channels));
-  for (long long n = 0; n < frames; ++n)
-    for (int c = 0; c < channels; ++c)
-      interleaved[(size_t)(n * channels + c)] = (*in)[c][(size_t)n];
-  sf_writef_float(f, interleaved.data(), frames);
   sf_close(f);
   set_ogg_serial(m.bytes);  // the same bytes every time (unchanged if not well formed)
   return m.bytes;
