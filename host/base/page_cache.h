@@ -20,7 +20,7 @@ class WriteBehind {
   static constexpr long long kPieceBytes = 8LL << 20;
   explicit WriteBehind(int fd) : fd_(fd) {}
   void advance(long long end);
-  // A write-back reported an error (EIO, ENOSPC): the file is not what was written.
+  // A write-back reported an error (EIO, ENOSPC, EDQUOT): the file is not what was written.
   bool failed() const { return failed_; }
 
  private:
@@ -29,7 +29,7 @@ class WriteBehind {
   bool failed_ = false;
 };
 
-// Drops [0, end) of a file read sequentially from the cache, behind the reader.
+// Drops [begin, end) of a file read sequentially from the cache, behind the reader.
 void drop_read_pages(int fd, long long begin, long long end);
 
 }  // namespace td
