@@ -82,6 +82,57 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void opto_co
   }
 }
 
+// limiter_need4 of the windows w[i .. i + 15] for i in [0, n) (w holds n + 15 driven
+// samples), eight side by side: each lane's arithmetic is the scalar's, so are the bits.
+// The TD_HD body inlined into each clone (GCC's flatten); clang, which refuses flatten
+// here and an 8-float vector at the baseline's ABI, runs four (its build only needs to run).
+#if defined(__clang__)
+constexpr int kNeedLanes = 4;
+#define TD_NEED_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+constexpr int kNeedLanes = 8;
+#define TD_NEED_CLONES __attribute__((flatten, target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+TD_NEED_CLONES void limiter_needs4(const LimiterParams& p, const TruePeakFilter& f, const float* wl,
+                                   const float* wr, long long n, float* need) {
+  typedef float Lanes __attribute__((vector_size(kNeedLanes * sizeof(float))));
+  typedef float LoadLanes __attribute__((vector_size(kNeedLanes * sizeof(float)), aligned(4)));
+  long long i = 0;
+  for (; i + kNeedLanes <= n; i += kNeedLanes) {
+    Lanes xl[kTruePeakTaps], xr[kTruePeakTaps];
+    for (int j = 0; j < kTruePeakTaps; ++j) {
+      xl[j] = *reinterpret_cast<const LoadLanes*>(wl + i + j);
+      xr[j] = *reinterpret_cast<const LoadLanes*>(wr + i + j);
+    }
+    *reinterpret_cast<LoadLanes*>(need + i) = limiter_need4(p, f, xl, xr);
+  }
+  for (; i < n; ++i) need[i] = limiter_need4(p, f, wl + i, wr + i);
+}
+
+// Pass 1 of limiter_chunks.h for chunk c, its needs computed first in SIMD lanes when the
+// interpolator has four phases (limiter_needs4), else one at a time: the same holds.
+void limiter_hold_lanes(const LimiterParams& p, const TruePeakFilter& f, const LimiterState& st,
+                        float* ring, const float* xl, const float* xr, long long frames, int count,
+                        int c, float* hold, float* queue, LimiterChunk* out) {
+  if (f.phases != 4) {
+    limiter_hold_chunk(p, f, st, ring, xl, xr, frames, count, c, hold, queue, out, nullptr);
+    return;
+  }
+  const LimiterRing r = limiter_ring(p, ring);
+  const long long m0 = limiter_needs_begin(p, frames, count, c);
+  const long long e = chunk_begin(frames, count, c + 1);
+  const long long n = e - m0, history = kTruePeakTaps - 1;
+  thread_local std::vector<float> scratch;
+  if ((long long)scratch.size() < 3 * (n + history)) scratch.resize((size_t)(3 * (n + history)));
+  float* wl = scratch.data();
+  float* wr = wl + (n + history);
+  float* need = wr + (n + history);
+  for (long long m = m0 - history; m < e; ++m)
+    limiter_input(p, st, r, xl, xr, m, &wl[m - (m0 - history)], &wr[m - (m0 - history)]);
+  limiter_needs4(p, f, wl, wr, n, need);
+  limiter_hold_chunk(p, f, st, ring, xl, xr, frames, count, c, hold, queue, out, need);
+}
+
 // compressor_detect_chunk for a plain peak job: the same states and reductions.
 void detect_chunk_plain(const CompressorParams& p, const CompressorState& carried, const float* kl,
                         const float* kr, long long frames, int count, int c, float* red_l,
@@ -250,7 +301,9 @@ long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
   const int count =
       chunks > 0 ? chunks
                  : limiter_chunk_count(job_count, omp_get_max_threads(), frames, warmup, history);
-  if (count <= 1 || frames < count * 2 * history) {
+  // One chunk runs the same passes (its needs in SIMD lanes); the sample-by-sample body
+  // only for segments shorter than the passes' history.
+  if (frames < std::max(count, 1) * 2 * history) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (int j = 0; j < job_count; ++j) {
       const LimiterJob& job = jobs[j];
@@ -282,7 +335,7 @@ long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
   for (size_t t = 0; t < tasks; ++t) {
     const LimiterJob& job = job_of(t);
     const size_t j = t / count;
-    limiter_hold_chunk(params[job.params], f, states[job.state], rings + job.ring,
+    limiter_hold_lanes(params[job.params], f, states[job.state], rings + job.ring,
                        a.stream(job.left), a.stream(job.right), frames, count, (int)(t % count),
                        hold + j * frames, queues + t * queue_floats, &out[t]);
   }
@@ -329,11 +382,104 @@ long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
   return rerun;
 }
 
-void limiter_pass(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st, float* ring,
-                  const float* in_l, const float* in_r, long long count, float* out_l, float* out_r,
-                  float* gain) {
-  for (long long n = 0; n < count; ++n)
-    gain[n] = limiter_step(p, f, st, ring, in_l[n], in_r[n], out_l[n], out_r[n]);
+namespace {
+
+// Whether the limiter is at rest: unity gain everywhere (smooth, the moving average's terms,
+// the pad's gains, the hold's minimum) and no loud sample in the interpolator's window. From
+// rest, a stretch without a loud sample leaves every need at 1 and so every gain at 1.
+bool limiter_at_rest(const LimiterParams& p, const LimiterState& st, const LimiterRing& r) {
+  if (!st.started || st.hot != 0 || st.smooth != 1.0f) return false;
+  // Every term is at most 1, so the sum is L units only when all are 1 (limiter_box_q).
+  if (st.box_q != (long long)p.lookahead * limiter_box_q(1.0f)) return false;
+  if (limiter_gain_of_box(p, st.box_q) != 1.0f) return false;
+  for (int i = 0; i <= p.pad; ++i)
+    if (r.gains[i] != 1.0f) return false;
+  return st.queue_len == 1 && r.queue_value[st.queue_head] == 1.0f;
+}
+
+// No driven sample of [0, n) is loud (limiter_loud, in lanes).
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) bool limiter_quiet(
+    const LimiterParams& p, const float* xl, const float* xr, long long n) {
+  int loud = 0;
+  for (long long i = 0; i < n; ++i) loud |= limiter_loud(p, xl[i] * p.drive, xr[i] * p.drive);
+  return loud == 0;
+}
+
+// The at-rest shortcut for n inputs (n >= the delay line's size): what n steps do from
+// rest over quiet input, without the steps. The output is the delayed driven input (times
+// a gain of exactly 1), the delay line takes the inputs, and the hold's queue holds the
+// last need (1) alone, where each step's push leaves it.
+void limiter_rest(const LimiterParams& p, LimiterState& st, float* ring, const float* in_l,
+                  const float* in_r, long long n, float* out_l, float* out_r, float* gain,
+                  float* edge) {
+  const LimiterRing r = limiter_ring(p, ring);
+  limiter_save_edge(p, st, ring, in_l, in_r, n, 1, 0, edge);
+  LimiterChunk last{};
+  last.queue_head = st.queue_head;
+  last.queue_len = 1;
+  limiter_advance_input(p, st, ring, in_l, in_r, n, last, nullptr, true);
+  std::fill(gain, gain + n, 1.0f);
+  if (out_l != in_l) std::copy(in_l, in_l + n, out_l);
+  if (out_r != in_r) std::copy(in_r, in_r + n, out_r);
+  limiter_output_chunk(p, out_l, out_r, edge, gain, n, 1, 0);
+  r.queue_index[st.queue_head] = (int)((st.count + n - 1) & 0x3fffffff);
+  st.count += n;
+  st.box_pos = (int)(st.count % p.lookahead);
+  st.gain_pos = (int)(st.count % (p.pad + 1));
+}
+
+// One piece as one chunk of limiter_chunks.h, pass by pass (each a tight loop, the needs in
+// SIMD lanes): the same bits as the steps. `gain` holds the hold values, then the gains.
+void limiter_piece(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st, float* ring,
+                   const float* in_l, const float* in_r, long long count, float* out_l,
+                   float* out_r, float* gain, float* smooth, float* edge, float* pending,
+                   float* queue) {
+  LimiterChunk chunk{};
+  limiter_hold_lanes(p, f, st, ring, in_l, in_r, count, 1, 0, gain, queue, &chunk);
+  limiter_smooth_chunk(p, st, gain, count, 1, 0, smooth, &chunk);
+  limiter_fix_chunks(p, st, gain, smooth, count, 1, &chunk);
+  limiter_save_edge(p, st, ring, in_l, in_r, count, 1, 0, edge);
+  limiter_advance_input(p, st, ring, in_l, in_r, count, chunk, queue, true);
+  limiter_gain_chunk(p, st, ring, smooth, count, 1, 0, gain, pending, &chunk);
+  if (out_l != in_l) std::copy(in_l, in_l + count, out_l);
+  if (out_r != in_r) std::copy(in_r, in_r + count, out_r);
+  limiter_output_chunk(p, out_l, out_r, edge, gain, count, 1, 0);
+  limiter_finish_rings(p, st, ring, smooth, gain, pending, chunk, count);
+}
+
+}  // namespace
+
+long long limiter_pass(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
+                       float* ring, const float* in_l, const float* in_r, long long count,
+                       float* out_l, float* out_r, float* gain) {
+  const LimiterRing r = limiter_ring(p, ring);
+  if (!st.started) limiter_start(p, st, r);
+  // Blocks: at rest and quiet, the shortcut; else one chunk's passes, or for a block
+  // shorter than their history, the steps. Every way gives the steps' bits.
+  const long long history = limiter_history_frames(p);
+  const long long block = std::max(4096LL, 2 * history), delay = r.size - 1;
+  thread_local std::vector<float> pool;
+  const size_t need = (size_t)block + 2 * delay + (p.pad + 1) + 2 * (r.queue + 1);
+  if (pool.size() < need) pool.resize(need);
+  float* smooth = pool.data();
+  float* edge = smooth + block;
+  float* pending = edge + 2 * delay;
+  float* queue = pending + (p.pad + 1);  // unused by a first chunk, but a valid address
+  long long rested = 0;
+  for (long long b = 0; b < count; b += block) {
+    const long long n = std::min(block, count - b);
+    if (n >= r.size && limiter_at_rest(p, st, r) && limiter_quiet(p, in_l + b, in_r + b, n)) {
+      limiter_rest(p, st, ring, in_l + b, in_r + b, n, out_l + b, out_r + b, gain + b, edge);
+      rested += n;
+    } else if (n >= 2 * history) {
+      limiter_piece(p, f, st, ring, in_l + b, in_r + b, n, out_l + b, out_r + b, gain + b, smooth,
+                    edge, pending, queue);
+    } else {
+      for (long long i = b; i < b + n; ++i)
+        gain[i] = limiter_step(p, f, st, ring, in_l[i], in_r[i], out_l[i], out_r[i]);
+    }
+  }
+  return rested;
 }
 
 }  // namespace cpu

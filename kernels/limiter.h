@@ -89,35 +89,56 @@ TD_HD bool limiter_loud(const LimiterParams& p, float l, float r) {
   return max_of(abs_of(l), abs_of(r)) * p.bound > p.ceiling;
 }
 
+// max and |x| of a float or, on the CPU, of a GCC vector of floats (one value per lane):
+// max_of and abs_of, written once for both.
+template <class T>
+TD_HD T lanes_max(T a, T b) {
+  return a > b ? a : b;
+}
+template <class T>
+TD_HD T lanes_abs(T a) {
+  return a < 0.0f ? -a : a;
+}
+
+// Steps 1-2 in four phases (the interpolator at 44.1 kHz and up): w*[j] = x[m - 15 + j]
+// (driven), the need at signal time m - 8; phase 0 is x[m - 8] itself (a Nyquist filter).
+// T is a float, or on the CPU a GCC vector whose lane q holds the window q samples later:
+// consecutive needs side by side, the same operations in the same order in every lane, so
+// the same bits as one at a time (limiter_needs4).
+template <class T>
+TD_HD T limiter_need4(const LimiterParams& p, const TruePeakFilter& f, const T* wl, const T* wr) {
+  T tp = lanes_max(lanes_abs(wl[kTruePeakTaps - 1 - kLimiterReach]),
+                   lanes_abs(wr[kTruePeakTaps - 1 - kLimiterReach]));
+  T al[3] = {}, ar[3] = {};  // phases 1 .. 3
+  for (int k = 0; k < kTruePeakTaps; ++k) {
+    // tap k weighs x[m - k], which is window element 15 - k
+    const T xl_k = wl[kTruePeakTaps - 1 - k], xr_k = wr[kTruePeakTaps - 1 - k];
+    for (int ph = 1; ph < 4; ++ph) {
+      al[ph - 1] += f.h4[k][ph] * xl_k;
+      ar[ph - 1] += f.h4[k][ph] * xr_k;
+    }
+  }
+  for (int ph = 0; ph < 3; ++ph)
+    tp = lanes_max(tp, lanes_max(lanes_abs(al[ph]), lanes_abs(ar[ph])));
+  const T ceiling = T{} + p.ceiling, one = T{} + 1.0f;
+  return tp > ceiling ? ceiling / tp : one;
+}
+
 // Steps 1-2 for one window: wl[0 .. 15] = x[m - 15 .. m] (driven), `hot` when a loud sample
-// is among them. The need at signal time m - 8; phase 0 is x[m - 8] itself (a Nyquist
-// filter).
+// is among them. The need at signal time m - 8.
 TD_HD float limiter_need(const LimiterParams& p, const TruePeakFilter& f, const float* wl,
                          const float* wr, bool hot) {
   if (!hot) return 1.0f;
+  if (f.phases == 4) return limiter_need4(p, f, wl, wr);
   float tp = max_of(abs_of(wl[kTruePeakTaps - 1 - kLimiterReach]),
                     abs_of(wr[kTruePeakTaps - 1 - kLimiterReach]));
-  if (f.phases == 4) {
-    // Four phases side by side (the tap-major copy of the filter): SIMD lanes.
-    float al[4] = {0, 0, 0, 0}, ar[4] = {0, 0, 0, 0};
+  for (int ph = 1; ph < f.phases; ++ph) {
+    float vl = 0.0f, vr = 0.0f;
     for (int k = 0; k < kTruePeakTaps; ++k) {
-      // tap k weighs x[m - k], which is window element 15 - k
-      const float xl_k = wl[kTruePeakTaps - 1 - k], xr_k = wr[kTruePeakTaps - 1 - k];
-      for (int ph = 0; ph < 4; ++ph) {
-        al[ph] += f.h4[k][ph] * xl_k;
-        ar[ph] += f.h4[k][ph] * xr_k;
-      }
+      vl += f.h[ph][k] * wl[kTruePeakTaps - 1 - k];
+      vr += f.h[ph][k] * wr[kTruePeakTaps - 1 - k];
     }
-    for (int ph = 1; ph < 4; ++ph) tp = max_of(tp, max_of(abs_of(al[ph]), abs_of(ar[ph])));
-  } else {
-    for (int ph = 1; ph < f.phases; ++ph) {
-      float vl = 0.0f, vr = 0.0f;
-      for (int k = 0; k < kTruePeakTaps; ++k) {
-        vl += f.h[ph][k] * wl[kTruePeakTaps - 1 - k];
-        vr += f.h[ph][k] * wr[kTruePeakTaps - 1 - k];
-      }
-      tp = max_of(tp, max_of(abs_of(vl), abs_of(vr)));
-    }
+    tp = max_of(tp, max_of(abs_of(vl), abs_of(vr)));
   }
   return tp > p.ceiling ? p.ceiling / tp : 1.0f;
 }
@@ -197,9 +218,12 @@ TD_HD void limiter_start(const LimiterParams& p, LimiterState& st, const Limiter
 
 // One input sample pair in, one output sample pair out (the pair that arrived
 // lookahead + pad + kLimiterExtraDelay samples earlier; zeros before). `ring` is the job's
-// memory (limiter_ring_floats). Returns the gain applied to the output pair.
-TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
-                         float* ring, float in_l, float in_r, float& out_l, float& out_r) {
+// memory (limiter_ring_floats). Returns the gain applied to the output pair. `need4`, when
+// not null, is limiter_need4 of this sample's window, computed beforehand (the CPU computes
+// consecutive windows side by side: limiter_needs4).
+TD_HD float limiter_step_with(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
+                              float* ring, float in_l, float in_r, float& out_l, float& out_r,
+                              const float* need4) {
   const LimiterRing r = limiter_ring(p, ring);
   if (!st.started) limiter_start(p, st, r);
   const long long n = st.count++;
@@ -214,8 +238,9 @@ TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, Limite
     st.hot = kTruePeakTaps;
   else if (st.hot > 0)
     --st.hot;
-  const float need = limiter_need(p, f, r.xl + w + r.size - (kTruePeakTaps - 1),
-                                  r.xr + w + r.size - (kTruePeakTaps - 1), st.hot > 0);
+  const float need = need4 ? (st.hot > 0 ? *need4 : 1.0f)
+                           : limiter_need(p, f, r.xl + w + r.size - (kTruePeakTaps - 1),
+                                          r.xr + w + r.size - (kTruePeakTaps - 1), st.hot > 0);
   // 3-4
   const float hold_min = limiter_hold(r.queue_value, r.queue_index, r.queue, r.hold, st.queue_head,
                                       st.queue_len, n, need);
@@ -232,6 +257,11 @@ TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, Limite
   out_l = r.xl[w + 1] * gain;
   out_r = r.xr[w + 1] * gain;
   return gain;
+}
+
+TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
+                         float* ring, float in_l, float in_r, float& out_l, float& out_r) {
+  return limiter_step_with(p, f, st, ring, in_l, in_r, out_l, out_r, nullptr);
 }
 
 }  // namespace td

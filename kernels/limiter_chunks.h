@@ -73,12 +73,20 @@ TD_HD void limiter_input(const LimiterParams& p, const LimiterState& st, const L
   *rr = r.xr[k];
 }
 
+// The first sample whose need enters chunk c's first hold window (pass 1 computes the
+// needs from there to the chunk's end).
+TD_HD long long limiter_needs_begin(const LimiterParams& p, long long frames, int count, int c) {
+  return c == 0 ? 0 : chunk_begin(frames, count, c) - (p.lookahead + 2 * kLimiterReach);
+}
+
 // Pass 1 for chunk c: hold[n] for the chunk's samples. `queue` is the chunk's own scratch
-// (2 * (hold window + 1) floats; chunk 0 uses the carried queue in the ring).
+// (2 * (hold window + 1) floats; chunk 0 uses the carried queue in the ring). `need4`, when
+// not null, holds limiter_need4 of the windows of samples limiter_needs_begin .. end of the
+// chunk, computed beforehand (the CPU computes consecutive windows side by side).
 TD_HD void limiter_hold_chunk(const LimiterParams& p, const TruePeakFilter& f,
                               const LimiterState& st, float* ring, const float* xl, const float* xr,
                               long long frames, int count, int c, float* hold, float* queue,
-                              LimiterChunk* out) {
+                              LimiterChunk* out, const float* need4) {
   const LimiterRing r = limiter_ring(p, ring);
   const long long b = chunk_begin(frames, count, c), e = chunk_begin(frames, count, c + 1);
   float* value = c == 0 ? r.queue_value : queue;
@@ -87,7 +95,7 @@ TD_HD void limiter_hold_chunk(const LimiterParams& p, const TruePeakFilter& f,
   int hot = c == 0 ? st.hot : 0;
   // The first sample whose need enters the chunk's first hold window, and where the
   // window buffers (and, after chunk 0, the hot count) start.
-  const long long m0 = c == 0 ? 0 : b - (r.hold - 1);
+  const long long m0 = limiter_needs_begin(p, frames, count, c);
   const long long first = c == 0 ? -(kTruePeakTaps - 1) : m0 - kTruePeakTaps;
   float bl[2 * kTruePeakTaps], br[2 * kTruePeakTaps];  // each sample written twice
   for (long long m = first; m < e; ++m) {
@@ -102,7 +110,8 @@ TD_HD void limiter_hold_chunk(const LimiterParams& p, const TruePeakFilter& f,
     else if (hot > 0)
       --hot;
     if (m < m0) continue;
-    const float need = limiter_need(p, f, bl + k + 1, br + k + 1, hot > 0);
+    const float need = need4 ? (hot > 0 ? need4[m - m0] : 1.0f)
+                             : limiter_need(p, f, bl + k + 1, br + k + 1, hot > 0);
     const float h = limiter_hold(value, index, r.queue, r.hold, head, len, st.count + m, need);
     if (m >= b) hold[m] = h;
   }
@@ -244,6 +253,23 @@ TD_HD void limiter_output_chunk(const LimiterParams& p, float* xl, float* xr, co
   }
 }
 
+// The box and gain rings and the counters after a segment whose passes ran (the end of
+// limiter_finish_segment, and of the delivery's pass, which keeps no statistics).
+TD_HD void limiter_finish_rings(const LimiterParams& p, LimiterState& st, float* ring,
+                                const float* smooth, const float* applied, const float* pending,
+                                const LimiterChunk& last, long long frames) {
+  const LimiterRing r = limiter_ring(p, ring);
+  const long long L = p.lookahead, pad = p.pad;
+  for (long long m = frames - L; m < frames; ++m) r.box[(st.count + m) % L] = smooth[m];
+  for (long long m = frames - 1 - pad; m < frames; ++m)
+    r.gains[(st.count + m) % (pad + 1)] =
+        m >= frames - pad ? pending[m - (frames - pad)] : applied[frames - 1];
+  st.box_q = last.box_q;
+  st.count += frames;
+  st.box_pos = (int)(st.count % L);
+  st.gain_pos = (int)(st.count % (pad + 1));
+}
+
 // The statistics and trace of the segment from its applied gains, hop by hop (integer sums
 // and maxima: limiter_segment's result), then the box and gain rings and the counters.
 TD_HD void limiter_finish_segment(const LimiterJob& job, const LimiterParams& p, LimiterState& st,
@@ -270,16 +296,7 @@ TD_HD void limiter_finish_segment(const LimiterJob& job, const LimiterParams& p,
   }
   st.reduction_sum_q += sum;
   st.reduction_max = most;
-  const LimiterRing r = limiter_ring(p, ring);
-  const long long L = p.lookahead, pad = p.pad;
-  for (long long m = frames - L; m < frames; ++m) r.box[(st.count + m) % L] = smooth[m];
-  for (long long m = frames - 1 - pad; m < frames; ++m)
-    r.gains[(st.count + m) % (pad + 1)] =
-        m >= frames - pad ? pending[m - (frames - pad)] : applied[frames - 1];
-  st.box_q = last.box_q;
-  st.count += frames;
-  st.box_pos = (int)(st.count % L);
-  st.gain_pos = (int)(st.count % (pad + 1));
+  limiter_finish_rings(p, st, ring, smooth, applied, pending, last, frames);
 }
 
 }  // namespace td

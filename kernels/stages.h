@@ -69,10 +69,11 @@ long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
 // through one limiter whose state and ring (limiter_ring_floats, zeroed at the start of a
 // pass) carry over between calls; out[k] and gain[k] (the gain applied to it) are the
 // output of input k, which is the input limiter_pass_delay(p) samples earlier. A pass
-// steps the song and then that many zeros, and drops as many first outputs.
-void limiter_pass(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st, float* ring,
-                  const float* in_l, const float* in_r, long long count, float* out_l, float* out_r,
-                  float* gain);
+// steps the song and then that many zeros, and drops as many first outputs. Returns the
+// inputs that took the at-rest shortcut (the limiter at unity and no loud sample).
+long long limiter_pass(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
+                       float* ring, const float* in_l, const float* in_r, long long count,
+                       float* out_l, float* out_r, float* gain);
 inline long long limiter_pass_delay(const LimiterParams& p) {
   return p.lookahead + p.pad + kLimiterExtraDelay;
 }

@@ -130,7 +130,7 @@ __global__ void limiter_hold_kernel(StreamArena a, const LimiterJob* jobs, int j
   const LimiterJob& job = jobs[j];
   limiter_hold_chunk(params[job.params], f, states[job.state], rings + job.ring, a.stream(job.left),
                      a.stream(job.right), a.frames, count, c, k.hold + (long long)j * a.frames,
-                     k.queues + t * k.queue_floats, &k.out[t]);
+                     k.queues + t * k.queue_floats, &k.out[t], nullptr);
 }
 
 __global__ void limiter_smooth_kernel(StreamArena a, const LimiterJob* jobs, int job_count,

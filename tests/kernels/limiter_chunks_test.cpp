@@ -1,13 +1,16 @@
 // Specification of the chunked limiter (kernels/limiter_chunks.h): cutting a limiter's
-// segment into chunks that run in parallel gives exactly the sequential limiter -- the
-// audio, the carried state, the trace and the statistics, bit for bit, at 1, 2, 3 and 7
-// chunks and when the chunk count changes from segment to segment. The tolerance is zero:
-// the hold and the box sum are exact by construction and the fix-up makes the release
-// recurrence exact.
+// segment into chunks that run in parallel gives exactly the sequential limiter (the
+// sample-by-sample limiter_segment) -- the audio, the carried state, the trace and the
+// statistics, bit for bit, at 1, 2, 3 and 7 chunks and when the chunk count changes from
+// segment to segment. The tolerance is zero: the hold and the box sum are exact by
+// construction, the fix-up makes the release recurrence exact, and the needs the CPU
+// computes side by side in SIMD lanes are the scalar arithmetic in every lane. The
+// delivery's pass (cpu::limiter_pass, the same lanes) is held to limiter_step the same way.
 #include "kernels/limiter_chunks.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -81,7 +84,8 @@ void add_job(Rig& rig, const LimiterParams& p) {
   rig.params.push_back(p);
 }
 
-// The song through every job, segment s cut into chunks[s] chunks (1: sequential).
+// The song through every job, segment s cut into chunks[s] chunks by cpu::limiter (0: the
+// sequential reference, limiter_segment itself, one sample at a time).
 Result run(const Rig& rig, const std::vector<int>& chunks) {
   const long long song = rig.frames * rig.segments;
   const int jobs = (int)rig.jobs.size();
@@ -99,8 +103,14 @@ Result run(const Rig& rig, const std::vector<int>& chunks) {
     for (int k = 0; k < 2 * jobs; ++k)
       std::memcpy(a.stream(k), (k % 2 ? rig.right : rig.left).data() + a.origin,
                   sizeof(float) * rig.frames);
-    r.rerun += cpu::limiter(a, rig.jobs.data(), jobs, rig.params.data(), f, r.states.data(),
-                            rings.data(), r.trace.data(), hop, chunks[(size_t)s]);
+    if (chunks[(size_t)s] == 0)
+      for (const LimiterJob& job : rig.jobs)
+        limiter_segment(job, rig.params[job.params], f, r.states[job.state], a.stream(job.left),
+                        a.stream(job.right), rings.data(), r.trace.data(), hop, a.origin,
+                        rig.frames);
+    else
+      r.rerun += cpu::limiter(a, rig.jobs.data(), jobs, rig.params.data(), f, r.states.data(),
+                              rings.data(), r.trace.data(), hop, chunks[(size_t)s]);
     for (int k = 0; k < 2 * jobs; ++k)
       std::memcpy(r.audio.data() + (size_t)k * song + a.origin, a.stream(k),
                   sizeof(float) * rig.frames);
@@ -151,10 +161,15 @@ Rig make_rig() {
 
 TEST(LimiterChunks, ChunkedLimitersMatchTheSequentialOneBitForBit) {
   const Rig rig = make_rig();
-  const Result seq = run(rig, {1, 1, 1});
+  const Result seq = run(rig, {0, 0, 0});
   EXPECT_GT(seq.states[0].reduction_max, 3.0f) << "the material must make the limiter work";
-  for (const std::vector<int>& chunks :
-       {std::vector<int>{2, 2, 2}, {3, 3, 3}, {7, 7, 7}, {7, 1, 3}, {1, 2, 1}}) {
+  for (const std::vector<int>& chunks : {std::vector<int>{1, 1, 1},
+                                         {2, 2, 2},
+                                         {3, 3, 3},
+                                         {7, 7, 7},
+                                         {7, 1, 3},
+                                         {1, 2, 1},
+                                         {0, 3, 1}}) {
     SCOPED_TRACE(testing::Message()
                  << chunks[0] << "/" << chunks[1] << "/" << chunks[2] << " chunks per segment");
     const Result chunked = run(rig, chunks);
@@ -214,6 +229,42 @@ TEST(LimiterChunks, TheReleaseReachesTheHoldExactly) {
   EXPECT_EQ(a, 1.0f);
   EXPECT_EQ(b, 1.0f);
   EXPECT_LT(n, 12 * 2400) << "within 12 time constants";
+}
+
+// The delivery's pass computes its needs a block at a time in SIMD lanes: its outputs and
+// gains are limiter_step's, bit for bit, for pieces of any length (the blocks' edges fall
+// anywhere), with the drive the delivery sets and a release that holds a while.
+TEST(LimiterChunks, TheDeliveryPassMatchesTheStepBitForBit) {
+  const long long frames = 150000;
+  const std::vector<float> left = material(frames, 7), right = material(frames, 8);
+  const TruePeakFilter f = design_true_peak_filter(kRate);
+  for (LimiterParams p : {params(-1.0, 20.0, 240, 0), params(-0.5, 5.0, 1, 5)}) {
+    p.drive = 1.7f;
+    SCOPED_TRACE(testing::Message() << "look-ahead " << p.lookahead);
+    const long long ring_floats = limiter_ring_floats(p.lookahead, p.pad);
+    std::vector<float> ring_a((size_t)ring_floats, 0.0f), ring_b = ring_a;
+    LimiterState a{}, b{};
+    std::vector<float> al(frames), ar(frames), ag(frames), bl(frames), br(frames), bg(frames);
+    for (long long n = 0; n < frames; ++n)
+      ag[n] = limiter_step(p, f, a, ring_a.data(), left[n], right[n], al[n], ar[n]);
+    long long n = 0, rested = 0;
+    for (long long piece : {1LL, 15LL, 4096LL, 4097LL, 9000LL, 7LL, 100000LL}) {
+      piece = std::min(piece, frames - n);
+      rested += cpu::limiter_pass(p, f, b, ring_b.data(), left.data() + n, right.data() + n, piece,
+                                  bl.data() + n, br.data() + n, bg.data() + n);
+      n += piece;
+    }
+    rested += cpu::limiter_pass(p, f, b, ring_b.data(), left.data() + n, right.data() + n,
+                                frames - n, bl.data() + n, br.data() + n, bg.data() + n);
+    // The quiet stretches take the at-rest shortcut once the release has reached unity.
+    EXPECT_GT(rested, 8192) << "the shortcut must be exercised";
+    EXPECT_EQ(0, std::memcmp(al.data(), bl.data(), sizeof(float) * frames));
+    EXPECT_EQ(0, std::memcmp(ar.data(), br.data(), sizeof(float) * frames));
+    EXPECT_EQ(0, std::memcmp(ag.data(), bg.data(), sizeof(float) * frames));
+    EXPECT_TRUE(same_bits(a.smooth, b.smooth));
+    EXPECT_EQ(a.box_q, b.box_q);
+    EXPECT_LT(*std::min_element(ag.begin(), ag.end()), 0.5f) << "the limiter must work";
+  }
 }
 
 TEST(LimiterChunks, ChunkCountKeepsChunksLongerThanTheWarmUpAndHistory) {
