@@ -21,12 +21,28 @@ std::string base64(const std::string& bytes) {
 
 double loudest_start(const Readings& r, double length_s, double duration_s) {
   if (duration_s <= length_s) return 0.0;
+  const auto& series = r.short_term_series;
+  // The series is in time order, so each start's points are one run of it, found by two
+  // cursors that only move forward; they are summed in the same order as a whole scan.
+  bool ordered = true;
+  for (size_t i = 0; i < series.size() && ordered; ++i)
+    ordered = std::isfinite(series[i].first) && (i == 0 || series[i - 1].first <= series[i].first);
   double best = 0.0, best_mean = -1e300;
+  size_t lo = 0, hi = 0;
   for (double start = 0.0; start + length_s <= duration_s; start += 1.0) {
+    if (ordered) {
+      while (lo < series.size() && !(series[lo].first - 3.0 >= start)) ++lo;
+      hi = std::max(hi, lo);
+      while (hi < series.size() && series[hi].first <= start + length_s) ++hi;
+    } else {
+      lo = 0, hi = series.size();
+    }
     double sum = 0;
     int n = 0;
-    for (const auto& [t, lufs] : r.short_term_series)
+    for (size_t i = lo; i < hi; ++i) {
+      const auto& [t, lufs] = series[i];
       if (t - 3.0 >= start && t <= start + length_s && std::isfinite(lufs)) sum += lufs, ++n;
+    }
     if (n > 0 && sum / n > best_mean) best_mean = sum / n, best = start;
   }
   return best;

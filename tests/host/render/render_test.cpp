@@ -7,8 +7,10 @@
 #include <omp.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <random>
 #include <thread>
 
 #include "demo/demo.h"
@@ -154,6 +156,34 @@ TEST(Delivery, MasterLoudnessIsWithinATenthOfALUOfTheTargetByLibebur128) {
     EXPECT_NEAR(r.variants[0].delivered_lufs, m.integrated_lufs, 0.02);
     // True peak: libebur128 oversamples with another filter; issue #3's bound is 0.2 dB.
     EXPECT_NEAR(r.variants[0].true_peak_dbtp, m.true_peak_dbtp, 0.2);
+  }
+}
+
+// The report's excerpt starts where the short-term loudness over the excerpt (its points
+// 3 s or more into it) is highest, on whole seconds: the same start and the same sums as a
+// scan of the whole series for every start, in time order or not, with silent points.
+TEST(Delivery, TheLoudestExcerptIsTheWholeScansChoice) {
+  auto scan = [](const Readings& r, double length_s, double duration_s) {
+    double best = 0.0, best_mean = -1e300;
+    for (double start = 0.0; start + length_s <= duration_s; start += 1.0) {
+      double sum = 0;
+      int n = 0;
+      for (const auto& [t, lufs] : r.short_term_series)
+        if (t - 3.0 >= start && t <= start + length_s && std::isfinite(lufs)) sum += lufs, ++n;
+      if (n > 0 && sum / n > best_mean) best_mean = sum / n, best = start;
+    }
+    return best;
+  };
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> level(-30.0, -8.0);
+  for (int trial = 0; trial < 20; ++trial) {
+    Readings r;
+    const double duration_s = 25.0 + trial * 7.3;
+    for (double t = 3.0; t <= duration_s; t += 0.1)
+      r.short_term_series.push_back({t, trial % 4 == 1 && t < 20.0 ? -INFINITY : level(rng)});
+    if (trial % 5 == 4) std::shuffle(r.short_term_series.begin(), r.short_term_series.end(), rng);
+    SCOPED_TRACE(testing::Message() << "trial " << trial);
+    EXPECT_EQ(loudest_start(r, kExcerptSeconds, duration_s), scan(r, kExcerptSeconds, duration_s));
   }
 }
 
