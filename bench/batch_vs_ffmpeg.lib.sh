@@ -25,18 +25,26 @@ batch_vs_ffmpeg() {
     done
   done
   now() { date +%s.%N; }
-  local ff=() td=() flat=() t0 t1 t2 t3
+  local ff=() td=() flat=() t0 t1 t1b t2 t2b t3
+  # Each run starts with the last one's files flushed, outside the timing: a run must not
+  # pay for the write-back of the one before (topdown waits for its own writes; ffmpeg
+  # leaves its files in the page cache).
   for ((i = 0; i < runs; i++)); do
+    sync
     t0=$(now)
     ls "$stems"/*.wav | xargs -P 2 -I{} sh -c \
       'ffmpeg -hide_banner -loglevel error -y -i "$1" -af "$2" -c:a pcm_s24le "$3/$(basename "$1")"' \
       _ {} "$af" "$work/ffmpeg"
     t1=$(now)
+    sync
+    t1b=$(now)
     build/topdown batch "$work/jobs" -o "$work/out" --backend cpu --force --allow-path "$stems" >/dev/null
     t2=$(now)
+    sync
+    t2b=$(now)
     build/topdown batch "$work/jobs-flat" -o "$work/out-flat" --backend cpu --force --allow-path "$stems" >/dev/null
     t3=$(now)
-    ff+=("$(echo "$t1 - $t0" | bc)"); td+=("$(echo "$t2 - $t1" | bc)"); flat+=("$(echo "$t3 - $t2" | bc)")
+    ff+=("$(echo "$t1 - $t0" | bc)"); td+=("$(echo "$t2 - $t1b" | bc)"); flat+=("$(echo "$t3 - $t2b" | bc)")
   done
   python3 - "$title" "${ff[*]}" "${td[*]}" "${flat[*]}" <<'PY'
 import statistics, sys

@@ -55,6 +55,10 @@ now() { date +%s.%N; }
 declare -A times
 run() {  # name command...
   local t0 t1
+  # The last run's files flushed first, outside the timing: a run must not pay for the
+  # write-back of the one before (topdown waits for its own writes; the peers leave theirs
+  # in the page cache).
+  sync
   t0=$(now)
   "${@:2}" >"bench-out/seed/$1.log" 2>"bench-out/seed/$1.err" || echo "bench: $1 failed (bench-out/seed/$1.err)" >&2
   t1=$(now)
