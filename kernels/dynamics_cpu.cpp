@@ -303,7 +303,26 @@ long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
                  : limiter_chunk_count(job_count, omp_get_max_threads(), frames, warmup, history);
   // One chunk runs the same passes (its needs in SIMD lanes); the sample-by-sample body
   // only for segments shorter than the passes' history.
-  if (frames < std::max(count, 1) * 2 * history) {
+  if (count <= 1) {
+    // A task per job: the delivery's pass in place (blocks of one chunk's passes, the
+    // at-rest shortcut over quiet stretches, steps for a short segment), then the
+    // statistics from its gains.
+    thread_local std::vector<float> gains;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int j = 0; j < job_count; ++j) {
+      const LimiterJob& job = jobs[j];
+      std::vector<float>& g = gains;
+      if ((long long)g.size() < frames) g.resize((size_t)frames);
+      float* xl = a.stream(job.left);
+      float* xr = a.stream(job.right);
+      limiter_pass(params[job.params], f, states[job.state], rings + job.ring, xl, xr, frames, xl,
+                   xr, g.data());
+      limiter_record_segment(job, states[job.state], g.data(), trace, trace_hop_frames, a.origin,
+                             frames);
+    }
+    return 0;
+  }
+  if (frames < count * 2 * history) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (int j = 0; j < job_count; ++j) {
       const LimiterJob& job = jobs[j];

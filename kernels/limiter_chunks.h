@@ -271,11 +271,10 @@ TD_HD void limiter_finish_rings(const LimiterParams& p, LimiterState& st, float*
 }
 
 // The statistics and trace of the segment from its applied gains, hop by hop (integer sums
-// and maxima: limiter_segment's result), then the box and gain rings and the counters.
-TD_HD void limiter_finish_segment(const LimiterJob& job, const LimiterParams& p, LimiterState& st,
-                                  float* ring, const float* smooth, const float* applied,
-                                  const float* pending, const LimiterChunk& last, float* trace,
-                                  long long trace_hop_frames, long long origin, long long frames) {
+// and maxima: limiter_segment's result).
+TD_HD void limiter_record_segment(const LimiterJob& job, LimiterState& st, const float* applied,
+                                  float* trace, long long trace_hop_frames, long long origin,
+                                  long long frames) {
   const long long first = job.song_begin > origin ? job.song_begin - origin : 0;
   const long long stop = job.song_end - origin < frames ? job.song_end - origin : frames;
   const float scale = (float)(1.0 / kReductionQuantum);
@@ -296,6 +295,14 @@ TD_HD void limiter_finish_segment(const LimiterJob& job, const LimiterParams& p,
   }
   st.reduction_sum_q += sum;
   st.reduction_max = most;
+}
+
+// The statistics and trace, then the box and gain rings and the counters.
+TD_HD void limiter_finish_segment(const LimiterJob& job, const LimiterParams& p, LimiterState& st,
+                                  float* ring, const float* smooth, const float* applied,
+                                  const float* pending, const LimiterChunk& last, float* trace,
+                                  long long trace_hop_frames, long long origin, long long frames) {
+  limiter_record_segment(job, st, applied, trace, trace_hop_frames, origin, frames);
   limiter_finish_rings(p, st, ring, smooth, applied, pending, last, frames);
 }
 
