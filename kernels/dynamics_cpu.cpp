@@ -301,8 +301,6 @@ long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
   const int count =
       chunks > 0 ? chunks
                  : limiter_chunk_count(job_count, omp_get_max_threads(), frames, warmup, history);
-  // One chunk runs the same passes (its needs in SIMD lanes); the sample-by-sample body
-  // only for segments shorter than the passes' history.
   if (count <= 1) {
     // A task per job: the delivery's pass in place (blocks of one chunk's passes, the
     // at-rest shortcut over quiet stretches, steps for a short segment), then the
@@ -322,6 +320,7 @@ long long limiter(const StreamArena& a, const LimiterJob* jobs, int job_count,
     }
     return 0;
   }
+  // Chunks shorter than the passes' history: one step at a time.
   if (frames < count * 2 * history) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (int j = 0; j < job_count; ++j) {

@@ -104,7 +104,7 @@ TD_HD T lanes_abs(T a) {
 // (driven), the need at signal time m - 8; phase 0 is x[m - 8] itself (a Nyquist filter).
 // T is a float, or on the CPU a GCC vector whose lane q holds the window q samples later:
 // consecutive needs side by side, the same operations in the same order in every lane, so
-// the same bits as one at a time (limiter_needs4).
+// the same bits as one at a time (the CPU's limiter_needs4).
 template <class T>
 TD_HD T limiter_need4(const LimiterParams& p, const TruePeakFilter& f, const T* wl, const T* wr) {
   T tp = lanes_max(lanes_abs(wl[kTruePeakTaps - 1 - kLimiterReach]),
@@ -218,12 +218,9 @@ TD_HD void limiter_start(const LimiterParams& p, LimiterState& st, const Limiter
 
 // One input sample pair in, one output sample pair out (the pair that arrived
 // lookahead + pad + kLimiterExtraDelay samples earlier; zeros before). `ring` is the job's
-// memory (limiter_ring_floats). Returns the gain applied to the output pair. `need4`, when
-// not null, is limiter_need4 of this sample's window, computed beforehand (the CPU computes
-// consecutive windows side by side: limiter_needs4).
-TD_HD float limiter_step_with(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
-                              float* ring, float in_l, float in_r, float& out_l, float& out_r,
-                              const float* need4) {
+// memory (limiter_ring_floats). Returns the gain applied to the output pair.
+TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
+                         float* ring, float in_l, float in_r, float& out_l, float& out_r) {
   const LimiterRing r = limiter_ring(p, ring);
   if (!st.started) limiter_start(p, st, r);
   const long long n = st.count++;
@@ -238,9 +235,8 @@ TD_HD float limiter_step_with(const LimiterParams& p, const TruePeakFilter& f, L
     st.hot = kTruePeakTaps;
   else if (st.hot > 0)
     --st.hot;
-  const float need = need4 ? (st.hot > 0 ? *need4 : 1.0f)
-                           : limiter_need(p, f, r.xl + w + r.size - (kTruePeakTaps - 1),
-                                          r.xr + w + r.size - (kTruePeakTaps - 1), st.hot > 0);
+  const float need = limiter_need(p, f, r.xl + w + r.size - (kTruePeakTaps - 1),
+                                  r.xr + w + r.size - (kTruePeakTaps - 1), st.hot > 0);
   // 3-4
   const float hold_min = limiter_hold(r.queue_value, r.queue_index, r.queue, r.hold, st.queue_head,
                                       st.queue_len, n, need);
@@ -257,11 +253,6 @@ TD_HD float limiter_step_with(const LimiterParams& p, const TruePeakFilter& f, L
   out_l = r.xl[w + 1] * gain;
   out_r = r.xr[w + 1] * gain;
   return gain;
-}
-
-TD_HD float limiter_step(const LimiterParams& p, const TruePeakFilter& f, LimiterState& st,
-                         float* ring, float in_l, float in_r, float& out_l, float& out_r) {
-  return limiter_step_with(p, f, st, ring, in_l, in_r, out_l, out_r, nullptr);
 }
 
 }  // namespace td
