@@ -233,7 +233,8 @@ TEST(LimiterChunks, TheReleaseReachesTheHoldExactly) {
 
 // The delivery's pass computes its needs a block at a time in SIMD lanes: its outputs and
 // gains are limiter_step's, bit for bit, for pieces of any length (the blocks' edges fall
-// anywhere), with the drive the delivery sets and a release that holds a while.
+// anywhere), with the drive the delivery sets and releases short enough that the quiet
+// stretches come back to rest (the at-rest shortcut runs there).
 TEST(LimiterChunks, TheDeliveryPassMatchesTheStepBitForBit) {
   const long long frames = 150000;
   const std::vector<float> left = material(frames, 7), right = material(frames, 8);
