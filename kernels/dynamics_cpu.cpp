@@ -406,8 +406,9 @@ namespace {
 // the pad's gains, the hold's minimum) and no loud sample in the interpolator's window. From
 // rest, a stretch without a loud sample leaves every need at 1 and so every gain at 1.
 bool limiter_at_rest(const LimiterParams& p, const LimiterState& st, const LimiterRing& r) {
-  if (!st.started || st.hot != 0 || st.smooth != 1.0f) return false;
-  // Every term is at most 1, so the sum is L units only when all are 1 (limiter_box_q).
+  if (!st.started || st.hot != 0) return false;
+  // Every term is at most 1, so the sum is L units only when all are 1 (limiter_box_q);
+  // the newest term is smooth itself.
   if (st.box_q != (long long)p.lookahead * limiter_box_q(1.0f)) return false;
   if (limiter_gain_of_box(p, st.box_q) != 1.0f) return false;
   for (int i = 0; i <= p.pad; ++i)

@@ -316,7 +316,7 @@ TEST(Output, OpusFilesAreTheSameBytesEveryTime) {
   const AudioData d = read_audio(dir / "a.opus");
   ASSERT_EQ(d.channels.size(), 2u);
   EXPECT_NEAR((double)d.channels[0].size(), (double)frames, 0.02 * frames);
-  // In memory, as the report page's excerpts are made (libopusenc, a fixed serial): the
+  // In memory, as the report page's excerpts are made (libopus and libogg, a fixed serial): the
   // same bytes, and the sine comes back at its level.
   const std::string x = encode_opus(planar, 48000, 96);
   EXPECT_EQ(x, encode_opus(planar, 48000, 96));
