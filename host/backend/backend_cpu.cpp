@@ -28,32 +28,37 @@ struct Mapping {
 // renders launch after launch, a staged render pass after pass). Memory the kernel has not
 // handed out lately is slow to touch the first time on the virtual machines topdown runs
 // on (about 5 s per GiB on the 2-core bench machine; huge pages freed by a launch count as
-// such within seconds), where zeroing a kept arena again costs 0.04 s per GiB. At most
-// kRetained arenas wait; one too small for the next request is unmapped instead.
-constexpr size_t kRetained = 4;
+// such within seconds), where zeroing a kept arena again costs 0.04 s per GiB. Work arenas
+// (a segment of every slot) and keep arenas (whole masters) wait apart, at most kRetained
+// of each kind: a launch whose work arena outgrew the last took a waiting keep arena for
+// it, and then mapped its keep arena fresh. One too small for the next request of its kind
+// is unmapped instead.
+enum class ArenaKind { kWork, kKeep };
+constexpr size_t kRetained = 2;
 std::mutex retained_mutex;
-std::vector<Mapping> retained;
+std::vector<Mapping> retained[2];
 
-// Zeroed memory of at least `bytes`: a waiting arena zeroed again, or a fresh mapping
-// (zeroed by the kernel as it is first touched) with transparent huge pages, which cut
-// the page faults of large arenas 512-fold.
-Mapping take_zeroed(size_t bytes) {
+// Zeroed memory of at least `bytes`: a waiting arena of the kind zeroed again, or a fresh
+// mapping (zeroed by the kernel as it is first touched) with transparent huge pages, which
+// cut the page faults of large arenas 512-fold.
+Mapping take_zeroed(size_t bytes, ArenaKind kind) {
   if (bytes == 0) return {};
   {
     std::lock_guard<std::mutex> lock(retained_mutex);
+    std::vector<Mapping>& waiting = retained[(int)kind];
     int best = -1;
-    for (size_t i = 0; i < retained.size(); ++i)
-      if (retained[i].bytes >= bytes && (best < 0 || retained[i].bytes < retained[best].bytes))
+    for (size_t i = 0; i < waiting.size(); ++i)
+      if (waiting[i].bytes >= bytes && (best < 0 || waiting[i].bytes < waiting[best].bytes))
         best = (int)i;
     if (best >= 0) {
-      const Mapping m = retained[best];
-      retained.erase(retained.begin() + best);
+      const Mapping m = waiting[best];
+      waiting.erase(waiting.begin() + best);
       std::memset(m.data, 0, bytes);
       return m;
     }
     // None fits: the waiting ones are smaller than what launches now need.
-    for (const Mapping& m : retained) munmap(m.data, m.bytes);
-    retained.clear();
+    for (const Mapping& m : waiting) munmap(m.data, m.bytes);
+    waiting.clear();
   }
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
@@ -62,16 +67,17 @@ Mapping take_zeroed(size_t bytes) {
   return {static_cast<float*>(p), bytes};
 }
 
-void give_back(const Mapping& m) {
+void give_back(const Mapping& m, ArenaKind kind) {
   if (!m.data) return;
   std::lock_guard<std::mutex> lock(retained_mutex);
-  retained.push_back(m);
-  if (retained.size() > kRetained) {  // the smallest goes
+  std::vector<Mapping>& waiting = retained[(int)kind];
+  waiting.push_back(m);
+  if (waiting.size() > kRetained) {  // the smallest goes
     auto smallest =
-        std::min_element(retained.begin(), retained.end(),
+        std::min_element(waiting.begin(), waiting.end(),
                          [](const Mapping& a, const Mapping& b) { return a.bytes < b.bytes; });
     munmap(smallest->data, smallest->bytes);
-    retained.erase(smallest);
+    waiting.erase(smallest);
   }
 }
 
@@ -135,13 +141,13 @@ class CpuBackend final : public Backend {
     // Strides rounded up to 16 floats keep every stream 64-byte aligned for SIMD.
     work_.stride = (segment_frames + 15) / 16 * 16;
     work_.frames = segment_frames;
-    work_map_ = take_zeroed(sizeof(float) * (size_t)work_slots * work_.stride);
+    work_map_ = take_zeroed(sizeof(float) * (size_t)work_slots * work_.stride, ArenaKind::kWork);
     work_.data = work_map_.data;
     keep_.stride = (total_frames + 15) / 16 * 16;
     keep_.frames = total_frames;
     const size_t keep_bytes = sizeof(float) * (size_t)keep_streams * keep_.stride;
     if (spill_dir_.empty())
-      keep_map_ = take_zeroed(keep_bytes);
+      keep_map_ = take_zeroed(keep_bytes, ArenaKind::kKeep);
     else
       spill_map_ = {map_spill_file(spill_dir_, keep_bytes), keep_bytes};
     keep_.data = spill_dir_.empty() ? keep_map_.data : spill_map_.data;
@@ -295,8 +301,8 @@ class CpuBackend final : public Backend {
 
  private:
   void release() {
-    give_back(work_map_);
-    give_back(keep_map_);
+    give_back(work_map_, ArenaKind::kWork);
+    give_back(keep_map_, ArenaKind::kKeep);
     if (spill_map_.data) munmap(spill_map_.data, spill_map_.bytes);
     work_map_ = keep_map_ = spill_map_ = Mapping{};
     work_.data = keep_.data = nullptr;

@@ -42,7 +42,7 @@ void open_readers(std::vector<SessionWork*>& group) {
     if (!errors[i].empty() && todo[i].w->error.empty()) todo[i].w->error = errors[i];
 }
 
-void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
+RenderedLaunch render_stages(std::vector<SessionWork*>& group, const RenderOptions& opt) {
   const int rate = group.front()->s->sample_rate;
   int slots = 0, meters = 0, keeps = 0;
   long long frames = 0;         // the longest song: what the keep arena holds
@@ -278,7 +278,8 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     if (opt.progress) opt.progress("render", (double)(origin + len) / render_frames);
   }
 
-  LaunchReadings readings;
+  RenderedLaunch out;
+  LaunchReadings& readings = out.readings;
   backend->read_meters(readings.meter_states, readings.hops);
   readings.hops_per_state = hops_per_state;
   readings.pre_chain_peaks = backend->read_peaks();
@@ -295,14 +296,27 @@ void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
     for (int t = 0; t < kStageTimes; ++t)
       w->r.timings.stage_s.emplace_back(stage_time_name((StageTime)t), stage_time[t] * share);
     w->r.segment_frames = segment;
-    if (!w->error.empty()) continue;
-    try {
-      finish(*w, *backend, readings);
-    } catch (const std::exception& e) {
-      w->error = e.what();
-    }
+  }
+  out.group = group;
+  out.backend = std::move(backend);
+  return out;
+}
+
+void finish_launch(RenderedLaunch& launch) {
+  for (SessionWork* w : launch.group) {
+    if (w->error.empty()) try {
+        finish(*w, *launch.backend, launch.readings);
+      } catch (const std::exception& e) {
+        w->error = e.what();
+      }
     w->r.timings.total_s = seconds_since(w->t_start);
   }
+  launch.backend.reset();  // its arenas go back (backend_cpu.cpp) for the next launch
+}
+
+void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt) {
+  RenderedLaunch launch = render_stages(group, opt);
+  finish_launch(launch);
 }
 
 }  // namespace td

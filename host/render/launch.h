@@ -154,12 +154,7 @@ void upload_fir_designs(const std::vector<SessionWork*>& group, long long fir_st
 // whose stem fails gets its `error` set.
 void open_readers(std::vector<SessionWork*>& group);
 
-// Renders prepared sessions of one sample rate in one launch: one arena, and at every
-// level one backend call per stage type over the jobs of all of them. A session whose stem
-// fails to decode gets its `error` set and the others go on.
-void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt);
-
-// finish.cpp: readings, delivery, files and ranking of one session after its launch.
+// What a launch's stages leave for delivery (finish.cpp).
 struct LaunchReadings {
   std::vector<MeterState> meter_states;
   std::vector<MeterHop> hops;
@@ -170,6 +165,25 @@ struct LaunchReadings {
   std::vector<LimiterState> limiters;
   std::vector<float> traces;
 };
+
+// A launch whose stages have run: its backend holds the kept masters until every session
+// of it is finished.
+struct RenderedLaunch {
+  std::vector<SessionWork*> group;
+  std::unique_ptr<Backend> backend;
+  LaunchReadings readings;
+};
+
+// Renders prepared sessions of one sample rate in one launch: one arena, and at every
+// level one backend call per stage type over the jobs of all of them. A session whose stem
+// fails to decode gets its `error` set and the others go on. render_launch is
+// render_stages then finish_launch; a batch runs a launch's finish_launch beside the next
+// launch's render_stages (render.cpp).
+RenderedLaunch render_stages(std::vector<SessionWork*>& group, const RenderOptions& opt);
+void finish_launch(RenderedLaunch& launch);
+void render_launch(std::vector<SessionWork*>& group, const RenderOptions& opt);
+
+// finish.cpp: readings, delivery, files and ranking of one session after its launch.
 void finish(SessionWork& w, Backend& backend, LaunchReadings& readings);
 
 // Gain-reduction traces: 10 values a second.

@@ -181,12 +181,21 @@ std::vector<SessionOutcome> render_sessions(
     for (size_t m : launches[l]) g.push_back(works[m].get());
     return g;
   };
+  std::vector<double> launch_bytes(launches.size(), 0.0);
+  for (size_t l = 0; l < launches.size(); ++l)
+    for (size_t m : launches[l]) launch_bytes[l] += bytes[m];
   // While a launch renders, the next one's stems are opened (files opened and checked) on
-  // another thread.
-  std::future<void> next_open;
+  // another thread, and the one before is finished (measured, delivered, written, its
+  // sessions reported in order through on_done) on a third: delivery is partly serial
+  // (one limiter pass per master, the writing), and the next launch's stages fill the
+  // cores beside it. Both launches' arenas are alive meanwhile, so a launch waits for the
+  // one before to finish first when the two would not fit in the memory budget together.
+  std::future<void> next_open, finishing;
   for (size_t l = 0; l < launches.size(); ++l) {
     std::vector<SessionWork*> group = group_of(l);
     if (next_open.valid()) next_open.get();
+    if (finishing.valid() && launch_bytes[l - 1] + launch_bytes[l] > memory_budget_bytes)
+      finishing.get();
     if (l + 1 < launches.size())
       next_open = std::async(std::launch::async, [&, l]() {
         std::vector<SessionWork*> next = group_of(l + 1);
@@ -194,20 +203,27 @@ std::vector<SessionOutcome> render_sessions(
       });
     RenderOptions lo = group.front()->opt;
     lo.progress = nullptr;
+    auto launch = std::make_shared<RenderedLaunch>();
     try {
-      render_launch(group, lo);
+      *launch = render_stages(group, lo);
     } catch (const std::exception& e) {  // the launch itself failed: all its sessions fail
       for (SessionWork* w : group)
         if (w->error.empty()) w->error = e.what();
+      launch->group.clear();  // nothing to finish
     }
-    for (size_t m : launches[l]) {
-      out[m].error = works[m]->error;
-      out[m].result = std::move(works[m]->r);
-      out[m].launch = (int)l;
-      if (on_done) on_done(m, out[m]);
-    }
+    if (finishing.valid()) finishing.get();  // the sessions are reported in order
+    finishing = std::async(std::launch::async, [&, l, launch]() {
+      finish_launch(*launch);
+      for (size_t m : launches[l]) {
+        out[m].error = works[m]->error;
+        out[m].result = std::move(works[m]->r);
+        out[m].launch = (int)l;
+        if (on_done) on_done(m, out[m]);
+      }
+    });
   }
   if (next_open.valid()) next_open.get();
+  if (finishing.valid()) finishing.get();
   return out;
 }
 

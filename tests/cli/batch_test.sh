@@ -39,8 +39,9 @@ PY
 [ -s "$dir/ref/batch.csv" ] || bad "batch.csv"
 
 # Kill -9 after the first session is complete, then resume. A 1M memory budget makes every
-# session its own launch (the reference above shared launches), so this also checks that
-# sharing a launch changes no byte.
+# session its own launch, each finished before the next renders (the reference above shared
+# launches, each finished beside the next one's render), so this also checks that neither
+# sharing a launch nor finishing one beside the next changes a byte.
 "$topdown" batch "$dir/jobs" -o "$dir/resumed" --backend cpu --memory-budget 1M >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 400); do
