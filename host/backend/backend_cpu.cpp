@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/prefault.h"
 #include "base/input_error.h"
 #include "kernels/launch_policy.h"
 
@@ -151,11 +152,13 @@ class CpuBackend final : public Backend {
     else
       spill_map_ = {map_spill_file(spill_dir_, keep_bytes), keep_bytes};
     keep_.data = spill_dir_.empty() ? keep_map_.data : spill_map_.data;
+    prefault_.start(keep_.data, keep_streams, keep_.stride, keep_.frames, segment_frames);
   }
   void spill_keep_to(const std::filesystem::path& dir) override { spill_dir_ = dir; }
   void begin_segment(long long origin, long long frames) override {
     work_.origin = origin;
     work_.frames = frames;
+    prefault_.ahead_of(origin, frames);
   }
   float* host_slot(int slot) override { return work_.stream(slot); }
   void upload(int slot, const float* samples) override {
@@ -301,6 +304,7 @@ class CpuBackend final : public Backend {
 
  private:
   void release() {
+    prefault_.stop();
     give_back(work_map_, ArenaKind::kWork);
     give_back(keep_map_, ArenaKind::kKeep);
     if (spill_map_.data) munmap(spill_map_.data, spill_map_.bytes);
@@ -310,6 +314,7 @@ class CpuBackend final : public Backend {
   StreamArena work_, keep_;
   Mapping work_map_, keep_map_, spill_map_;  // spill_map_: the keep arena's file, if any
   std::filesystem::path spill_dir_;          // the keep arena is a file there (spill_keep_to)
+  Prefaulter prefault_;                      // the keep arena's next segment, ahead
   std::vector<MeterState> states_;
   std::vector<MeterHop> hops_;
   long long hops_per_state_ = 0;
