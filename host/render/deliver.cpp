@@ -66,10 +66,10 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   const KeptPair kept{backend, left, left + 1, w.frames};
   bool limited = false;
   Limited L;
-  // The written file is the pass that met the target, kept rather than run again; not when
-  // the kept masters are in a file for want of memory (then the pass is run again).
+  // The written file is the pass that met the target, kept rather than run again (unless
+  // finish() found no memory for it: DeliveryInputs::keep_passes).
   PassKeep keep;
-  const bool keep_pass = write && !w.r.masters_on_disk;
+  const bool keep_pass = write && in.keep_passes;
   if (w.delivery_limiter >= 0 && std::isfinite(vr.rendered_lufs)) {
     const Processor& lp = w.settings[master][k].chain[w.delivery_limiter];
     const LimiterParams lparams =

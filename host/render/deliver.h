@@ -16,6 +16,9 @@ struct DeliveryInputs {
   const std::vector<int>* master_state = nullptr;  // [master instance] -> metered index
   const std::vector<std::pair<Reference, Measured>>* references = nullptr;
   MeterOptions meter_options;
+  // Whether the written file is the measured pass kept (a whole song of float audio per
+  // delivery at once) rather than the pass run again.
+  bool keep_passes = true;
 };
 
 // Variant v measured and compared; written to its file when `write`. Safe to call for

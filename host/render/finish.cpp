@@ -140,6 +140,12 @@ void finish(SessionWork& w, Backend& backend, LaunchReadings& in) {
                           ? 1
                           : (int)std::clamp(0.25 * physical_memory_bytes() / per_delivery, 1.0,
                                             (double)std::max(1, omp_get_max_threads()));
+  // The written pass's audio, kept by each delivery at once: held in memory beside kept
+  // masters in memory, and beside masters in a file while it fits the budget that sent
+  // them there (else the pass is run again: memory then does not grow with the song). A
+  // 16-variant render with its masters in a file ran a second pass for every variant.
+  inputs.keep_passes =
+      !r.masters_on_disk || threads * 8.0 * (double)w.frames <= w.memory_budget_bytes;
   r.variants.assign(count, VariantResult{});
   std::exception_ptr failure;
   std::atomic<int> delivered{0};

@@ -103,7 +103,10 @@ RenderedLaunch render_stages(std::vector<SessionWork*>& group, const RenderOptio
     const bool out_ok = !opt.out_dir.empty() && std::filesystem::is_directory(opt.out_dir, ec);
     backend->spill_keep_to(out_ok ? opt.out_dir : std::filesystem::temp_directory_path());
   }
-  for (SessionWork* w : group) w->r.masters_on_disk = spill;
+  for (SessionWork* w : group) {
+    w->r.masters_on_disk = spill;
+    w->memory_budget_bytes = budget;
+  }
   {
     const double need = 4.0 * ((spill ? 0.0 : (double)keeps * frames) + (double)slots * segment);
     const double have = 0.8 * physical_memory_bytes();

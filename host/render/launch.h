@@ -127,6 +127,8 @@ struct SessionWork {
   std::vector<DynamicsReport> dynamics;
   int scratch_slots = 0;  // band and mid/side streams of chain stages, after the plan's
   std::vector<Metered> metered;
+  // The launch's memory budget (bytes) as applied: past it the kept masters went to a file.
+  double memory_budget_bytes = 0.0;
 };
 
 // prepare.cpp: validates and plans a session (no audio yet), settles its latencies.
