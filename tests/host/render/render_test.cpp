@@ -372,6 +372,38 @@ TEST(Variants, ASubsetRendersTheSameBytesAsTheWhole) {
   EXPECT_FALSE(std::filesystem::exists(part / "variants" / "v0001.wav"));
 }
 
+TEST(Variants, MastersInAFileDeliverTheSameBytesWhetherTheWrittenPassIsKeptOrRunAgain) {
+  // The delivery limiter's measured pass is written from memory when the deliveries' copies
+  // fit the budget, and run again when not; with the kept masters in memory or in a file.
+  const std::string toml =
+      "[master]\nchain = [ { type = \"gain\", id = \"trim\" }, { type = \"limiter\" } ]\n"
+      "[delivery]\ntarget_lufs = -10.0\nceiling_dbtp = -1.0\n"
+      "[[track]]\nname = \"a\"\nfile = \"a.wav\"\n"
+      "[variants.sweep]\n\"master.trim.gain_db\" = [-3, -2, -1, 0, 1, 2, 3, 4]\n";
+  const long long frames = 96000;
+  const std::vector<Planar> stems = {test::sine(440, 0.5, 2.0, 48000, 2)};
+  const double keep_bytes = 8 * 2 * 4.0 * frames;  // 8 stereo masters of floats
+  std::vector<std::vector<std::string>> files;
+  for (double budget : {4e9, keep_bytes - 1, 500e3}) {
+    SCOPED_TRACE(testing::Message() << "budget " << budget);
+    test::TempDir dir;
+    const Session s = parse_session_text(toml, dir / "song.toml");
+    RenderOptions o;
+    o.backend = "cpu";
+    o.out_dir = dir.path;
+    o.memory_budget_bytes = budget;
+    const RenderResult r = render_session(s, test::memory_stems(stems, 48000), o);
+    ASSERT_EQ(r.variants.size(), 8u);
+    EXPECT_EQ(r.masters_on_disk, budget < keep_bytes);
+    EXPECT_TRUE(r.variants[0].limited);
+    std::vector<std::string> bytes;
+    for (const auto& v : r.variants) bytes.push_back(test::read_bytes(v.file));
+    files.push_back(bytes);
+  }
+  EXPECT_EQ(files[0], files[1]) << "in a file, the passes kept";
+  EXPECT_EQ(files[0], files[2]) << "in a file, the passes run again";
+}
+
 TEST(Variants, AChainPrefixTheyAgreeOnIsComputedOnceAndChangesNoBit) {
   // Swept: the bus EQ's gain (2 values) and the compressor after it (2 thresholds). The EQ
   // runs once per EQ setting (2 of the 4 variants copy it); each variant's file is the
