@@ -7,8 +7,8 @@
 namespace td {
 
 // Counter-based generator (SplitMix64 finaliser, Steele, Lea & Flood, OOPSLA 2014): the
-// random value of sample n of stream s depends only on (seed, s, n), so any split of the
-// work over threads or GPU blocks gives bit-identical output.
+// random values of frame n depend only on (seed, n), so any split of the work over
+// threads or GPU blocks gives bit-identical output.
 TD_HD uint64_t mix64(uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -17,13 +17,19 @@ TD_HD uint64_t mix64(uint64_t z) {
 }
 
 // Triangular (TPDF) dither of 2 LSB peak-to-peak: the sum of two independent uniforms in
-// [-0.5, 0.5) LSB, which removes the signal dependence of the error's first two moments
-// (Wannamaker, Lipshitz & Vanderkooy, JAES 2000).
-TD_HD float tpdf_lsb(uint64_t seed, uint64_t stream, uint64_t n) {
-  const uint64_t r = mix64(seed ^ mix64(stream * 0x100000001B3ull + n));
-  const float u1 = (float)(r >> 40) * (1.0f / 16777216.0f) - 0.5f;
-  const float u2 = (float)((r >> 16) & 0xFFFFFFull) * (1.0f / 16777216.0f) - 0.5f;
-  return u1 + u2;
+// (-0.5, 0.5) LSB, which removes the signal dependence of the error's first two moments
+// (Wannamaker, Lipshitz & Vanderkooy, JAES 2000). One hash gives a frame's two channels:
+// four uniforms of 16 bits each, 1/65536 LSB apart and centred (k + 1/2) / 65536 - 1/2, so
+// exactly symmetric about 0 (every value exact in a float). A finer grid than 1/65536 of
+// an LSB changes nothing a converter can resolve; one hash per frame instead of two per
+// sample was a quarter of the delivery's dither and pack.
+TD_HD float tpdf_uniform16(uint64_t r, int k) {
+  return (float)((r >> (16 * k)) & 0xFFFFull) * (1.0f / 65536.0f) - 0.5f + 0.5f / 65536.0f;
+}
+TD_HD void tpdf_lsb_pair(uint64_t seed, uint64_t n, float& left, float& right) {
+  const uint64_t r = mix64(seed ^ mix64(n));
+  left = tpdf_uniform16(r, 0) + tpdf_uniform16(r, 1);
+  right = tpdf_uniform16(r, 2) + tpdf_uniform16(r, 3);
 }
 
 // Quantises x (full scale +-1.0) to `bits` (16 or 24) with dither in LSB, clipping at the

@@ -264,9 +264,10 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void deliver
     const float* l, const float* r, float gain, uint64_t seed, int bits, long long first,
     long long b, long long e, int32_t* out) {
   for (long long n = b; n < e; ++n) {
-    const uint64_t index = (uint64_t)(first + n);
-    out[2 * n] = quantize_left_aligned(l[n] * gain, tpdf_lsb(seed, 0, index), bits);
-    out[2 * n + 1] = quantize_left_aligned(r[n] * gain, tpdf_lsb(seed, 1, index), bits);
+    float dl, dr;
+    tpdf_lsb_pair(seed, (uint64_t)(first + n), dl, dr);
+    out[2 * n] = quantize_left_aligned(l[n] * gain, dl, bits);
+    out[2 * n + 1] = quantize_left_aligned(r[n] * gain, dr, bits);
   }
 }
 }  // namespace

@@ -179,11 +179,10 @@ __global__ void deliver_pcm_kernel(StreamArena a, int left, int right, float gai
                                    int32_t* out) {
   const long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (n >= frames) return;
-  const uint64_t index = (uint64_t)(first + n);
-  out[2 * n] =
-      quantize_left_aligned(a.stream(left)[begin + n] * gain, tpdf_lsb(seed, 0, index), bits);
-  out[2 * n + 1] =
-      quantize_left_aligned(a.stream(right)[begin + n] * gain, tpdf_lsb(seed, 1, index), bits);
+  float dl, dr;
+  tpdf_lsb_pair(seed, (uint64_t)(first + n), dl, dr);
+  out[2 * n] = quantize_left_aligned(a.stream(left)[begin + n] * gain, dl, bits);
+  out[2 * n + 1] = quantize_left_aligned(a.stream(right)[begin + n] * gain, dr, bits);
 }
 
 __global__ void deliver_float_kernel(StreamArena a, int left, int right, float gain,
