@@ -89,9 +89,13 @@ TD_HD void meter_channel_chunk(const float* x, const float* other, long long fra
     a_kw = st.acc_kweighted, a_sq = st.acc_square, a_abs = st.acc_rectified;
     a_x = st.acc_cross, in_hop = st.in_hop;
   } else {
-    // The restart's warm-up, from rest over the hops before it (inside the segment).
+    // The restart's warm-up, from rest over the hops before it (inside the segment), its
+    // state flushed at each of their starts as meter_hop_start does.
     for (int i = 0; i < 4; ++i) kw[i] = warm[i] = 0.0;
-    meter_warm_run(k, warm, x, b - k.warm_hops * hop_frames, b);
+    for (int j = k.warm_hops; j > 0; --j) {
+      for (int i = 0; i < 4; ++i) warm[i] = meter_flush(warm[i]);
+      meter_warm_run(k, warm, x, b - j * hop_frames, b - (j - 1) * hop_frames);
+    }
   }
   double s1 = kw[0], s2 = kw[1], h1 = kw[2], h2 = kw[3];
   float peak = 0.0f;

@@ -126,6 +126,35 @@ TEST(MeterChunks, RestartsChangeTheKWeightedEnergyByNoMoreThanRounding) {
   EXPECT_LT(worst, 1e-10);
 }
 
+// Sound, then exact silence (a sparse stem: a tom, a crash): the states decay towards the
+// subnormal range and are flushed to zero at hop starts (meters.h, meter_flush); the
+// chunks, whose warm-ups flush at the same hop starts, still match the sequential meter
+// bit for bit, and a silent hop sums exactly zero once the states are flushed.
+TEST(MeterChunks, SilenceFlushesTheStatesAndTheChunksStillMatchBitForBit) {
+  const std::vector<long long> segments = {300007, 262144, 199999, 250001};
+  long long total = 0;
+  for (long long s : segments) total += s;
+  std::vector<float> l = material(total, 5), r = material(total, 6);
+  for (long long n = 0; n < total; ++n)
+    if (std::fmod(n / kRate, 6.0) >= 1.5) l[(size_t)n] = r[(size_t)n] = 0.0f;  // 4.5 s off
+  const Metered seq = run(l, r, segments, 0);
+  for (int count : {1, 2, 3, 7}) {
+    SCOPED_TRACE(testing::Message() << count << " chunks");
+    const Metered chunked = run(l, r, segments, count);
+    EXPECT_EQ(
+        0, std::memcmp(seq.hops.data(), chunked.hops.data(), sizeof(MeterHop) * seq.hops.size()));
+    for (int c = 0; c < 2; ++c) expect_same(seq.state[c], chunked.state[c]);
+  }
+  // 1.5 s to 6 s is silent: well before its end the K-weighted sums are exactly zero (the
+  // high-pass's double pole, 0.995 a sample, alone would take 141000 samples, 2.9 s, to
+  // reach the subnormals; flushed below 1e-100, it is zero after about 45000).
+  for (int c = 0; c < 2; ++c) {
+    EXPECT_GT(seq.hops[140].kweighted[c], 1e-8) << "sound before";
+    EXPECT_GT(seq.hops[160].kweighted[c], 0.0) << "its decay just after";
+    for (long long h = 300; h < 600; ++h) ASSERT_EQ(seq.hops[(size_t)h].kweighted[c], 0.0) << h;
+  }
+}
+
 TEST(MeterChunks, ChunksStartAtRestartsWithTheirWarmUpInTheSegment) {
   const KWeighting k = design_kweighting(kRate);
   for (int in_hop : {0, 1, 479}) {
