@@ -21,8 +21,8 @@ TD_HD uint64_t mix64(uint64_t z) {
 // (Wannamaker, Lipshitz & Vanderkooy, JAES 2000). One hash gives a frame's two channels:
 // four uniforms of 16 bits each, 1/65536 LSB apart and centred (k + 1/2) / 65536 - 1/2, so
 // exactly symmetric about 0 (every value exact in a float). A finer grid than 1/65536 of
-// an LSB changes nothing a converter can resolve; one hash per frame instead of two per
-// sample was a quarter of the delivery's dither and pack.
+// an LSB changes nothing a converter can resolve, and one hash per frame is a quarter of
+// the hashing of two per sample.
 TD_HD float tpdf_uniform16(uint64_t r, int k) {
   return (float)((r >> (16 * k)) & 0xFFFFull) * (1.0f / 65536.0f) - 0.5f + 0.5f / 65536.0f;
 }

@@ -69,10 +69,11 @@ struct MeterState {
 // into the subnormal range (from a second or two after the sound stops), where every
 // operation takes a microcode assist: a mostly silent stem's meter ran 3.5 times as long
 // as a dense one's. A state of 1e-100 adds 1e-100 to the output, 2000 dB down; and one
-// above it at a hop's start decays by at most 1e-33 over the hop (the shelf's poles, about
-// 13 ms at any rate), so no state, output or square of one is subnormal before the next
-// flush. All paths flush at the same hop starts (the chunks' up-front warm-ups too), so
-// the flush is part of the arithmetic they share, bit for bit, CPU or GPU.
+// above it at a hop's start shrinks at most 3e32-fold over the hop (the shelf's faster
+// poles, at any rate), so the states, outputs and their squares stay clear of the
+// subnormals until the next flush. All paths flush at the same hop starts (the chunks'
+// up-front warm-ups too), so the flush is part of the arithmetic they share, bit for bit,
+// CPU or GPU.
 TD_HD double meter_flush(double v) {
   return v < 1e-100 && v > -1e-100 ? 0.0 : v;
 }
