@@ -65,15 +65,15 @@ struct MeterState {
 // computes exactly what the whole song's run does (meter_chunks.h). Called at the start of
 // each hop; applying it twice before the hop's first sample changes nothing.
 //
-// It also sets states under 1e-100 to zero (meter_flush): over silence the states decay
-// into the subnormal range (from a second or two after the sound stops), where every
-// operation takes a microcode assist: a mostly silent stem's meter ran 3.5 times as long
-// as a dense one's. A state of 1e-100 adds 1e-100 to the output, 2000 dB down; and one
-// above it at a hop's start shrinks at most 3e32-fold over the hop (the shelf's faster
-// poles, at any rate), so the states, outputs and their squares stay clear of the
-// subnormals until the next flush. All paths flush at the same hop starts (the chunks'
-// up-front warm-ups too), so the flush is part of the arithmetic they share, bit for bit,
-// CPU or GPU.
+// It also sets states under 1e-100 to zero (meter_flush): over silence the shelf's states
+// decay into the subnormal range within a tenth of a second and stay there, held by
+// rounding (a limit cycle of the smallest subnormals) until the next restart, and every
+// operation on a subnormal takes a microcode assist: a mostly silent stem's meter ran 3.5
+// times as long as a dense one's. A state of 1e-100 adds 1e-100 to the output, 2000 dB down; and
+// one above it at a hop's start shrinks at most 3e32-fold over the hop (the shelf's faster poles,
+// at any rate), so the states, outputs and their squares stay clear of the subnormals until the
+// next flush. All paths flush at the same hop starts (the chunks' up-front warm-ups too), so the
+// flush is part of the arithmetic they share, bit for bit, CPU or GPU.
 TD_HD double meter_flush(double v) {
   return v < 1e-100 && v > -1e-100 ? 0.0 : v;
 }
