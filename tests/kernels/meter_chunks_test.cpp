@@ -83,21 +83,33 @@ Metered run(const std::vector<float>& l, const std::vector<float>& r,
   return out;
 }
 
-TEST(MeterChunks, ChunkedHopSumsMatchTheSequentialMeterBitForBit) {
-  // Segments that start mid-hop (lengths not multiples of the hop).
-  const std::vector<long long> segments = {300007, 262144, 199999, 250001};
+// Segments that start mid-hop (lengths not multiples of the hop).
+const std::vector<long long> kSegments = {300007, 262144, 199999, 250001};
+
+long long total_of(const std::vector<long long>& segments) {
   long long total = 0;
   for (long long s : segments) total += s;
-  const std::vector<float> l = material(total, 3), r = material(total, 4);
-  const Metered seq = run(l, r, segments, 0);
+  return total;
+}
+
+// The song metered in chunks at 1, 2, 3 and 7 against the sequential meter: the same hops
+// and states, bit for bit. Returns the sequential run.
+Metered expect_chunks_match(const std::vector<float>& l, const std::vector<float>& r) {
+  const Metered seq = run(l, r, kSegments, 0);
   for (int count : {1, 2, 3, 7}) {
     SCOPED_TRACE(testing::Message() << count << " chunks");
-    const Metered chunked = run(l, r, segments, count);
+    const Metered chunked = run(l, r, kSegments, count);
     EXPECT_EQ(
         0, std::memcmp(seq.hops.data(), chunked.hops.data(), sizeof(MeterHop) * seq.hops.size()));
     for (int c = 0; c < 2; ++c) expect_same(seq.state[c], chunked.state[c]);
     EXPECT_EQ(chunked.chunks, std::min(count, 5)) << "the longest segment holds 4 restarts";
   }
+  return seq;
+}
+
+TEST(MeterChunks, ChunkedHopSumsMatchTheSequentialMeterBitForBit) {
+  const long long total = total_of(kSegments);
+  const Metered seq = expect_chunks_match(material(total, 3), material(total, 4));
   EXPECT_GT(seq.state[0].hop, 2000) << "the song was metered";
 }
 
@@ -129,22 +141,13 @@ TEST(MeterChunks, RestartsChangeTheKWeightedEnergyByNoMoreThanRounding) {
 // Sound, then exact silence (a sparse stem: a tom, a crash): the states decay towards the
 // subnormal range and are flushed to zero at hop starts (meters.h, meter_flush); the
 // chunks, whose warm-ups flush at the same hop starts, still match the sequential meter
-// bit for bit, and a silent hop sums exactly zero once the states are flushed.
+// bit for bit.
 TEST(MeterChunks, SilenceFlushesTheStatesAndTheChunksStillMatchBitForBit) {
-  const std::vector<long long> segments = {300007, 262144, 199999, 250001};
-  long long total = 0;
-  for (long long s : segments) total += s;
+  const long long total = total_of(kSegments);
   std::vector<float> l = material(total, 5), r = material(total, 6);
   for (long long n = 0; n < total; ++n)
     if (std::fmod(n / kRate, 6.0) >= 1.5) l[(size_t)n] = r[(size_t)n] = 0.0f;  // 4.5 s off
-  const Metered seq = run(l, r, segments, 0);
-  for (int count : {1, 2, 3, 7}) {
-    SCOPED_TRACE(testing::Message() << count << " chunks");
-    const Metered chunked = run(l, r, segments, count);
-    EXPECT_EQ(
-        0, std::memcmp(seq.hops.data(), chunked.hops.data(), sizeof(MeterHop) * seq.hops.size()));
-    for (int c = 0; c < 2; ++c) expect_same(seq.state[c], chunked.state[c]);
-  }
+  expect_chunks_match(l, r);
   // Half a second into the silence (before the restart at hop 256 would clear them): the
   // shelf's states are exactly zero, where without the flush they sit in the subnormals,
   // held there by rounding (a limit cycle of the smallest subnormals).
