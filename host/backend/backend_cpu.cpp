@@ -296,13 +296,22 @@ class CpuBackend final : public Backend {
   void deliver_pcm(int left, int right, float gain, uint64_t seed, int bits, long long begin,
                    long long frames, int32_t* out) override {
     cpu::deliver_pcm(keep_, left, right, gain, seed, bits, begin, begin, frames, out);
+    release_read(left, right, begin, frames);
   }
   void deliver_float(int left, int right, float gain, long long begin, long long frames,
                      float* out) override {
     cpu::deliver_float(keep_, left, right, gain, begin, frames, out);
+    release_read(left, right, begin, frames);
   }
 
  private:
+  // A kept master in a file is read a segment at a time: its pages are let go behind the
+  // reader (they stay in the file), so memory does not grow with the song.
+  void release_read(int left, int right, long long begin, long long frames) {
+    if (spill_dir_.empty()) return;
+    for (int stream : {left, right})
+      release_pages(keep_.stream(stream) + begin, keep_.stream(stream) + begin + frames);
+  }
   void release() {
     prefault_.stop();
     give_back(work_map_, ArenaKind::kWork);

@@ -64,7 +64,7 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   double gain_db = 0.0;
   // The delivery limiter: driven to the target on the kept master, written as it is.
   const KeptPair kept{backend, left, left + 1, w.frames};
-  bool limited = false;
+  bool limited = false, open = false;
   Limited L;
   // The written file is the pass that met the target, kept rather than run again (unless
   // finish() found no memory for it: DeliveryInputs::keep_passes).
@@ -74,9 +74,17 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
     const Processor& lp = w.settings[master][k].chain[w.delivery_limiter];
     const LimiterParams lparams =
         limiter_params(lp, s.sample_rate, limiter_lookahead(lp, s.sample_rate));
-    L = drive_to_target(kept, lparams, *s.delivery.target_lufs, vr.rendered_lufs,
-                        limiter_max_reduction_db(lp), s.sample_rate, in.meter_options, vr.warnings,
-                        keep_pass ? &keep : nullptr);
+    // The secant's first drive; where the limiter stays open at it, that drive meets the
+    // target and the pass is the driven master (the common case of a delivery that turns a
+    // loud master down): written at that gain as it is, measured by moving its readings.
+    const double first_drive_db = *s.delivery.target_lufs - vr.rendered_lufs;
+    open = limiter_stays_open(mr.true_peak_dbtp, lparams, first_drive_db);
+    if (open)
+      L = open_pass(lparams, first_drive_db, mr, (*in.spectra)[metered], w.frames, s.sample_rate);
+    else
+      L = drive_to_target(kept, lparams, *s.delivery.target_lufs, vr.rendered_lufs,
+                          limiter_max_reduction_db(lp), s.sample_rate, in.meter_options,
+                          vr.warnings, keep_pass ? &keep : nullptr);
     limited = true;
     vr.limited = true;
     vr.limiter_drive_db = L.drive_db;
@@ -133,7 +141,11 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
   // One variant is the report page's only player: its excerpt is encoded now, on another
   // thread, while the file is written (else the page encodes it after the render, from the
   // file). Its samples are the file's, made as the write makes them.
-  if (plan.variant_count() == 1 && (keep_pass || !limited)) {
+  // The gain a master written without a pass gets: the delivery's, or the open limiter's
+  // drive (the same float the pass multiplies by, so the same bits as running it).
+  const bool pass_written = limited && !open;
+  const float write_gain = open ? L.params.drive : db_to_gain((float)gain_db);
+  if (plan.variant_count() == 1 && (keep_pass || !pass_written)) {
     vr.excerpt_start_s =
         loudest_start(vr.readings, kExcerptSeconds, (double)w.frames / s.sample_rate);
     long long begin, count;
@@ -145,24 +157,23 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
       floats.resize(2 * (size_t)count);
     else
       pcm.resize(2 * (size_t)count);
-    if (limited && bits == 32)
+    if (pass_written && bits == 32)
       cpu::deliver_float_pair(keep.l.data() + begin, keep.r.data() + begin, 1.0f, count,
                               floats.data());
-    else if (limited)
+    else if (pass_written)
       cpu::deliver_pcm_pair(keep.l.data() + begin, keep.r.data() + begin, 1.0f,
                             s.delivery.dither_seed, bits, begin, count, pcm.data());
     else if (bits == 32)
-      backend.deliver_float(left, left + 1, db_to_gain((float)gain_db), begin, count,
-                            floats.data());
+      backend.deliver_float(left, left + 1, write_gain, begin, count, floats.data());
     else
-      backend.deliver_pcm(left, left + 1, db_to_gain((float)gain_db), s.delivery.dither_seed, bits,
-                          begin, count, pcm.data());
+      backend.deliver_pcm(left, left + 1, write_gain, s.delivery.dither_seed, bits, begin, count,
+                          pcm.data());
     vr.excerpt_opus = std::async(std::launch::async, [planar = as_read(pcm, floats, count),
                                                       rate = s.sample_rate] {
                         return excerpt_opus_base64(planar, rate);
                       }).share();
   }
-  if (limited) {
+  if (pass_written) {
     // The measured pass's own audio, dithered and written (or the pass again: the same
     // bits, it is deterministic).
     const PassSink sink = pcm_sink(writer, s.delivery.bit_depth, s.delivery.dither_seed);
@@ -172,8 +183,9 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
       limit_at(kept, L.params, L.drive_db, s.sample_rate, in.meter_options, false, sink);
     keep = PassKeep{};
   } else {
-    // The kept master at the delivery gain, a segment at a time.
-    const float g = db_to_gain((float)gain_db);
+    // The kept master at the delivery gain (or the open limiter's drive), a segment at a
+    // time.
+    const float g = write_gain;
     const long long segment = std::min(std::max(1LL, w.frames), kCpuSegmentFrames);
     std::vector<int32_t> pcm;
     std::vector<float> floats;

@@ -6,8 +6,10 @@
 #include <memory>
 #include <sstream>
 
+#include "analysis/spectra.h"
 #include "kernels/launch_policy.h"
 #include "kernels/stages.h"
+#include "render/deliver.h"
 #include "render/launch.h"
 
 namespace td {
@@ -141,6 +143,28 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
     res.readings = a.readings;
     res.spectra = a.spectra;
   }
+  return res;
+}
+
+bool limiter_stays_open(double input_true_peak_dbtp, const LimiterParams& p, double drive_db) {
+  // 0.01 dB is 0.1 %: the two 16-tap interpolations and the drive's product differ by a
+  // few float roundings (about 1e-6 relative), a thousand times less.
+  constexpr double kMarginDb = 0.01;
+  const double ceiling_db = 20.0 * std::log10((double)p.ceiling);
+  return std::isfinite(input_true_peak_dbtp) && std::isfinite(drive_db) &&
+         input_true_peak_dbtp + drive_db <= ceiling_db - kMarginDb;
+}
+
+Limited open_pass(LimiterParams p, double drive_db, const Readings& input,
+                  const StereoSpectra& input_spectra, long long frames, int rate) {
+  Limited res;
+  res.drive_db = drive_db;
+  p.drive = (float)std::pow(10.0, drive_db / 20.0);  // as limit_at sets it
+  res.params = p;
+  res.readings = shift_readings(input, drive_db);
+  res.spectra = input_spectra;
+  shift_spectra(res.spectra, drive_db);
+  res.trace_db.assign((size_t)(frames / trace_hop_frames(rate) + 1), 0.0f);
   return res;
 }
 

@@ -57,6 +57,18 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
                  const MeterOptions& mo, bool measure, const PassSink& out = {},
                  PassKeep* keep = nullptr);
 
+// Whether the limiter stays open (gain exactly 1 throughout) at drive_db on an input whose
+// true peak is input_true_peak_dbtp: the driven true peak is under the ceiling by more than
+// the rounding that separates the meter's interpolation from the limiter's own (the same
+// filter, on undriven and driven floats). Then every need is 1, the moving average is
+// exactly 1 and the pass is the driven input: nothing to run.
+bool limiter_stays_open(double input_true_peak_dbtp, const LimiterParams& p, double drive_db);
+
+// The pass at drive_db of a limiter that stays open, without running it: the input's
+// readings and spectra moved by the drive (shift_readings), no reduction anywhere.
+Limited open_pass(LimiterParams p, double drive_db, const Readings& input,
+                  const StereoSpectra& input_spectra, long long frames, int rate);
+
 // Hands a kept pass to `out` a segment at a time.
 void replay(const PassKeep& keep, long long frames, const PassSink& out);
 

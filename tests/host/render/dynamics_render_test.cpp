@@ -362,6 +362,41 @@ TEST(Limiter, DeliveryReachesTheLoudnessTargetUnderTheCeiling) {
   EXPECT_LE(v.true_peak_dbtp, -1.0);
 }
 
+TEST(Limiter, ADeliveryThatTurnsTheMasterDownIsItsMasterDrivenWithoutAPass) {
+  // A loud master (about -9 LUFS, true peak -1.5 dBTP) delivered at -20 LUFS: the limiter
+  // stays open at the drive that meets the target, so the file is the master times that
+  // drive, bit for bit (render/limit_pass.h), at the target by libebur128.
+  Planar in = sine(-1.5, 1000, 4 * kRate);
+  for (long long n = 0; n < 4 * kRate; ++n) in[1][n] *= 0.5f;
+  const std::string chain =
+      "[master]\nchain = [ { type = \"limiter\", ceiling_dbtp = -1 } ]\n"
+      "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
+  auto render = [&](const std::string& delivery, RenderResult& r) {
+    test::TempDir dir;
+    const Session s = parse_session_text(std::string(kHeader) + delivery + chain, dir / "s.toml");
+    RenderOptions o;
+    o.backend = test::backend();
+    o.out_dir = dir.path;
+    r = render_session(s, test::memory_stems({in}, kRate), o);
+    const double lufs = test::ebur128_measure(dir / "master.wav").integrated_lufs;
+    return std::make_pair(read_audio(dir / "master.wav"), lufs);
+  };
+  RenderResult plain, delivered;
+  const auto [master, master_lufs] = render("", plain);
+  const auto [out, out_lufs] = render("target_lufs = -20\n", delivered);
+  const VariantResult& v = delivered.variants[0];
+  ASSERT_TRUE(v.limited);
+  EXPECT_EQ(v.limiter_reduction_max_db, 0.0);
+  EXPECT_NEAR(v.limiter_drive_db, -20.0 - master_lufs, 0.01);
+  EXPECT_NEAR(out_lufs, -20.0, 0.05);
+  EXPECT_NEAR(v.delivered_lufs, out_lufs, 0.01);
+  const float drive = (float)std::pow(10.0, v.limiter_drive_db / 20.0);
+  ASSERT_EQ(out.channels[0].size(), master.channels[0].size());
+  for (int c = 0; c < 2; ++c)
+    for (size_t n = 0; n < out.channels[c].size(); ++n)
+      ASSERT_EQ(out.channels[c][n], master.channels[c][n] * drive) << c << " " << n;
+}
+
 TEST(Limiter, ATargetThatNeedsTooMuchLimitingIsReportedNotForced) {
   // Peaky material (1.5 ms clicks near full scale every 100 ms over a -40 dB tone, about
   // -16 LUFS): -14 LUFS would need about 3 dB of limiting on 1.5 % of the song, more than
