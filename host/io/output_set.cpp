@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <vector>
 
 #include "base/hash.h"
 #include "base/input_error.h"
@@ -157,11 +158,18 @@ void OutputSet::publish() {
   std::set<std::string> written;
   std::sort(entries_.begin(), entries_.end(),
             [](const Entry& a, const Entry& b) { return a.file < b.file; });
-  for (const Entry& e : entries_) {
+  // The files' hashes on every core: a render with variants publishes one master per
+  // variant, each read back from the disk (the write-behind dropped it from the cache).
+  std::vector<std::string> hashes(entries_.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long long i = 0; i < (long long)entries_.size(); ++i)
+    hashes[i] = hash_file(entries_[i].tmp, true);
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
     const std::string rel = normal(e.file).lexically_relative(dir_).generic_string();
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(e.tmp, ec);
-    files.push_back({{"path", rel}, {"bytes", ec ? 0 : bytes}, {"hash", hash_file(e.tmp, true)}});
+    files.push_back({{"path", rel}, {"bytes", ec ? 0 : bytes}, {"hash", hashes[i]}});
     renames.push_back(
         {{"from", normal(e.tmp).lexically_relative(dir_).generic_string()}, {"to", rel}});
     written.insert(rel);

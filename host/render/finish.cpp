@@ -149,8 +149,7 @@ void finish(SessionWork& w, Backend& backend, LaunchReadings& in) {
   r.variants.assign(count, VariantResult{});
   std::exception_ptr failure;
   std::atomic<int> delivered{0};
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int v = 0; v < count; ++v) {
+  auto deliver = [&](int v) {
     try {
       r.variants[v] = deliver_variant(w, backend, inputs, v, mode == "all");
     } catch (...) {
@@ -159,6 +158,16 @@ void finish(SessionWork& w, Backend& backend, LaunchReadings& in) {
     }
     const int done = ++delivered;
     if (omp_get_thread_num() == 0) progress("write", (double)done / count);
+  };
+  // One delivery at a time outside any parallel region, so that its own loops (dither,
+  // packing, the measurement) run on every core from the usual thread pool: inside a
+  // region, even a team of one, they ran on one core or on freshly made threads.
+  const int at_once = std::max(1, std::min(threads, count));
+  if (at_once == 1) {
+    for (int v = 0; v < count; ++v) deliver(v);
+  } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(at_once)
+    for (int v = 0; v < count; ++v) deliver(v);
   }
   if (failure) std::rethrow_exception(failure);
   if (count > 0) progress("write", 1.0);
