@@ -90,6 +90,7 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
     vr.limiter_drive_db = L.drive_db;
     vr.limiter_reduction_p99_db = L.reduction_p99_db;
     vr.limiter_reduction_max_db = L.reduction_max_db;
+    vr.limiter_passes = L.passes;
     vr.limiter_trace_db = L.trace_db;
     vr.limiter_id = lp.id;
     vr.readings = L.readings;

@@ -29,6 +29,7 @@ struct Limited {
   StereoSpectra spectra;
   double reduction_p99_db = 0, reduction_max_db = 0;
   std::vector<float> trace_db;  // the largest reduction of every 1 / kTraceHz s
+  int passes = 0;               // the limiter passes run to find it (0: it stays open, nothing ran)
 };
 
 // The kept master pair a delivery limits, read a range at a time.

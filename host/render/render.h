@@ -86,6 +86,7 @@ struct VariantResult {
   int rank = 0;
   bool limited = false;
   double limiter_drive_db = 0.0, limiter_reduction_p99_db = 0.0, limiter_reduction_max_db = 0.0;
+  int limiter_passes = 0;  // whole-song limiter passes the search ran (0: the limiter stays open)
   std::string limiter_id;
   std::vector<float> limiter_trace_db;  // its largest reduction of every tenth of a second
   std::vector<std::string> warnings;

@@ -249,6 +249,7 @@ nlohmann::json make_report(const Session& s, const RenderResult& r) {
                          ? json{{"drive_db", number_or_null(v.limiter_drive_db)},
                                 {"reduction_p99_db", number_or_null(v.limiter_reduction_p99_db)},
                                 {"reduction_max_db", number_or_null(v.limiter_reduction_max_db)},
+                                {"passes", v.limiter_passes},
                                 {"trace_hz", 10},
                                 {"reduction_trace_db", trace_json(v.limiter_trace_db)}}
                          : json(nullptr)},
