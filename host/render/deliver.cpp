@@ -78,7 +78,8 @@ VariantResult deliver_variant(const SessionWork& w, Backend& backend, const Deli
     // target and the pass is the driven master (the common case of a delivery that turns a
     // loud master down): written at that gain as it is, measured by moving its readings.
     const double first_drive_db = *s.delivery.target_lufs - vr.rendered_lufs;
-    open = limiter_stays_open(mr.true_peak_dbtp, lparams, first_drive_db);
+    open = limiter_stays_open(mr.true_peak_dbtp, lparams, first_drive_db) &&
+           limiter_quiet_at_ends(kept, lparams, first_drive_db, s.sample_rate);
     if (open)
       L = open_pass(lparams, first_drive_db, mr, (*in.spectra)[metered], w.frames, s.sample_rate);
     else

@@ -156,6 +156,34 @@ bool limiter_stays_open(double input_true_peak_dbtp, const LimiterParams& p, dou
          input_true_peak_dbtp + drive_db <= ceiling_db - kMarginDb;
 }
 
+bool limiter_quiet_at_ends(const KeptPair& in, LimiterParams p, double drive_db, int rate) {
+  // The windows x[m - 15 .. m] that reach past an end: m in [0, 15) and [frames, frames + 15),
+  // their samples within 15 of the ends, zeros beyond (as the pass feeds them). Their needs
+  // by the limiter's own arithmetic (limiter_need on the driven floats): all of them 1.
+  p.drive = (float)std::pow(10.0, drive_db / 20.0);
+  const TruePeakFilter f = design_true_peak_filter(rate);
+  const long long frames = in.frames, n = std::min<long long>(kTruePeakTaps, frames);
+  std::vector<float> head_l((size_t)n), head_r((size_t)n), tail_l((size_t)n), tail_r((size_t)n);
+  read_pair(in, 0, n, head_l.data(), head_r.data());
+  read_pair(in, frames - n, n, tail_l.data(), tail_r.data());
+  auto driven = [&](long long j, int c) {
+    if (j < 0 || j >= frames) return 0.0f;
+    const float x = j < n ? (c ? head_r : head_l)[(size_t)j]
+                          : (c ? tail_r : tail_l)[(size_t)(j - (frames - n))];
+    return x * p.drive;
+  };
+  float wl[kTruePeakTaps], wr[kTruePeakTaps];
+  const long long last = kTruePeakTaps - 1;
+  for (long long m = 0; m < frames + last; m = m + 1 == std::min(last, frames) ? frames : m + 1) {
+    for (long long k = 0; k < kTruePeakTaps; ++k) {
+      wl[k] = driven(m - last + k, 0);
+      wr[k] = driven(m - last + k, 1);
+    }
+    if (limiter_need(p, f, wl, wr, true) != 1.0f) return false;
+  }
+  return true;
+}
+
 Limited open_pass(LimiterParams p, double drive_db, const Readings& input,
                   const StereoSpectra& input_spectra, long long frames, int rate) {
   Limited res;

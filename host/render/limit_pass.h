@@ -65,6 +65,12 @@ Limited limit_at(const KeptPair& in, LimiterParams p, double drive_db, int rate,
 // exactly 1 and the pass is the driven input: nothing to run.
 bool limiter_stays_open(double input_true_peak_dbtp, const LimiterParams& p, double drive_db);
 
+// The other half of that claim, at the song's two ends: the limiter reads zeros past them
+// where the meter read the render's own samples (a FIR's ringing), so the windows that
+// reach past an end are not the meter's: their needs, computed as the limiter computes
+// them, must all be 1.
+bool limiter_quiet_at_ends(const KeptPair& in, LimiterParams p, double drive_db, int rate);
+
 // The pass at drive_db of a limiter that stays open, without running it: the input's
 // readings and spectra moved by the drive (shift_readings), no reduction anywhere.
 Limited open_pass(LimiterParams p, double drive_db, const Readings& input,

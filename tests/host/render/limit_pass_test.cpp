@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/analyze.h"
+#include "backend/backend.h"
 #include "kernels/limiter.h"
 #include "kernels/stages.h"
 #include "test_util.h"
@@ -121,6 +122,37 @@ TEST(LimitPass, AnOpenPassReadsAsTheDrivenInputMeasured) {
   EXPECT_NEAR(open.readings.true_peak_dbtp, d.true_peak_dbtp, 1e-3);
   EXPECT_NEAR(open.readings.sample_peak_dbfs, d.sample_peak_dbfs, 1e-3);
   EXPECT_NEAR(open.readings.lra_lu, d.lra_lu, 1e-3);
+}
+
+TEST(LimitPass, AnEndLoudEnoughToPeakPastItKeepsTheLimiterRunning) {
+  // The limiter reads zeros past the song's ends, where the meter read the render's own
+  // samples: the windows that reach past an end (samples within 15 of it) are checked by
+  // the limiter's own arithmetic; a peak over the ceiling there keeps the limiter running.
+  const long long frames = 4800;
+  const TruePeakFilter f = design_true_peak_filter(kRate);
+  const LimiterParams p = params(-1.0, 0.0, f);
+  std::unique_ptr<Backend> backend = make_cpu_backend();
+  auto quiet_at_ends = [&](long long loud_at) {
+    std::vector<float> l((size_t)frames, 0.1f), r((size_t)frames, -0.1f);
+    if (loud_at >= 0) l[(size_t)loud_at] = 0.95f;  // -0.45 dBFS: over the -1 dBTP ceiling
+    backend->allocate(2, frames, 2, frames);
+    backend->begin_segment(0, frames);
+    backend->upload(0, l.data());
+    backend->upload(1, r.data());
+    backend->keep(0, 0, 0);
+    backend->keep(1, 1, 0);
+    return limiter_quiet_at_ends(KeptPair{*backend, 0, 1, frames}, p, 0.0, kRate);
+  };
+  EXPECT_TRUE(quiet_at_ends(-1));
+  EXPECT_TRUE(quiet_at_ends(frames / 2));  // inside: the meter's windows are the limiter's
+  // A sample's own peak is the need at its time, from the window that ends 8 samples
+  // later: past the start for samples 0 .. 6, past the end for the last 8.
+  EXPECT_FALSE(quiet_at_ends(3));
+  EXPECT_FALSE(quiet_at_ends(6));
+  EXPECT_TRUE(quiet_at_ends(15));  // its peak is in the meter's windows
+  EXPECT_FALSE(quiet_at_ends(frames - 5));
+  EXPECT_FALSE(quiet_at_ends(frames - 8));
+  EXPECT_TRUE(quiet_at_ends(frames - 16));
 }
 
 }  // namespace
