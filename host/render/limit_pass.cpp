@@ -172,15 +172,19 @@ bool limiter_quiet_at_ends(const KeptPair& in, LimiterParams p, double drive_db,
                           : (c ? tail_r : tail_l)[(size_t)(j - (frames - n))];
     return x * p.drive;
   };
-  float wl[kTruePeakTaps], wr[kTruePeakTaps];
   const long long last = kTruePeakTaps - 1;
-  for (long long m = 0; m < frames + last; m = m + 1 == std::min(last, frames) ? frames : m + 1) {
+  auto needs_nothing = [&](long long m) {
+    float wl[kTruePeakTaps], wr[kTruePeakTaps];
     for (long long k = 0; k < kTruePeakTaps; ++k) {
       wl[k] = driven(m - last + k, 0);
       wr[k] = driven(m - last + k, 1);
     }
-    if (limiter_need(p, f, wl, wr, true) != 1.0f) return false;
-  }
+    return limiter_need(p, f, wl, wr, true) == 1.0f;
+  };
+  for (long long m = 0; m < std::min(last, frames); ++m)
+    if (!needs_nothing(m)) return false;
+  for (long long m = frames; m < frames + last; ++m)
+    if (!needs_nothing(m)) return false;
   return true;
 }
 

@@ -45,6 +45,27 @@ AudioData render_chain(const std::string& chain, const std::vector<Planar>& stem
   return test::render_text(test::chain_session(chain, tracks), stems, segment, result);
 }
 
+// One stereo track through a master chain of one limiter (`limiter`: its keys) with
+// `delivery` appended to [delivery]: the variant, the file and libebur128's reading of it.
+struct Delivered {
+  VariantResult v;
+  AudioData file;
+  test::Ebur128Reading measured;
+};
+Delivered deliver_limited(const Planar& in, const std::string& limiter,
+                          const std::string& delivery) {
+  test::TempDir dir;
+  const std::string toml = std::string(kHeader) + delivery +
+                           "[master]\nchain = [ { type = \"limiter\", " + limiter + " } ]\n" +
+                           "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
+  const Session s = parse_session_text(toml, dir / "song.toml");
+  RenderOptions o;
+  o.backend = test::backend();
+  o.out_dir = dir.path;
+  const RenderResult r = render_session(s, test::memory_stems({in}, kRate), o);
+  return {r.variants[0], read_audio(dir / "master.wav"), test::ebur128_measure(dir / "master.wav")};
+}
+
 double rms_db(const std::vector<float>& x, long long from, long long to) {
   double sum = 0;
   for (long long n = from; n < to; ++n) sum += (double)x[n] * x[n];
@@ -368,30 +389,18 @@ TEST(Limiter, ADeliveryThatTurnsTheMasterDownIsItsMasterDrivenWithoutAPass) {
   // drive, bit for bit (render/limit_pass.h), at the target by libebur128.
   Planar in = sine(-1.5, 1000, 4 * kRate);
   for (long long n = 0; n < 4 * kRate; ++n) in[1][n] *= 0.5f;
-  const std::string chain =
-      "[master]\nchain = [ { type = \"limiter\", ceiling_dbtp = -1 } ]\n"
-      "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
-  auto render = [&](const std::string& delivery, RenderResult& r) {
-    test::TempDir dir;
-    const Session s = parse_session_text(std::string(kHeader) + delivery + chain, dir / "s.toml");
-    RenderOptions o;
-    o.backend = test::backend();
-    o.out_dir = dir.path;
-    r = render_session(s, test::memory_stems({in}, kRate), o);
-    const double lufs = test::ebur128_measure(dir / "master.wav").integrated_lufs;
-    return std::make_pair(read_audio(dir / "master.wav"), lufs);
-  };
-  RenderResult plain, delivered;
-  const auto [master, master_lufs] = render("", plain);
-  const auto [out, out_lufs] = render("target_lufs = -20\n", delivered);
-  const VariantResult& v = delivered.variants[0];
+  const Delivered plain = deliver_limited(in, "ceiling_dbtp = -1", "");
+  const Delivered delivered = deliver_limited(in, "ceiling_dbtp = -1", "target_lufs = -20\n");
+  const VariantResult& v = delivered.v;
   ASSERT_TRUE(v.limited);
   EXPECT_EQ(v.limiter_passes, 0);
   EXPECT_EQ(v.limiter_reduction_max_db, 0.0);
-  EXPECT_NEAR(v.limiter_drive_db, -20.0 - master_lufs, 0.01);
-  EXPECT_NEAR(out_lufs, -20.0, 0.05);
-  EXPECT_NEAR(v.delivered_lufs, out_lufs, 0.01);
+  EXPECT_NEAR(v.limiter_drive_db, -20.0 - plain.measured.integrated_lufs, 0.01);
+  EXPECT_NEAR(delivered.measured.integrated_lufs, -20.0, 0.05);
+  EXPECT_NEAR(v.delivered_lufs, delivered.measured.integrated_lufs, 0.01);
   const float drive = (float)std::pow(10.0, v.limiter_drive_db / 20.0);
+  const AudioData& master = plain.file;
+  const AudioData& out = delivered.file;
   ASSERT_EQ(out.channels[0].size(), master.channels[0].size());
   for (int c = 0; c < 2; ++c)
     for (size_t n = 0; n < out.channels[c].size(); ++n)
@@ -412,28 +421,18 @@ TEST(Limiter, ALightlyLimitedDeliveryTakesOnePass) {
       const float u = (float)((seed >> 8) * (1.0 / 16777216.0) - 0.5);
       in[c][n] = u * (n % kRate < kRate / 4800 ? 1.2f : 0.175f);
     }
-  auto render = [&](const std::string& delivery) {
-    test::TempDir dir;
-    const std::string toml = std::string(kHeader) + delivery +
-                             "[master]\nchain = [ { type = \"limiter\", ceiling_dbtp = -1, "
-                             "lookahead_ms = 1, release_ms = 5 } ]\n"
-                             "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
-    const Session s = parse_session_text(toml, dir / "song.toml");
-    RenderOptions o;
-    o.backend = test::backend();
-    o.out_dir = dir.path;
-    const RenderResult r = render_session(s, test::memory_stems({in}, kRate), o);
-    return std::make_pair(r.variants[0], test::ebur128_measure(dir / "master.wav"));
-  };
-  const double rendered = render("").first.delivered_lufs;
+  const std::string limiter = "ceiling_dbtp = -1, lookahead_ms = 1, release_ms = 5";
+  const double rendered = deliver_limited(in, limiter, "").v.delivered_lufs;
   const double target = std::round((rendered + 4.5) * 100.0) / 100.0;
-  const auto [v, file] = render("target_lufs = " + std::to_string(target) + "\n");
+  const Delivered d =
+      deliver_limited(in, limiter, "target_lufs = " + std::to_string(target) + "\n");
+  const VariantResult& v = d.v;
   ASSERT_TRUE(v.limited);
   EXPECT_GT(v.limiter_reduction_max_db, 0.2);
   EXPECT_EQ(v.limiter_passes, 1);
   EXPECT_NEAR(v.delivered_lufs, target, 0.05);
   EXPECT_LE(v.true_peak_dbtp, -1.0);
-  EXPECT_LE(file.true_peak_dbtp, -1.0);
+  EXPECT_LE(d.measured.true_peak_dbtp, -1.0);
 }
 
 TEST(Limiter, ATargetThatNeedsTooMuchLimitingIsReportedNotForced) {
@@ -444,17 +443,8 @@ TEST(Limiter, ATargetThatNeedsTooMuchLimitingIsReportedNotForced) {
   for (long long n = 0; n < 4 * kRate; ++n)
     in[0][n] = in[1][n] =
         (n % 4800 < 72) ? (float)(0.9 * std::sin(0.3 * n)) : (float)(0.01 * std::sin(0.05 * n));
-  test::TempDir dir;
-  const std::string toml = std::string(kHeader) +
-                           "target_lufs = -14\n[master]\nchain = [ { type = \"limiter\", "
-                           "ceiling_dbtp = -1, max_reduction_db = 1 } ]\n"
-                           "[[track]]\nname = \"t\"\nfile = \"t.wav\"\n";
-  const Session s = parse_session_text(toml, dir / "song.toml");
-  RenderOptions o;
-  o.backend = test::backend();
-  o.out_dir = dir.path;
-  const RenderResult r = render_session(s, test::memory_stems({in}, kRate), o);
-  const VariantResult& v = r.variants[0];
+  const VariantResult v =
+      deliver_limited(in, "ceiling_dbtp = -1, max_reduction_db = 1", "target_lufs = -14\n").v;
   ASSERT_FALSE(v.warnings.empty())
       << v.delivered_lufs << " " << v.limited << " " << v.limiter_drive_db << " "
       << v.limiter_reduction_p99_db << " " << v.rendered_lufs;
